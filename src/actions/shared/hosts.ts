@@ -1,0 +1,37 @@
+/** The host-selection inputs, shared by every action that resolves hosts. */
+import type { Host } from '../../hosts/host.js'
+import { describeQuery, type HostQuery } from '../../hosts/resolve.js'
+import { InputError } from '../../errors.js'
+import type { Inputs } from '../../inputs.js'
+
+export function readHostQuery(
+  inputs: Inputs,
+  options: { requireSelector: boolean }
+): HostQuery & { description: string } {
+  const tags = inputs.tags('tags')
+  const asgName = inputs.optional('asg-name')
+  const states = inputs.states('states', 'running')
+  if (options.requireSelector && tags.size === 0 && !asgName) {
+    throw new InputError(
+      'tags',
+      'neither tags nor asg-name is set. Expected Key=Value tags (e.g. "Role=app"), an asg-name, or both; selecting every instance in the region is never what a deploy wants.'
+    )
+  }
+  const query: HostQuery = { tags, states, ...(asgName ? { asgName } : {}) }
+  return { ...query, description: describeQuery(query) }
+}
+
+/** The outputs every host-resolving action shares, in host order, empty values dropped. */
+export function hostOutputs(hosts: readonly Host[]): Record<string, string | number | object> {
+  const present = (values: Array<string | undefined>): string[] =>
+    values.filter((v): v is string => v !== undefined && v !== '')
+  return {
+    'instance-ids': hosts.map((h) => h.instanceId),
+    'private-ips': present(hosts.map((h) => h.privateIp)),
+    'private-dns-names': present(hosts.map((h) => h.privateDnsName)),
+    'public-dns-names': present(hosts.map((h) => h.publicDnsName)),
+    count: hosts.length,
+    'primary-instance-id': hosts[0]?.instanceId ?? '',
+    hosts
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The one place AWS clients are made: region, adaptive retries, a user agent naming this
+ * project, and the default credential chain. The SDK's own AWS_ENDPOINT_URL support is left
+ * alone, so the same bundle runs against AWS or an emulator.
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import { EC2Client } from '@aws-sdk/client-ec2'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { InputError } from '../errors.js'
+import { PROJECT, VERSION } from '../version.js'
+
+export interface AwsClients {
+  readonly region: string
+  readonly ec2: EC2Client
+  readonly ssm: SSMClient
+  readonly autoscaling: AutoScalingClient
+}
+
+export interface ClientOptions {
+  /** The `aws-region` input; '' or undefined falls back to the environment. */
+  region?: string
+  /** Attempts per call, retries included (adaptive mode also rate-limits itself when throttled). */
+  maxAttempts: number
+  /** The action making the calls, for the user agent (`resolve-hosts`, `deploy`...). */
+  action: string
+  /** An explicit endpoint (tests, benchmarks); the AWS_ENDPOINT_URL variable works too. */
+  endpoint?: string
+  env?: NodeJS.ProcessEnv
+}
+
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/
+
+export function resolveRegion(
+  input: string | undefined,
+  env: NodeJS.ProcessEnv = process.env
+): string {
+  const fromInput = input?.trim()
+  if (fromInput) {
+    if (!REGION_PATTERN.test(fromInput)) {
+      throw new InputError(
+        'aws-region',
+        `${JSON.stringify(fromInput)} is not an AWS region. Expected e.g. "us-east-1".`
+      )
+    }
+    return fromInput
+  }
+  const fromEnv = env['AWS_REGION']?.trim() || env['AWS_DEFAULT_REGION']?.trim()
+  if (fromEnv) return fromEnv
+  throw new InputError(
+    'aws-region',
+    'no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set aws-region, or run aws-actions/configure-aws-credentials (with aws-region) before this step.'
+  )
+}
+
+/** `ebs-autoscale/0.1.0 action/rollout run/1234-2`, appended to the SDK's own user agent. */
+export function userAgent(
+  action: string,
+  env: NodeJS.ProcessEnv = process.env
+): Array<[string, string?]> {
+  const ua: Array<[string, string?]> = [[PROJECT, VERSION], [`action/${action}`]]
+  const runId = env['GITHUB_RUN_ID']
+  if (runId) ua.push([`run/${runId}-${env['GITHUB_RUN_ATTEMPT'] ?? '1'}`])
+  return ua
+}
+
+export function createClients(options: ClientOptions): AwsClients {
+  const region = resolveRegion(options.region, options.env)
+  const config = {
+    region,
+    maxAttempts: options.maxAttempts,
+    retryMode: 'adaptive',
+    customUserAgent: userAgent(options.action, options.env),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {})
+  }
+  return {
+    region,
+    ec2: new EC2Client(config),
+    ssm: new SSMClient(config),
+    autoscaling: new AutoScalingClient(config)
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Errors that reach the user. Every message says what was asked, what AWS answered
+ * (API name, error code, message) and, where one helps, what to do next.
+ */
+
+/** A bad input value. Raised before any AWS call that changes anything. */
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    message: string
+  ) {
+    super(`Input "${input}": ${message}`)
+    this.name = 'InputError'
+  }
+}
+
+/** A failed AWS API call, with the service's error code and a hint where one helps. */
+export class AwsApiError extends Error {
+  constructor(
+    readonly api: string,
+    readonly code: string,
+    readonly awsMessage: string,
+    readonly hint?: string,
+    readonly httpStatus?: number
+  ) {
+    super(
+      `${api} failed: ${code}: ${awsMessage}` +
+        (httpStatus && httpStatus >= 500 ? ` (HTTP ${httpStatus})` : '') +
+        (hint ? `. Hint: ${hint}` : '')
+    )
+    this.name = 'AwsApiError'
+  }
+}
+
+/** Any other failure the action detected itself (a host failed, a wait timed out...). */
+export class ActionError extends Error {
+  override name = 'ActionError'
+}
+
+const HINTS: Record<string, string> = {
+  CredentialsProviderError:
+    'no AWS credentials were found; run aws-actions/configure-aws-credentials before this step',
+  ExpiredToken:
+    'the credentials have expired; re-run aws-actions/configure-aws-credentials or raise its role-duration-seconds',
+  ExpiredTokenException:
+    'the credentials have expired; re-run aws-actions/configure-aws-credentials or raise its role-duration-seconds',
+  RequestExpired: "the request's signature expired; check the runner's clock",
+  InvalidClientTokenId: 'the access key is not valid in this account or region',
+  UnrecognizedClientException: 'the access key is not valid in this account or region',
+  AuthFailure: 'the credentials were rejected; check the account and the region',
+  UnauthorizedOperation:
+    "the role is not allowed to make this call; compare its policy with examples/iam/ (this project's least-privilege policies)",
+  AccessDenied:
+    "the role is not allowed to make this call; compare its policy with examples/iam/ (this project's least-privilege policies)",
+  AccessDeniedException:
+    "the role is not allowed to make this call; compare its policy with examples/iam/ (this project's least-privilege policies)",
+  RequestLimitExceeded: 'AWS throttled the calls beyond the retries; raise max-attempts',
+  ThrottlingException: 'AWS throttled the calls beyond the retries; raise max-attempts',
+  Throttling: 'AWS throttled the calls beyond the retries; raise max-attempts',
+  InvalidInstanceId:
+    'the instance is not SSM-managed or its agent is offline (check the SSM agent and the instance profile)',
+  InvalidDocument: 'the SSM document does not exist in this region, or the role cannot read it',
+  'InvalidLaunchTemplateName.NotFoundException':
+    'no launch template has that name in this region (check launch-template and aws-region)',
+  'InvalidLaunchTemplateId.NotFound':
+    'no launch template has that id in this region (check launch-template and aws-region)',
+  'InvalidLaunchTemplateId.Malformed': 'a launch template id looks like lt-0123456789abcdef0'
+}
+
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown'
+])
+
+interface SdkErrorShape {
+  name?: string
+  Code?: string
+  message?: string
+  $metadata?: { httpStatusCode?: number }
+}
+
+/** The AWS error code of an SDK error (`err.name` in SDK v3), or undefined. */
+export function awsErrorCode(err: unknown): string | undefined {
+  if (err instanceof AwsApiError) return err.code
+  if (typeof err !== 'object' || err === null) return undefined
+  const e = err as SdkErrorShape
+  return e.Code ?? e.name
+}
+
+export function isThrottling(err: unknown): boolean {
+  const code = awsErrorCode(err)
+  return code !== undefined && THROTTLING.has(code)
+}
+
+/** Wraps an SDK error with the API that failed and a hint. Leaves our own errors alone. */
+export function wrapAwsError(api: string, err: unknown, hint?: string): Error {
+  if (err instanceof AwsApiError || err instanceof InputError || err instanceof ActionError) {
+    return err
+  }
+  if (typeof err !== 'object' || err === null) return new AwsApiError(api, 'Unknown', String(err))
+  const e = err as SdkErrorShape
+  const code = e.Code ?? e.name ?? 'Unknown'
+  const message = (e.message ?? '').trim() || 'no message'
+  return new AwsApiError(api, code, message, hint ?? HINTS[code], e.$metadata?.httpStatusCode)
+}
+
+/** Awaits one AWS call, naming the API in any error: `await aws('DescribeInstances', ec2.send(...))`. */
+export async function aws<T>(api: string, call: Promise<T>, hint?: string): Promise<T> {
+  try {
+    return await call
+  } catch (err) {
+    throw wrapAwsError(api, err, hint)
+  }
+}
+
+/** The one way any error becomes text for the user. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message
+  if (typeof err === 'string') return err
+  try {
+    return JSON.stringify(err)
+  } catch {
+    return String(err)
+  }
+}

@@ -1,0 +1,27 @@
+/** One EC2 instance the actions work on, as resolve-hosts reports it. */
+export interface Host {
+  instanceId: string
+  state: string
+  privateIp?: string
+  publicIp?: string
+  privateDnsName?: string
+  publicDnsName?: string
+  availabilityZone?: string
+  /** ISO 8601. */
+  launchTime: string
+  launchTemplateId?: string
+  launchTemplateVersion?: string
+  autoScalingGroup?: string
+  tags: Record<string, string>
+}
+
+/**
+ * The order every action uses: oldest launch first, then instance id (a tie-break that makes
+ * the order total, so it is the same on every run). The first host is the primary: the one a
+ * deploy runs one-off tasks on and snapshots.
+ */
+export function compareHosts(a: Host, b: Host): number {
+  const t = Date.parse(a.launchTime) - Date.parse(b.launchTime)
+  if (t !== 0 && !Number.isNaN(t)) return t
+  return a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0
+}

@@ -1,0 +1,17 @@
+import type { Host } from '../hosts/host.js'
+import { code, table } from './markdown.js'
+
+export function hostsTable(hosts: readonly Host[]): string {
+  return table(
+    ['#', 'Instance', 'Private IP', 'AZ', 'Launched', 'Template version', 'Auto Scaling group'],
+    hosts.map((h, i) => [
+      i === 0 ? '1 (primary)' : i + 1,
+      code(h.instanceId),
+      h.privateIp,
+      h.availabilityZone,
+      h.launchTime.replace(/\.\d+Z$/, 'Z'),
+      h.launchTemplateId ? `${h.launchTemplateId} v${h.launchTemplateVersion ?? '?'}` : undefined,
+      h.autoScalingGroup
+    ])
+  )
+}

@@ -1,0 +1,249 @@
+"""moto server with the few AWS behaviours this project needs and moto 5.2.3 lacks.
+
+Each patch below makes the emulator closer to AWS, never looser. Everything else is moto as
+published. Start it as `python server.py -H 127.0.0.1 -p PORT` (the arguments of moto.server).
+
+Test affordances (documented in README.md here), read from instance tags so a test can shape
+the fleet through the real EC2 API:
+  emulator:ssm-ping    Online (default) | ConnectionLost | Inactive | none (not SSM-managed)
+  emulator:ssm-status  Success (default) | Failed: the outcome of every command on that host
+"""
+
+import copy
+import datetime
+import sys
+
+from moto.core.responses import ActionResult
+from moto.ec2.models import ec2_backends
+from moto.ec2.responses import EC2Response
+from moto.ssm.responses import SimpleSystemManagerResponse
+from moto.ssm.models import Command
+from moto.server import main
+
+PAGE = 50
+
+
+def _ec2(account_id, region):
+    return ec2_backends[account_id][region]
+
+
+def _instances(account_id, region):
+    for reservation in _ec2(account_id, region).all_reservations():
+        yield from reservation.instances
+
+
+def _tag(instance, key, default=None):
+    for tag in instance.get_tags():
+        if tag["key"] == key:
+            return tag["value"]
+    return default
+
+
+# --- SSM: a command reaches only the instances it names (moto adds every instance of the
+# region when Targets is empty).
+_original_targets = Command._get_instance_ids_from_targets
+
+
+def _targets_only(self):
+    return _original_targets(self) if self.targets else []
+
+
+Command._get_instance_ids_from_targets = _targets_only
+
+# --- SSM: an invocation's outcome follows the host's emulator:ssm-status tag.
+_original_invocation = Command.invocation_response
+
+
+def _invocation(self, instance_id, plugin_name):
+    inv = _original_invocation(self, instance_id, plugin_name)
+    status = "Success"
+    for inst in _instances(self.account_id, self.backend_region):
+        if inst.id == instance_id:
+            status = _tag(inst, "emulator:ssm-status", "Success")
+    if status == "Failed":
+        inv.update(
+            Status="Failed",
+            StatusDetails="Failed",
+            ResponseCode=1,
+            StandardErrorContent="emulated failure (emulator:ssm-status=Failed)\n",
+        )
+    return inv
+
+
+Command.invocation_response = _invocation
+
+
+def _refresh_counts(command):
+    """AWS counts per invocation; moto counts what was asked for."""
+    command.target_count = len(command.invocations)
+    command.completed_count = len(command.invocations)
+    command.error_count = sum(1 for i in command.invocations if i["Status"] != "Success")
+    if command.status not in ("Cancelled",):
+        command.status = "Failed" if command.error_count else "Success"
+        command.status_details = command.status
+
+
+_original_command_init = Command.__init__
+
+
+def _command_init(self, *args, **kwargs):
+    _original_command_init(self, *args, **kwargs)
+    _refresh_counts(self)
+
+
+Command.__init__ = _command_init
+
+
+def _page(items, token, max_results):
+    start = int(token or 0)
+    end = start + max_results
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def list_command_invocations(self):
+    command_id = self._get_param("CommandId")
+    instance_id = self._get_param("InstanceId")
+    details = self._get_param("Details", False)
+    max_results = min(int(self._get_param("MaxResults", PAGE)), PAGE)
+    commands = (
+        [self.ssm_backend.get_command_by_id(command_id)]
+        if command_id
+        else list(self.ssm_backend._commands)
+    )
+    rows = []
+    for command in commands:
+        for inv in command.invocations:
+            if instance_id and inv["InstanceId"] != instance_id:
+                continue
+            row = {
+                "CommandId": command.command_id,
+                "InstanceId": inv["InstanceId"],
+                "DocumentName": command.document_name,
+                "Comment": command.comment,
+                "RequestedDateTime": command.requested_date_time,
+                "Status": inv["Status"],
+                "StatusDetails": inv["StatusDetails"],
+            }
+            if details:
+                row["CommandPlugins"] = [
+                    {
+                        "Name": inv["PluginName"],
+                        "Status": inv["Status"],
+                        "StatusDetails": inv["StatusDetails"],
+                        "ResponseCode": inv["ResponseCode"],
+                        "ResponseStartDateTime": command.requested_date_time,
+                        "ResponseFinishDateTime": command.requested_date_time
+                        + datetime.timedelta(seconds=1),
+                        "Output": (inv["StandardOutputContent"] + inv["StandardErrorContent"])[:2500],
+                    }
+                ]
+            rows.append(row)
+    page, token = _page(rows, self._get_param("NextToken"), max_results)
+    result = {"CommandInvocations": page}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+def describe_instance_information(self):
+    wanted = None
+    for f in (self._get_param("Filters") or []) + (
+        self._get_param("InstanceInformationFilterList") or []
+    ):
+        key = f.get("Key") or f.get("key")
+        if key in ("InstanceIds", "InstanceIds".lower()):
+            wanted = set(f.get("Values") or f.get("valueSet") or [])
+    max_results = min(int(self._get_param("MaxResults", PAGE)), PAGE)
+    rows = []
+    for inst in _instances(self.current_account, self.region):
+        if inst.state != "running" or (wanted is not None and inst.id not in wanted):
+            continue
+        ping = _tag(inst, "emulator:ssm-ping", "Online")
+        if ping == "none":
+            continue
+        rows.append(
+            {
+                "InstanceId": inst.id,
+                "PingStatus": ping,
+                "LastPingDateTime": datetime.datetime.now(datetime.timezone.utc),
+                "AgentVersion": "3.3.0.0",
+                "IsLatestVersion": True,
+                "PlatformType": "Linux",
+                "PlatformName": "Amazon Linux",
+                "ResourceType": "EC2Instance",
+                "IPAddress": inst.private_ip,
+            }
+        )
+    page, token = _page(rows, self._get_param("NextToken"), max_results)
+    result = {"InstanceInformationList": page}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+def cancel_command(self):
+    self.ssm_backend.get_command_by_id(self._get_param("CommandId"))  # InvalidCommandId if unknown
+    # Emulated commands finish at once, so there is never anything left to cancel.
+    return ActionResult({})
+
+
+SimpleSystemManagerResponse.list_command_invocations = list_command_invocations
+SimpleSystemManagerResponse.describe_instance_information = describe_instance_information
+SimpleSystemManagerResponse.cancel_command = cancel_command
+
+# --- EC2: CreateLaunchTemplateVersion inherits from SourceVersion and honours ClientToken.
+_original_create_version = EC2Response.create_launch_template_version
+_tokens = {}
+
+
+def create_launch_template_version(self):
+    name = self._get_param("LaunchTemplateName")
+    tmpl_id = self._get_param("LaunchTemplateId")
+    backend = self.ec2_backend
+    template = backend.get_launch_template_by_name(name) if name else backend.get_launch_template(tmpl_id)
+    token = self._get_param("ClientToken")
+    if token and (template.id, token) in _tokens:
+        version = template.get_version(_tokens[(template.id, token)])
+        return ActionResult(
+            {
+                "LaunchTemplateVersion": {
+                    "CreateTime": version.create_time,
+                    "DefaultVersion": template.is_default(version),
+                    "LaunchTemplateData": version.data,
+                    "LaunchTemplateId": template.id,
+                    "LaunchTemplateName": template.name,
+                    "VersionDescription": version.description,
+                    "VersionNumber": version.number,
+                }
+            }
+        )
+    source = self._get_param("SourceVersion")
+    if source:
+        data = copy.deepcopy(template.get_version(source).data)
+        data.update(self._get_param("LaunchTemplateData", {}))
+        version = template.create_version(data, self._get_param("VersionDescription"))
+    else:
+        version = template.create_version(
+            self._get_param("LaunchTemplateData", {}), self._get_param("VersionDescription")
+        )
+    if token:
+        _tokens[(template.id, token)] = version.number
+    return ActionResult(
+        {
+            "LaunchTemplateVersion": {
+                "CreateTime": version.create_time,
+                "DefaultVersion": template.is_default(version),
+                "LaunchTemplateData": version.data,
+                "LaunchTemplateId": template.id,
+                "LaunchTemplateName": template.name,
+                "VersionDescription": version.description,
+                "VersionNumber": version.number,
+            }
+        }
+    )
+
+
+EC2Response.create_launch_template_version = create_launch_template_version
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

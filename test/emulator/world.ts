@@ -1,0 +1,171 @@
+/** Builds worlds in the emulator through the real SDK, as a real account would hold them. */
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  SetDesiredCapacityCommand
+} from '@aws-sdk/client-auto-scaling'
+import {
+  CreateLaunchTemplateCommand,
+  CreateSnapshotCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  EC2Client,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type BlockDeviceMapping,
+  type _InstanceType
+} from '@aws-sdk/client-ec2'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { describeGroup } from '../../src/hosts/resolve.js'
+
+export const IMAGE_ID = 'ami-0123456789abcdef0'
+
+export interface TestClients {
+  ec2: EC2Client
+  ssm: SSMClient
+  autoscaling: AutoScalingClient
+  region: string
+}
+
+export function testClients(endpoint: string): TestClients {
+  const config = {
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 2
+  }
+  return {
+    region: 'us-east-1',
+    ec2: new EC2Client(config),
+    ssm: new SSMClient(config),
+    autoscaling: new AutoScalingClient(config)
+  }
+}
+
+const asTags = (tags: Record<string, string>) =>
+  Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))
+
+/** One reservation of `count` instances carrying `tags`. */
+export async function launch(
+  ec2: EC2Client,
+  count: number,
+  tags: Record<string, string>,
+  extra: { blockDeviceMappings?: BlockDeviceMapping[]; instanceType?: _InstanceType } = {}
+): Promise<string[]> {
+  const out = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: IMAGE_ID,
+      MinCount: count,
+      MaxCount: count,
+      InstanceType: extra.instanceType ?? 't3.micro',
+      TagSpecifications: [{ ResourceType: 'instance', Tags: asTags(tags) }],
+      ...(extra.blockDeviceMappings ? { BlockDeviceMappings: extra.blockDeviceMappings } : {})
+    })
+  )
+  return (out.Instances ?? []).map((i) => i.InstanceId!)
+}
+
+export async function tag(
+  ec2: EC2Client,
+  ids: string[],
+  tags: Record<string, string>
+): Promise<void> {
+  await ec2.send(new CreateTagsCommand({ Resources: ids, Tags: asTags(tags) }))
+}
+
+export async function stop(ec2: EC2Client, ids: string[]): Promise<void> {
+  await ec2.send(new StopInstancesCommand({ InstanceIds: ids }))
+}
+
+export async function terminate(ec2: EC2Client, ids: string[]): Promise<void> {
+  await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }))
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export interface CodeVolumeWorld {
+  initialSnapshotId: string
+  launchTemplateId: string
+  launchTemplateName: string
+  asgName: string
+  /** The group's members, oldest first. */
+  instanceIds: string[]
+}
+
+/**
+ * The world this project was designed for: app servers whose code lives on a volume at
+ * /dev/sdf made from a snapshot, a launch template whose v1 maps /dev/sdf to it, and an Auto
+ * Scaling group following $Default.
+ */
+export async function codeVolumeWorld(
+  c: TestClients,
+  options: { size?: number; name?: string; tags?: Record<string, string> } = {}
+): Promise<CodeVolumeWorld> {
+  const name = options.name ?? 'app'
+  const tags = options.tags ?? { Role: 'app', Environment: 'production' }
+  const volume = await c.ec2.send(
+    new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 8 })
+  )
+  const snapshot = await c.ec2.send(
+    new CreateSnapshotCommand({
+      VolumeId: volume.VolumeId!,
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: asTags({ Name: name }) }]
+    })
+  )
+  const template = await c.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: `${name}-lt`,
+      VersionDescription: 'initial',
+      LaunchTemplateData: {
+        ImageId: IMAGE_ID,
+        InstanceType: 't3.micro',
+        KeyName: 'deploy-key',
+        SecurityGroupIds: ['sg-0123456789abcdef0'],
+        IamInstanceProfile: { Name: 'app-instance-profile' },
+        TagSpecifications: [{ ResourceType: 'instance', Tags: asTags(tags) }],
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/sdf',
+            Ebs: {
+              SnapshotId: snapshot.SnapshotId!,
+              VolumeSize: 8,
+              VolumeType: 'gp3',
+              DeleteOnTermination: true
+            }
+          }
+        ]
+      }
+    })
+  )
+  const asgName = `${name}-asg`
+  const size = options.size ?? 3
+  await c.autoscaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: asgName,
+      LaunchTemplate: {
+        LaunchTemplateId: template.LaunchTemplate!.LaunchTemplateId!,
+        Version: '$Default'
+      },
+      MinSize: 0,
+      MaxSize: 20,
+      DesiredCapacity: size,
+      AvailabilityZones: ['us-east-1a'],
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true }))
+    })
+  )
+  const group = await describeGroup(c.autoscaling, asgName)
+  return {
+    initialSnapshotId: snapshot.SnapshotId!,
+    launchTemplateId: template.LaunchTemplate!.LaunchTemplateId!,
+    launchTemplateName: `${name}-lt`,
+    asgName,
+    instanceIds: (group?.Instances ?? []).map((i) => i.InstanceId!)
+  }
+}
+
+export async function setDesired(c: TestClients, asgName: string, capacity: number): Promise<void> {
+  await c.autoscaling.send(
+    new SetDesiredCapacityCommand({ AutoScalingGroupName: asgName, DesiredCapacity: capacity })
+  )
+}

@@ -1,0 +1,36 @@
+/** One emulator per test file (files run in parallel), reset before every test. */
+import { afterAll, beforeAll, beforeEach } from '@jest/globals'
+import { startEmulator, type Emulator } from '../emulator/moto.js'
+import { testClients, type TestClients } from '../emulator/world.js'
+
+export interface EmulatorHandle {
+  readonly endpoint: string
+  readonly env: Record<string, string>
+  readonly clients: TestClients
+}
+
+export function useEmulator(): EmulatorHandle {
+  let emulator: Emulator | undefined
+  let clients: TestClients | undefined
+  beforeAll(async () => {
+    emulator = await startEmulator()
+    clients = testClients(emulator.endpoint)
+  }, 120_000)
+  beforeEach(async () => {
+    await emulator!.reset()
+  })
+  afterAll(async () => {
+    await emulator?.stop()
+  })
+  return {
+    get endpoint() {
+      return emulator!.endpoint
+    },
+    get env() {
+      return emulator!.env
+    },
+    get clients() {
+      return clients!
+    }
+  }
+}
