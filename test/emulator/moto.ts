@@ -3,17 +3,14 @@
  * moto server (pinned in requirements.txt) with server.py's additions, in a Python venv
  * created on first use, on a free loopback port.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureEmulatorInstalled, PYTHON, ROOT } from './install.mjs'
 
+export { ensureEmulatorInstalled, ROOT }
 const HERE = dirname(fileURLToPath(import.meta.url))
-export const ROOT = resolve(HERE, '../..')
-const VENV = join(ROOT, '.venv-emulator')
-const PYTHON = join(VENV, 'bin', 'python')
-const REQUIREMENTS = join(HERE, 'requirements.txt')
 
 /** Environment for SDK clients and bundles pointed at the emulator. */
 export function emulatorEnv(endpoint: string): Record<string, string> {
@@ -24,30 +21,6 @@ export function emulatorEnv(endpoint: string): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
   }
-}
-
-/** Creates the venv and installs the pinned moto when it is missing (idempotent). */
-export function ensureEmulatorInstalled(log: (m: string) => void = () => undefined): void {
-  const probe = (): boolean => {
-    if (!existsSync(PYTHON)) return false
-    try {
-      execFileSync(PYTHON, ['-c', 'import moto.server, flask'], { stdio: 'ignore' })
-      return true
-    } catch {
-      return false
-    }
-  }
-  if (probe()) return
-  log(`Installing the AWS emulator (${REQUIREMENTS}) into ${VENV} ...`)
-  execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit' })
-  execFileSync(
-    PYTHON,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS],
-    {
-      stdio: 'inherit'
-    }
-  )
-  if (!probe()) throw new Error(`The emulator did not install into ${VENV}`)
 }
 
 async function freePort(): Promise<number> {

@@ -1,0 +1,247 @@
+/**
+ * SSM Run Command calls for one wave: send in batches of at most 50 instances, read the
+ * status of every command with one ListCommands call per poll (not one call per host), and
+ * read each finished command's per-host results a page of 50 at a time.
+ */
+import {
+  CancelCommandCommand,
+  GetCommandInvocationCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  paginateListCommandInvocations,
+  type Command,
+  type CommandInvocation,
+  type SSMClient
+} from '@aws-sdk/client-ssm'
+import { aws, awsErrorCode, wrapAwsError } from '../errors.js'
+import { chunk } from '../hosts/resolve.js'
+import type { HostResult, HostStatus } from './types.js'
+
+/** SendCommand takes at most 50 instance ids. */
+export const IDS_PER_COMMAND = 50
+
+export const TERMINAL_COMMAND_STATUSES = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
+
+export interface SendOptions {
+  document: string
+  script: readonly string[]
+  hostTimeoutMs: number
+  /** How long SSM may take to deliver the command to a host (SendCommand TimeoutSeconds). */
+  deliveryTimeoutMs: number
+  comment: string
+  output?: OutputOptions
+}
+
+export interface OutputOptions {
+  s3Bucket?: string
+  s3KeyPrefix?: string
+  cloudWatchLogGroup?: string
+}
+
+export async function sendCommands(
+  ssm: SSMClient,
+  instanceIds: readonly string[],
+  options: SendOptions,
+  onSent: (commandId: string, instanceIds: string[]) => void
+): Promise<void> {
+  const executionTimeout = String(Math.max(1, Math.ceil(options.hostTimeoutMs / 1000)))
+  const deliverySeconds = Math.min(
+    2_592_000,
+    Math.max(30, Math.ceil(options.deliveryTimeoutMs / 1000))
+  )
+  for (const ids of chunk(instanceIds, IDS_PER_COMMAND)) {
+    const out = await aws(
+      'SendCommand',
+      ssm.send(
+        new SendCommandCommand({
+          DocumentName: options.document,
+          InstanceIds: ids,
+          Parameters: { commands: [...options.script], executionTimeout: [executionTimeout] },
+          TimeoutSeconds: deliverySeconds,
+          // The waves are ours: SSM runs the whole batch at once and never stops it early.
+          MaxConcurrency: String(ids.length),
+          MaxErrors: String(ids.length),
+          Comment: options.comment.slice(0, 100),
+          ...(options.output?.s3Bucket
+            ? {
+                OutputS3BucketName: options.output.s3Bucket,
+                ...(options.output.s3KeyPrefix
+                  ? { OutputS3KeyPrefix: options.output.s3KeyPrefix }
+                  : {})
+              }
+            : {}),
+          ...(options.output?.cloudWatchLogGroup
+            ? {
+                CloudWatchOutputConfig: {
+                  CloudWatchLogGroupName: options.output.cloudWatchLogGroup,
+                  CloudWatchOutputEnabled: true
+                }
+              }
+            : {})
+        })
+      )
+    )
+    const commandId = out.Command?.CommandId
+    if (!commandId)
+      throw wrapAwsError('SendCommand', new Error('the response carried no CommandId'))
+    onSent(commandId, ids)
+  }
+}
+
+/**
+ * The current state of the given commands. One call when there is one command; otherwise one
+ * ListCommands listing (50 commands a page) of what was sent since `since`, and a direct
+ * look-up only for a command the listing does not show yet. Commands not visible yet are
+ * simply absent from the result (SSM is eventually consistent right after SendCommand).
+ */
+export async function commandStates(
+  ssm: SSMClient,
+  commandIds: readonly string[],
+  since: Date
+): Promise<Map<string, Command>> {
+  const found = new Map<string, Command>()
+  const wanted = new Set(commandIds)
+  if (commandIds.length > 1) {
+    let token: string | undefined
+    do {
+      const page = await aws(
+        'ListCommands',
+        ssm.send(
+          new ListCommandsCommand({
+            Filters: [{ key: 'InvokedAfter', value: since.toISOString() }],
+            MaxResults: 50,
+            NextToken: token
+          })
+        )
+      )
+      for (const c of page.Commands ?? [])
+        if (c.CommandId && wanted.has(c.CommandId)) found.set(c.CommandId, c)
+      token = found.size < wanted.size ? page.NextToken : undefined
+    } while (token)
+  }
+  for (const id of commandIds) {
+    if (found.has(id)) continue
+    try {
+      const out = await ssm.send(new ListCommandsCommand({ CommandId: id }))
+      const c = out.Commands?.[0]
+      if (c) found.set(id, c)
+    } catch (err) {
+      if (awsErrorCode(err) !== 'InvalidCommandId') throw wrapAwsError('ListCommands', err)
+    }
+  }
+  return found
+}
+
+const DETAILED = new Set<HostStatus>([
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied'
+])
+const FINAL = new Set<HostStatus>(['Success', 'Failed', 'TimedOut', 'Cancelled'])
+
+/** SSM's status, refined by StatusDetails where it says more; unfinished means cancelled. */
+export function hostStatus(status: string | undefined, details: string | undefined): HostStatus {
+  if (details && DETAILED.has(details as HostStatus)) return details as HostStatus
+  if (status && FINAL.has(status as HostStatus)) return status as HostStatus
+  return 'Cancelled'
+}
+
+const ERROR_MARKER = /\n?-{5,}ERROR-{5,}\n?/
+
+/** The last lines of some output: what a user needs to see why a host failed. */
+export function tail(text: string | undefined, lines = 20, chars = 4000): string | undefined {
+  if (!text) return undefined
+  const trimmed = text.replace(/\s+$/, '')
+  if (!trimmed) return undefined
+  return trimmed.split('\n').slice(-lines).join('\n').slice(-chars)
+}
+
+export function resultFromInvocation(inv: CommandInvocation, wave: number): HostResult {
+  const plugin = inv.CommandPlugins?.[0]
+  const status = hostStatus(inv.Status, inv.StatusDetails)
+  const [stdout, stderr] = (plugin?.Output ?? '').split(ERROR_MARKER)
+  const started = plugin?.ResponseStartDateTime ?? inv.RequestedDateTime
+  const finished = plugin?.ResponseFinishDateTime
+  const result: HostResult = {
+    instanceId: inv.InstanceId ?? '',
+    status,
+    wave,
+    commandId: inv.CommandId ?? ''
+  }
+  if (plugin?.ResponseCode !== undefined && plugin.ResponseCode >= 0)
+    result.exitCode = plugin.ResponseCode
+  if (started && finished) result.durationMs = Math.max(0, finished.getTime() - started.getTime())
+  const out = tail(stdout)
+  const err = tail(stderr)
+  if (out) result.stdoutTail = out
+  if (err) result.stderrTail = err
+  const url = plugin?.StandardOutputUrl || inv.StandardOutputUrl
+  if (url) result.outputUrl = url
+  if (status !== 'Success' && inv.StatusDetails && inv.StatusDetails !== status)
+    result.reason = inv.StatusDetails
+  return result
+}
+
+/** Every host's result for a finished command, 50 hosts a call. */
+export async function commandResults(
+  ssm: SSMClient,
+  commandId: string,
+  instanceIds: readonly string[],
+  wave: number
+): Promise<HostResult[]> {
+  const byId = new Map<string, HostResult>()
+  try {
+    for await (const page of paginateListCommandInvocations(
+      { client: ssm, pageSize: 50 },
+      { CommandId: commandId, Details: true }
+    )) {
+      for (const inv of page.CommandInvocations ?? []) {
+        if (inv.InstanceId) byId.set(inv.InstanceId, resultFromInvocation(inv, wave))
+      }
+    }
+  } catch (err) {
+    throw wrapAwsError('ListCommandInvocations', err)
+  }
+  return instanceIds.map(
+    (id) =>
+      byId.get(id) ?? {
+        instanceId: id,
+        status: 'Undeliverable',
+        wave,
+        commandId,
+        reason: 'SSM reported no invocation for this host'
+      }
+  )
+}
+
+/**
+ * Replaces a failed host's output with the fuller copy GetCommandInvocation keeps (24,000
+ * characters of each stream, against 2,500 of both in the listing).
+ */
+export async function addFullOutput(ssm: SSMClient, result: HostResult): Promise<void> {
+  if (!result.commandId) return
+  try {
+    const inv = await ssm.send(
+      new GetCommandInvocationCommand({
+        CommandId: result.commandId,
+        InstanceId: result.instanceId
+      })
+    )
+    const out = tail(inv.StandardOutputContent)
+    const err = tail(inv.StandardErrorContent)
+    if (out) result.stdoutTail = out
+    if (err) result.stderrTail = err
+    if (inv.StandardOutputUrl && !result.outputUrl) result.outputUrl = inv.StandardOutputUrl
+  } catch (err) {
+    // The listing's shorter output is still there; a missing copy is not worth failing over.
+    if (awsErrorCode(err) !== 'InvocationDoesNotExist')
+      throw wrapAwsError('GetCommandInvocation', err)
+  }
+}
+
+export async function cancelCommand(ssm: SSMClient, commandId: string): Promise<void> {
+  await aws('CancelCommand', ssm.send(new CancelCommandCommand({ CommandId: commandId })))
+}

@@ -1,0 +1,74 @@
+/** The rollout's domain: waves of hosts, the commands sent to them, and every host's result. */
+
+export type WaveKind = 'run-once' | 'canary' | 'fleet'
+
+export interface Wave {
+  /** 1-based, in the order the waves run. */
+  number: number
+  kind: WaveKind
+  instanceIds: string[]
+}
+
+/**
+ * A host's outcome. SSM's own statuses, with StatusDetails where they say more
+ * (DeliveryTimedOut, Undeliverable, ExecutionTimedOut...), plus:
+ * - Skipped: never started (offline under skip-offline, or the rollout stopped first).
+ */
+export type HostStatus =
+  | 'Success'
+  | 'Failed'
+  | 'TimedOut'
+  | 'Cancelled'
+  | 'DeliveryTimedOut'
+  | 'ExecutionTimedOut'
+  | 'Undeliverable'
+  | 'Terminated'
+  | 'InvalidPlatform'
+  | 'AccessDenied'
+  | 'Skipped'
+
+export interface HostResult {
+  instanceId: string
+  status: HostStatus
+  /** The script's exit code, when it ran. */
+  exitCode?: number
+  durationMs?: number
+  wave?: number
+  commandId?: string
+  /** Why the host was skipped or what SSM said. */
+  reason?: string
+  /** The last lines of the output SSM kept. */
+  stdoutTail?: string
+  stderrTail?: string
+  /** Where the full output is, when it was sent to S3 or CloudWatch. */
+  outputUrl?: string
+}
+
+export interface SentCommand {
+  commandId: string
+  wave: number
+  instanceIds: string[]
+}
+
+export interface OfflineHost {
+  instanceId: string
+  /** "not SSM-managed" or the agent's PingStatus. */
+  reason: string
+}
+
+export interface RolloutResult {
+  /** True when every targeted host ran the script and exited 0 (skipped offline hosts aside). */
+  ok: boolean
+  primaryInstanceId?: string
+  waves: Wave[]
+  /** Every targeted host, in host order. */
+  results: HostResult[]
+  commands: SentCommand[]
+  offline: OfflineHost[]
+  /** Why later waves did not start, when they did not. */
+  stoppedReason?: string
+  dryRun: boolean
+}
+
+export const isFailure = (r: HostResult): boolean =>
+  r.status !== 'Success' && r.status !== 'Skipped'

@@ -1,0 +1,437 @@
+/**
+ * A scripted SSM Run Command world for unit tests and benchmarks: each host has a duration
+ * and an outcome; commands run on a clock (virtual in tests, real in benchmarks) and answer
+ * SendCommand, ListCommands, ListCommandInvocations, GetCommandInvocation, CancelCommand and
+ * DescribeInstanceInformation the way SSM does, including the moments right after
+ * SendCommand when a command or invocation is not visible yet, and throttling.
+ *
+ * Wire it with aws-sdk-client-mock (`fleet.mock(mockClient(SSMClient))`) or as the HTTP
+ * handler of a real SSMClient (`fleet.client()`), so the SDK's own retries run too.
+ */
+import type { AwsStub } from 'aws-sdk-client-mock'
+import {
+  CancelCommandCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient
+} from '@aws-sdk/client-ssm'
+import { Readable } from 'node:stream'
+
+export type Outcome =
+  'Success' | 'Failed' | 'ExecutionTimedOut' | 'DeliveryTimedOut' | 'Undeliverable'
+
+export interface SimHost {
+  durationMs: number
+  outcome: Outcome
+  exitCode: number
+  stdout: string
+  stderr: string
+  /** The agent's PingStatus, or 'none' for a host SSM does not manage. */
+  ping: string
+}
+
+export interface FleetOptions {
+  /** A new command is invisible to ListCommands (and unknown to look-ups) for this long. */
+  visibilityDelayMs?: number
+  /** GetCommandInvocation answers InvocationDoesNotExist for this long after SendCommand. */
+  invocationDelayMs?: number
+  /** Throttle call number n (1-based, over all APIs) when this says so. */
+  throttle?: (api: string, n: number) => boolean
+}
+
+interface SimCommand {
+  id: string
+  instanceIds: string[]
+  sentAt: number
+  executionTimeoutMs: number
+  cancelledAt?: number
+  input: Record<string, unknown>
+}
+
+export class ThrottlingError extends Error {
+  override name = 'ThrottlingException'
+  readonly $metadata = { httpStatusCode: 400 }
+  readonly $fault = 'client'
+}
+
+class ServiceError extends Error {
+  readonly $metadata = { httpStatusCode: 400 }
+  readonly $fault = 'client'
+  constructor(name: string, message: string) {
+    super(message)
+    this.name = name
+  }
+}
+
+const DEFAULT_HOST: SimHost = {
+  durationMs: 5_000,
+  outcome: 'Success',
+  exitCode: 0,
+  stdout: 'deployed\n',
+  stderr: '',
+  ping: 'Online'
+}
+
+export class SimulatedFleet {
+  readonly calls: Record<string, number> = {}
+  readonly commands: SimCommand[] = []
+  private totalCalls = 0
+  private readonly hosts = new Map<string, SimHost>()
+
+  constructor(
+    readonly clock: { now(): number },
+    hosts: Record<string, Partial<SimHost>> | string[],
+    readonly options: FleetOptions = {}
+  ) {
+    const entries = Array.isArray(hosts)
+      ? hosts.map((id) => [id, {}] as const)
+      : Object.entries(hosts)
+    for (const [id, h] of entries) this.hosts.set(id, { ...DEFAULT_HOST, ...h })
+  }
+
+  /** `i-000…001`, `i-000…002`... */
+  static ids(n: number): string[] {
+    return Array.from({ length: n }, (_, i) => `i-${String(i + 1).padStart(17, '0')}`)
+  }
+
+  setHost(id: string, host: Partial<SimHost>): void {
+    this.hosts.set(id, { ...(this.hosts.get(id) ?? DEFAULT_HOST), ...host })
+  }
+
+  /** Most hosts running at one instant over the whole run. */
+  maxConcurrency(): number {
+    const events: Array<[number, number]> = []
+    for (const c of this.commands) {
+      for (const id of c.instanceIds) {
+        const h = this.host(id)
+        if (h.outcome === 'DeliveryTimedOut' || h.outcome === 'Undeliverable') continue
+        events.push([c.sentAt, 1], [this.finishAt(c, h), -1])
+      }
+    }
+    events.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    let running = 0
+    let max = 0
+    for (const [, d] of events) max = Math.max(max, (running += d))
+    return max
+  }
+
+  /** When the last host finished (the benchmark's reference for lag). */
+  lastFinish(): number {
+    let last = 0
+    for (const c of this.commands)
+      for (const id of c.instanceIds) last = Math.max(last, this.finishAt(c, this.host(id)))
+    return last
+  }
+
+  /** The instance ids each command was sent to, in order. */
+  batches(): string[][] {
+    return this.commands.map((c) => c.instanceIds)
+  }
+
+  /** The script sent to a host (the last command it got). */
+  scriptFor(instanceId: string): string {
+    const c = [...this.commands].reverse().find((x) => x.instanceIds.includes(instanceId))
+    const params = c?.input['Parameters'] as Record<string, string[]> | undefined
+    return (params?.['commands'] ?? []).join('\n')
+  }
+
+  handle(api: string, input: Record<string, unknown>): unknown {
+    this.totalCalls++
+    this.calls[api] = (this.calls[api] ?? 0) + 1
+    if (this.options.throttle?.(api, this.totalCalls)) throw new ThrottlingError('Rate exceeded')
+    const now = this.clock.now()
+    switch (api) {
+      case 'DescribeInstanceInformation':
+        return this.describeInstanceInformation(input)
+      case 'SendCommand':
+        return this.send(input, now)
+      case 'ListCommands':
+        return this.listCommands(input, now)
+      case 'ListCommandInvocations':
+        return this.listInvocations(input, now)
+      case 'GetCommandInvocation':
+        return this.getInvocation(input, now)
+      case 'CancelCommand': {
+        const c = this.command(String(input['CommandId']), now)
+        c.cancelledAt ??= now
+        return {}
+      }
+      default:
+        throw new Error(`SimulatedFleet does not answer ${api}`)
+    }
+  }
+
+  /** Wires the fleet into an aws-sdk-client-mock stub of SSMClient. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  mock(stub: AwsStub<any, any, any>): this {
+    const on = (cmd: unknown, api: string): void => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      stub.on(cmd as any).callsFake((i: Record<string, unknown>) => this.handle(api, i))
+    }
+    on(DescribeInstanceInformationCommand, 'DescribeInstanceInformation')
+    on(SendCommandCommand, 'SendCommand')
+    on(ListCommandsCommand, 'ListCommands')
+    on(ListCommandInvocationsCommand, 'ListCommandInvocations')
+    on(GetCommandInvocationCommand, 'GetCommandInvocation')
+    on(CancelCommandCommand, 'CancelCommand')
+    return this
+  }
+
+  /** A real SSMClient whose HTTP layer is this fleet (JSON 1.1 protocol): SDK retries run. */
+  client(config: { maxAttempts?: number; retryMode?: string } = {}): SSMClient {
+    return new SSMClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: config.maxAttempts ?? 5,
+      retryMode: config.retryMode ?? 'adaptive',
+      requestHandler: {
+        handle: async (request: { headers: Record<string, string>; body?: unknown }) => {
+          const api = String(request.headers['x-amz-target']).split('.').pop()!
+          const input = JSON.parse(String(request.body ?? '{}')) as Record<string, unknown>
+          let status = 200
+          let body: unknown
+          try {
+            body = toWire(this.handle(api, input))
+          } catch (err) {
+            const e = err as Error
+            status = 400
+            body = { __type: e.name, message: e.message }
+          }
+          // The shape of a smithy HttpResponse (checked structurally by the SDK).
+          const response = {
+            statusCode: status,
+            headers: { 'content-type': 'application/x-amz-json-1.1' },
+            body: Readable.from([Buffer.from(JSON.stringify(body))])
+          }
+          return { response }
+        }
+      }
+    })
+  }
+
+  private host(id: string): SimHost {
+    return this.hosts.get(id) ?? DEFAULT_HOST
+  }
+
+  private finishAt(c: SimCommand, h: SimHost): number {
+    const natural = c.sentAt + Math.min(h.durationMs, c.executionTimeoutMs)
+    return c.cancelledAt !== undefined ? Math.min(natural, c.cancelledAt) : natural
+  }
+
+  private describeInstanceInformation(input: Record<string, unknown>): unknown {
+    const filters = (input['Filters'] as Array<{ Key: string; Values: string[] }> | undefined) ?? []
+    const ids = filters.find((f) => f.Key === 'InstanceIds')?.Values ?? [...this.hosts.keys()]
+    if (ids.length > 50) throw new ServiceError('InvalidFilterValue', 'at most 50 instance ids')
+    const list = ids
+      .filter((id) => this.hosts.has(id) && this.host(id).ping !== 'none')
+      .map((id) => ({ InstanceId: id, PingStatus: this.host(id).ping, PlatformType: 'Linux' }))
+    return { InstanceInformationList: list }
+  }
+
+  private send(input: Record<string, unknown>, now: number): unknown {
+    const ids = input['InstanceIds'] as string[]
+    if (ids.length > 50) throw new ServiceError('ValidationException', 'at most 50 InstanceIds')
+    for (const id of ids) {
+      if (!this.hosts.has(id) || this.host(id).ping !== 'Online') {
+        throw new ServiceError('InvalidInstanceId', 'Instances not in a valid state for account')
+      }
+    }
+    const params = input['Parameters'] as Record<string, string[]>
+    const c: SimCommand = {
+      id: `cmd-${String(this.commands.length + 1).padStart(4, '0')}`,
+      instanceIds: [...ids],
+      sentAt: now,
+      executionTimeoutMs: Number(params['executionTimeout']?.[0] ?? 3600) * 1000,
+      input
+    }
+    this.commands.push(c)
+    return {
+      Command: { CommandId: c.id, Status: 'Pending', TargetCount: ids.length, CompletedCount: 0 }
+    }
+  }
+
+  private visible(c: SimCommand, now: number): boolean {
+    return now - c.sentAt >= (this.options.visibilityDelayMs ?? 0)
+  }
+
+  private command(id: string, now: number): SimCommand {
+    const c = this.commands.find((x) => x.id === id)
+    if (!c || !this.visible(c, now))
+      throw new ServiceError('InvalidCommandId', `Invalid command id ${id}`)
+    return c
+  }
+
+  private invocation(c: SimCommand, id: string, now: number) {
+    const h = this.host(id)
+    const finish = this.finishAt(c, h)
+    const cancelled =
+      c.cancelledAt !== undefined && c.cancelledAt <= now && c.cancelledAt < c.sentAt + h.durationMs
+    let status: string
+    let details: string
+    let code = -1
+    if (h.outcome === 'Undeliverable') [status, details] = ['Failed', 'Undeliverable']
+    else if (h.outcome === 'DeliveryTimedOut' && now >= c.sentAt + 30_000)
+      [status, details] = ['TimedOut', 'DeliveryTimedOut']
+    else if (cancelled) [status, details] = ['Cancelled', 'Cancelled']
+    else if (now < finish || h.outcome === 'DeliveryTimedOut')
+      [status, details] = ['InProgress', 'InProgress']
+    else if (h.durationMs > c.executionTimeoutMs || h.outcome === 'ExecutionTimedOut') {
+      ;[status, details, code] = ['TimedOut', 'ExecutionTimedOut', 124]
+    } else if (h.outcome === 'Failed')
+      [status, details, code] = ['Failed', 'Failed', h.exitCode || 1]
+    else [status, details, code] = ['Success', 'Success', 0]
+    const ran = code >= 0 || cancelled
+    return {
+      status,
+      details,
+      code,
+      start: ran ? new Date(c.sentAt) : undefined,
+      end: code >= 0 ? new Date(finish) : cancelled ? new Date(c.cancelledAt!) : undefined,
+      stdout: ran ? h.stdout : '',
+      stderr: code > 0 ? h.stderr : ''
+    }
+  }
+
+  private commandStatus(c: SimCommand, now: number) {
+    const invs = c.instanceIds.map((id) => this.invocation(c, id, now))
+    const open = invs.filter((i) => i.status === 'InProgress').length
+    const errors = invs.filter((i) => i.status === 'Failed' || i.status === 'TimedOut').length
+    const status =
+      open > 0
+        ? 'InProgress'
+        : c.cancelledAt !== undefined && invs.some((i) => i.status === 'Cancelled')
+          ? 'Cancelled'
+          : errors > 0
+            ? 'Failed'
+            : 'Success'
+    return {
+      CommandId: c.id,
+      Status: status,
+      TargetCount: c.instanceIds.length,
+      CompletedCount: invs.length - open,
+      ErrorCount: invs.filter((i) => i.status === 'Failed' || i.details === 'ExecutionTimedOut')
+        .length,
+      DeliveryTimedOutCount: invs.filter((i) => i.details === 'DeliveryTimedOut').length,
+      RequestedDateTime: new Date(c.sentAt)
+    }
+  }
+
+  private listCommands(input: Record<string, unknown>, now: number): unknown {
+    if (input['CommandId'])
+      return { Commands: [this.commandStatus(this.command(String(input['CommandId']), now), now)] }
+    const filters = (input['Filters'] as Array<{ key: string; value: string }> | undefined) ?? []
+    const after = filters.find((f) => f.key === 'InvokedAfter')
+    const matching = this.commands
+      .filter((c) => this.visible(c, now))
+      .filter((c) => !after || c.sentAt >= Date.parse(after.value))
+      .reverse() // newest first, as SSM lists them
+    const start = Number(input['NextToken'] ?? 0)
+    const size = Number(input['MaxResults'] ?? 50)
+    const page = matching.slice(start, start + size)
+    return {
+      Commands: page.map((c) => this.commandStatus(c, now)),
+      ...(start + size < matching.length ? { NextToken: String(start + size) } : {})
+    }
+  }
+
+  private listInvocations(input: Record<string, unknown>, now: number): unknown {
+    const c = this.command(String(input['CommandId']), now)
+    const start = Number(input['NextToken'] ?? 0)
+    const size = Number(input['MaxResults'] ?? 50)
+    const ids = c.instanceIds.slice(start, start + size)
+    return {
+      CommandInvocations: ids.map((id) => {
+        const i = this.invocation(c, id, now)
+        const output = (i.stdout + (i.stderr ? `\n----------ERROR-------\n${i.stderr}` : '')).slice(
+          0,
+          2500
+        )
+        return {
+          CommandId: c.id,
+          InstanceId: id,
+          Status: i.status,
+          StatusDetails: i.details,
+          RequestedDateTime: new Date(c.sentAt),
+          ...(input['Details']
+            ? {
+                CommandPlugins: [
+                  {
+                    Name: 'aws:runShellScript',
+                    Status: i.status,
+                    StatusDetails: i.details,
+                    ResponseCode: i.code,
+                    ...(i.start ? { ResponseStartDateTime: i.start } : {}),
+                    ...(i.end ? { ResponseFinishDateTime: i.end } : {}),
+                    Output: output
+                  }
+                ]
+              }
+            : {})
+        }
+      }),
+      ...(start + size < c.instanceIds.length ? { NextToken: String(start + size) } : {})
+    }
+  }
+
+  private getInvocation(input: Record<string, unknown>, now: number): unknown {
+    const c = this.commands.find((x) => x.id === input['CommandId'])
+    const id = String(input['InstanceId'])
+    if (
+      !c ||
+      !c.instanceIds.includes(id) ||
+      now - c.sentAt < (this.options.invocationDelayMs ?? 0)
+    ) {
+      throw new ServiceError(
+        'InvocationDoesNotExist',
+        'The command ID and instance ID you specified did not match any invocations'
+      )
+    }
+    const i = this.invocation(c, id, now)
+    return {
+      CommandId: c.id,
+      InstanceId: id,
+      Status: i.status,
+      StatusDetails: i.details,
+      ResponseCode: i.code,
+      StandardOutputContent: i.stdout.slice(0, 24_000),
+      StandardErrorContent: i.stderr.slice(0, 24_000)
+    }
+  }
+}
+
+/** A clock that moves only when someone sleeps: whole rollouts run in microseconds. */
+export class VirtualClock {
+  private t: number
+  readonly sleeps: number[] = []
+  private timers: Array<{ at: number; fn: () => void }> = []
+  constructor(start = Date.parse('2026-01-01T00:00:00Z')) {
+    this.t = start
+  }
+  now(): number {
+    return this.t
+  }
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms)
+    if (!signal?.aborted) this.t += ms
+    for (const timer of this.timers.filter((x) => x.at <= this.t)) timer.fn()
+    this.timers = this.timers.filter((x) => x.at > this.t)
+    await Promise.resolve()
+  }
+  /** Runs `fn` once virtual time reaches `at` (checked whenever someone sleeps). */
+  at(at: number, fn: () => void): void {
+    this.timers.push({ at, fn })
+  }
+}
+
+/** awsJson1_1 sends timestamps as epoch seconds. */
+function toWire(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000
+  if (Array.isArray(value)) return value.map(toWire)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]))
+  }
+  return value
+}

@@ -1,0 +1,476 @@
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { SendCommandCommand, CancelCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
+import { buildScript, shellQuote } from '../../src/rollout/script.js'
+import { planWaves } from '../../src/rollout/plan.js'
+import { runOnHost } from '../../src/ssm/run-on-host.js'
+import { RecordingLog } from '../helpers/log.js'
+import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
+
+const ssmMock = mockClient(SSMClient)
+const ssm = new SSMClient({ region: 'us-east-1' })
+
+function options(
+  ids: string[],
+  clock: VirtualClock,
+  extra: Partial<RolloutOptions> = {}
+): RolloutOptions {
+  return {
+    instanceIds: ids,
+    script: ['./deploy.sh'],
+    document: 'AWS-RunShellScript',
+    canary: 1,
+    maxConcurrency: { kind: 'percent', value: 100 },
+    maxErrors: { kind: 'count', value: 0 },
+    hostTimeoutMs: 600_000,
+    deadlineMs: 3_600_000,
+    skipOffline: false,
+    dryRun: false,
+    comment: 'test',
+    clock,
+    ...extra
+  }
+}
+
+const statuses = (r: { results: Array<{ instanceId: string; status: string }> }) =>
+  Object.fromEntries(r.results.map((x) => [x.instanceId, x.status]))
+
+describe('rollout over a scripted SSM fleet', () => {
+  let clock: VirtualClock
+  let log: RecordingLog
+  beforeEach(() => {
+    ssmMock.reset()
+    clock = new VirtualClock()
+    log = new RecordingLog()
+  })
+
+  it('runs the canary alone, then the rest, and reports every host', async () => {
+    const ids = SimulatedFleet.ids(10)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    const result = await runRollout(ssm, options(ids, clock), log)
+
+    expect(result.ok).toBe(true)
+    expect(result.primaryInstanceId).toBe(ids[0])
+    expect(result.waves.map((w) => [w.kind, w.instanceIds.length])).toEqual([
+      ['canary', 1],
+      ['fleet', 9]
+    ])
+    expect(fleet.batches()).toEqual([[ids[0]], ids.slice(1)])
+    expect(result.results.map((r) => r.instanceId)).toEqual(ids)
+    expect(result.results.every((r) => r.status === 'Success' && r.exitCode === 0)).toBe(true)
+    expect(result.results[0]!.durationMs).toBe(5_000)
+    expect(result.results[3]!.stdoutTail).toBe('deployed')
+    expect(result.commands.map((c) => c.wave)).toEqual([1, 2])
+    expect(log.messages('info')).toContain('10/10 hosts done, 0 failed')
+    // The canary started alone and finished before the fleet started.
+    expect(fleet.commands[1]!.sentAt - fleet.commands[0]!.sentAt).toBeGreaterThanOrEqual(5_000)
+  })
+
+  it('stops at the first failure with max-errors 0: later waves never start', async () => {
+    const ids = SimulatedFleet.ids(7)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[2]!, { outcome: 'Failed', exitCode: 3, stderr: 'migration lock held\n' })
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { maxConcurrency: { kind: 'count', value: 2 } }),
+      log
+    )
+
+    expect(result.ok).toBe(false)
+    expect(fleet.batches()).toEqual([[ids[0]], [ids[1], ids[2]]])
+    expect(statuses(result)).toEqual({
+      [ids[0]!]: 'Success',
+      [ids[1]!]: 'Success',
+      [ids[2]!]: 'Failed',
+      [ids[3]!]: 'Skipped',
+      [ids[4]!]: 'Skipped',
+      [ids[5]!]: 'Skipped',
+      [ids[6]!]: 'Skipped'
+    })
+    const failed = result.results[2]!
+    expect(failed.exitCode).toBe(3)
+    expect(failed.stderrTail).toBe('migration lock held')
+    expect(result.stoppedReason).toBe('1 host(s) failed, more than max-errors (0)')
+    expect(result.results[3]!.reason).toBe(
+      'not started: 1 host(s) failed, more than max-errors (0)'
+    )
+    expect(
+      log.lines.find((l) => l.level === 'error' && l.title === `Deploy failed on ${ids[2]}`)
+        ?.message
+    ).toContain('migration lock held')
+  })
+
+  it('tolerates failures up to max-errors, yet the rollout is not ok', async () => {
+    const ids = SimulatedFleet.ids(7)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[2]!, { outcome: 'Failed' })
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, {
+        maxConcurrency: { kind: 'count', value: 2 },
+        maxErrors: { kind: 'count', value: 1 }
+      }),
+      log
+    )
+    expect(fleet.batches()).toHaveLength(4)
+    expect(result.results.filter((r) => r.status === 'Success')).toHaveLength(6)
+    expect(result.stoppedReason).toBeUndefined()
+    expect(result.ok).toBe(false)
+  })
+
+  it('a canary failure stops everything, whatever max-errors says', async () => {
+    const ids = SimulatedFleet.ids(4)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[0]!, { outcome: 'Failed' })
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { maxErrors: { kind: 'percent', value: 50 } }),
+      log
+    )
+    expect(fleet.batches()).toEqual([[ids[0]]])
+    expect(result.stoppedReason).toBe('the canary failed')
+  })
+
+  it('run-once runs on the primary first; its failure touches no other host', async () => {
+    const ids = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[0]!, { outcome: 'Failed', stderr: 'relation "users" already exists\n' })
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { runOnceScript: ['rake db:migrate'] }),
+      log
+    )
+    expect(fleet.batches()).toEqual([[ids[0]]])
+    expect(fleet.scriptFor(ids[0]!)).toBe('rake db:migrate')
+    expect(result.runOnce?.status).toBe('Failed')
+    expect(result.stoppedReason).toBe('run-once failed on the primary')
+    expect(result.results.every((r) => r.status === 'Skipped')).toBe(true)
+    expect(result.ok).toBe(false)
+  })
+
+  it('run-once success is followed by the canary and the fleet', async () => {
+    const ids = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { runOnceScript: ['rake db:migrate'] }),
+      log
+    )
+    expect(fleet.batches()).toEqual([[ids[0]], [ids[0]], [ids[1], ids[2]]])
+    expect(result.waves.map((w) => w.kind)).toEqual(['run-once', 'canary', 'fleet'])
+    expect(result.runOnce?.status).toBe('Success')
+    expect(result.ok).toBe(true)
+  })
+
+  it('reports a host that runs past its timeout as ExecutionTimedOut', async () => {
+    const ids = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[1]!, { durationMs: 900_000 })
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { hostTimeoutMs: 60_000, maxErrors: { kind: 'count', value: 5 } }),
+      log
+    )
+    expect(statuses(result)[ids[1]!]).toBe('ExecutionTimedOut')
+    expect(result.results[1]!.durationMs).toBe(60_000)
+    expect(
+      (fleet.commands[1]!.input['Parameters'] as Record<string, string[]>)['executionTimeout']
+    ).toEqual(['60'])
+    expect(result.ok).toBe(false)
+  })
+
+  it('reports DeliveryTimedOut and Undeliverable hosts', async () => {
+    const ids = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[1]!, { outcome: 'DeliveryTimedOut' })
+    fleet.setHost(ids[2]!, { outcome: 'Undeliverable' })
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { maxErrors: { kind: 'count', value: 5 } }),
+      log
+    )
+    expect(statuses(result)).toEqual({
+      [ids[0]!]: 'Success',
+      [ids[1]!]: 'DeliveryTimedOut',
+      [ids[2]!]: 'Undeliverable'
+    })
+    expect(result.results[1]!.exitCode).toBeUndefined()
+  })
+
+  it('fails before sending anything when a host is offline or not SSM-managed', async () => {
+    const ids = SimulatedFleet.ids(4)
+    new SimulatedFleet(clock, {
+      [ids[0]!]: {},
+      [ids[1]!]: { ping: 'ConnectionLost' },
+      [ids[2]!]: { ping: 'none' },
+      [ids[3]!]: {}
+    }).mock(ssmMock)
+    const result = await runRollout(ssm, options(ids, clock), log)
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand)
+    expect(result.ok).toBe(false)
+    expect(result.offline).toEqual([
+      { instanceId: ids[1], reason: 'SSM agent ConnectionLost' },
+      { instanceId: ids[2], reason: expect.stringContaining('not SSM-managed') }
+    ])
+    expect(result.stoppedReason).toContain('2 host(s) cannot be reached through SSM')
+    expect(log.messages('error')).toEqual([
+      `${ids[1]}: SSM agent ConnectionLost`,
+      expect.stringMatching(new RegExp(`^${ids[2]}: not SSM-managed`))
+    ])
+  })
+
+  it('skips offline hosts with a warning under skip-offline and deploys the rest', async () => {
+    const ids = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, {
+      [ids[0]!]: { ping: 'Inactive' },
+      [ids[1]!]: {},
+      [ids[2]!]: {}
+    }).mock(ssmMock)
+    const result = await runRollout(ssm, options(ids, clock, { skipOffline: true }), log)
+    expect(result.ok).toBe(true)
+    expect(result.primaryInstanceId).toBe(ids[1])
+    expect(fleet.batches()).toEqual([[ids[1]], [ids[2]]])
+    expect(statuses(result)[ids[0]!]).toBe('Skipped')
+    expect(log.messages('warning')).toEqual([`Skipping ${ids[0]}: SSM agent Inactive`])
+  })
+
+  it('130 hosts: batches of at most 50, one command status call per poll, concurrency fleet-wide', async () => {
+    const ids = SimulatedFleet.ids(130)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    const result = await runRollout(ssm, options(ids, clock, { canary: 0 }), log)
+    expect(result.ok).toBe(true)
+    expect(fleet.batches().map((b) => b.length)).toEqual([50, 50, 30])
+    expect(fleet.calls['DescribeInstanceInformation']).toBe(3)
+    expect(fleet.calls['ListCommandInvocations']).toBe(3)
+    // One ListCommands call lists all three commands each poll: calls grow with time, not hosts.
+    const polls = clock.sleeps.length + 1
+    expect(fleet.calls['ListCommands']).toBe(polls)
+  })
+
+  it('130 hosts at max-concurrency 40%: never more than 52 running at once', async () => {
+    const ids = SimulatedFleet.ids(130)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { maxConcurrency: { kind: 'percent', value: 40 } }),
+      log
+    )
+    expect(result.ok).toBe(true)
+    expect(result.waves.map((w) => w.instanceIds.length)).toEqual([1, 52, 52, 25])
+    expect(fleet.batches().map((b) => b.length)).toEqual([1, 50, 2, 50, 2, 25])
+    expect(fleet.maxConcurrency()).toBe(52)
+  })
+
+  it('waits out the moment a new command is not visible yet', async () => {
+    const ids = SimulatedFleet.ids(60)
+    const fleet = new SimulatedFleet(clock, ids, { visibilityDelayMs: 3_000 }).mock(ssmMock)
+    const result = await runRollout(ssm, options(ids, clock), log)
+    expect(result.ok).toBe(true)
+    expect(fleet.calls['SendCommand']).toBe(3)
+  })
+
+  it('cancels running commands when the deadline passes and skips later waves', async () => {
+    const ids = SimulatedFleet.ids(5)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[2]!, { durationMs: 600_000 })
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { deadlineMs: 120_000, maxConcurrency: { kind: 'count', value: 2 } }),
+      log
+    )
+    expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, {
+      CommandId: fleet.commands[1]!.id
+    })
+    expect(statuses(result)).toEqual({
+      [ids[0]!]: 'Success',
+      [ids[1]!]: 'Success',
+      [ids[2]!]: 'Cancelled',
+      [ids[3]!]: 'Skipped',
+      [ids[4]!]: 'Skipped'
+    })
+    expect(result.results[2]!.reason).toBe('cancelled: the deadline passed')
+    expect(result.stoppedReason).toBe('the deadline passed')
+    expect(result.ok).toBe(false)
+  })
+
+  it('cancels running commands when the run is cancelled', async () => {
+    const ids = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[1]!, { durationMs: 600_000 })
+    const abort = new AbortController()
+    const sent: string[] = []
+    const result = await runRollout(ssm, options(ids, clock, { signal: abort.signal }), log, {
+      onCommandSent: (c) => {
+        sent.push(c.commandId)
+        if (c.wave === 2) clock.at(clock.now() + 30_000, () => abort.abort())
+      }
+    })
+    expect(sent).toEqual(fleet.commands.map((c) => c.id))
+    expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: sent[1] })
+    expect(statuses(result)[ids[1]!]).toBe('Cancelled')
+    expect(result.stoppedReason).toBe('the rollout was cancelled')
+  })
+
+  it('dry run checks the agents and plans the waves, and sends nothing', async () => {
+    const ids = SimulatedFleet.ids(5)
+    new SimulatedFleet(clock, ids).mock(ssmMock)
+    const result = await runRollout(
+      ssm,
+      options(ids, clock, { dryRun: true, maxConcurrency: { kind: 'count', value: 2 } }),
+      log
+    )
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand)
+    expect(result.waves.map((w) => w.instanceIds)).toEqual([
+      [ids[0]],
+      [ids[1], ids[2]],
+      [ids[3], ids[4]]
+    ])
+    expect(result.ok).toBe(true)
+    expect(log.messages('group').some((g) => g.includes('./deploy.sh'))).toBe(true)
+  })
+
+  it('absorbs throttled status calls even without SDK retries: the poll slows down instead', async () => {
+    const ids = SimulatedFleet.ids(20)
+    const fleet = new SimulatedFleet(clock, ids, {
+      throttle: (api, n) => api === 'ListCommands' && n % 3 === 0
+    }).mock(ssmMock)
+    const result = await runRollout(ssm, options(ids, clock), log)
+    expect(result.ok).toBe(true)
+    expect(fleet.calls['ListCommands']).toBeGreaterThan(4)
+  })
+
+  it('calls onWaveDone after each wave with its results', async () => {
+    const ids = SimulatedFleet.ids(3)
+    new SimulatedFleet(clock, ids).mock(ssmMock)
+    const seen: string[] = []
+    await runRollout(ssm, options(ids, clock), log, {
+      onWaveDone: (wave, results) =>
+        seen.push(`${wave.kind}:${results.map((r) => r.status).join(',')}`)
+    })
+    expect(seen).toEqual(['canary:Success', 'fleet:Success,Success'])
+  })
+})
+
+describe('rollout through the real SDK under throttling', () => {
+  it('absorbs throttling on a third of all calls', async () => {
+    ssmMock.restore()
+    try {
+      const clock = new VirtualClock()
+      const ids = SimulatedFleet.ids(60)
+      const fleet = new SimulatedFleet(clock, ids, { throttle: (_api, n) => n % 3 === 0 })
+      // The SDK's own retries at work (standard mode: adaptive adds a client-side rate limiter
+      // that would make this test slow without changing what it shows).
+      const client = fleet.client({ maxAttempts: 5, retryMode: 'standard' })
+      const result = await runRollout(client, options(ids, clock), new RecordingLog())
+      expect(result.ok).toBe(true)
+      expect(result.results.filter((r) => r.status === 'Success')).toHaveLength(60)
+      expect(fleet.batches().map((b) => b.length)).toEqual([1, 50, 9])
+    } finally {
+      mockClient(SSMClient) // keep later files' expectations simple
+    }
+  })
+})
+
+describe('runOnHost', () => {
+  beforeEach(() => {
+    ssmMock.reset()
+  })
+
+  it('waits through InvocationDoesNotExist right after SendCommand', async () => {
+    const clock = new VirtualClock()
+    const [id] = SimulatedFleet.ids(1)
+    new SimulatedFleet(
+      clock,
+      { [id!]: { durationMs: 2_000, stdout: 'synced\n' } },
+      { invocationDelayMs: 1_500 }
+    ).mock(ssmMock)
+    const r = await runOnHost(ssm, id!, ['sync'], {
+      purpose: 'sync the code volume',
+      timeoutMs: 60_000,
+      clock
+    })
+    expect(r.status).toBe('Success')
+    expect(r.stdout).toBe('synced\n')
+  })
+
+  it('fails with the command, status and last lines of output', async () => {
+    const clock = new VirtualClock()
+    const [id] = SimulatedFleet.ids(1)
+    new SimulatedFleet(clock, {
+      [id!]: { outcome: 'Failed', exitCode: 1, stderr: 'fsfreeze: /srv/app: not a mount point\n' }
+    }).mock(ssmMock)
+    await expect(
+      runOnHost(ssm, id!, ['fsfreeze -f /srv/app'], {
+        purpose: 'freeze /srv/app',
+        timeoutMs: 60_000,
+        clock
+      })
+    ).rejects.toThrow(
+      `Could not freeze /srv/app on ${id}: command cmd-0001 ended Failed (exit code 1):\nfsfreeze: /srv/app: not a mount point`
+    )
+  })
+})
+
+describe('planWaves', () => {
+  it('canary 0 with a count splits the fleet evenly from the primary on', () => {
+    expect(
+      planWaves(['a', 'b', 'c', 'd', 'e'], { runOnce: false, canary: 0, maxConcurrency: 2 })
+    ).toEqual([
+      { number: 1, kind: 'fleet', instanceIds: ['a', 'b'] },
+      { number: 2, kind: 'fleet', instanceIds: ['c', 'd'] },
+      { number: 3, kind: 'fleet', instanceIds: ['e'] }
+    ])
+  })
+  it('a canary larger than one takes the first hosts', () => {
+    expect(
+      planWaves(['a', 'b', 'c'], { runOnce: true, canary: 2, maxConcurrency: 10 }).map(
+        (w) => w.instanceIds
+      )
+    ).toEqual([['a'], ['a', 'b'], ['c']])
+  })
+})
+
+describe('the script and env values', () => {
+  const nasty: Array<[string, string]> = [
+    ['QUOTES', `it's "quoted" 'twice'`],
+    ['SUBSHELL', '$(touch PWNED) and `touch PWNED2`'],
+    ['NEWLINES', 'line one\nline two\n\nline four'],
+    ['DOLLARS', '$HOME ${PATH} $1 \\ \\n'],
+    ['EMPTY', '']
+  ]
+
+  it.each([['sh'], ['bash']])('arrive verbatim in %s and nothing in them runs', (shell) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ebs-autoscale-env-'))
+    const script = buildScript({
+      commands: `printf '%s\\0' "$QUOTES" "$SUBSHELL" "$NEWLINES" "$DOLLARS" "$EMPTY"`,
+      env: nasty,
+      workingDirectory: dir
+    })
+    const out = execFileSync(shell, ['-c', script.join('\n')], { cwd: tmpdir() }).toString()
+    expect(out.split('\0').slice(0, -1)).toEqual(nasty.map(([, v]) => v))
+    expect(existsSync(join(dir, 'PWNED'))).toBe(false)
+    expect(existsSync(join(dir, 'PWNED2'))).toBe(false)
+  })
+
+  it('stops at the first failing command, like a GitHub run step', () => {
+    const script = buildScript({ commands: 'false\necho should-not-print' })
+    expect(() => execFileSync('sh', ['-c', script.join('\n')], { stdio: 'pipe' })).toThrow()
+    const bash = buildScript({ commands: 'false | true\necho should-not-print' })
+    expect(() => execFileSync('bash', ['-c', bash.join('\n')], { stdio: 'pipe' })).toThrow()
+  })
+
+  it('changes to the working directory, quoted', () => {
+    expect(buildScript({ commands: 'make', workingDirectory: "/srv/my app's" })).toContain(
+      `cd -- '/srv/my app'\\''s'`
+    )
+  })
+
+  it('shellQuote escapes single quotes only', () => {
+    expect(shellQuote(`a'b`)).toBe(`'a'\\''b'`)
+  })
+})
