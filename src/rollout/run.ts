@@ -85,7 +85,12 @@ export async function runRollout(
     reason: o.reason
   }))
 
-  const base = { offline, dryRun: options.dryRun, commands: [] as SentCommand[] }
+  const base = {
+    offline,
+    offlineSkipped: options.skipOffline && offline.length > 0,
+    dryRun: options.dryRun,
+    commands: [] as SentCommand[]
+  }
   if (offline.length && !options.skipOffline) {
     return {
       ...base,
@@ -151,6 +156,7 @@ export async function runRollout(
   let runOnce: HostResult | undefined
   let stoppedReason: string | undefined
   let failures = 0
+  let fullOutputs = 0
   const progress = { done: 0, failed: 0, total: online.length, lastLine: '', lastAt: -Infinity }
 
   for (const wave of waves) {
@@ -180,25 +186,27 @@ export async function runRollout(
       else results.set(r.instanceId, r)
     }
     const waveFailures = outcome.results.filter(isFailure)
-    await fetchFullOutput(ssm, waveFailures, failures)
+    fullOutputs += await fetchFullOutput(ssm, waveFailures, fullOutputs)
     reportHosts(log, wave, outcome.results)
     hooks.onWaveDone?.(wave, outcome.results)
 
-    if (outcome.interrupted) stoppedReason = outcome.interrupted
-    else if (wave.kind === 'run-once' && waveFailures.length)
-      stoppedReason = 'run-once failed on the primary'
-    else if (wave.kind === 'canary' && waveFailures.length) stoppedReason = 'the canary failed'
-    else {
-      failures += waveFailures.length
-      if (failures > maxErrors)
+    if (wave.kind === 'fleet') failures += waveFailures.length
+    stoppedReason = outcome.interrupted
+    if (!stoppedReason && wave !== waves.at(-1)) {
+      if (wave.kind === 'run-once' && waveFailures.length)
+        stoppedReason = 'run-once failed on the primary'
+      else if (wave.kind === 'canary' && waveFailures.length) stoppedReason = 'the canary failed'
+      else if (failures > maxErrors) {
         stoppedReason = `${failures} host(s) failed, more than max-errors (${maxErrors})`
-      else if (clock.now() >= deadline)
+      } else if (clock.now() >= deadline) {
         stoppedReason = `the deadline (${formatDuration(options.deadlineMs)}) passed`
+      }
     }
-    if (stoppedReason)
+    if (stoppedReason) {
       log.error(`Stopping the rollout after ${describeWave(wave)}: ${stoppedReason}.`, {
         title: 'Rollout stopped'
       })
+    }
   }
 
   const ordered = [...online.map((id) => results.get(id)!), ...offlineResults]
@@ -343,14 +351,17 @@ function reportProgress(ctx: WaveContext, force = false): void {
   ctx.log.info(line)
 }
 
+/** Fetches the fuller output of failed hosts, up to a budget; returns how many it fetched. */
 async function fetchFullOutput(
   ssm: SSMClient,
   failed: HostResult[],
-  alreadyFetched: number
-): Promise<void> {
-  for (const r of failed.slice(0, Math.max(0, FULL_OUTPUT_FETCHES - alreadyFetched))) {
-    if (r.exitCode !== undefined) await addFullOutput(ssm, r)
-  }
+  fetched: number
+): Promise<number> {
+  const batch = failed
+    .filter((r) => r.exitCode !== undefined)
+    .slice(0, Math.max(0, FULL_OUTPUT_FETCHES - fetched))
+  for (const r of batch) await addFullOutput(ssm, r)
+  return batch.length
 }
 
 /** Each host's output in a collapsed group; failures as error annotations naming the host. */

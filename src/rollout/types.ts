@@ -65,6 +65,8 @@ export interface RolloutResult {
   results: HostResult[]
   commands: SentCommand[]
   offline: OfflineHost[]
+  /** True when the offline hosts were skipped (skip-offline) rather than failing the rollout. */
+  offlineSkipped: boolean
   /** Why later waves did not start, when they did not. */
   stoppedReason?: string
   dryRun: boolean

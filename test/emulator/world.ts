@@ -63,7 +63,8 @@ export async function launch(
       ...(extra.blockDeviceMappings ? { BlockDeviceMappings: extra.blockDeviceMappings } : {})
     })
   )
-  return (out.Instances ?? []).map((i) => i.InstanceId!)
+  // Instances of one reservation share a launch time, so hosts order them by id: return them so.
+  return (out.Instances ?? []).map((i) => i.InstanceId!).sort()
 }
 
 export async function tag(

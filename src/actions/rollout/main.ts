@@ -1,0 +1,101 @@
+/** rollout: inputs -> (resolve hosts) -> runRollout -> outputs, summary, annotations. */
+import * as core from '@actions/core'
+import { ActionError, InputError } from '../../errors.js'
+import { resolveHosts } from '../../hosts/resolve.js'
+import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
+import { runRollout } from '../../rollout/run.js'
+import { isFailure, type HostResult, type RolloutResult } from '../../rollout/types.js'
+import { runContext } from '../shared/context.js'
+import { readHostQuery } from '../shared/hosts.js'
+import { readInstanceIds, readRolloutSettings } from '../shared/rollout.js'
+import {
+  clientsFromInputs,
+  readInputs,
+  runAction,
+  runnerLog,
+  setOutputs
+} from '../shared/runner.js'
+import { watchForCancellation } from './post.js'
+
+export async function run(): Promise<void> {
+  await runAction(async () => {
+    core.saveState('isPost', 'true')
+    const inputs = readInputs()
+    const instanceIds = readInstanceIds(inputs)
+    const query = readHostQuery(inputs, { requireSelector: false })
+    if (instanceIds.length && (query.tags.size || query.asgName)) {
+      throw new InputError(
+        'instance-ids',
+        'is set together with tags or asg-name. Expected one way to choose the hosts: instance-ids, or tags and/or asg-name.'
+      )
+    }
+    if (!instanceIds.length && !query.tags.size && !query.asgName) {
+      throw new InputError(
+        'instance-ids',
+        "is empty and neither tags nor asg-name is set. Expected the hosts: instance-ids (e.g. resolve-hosts' instance-ids output), or tags and/or asg-name."
+      )
+    }
+    const settings = readRolloutSettings(inputs, runContext())
+    const clients = clientsFromInputs(inputs, 'rollout')
+
+    let targets = instanceIds
+    if (!targets.length) {
+      core.info(`Looking for instances in ${clients.region}: ${query.description}`)
+      targets = (await resolveHosts(clients, query)).hosts.map((h) => h.instanceId)
+      if (!targets.length)
+        throw new ActionError(
+          `No running instance matched ${query.description} in ${clients.region}.`
+        )
+    }
+
+    const sent: string[] = []
+    const abort = watchForCancellation()
+    const result = await runRollout(
+      clients.ssm,
+      { ...settings, instanceIds: targets, signal: abort.signal },
+      runnerLog,
+      {
+        onCommandSent: (c) => {
+          sent.push(c.commandId)
+          core.saveState('command-ids', JSON.stringify(sent))
+        }
+      }
+    )
+    writeOutputs(result)
+    await writeSummary(result, clients.region)
+    if (!result.ok) throw new ActionError(rolloutFailure(result))
+  })
+}
+
+export function writeOutputs(result: RolloutResult & { runOnce?: HostResult }): void {
+  setOutputs({
+    'command-ids': result.commands.map((c) => c.commandId),
+    'succeeded-instance-ids': result.results
+      .filter((r) => r.status === 'Success')
+      .map((r) => r.instanceId),
+    'failed-instance-ids': result.results.filter(isFailure).map((r) => r.instanceId),
+    'skipped-instance-ids': result.results
+      .filter((r) => r.status === 'Skipped')
+      .map((r) => r.instanceId),
+    results: result.results.map((r) => ({
+      instanceId: r.instanceId,
+      status: r.status,
+      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+      ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
+      ...(r.reason ? { reason: r.reason } : {})
+    })),
+    'primary-instance-id': result.primaryInstanceId ?? ''
+  })
+}
+
+async function writeSummary(
+  result: RolloutResult & { runOnce?: HostResult },
+  region: string
+): Promise<void> {
+  await core.summary
+    .addHeading(`rollout${result.dryRun ? ' (dry run)' : ''}`, 2)
+    .addRaw(`${rolloutTotals(result)}\n\n`)
+    .addRaw(`${rolloutTable(result)}\n\n`)
+    .addRaw(`${commandLinks(result, region)}\n`)
+    .write()
+}

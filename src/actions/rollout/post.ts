@@ -1,0 +1,41 @@
+/**
+ * Cancellation. While the main step runs, SIGINT/SIGTERM (the runner cancelling the job)
+ * abort the rollout, which cancels its running commands. Should the process die first, the
+ * `post` step (post-if: cancelled()) cancels every command the main step recorded.
+ */
+import * as core from '@actions/core'
+import { errorMessage } from '../../errors.js'
+import { cancelCommand } from '../../rollout/commands.js'
+import { clientsFromInputs, readInputs, runAction } from '../shared/runner.js'
+
+export function watchForCancellation(): AbortController {
+  const abort = new AbortController()
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      core.warning(`Received ${signal}: cancelling the commands still running.`)
+      abort.abort()
+    })
+  }
+  return abort
+}
+
+export async function cancelSentCommands(): Promise<void> {
+  await runAction(async () => {
+    const ids = JSON.parse(core.getState('command-ids') || '[]') as string[]
+    if (!ids.length) {
+      core.info('No command was sent: nothing to cancel.')
+      return
+    }
+    const clients = clientsFromInputs(readInputs(), 'rollout-post')
+    for (const id of ids) {
+      try {
+        await cancelCommand(clients.ssm, id)
+        core.info(
+          `Cancelled command ${id} (a command that had already finished is left as it was).`
+        )
+      } catch (err) {
+        core.warning(`Could not cancel command ${id}: ${errorMessage(err)}`)
+      }
+    }
+  })
+}

@@ -1,0 +1,79 @@
+/** The rollout inputs, shared by the rollout action and deploy (which takes all of them). */
+import { InputError } from '../../errors.js'
+import { type RunContext, shortSha } from '../../github/context.js'
+import type { Inputs } from '../../inputs.js'
+import type { RolloutOptions } from '../../rollout/run.js'
+import { buildScript } from '../../rollout/script.js'
+
+/** Everything but the targets, the clock and the signal. */
+export type RolloutSettings = Omit<RolloutOptions, 'instanceIds' | 'clock' | 'signal' | 'backoff'>
+
+const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/
+/** executionTimeout of AWS-RunShellScript: 1 s to 48 h. */
+const MAX_HOST_TIMEOUT_MS = 172_800_000
+
+export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSettings {
+  const commands = inputs.text('commands')
+  const dryRun = inputs.boolean('dry-run', false)
+  if (commands.trim() === '') {
+    throw new InputError(
+      'commands',
+      'is empty. Expected the deploy script to run on every host (multi-line).'
+    )
+  }
+  const env = inputs.keyValues('env')
+  const workingDirectory = inputs.optional('working-directory')
+  const scriptOptions = { env, ...(workingDirectory ? { workingDirectory } : {}) }
+  const runOnce = inputs.text('run-once')
+  const hostTimeoutMs = inputs.duration('timeout', '10m', {
+    minMs: 1000,
+    maxMs: MAX_HOST_TIMEOUT_MS
+  })
+  const deadlineMs = inputs.duration('deadline', '60m', { minMs: 1000 })
+  if (deadlineMs < hostTimeoutMs) {
+    throw new InputError(
+      'deadline',
+      `${JSON.stringify(inputs.raw('deadline') || '60m')} is shorter than timeout (${inputs.raw('timeout') || '10m'}). Expected a deadline for the whole rollout at least as long as one host's timeout.`
+    )
+  }
+  const s3Bucket = inputs.optional('output-s3-bucket')
+  const s3KeyPrefix = inputs.optional('output-s3-key-prefix')
+  const cloudWatchLogGroup = inputs.optional('cloudwatch-log-group')
+  return {
+    script: buildScript({ commands, ...scriptOptions }),
+    ...(runOnce.trim()
+      ? { runOnceScript: buildScript({ commands: runOnce, ...scriptOptions }) }
+      : {}),
+    document: inputs.string('document', 'AWS-RunShellScript'),
+    canary: inputs.integer('canary', 1, { min: 0, max: 1000 }),
+    maxConcurrency: inputs.countOrPercent('max-concurrency', '100%', 1),
+    maxErrors: inputs.countOrPercent('max-errors', '0'),
+    hostTimeoutMs,
+    deadlineMs,
+    skipOffline: inputs.boolean('skip-offline', false),
+    dryRun,
+    comment: `ebs-autoscale ${ctx.repository}@${shortSha(ctx.sha)} run ${ctx.runId}`.slice(0, 100),
+    ...(s3Bucket || cloudWatchLogGroup
+      ? {
+          output: {
+            ...(s3Bucket ? { s3Bucket } : {}),
+            ...(s3KeyPrefix ? { s3KeyPrefix } : {}),
+            ...(cloudWatchLogGroup ? { cloudWatchLogGroup } : {})
+          }
+        }
+      : {})
+  }
+}
+
+/** `instance-ids` as given (resolve-hosts' JSON output or a plain list), the first the primary. */
+export function readInstanceIds(inputs: Inputs): string[] {
+  const ids = inputs.list('instance-ids')
+  const bad = ids.find((id) => !INSTANCE_ID.test(id))
+  if (bad !== undefined) {
+    throw new InputError(
+      'instance-ids',
+      `${JSON.stringify(bad)} is not an instance id. Expected ids like "i-0123456789abcdef0".`
+    )
+  }
+  return ids
+}

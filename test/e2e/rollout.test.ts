@@ -1,0 +1,136 @@
+import { describe, expect, it } from '@jest/globals'
+import { ListCommandsCommand } from '@aws-sdk/client-ssm'
+import { launch, tag } from '../emulator/world.js'
+import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
+import { useEmulator } from '../helpers/emulator.js'
+
+const emulator = useEmulator()
+const run = (inputs: Record<string, string>, state?: Record<string, string>) =>
+  runBundle(BUNDLES.rollout, inputs, emulator.env, state ? { state } : {})
+
+describe('the rollout bundle, run as the runner runs it', () => {
+  it('deploys to the hosts chosen by tags and reports every one', async () => {
+    const { ec2 } = emulator.clients
+    const app = await launch(ec2, 3, { Role: 'app', Environment: 'production' })
+    await launch(ec2, 2, { Role: 'app', Environment: 'staging' })
+    const r = await run({
+      tags: 'Role=app\nEnvironment=production',
+      commands: 'cd /srv/app\n./bin/deploy',
+      env: 'GIT_SHA=0123456789abcdef\nMESSAGE=fix: it\'s "done" $(rm -rf /)'
+    })
+    expect(r.stderr).toBe('')
+    expect(r.exitCode).toBe(0)
+    expect(JSON.parse(r.outputs['succeeded-instance-ids']!)).toEqual(app)
+    expect(JSON.parse(r.outputs['failed-instance-ids']!)).toEqual([])
+    expect(r.outputs['primary-instance-id']).toBe(app[0])
+    expect(JSON.parse(r.outputs['command-ids']!)).toHaveLength(2)
+    expect(JSON.parse(r.outputs['results']!)).toEqual(
+      app.map((id) => ({ instanceId: id, status: 'Success', exitCode: 0, durationMs: 1000 }))
+    )
+    expect(r.summary).toContain('**Succeeded** · 3 host(s): 3 succeeded, 0 failed, 0 skipped')
+    expect(r.summary).toContain(`| \`${app[1]}\` | 2 | ✅ Success | 0 | 1s |`)
+    expect(r.summary).toContain(
+      'https://us-east-1.console.aws.amazon.com/systems-manager/run-command/'
+    )
+    expect(r.stdout).toContain('3/3 hosts done, 0 failed')
+    // The env values arrived quoted, never as code.
+    const sent = await emulator.clients.ssm.send(
+      new ListCommandsCommand({ CommandId: JSON.parse(r.outputs['command-ids']!)[0] })
+    )
+    expect(sent.Commands?.[0]?.Parameters?.['commands']).toEqual([
+      'set -e',
+      'if [ -n "${BASH_VERSION:-}" ]; then set -o pipefail; fi',
+      "export GIT_SHA='0123456789abcdef'",
+      `export MESSAGE='fix: it'\\''s "done" $(rm -rf /)'`,
+      'cd /srv/app',
+      './bin/deploy'
+    ])
+    expect(r.state['isPost']).toBe('true')
+    expect(JSON.parse(r.state['command-ids']!)).toEqual(JSON.parse(r.outputs['command-ids']!))
+  })
+
+  it("takes resolve-hosts' JSON output as instance-ids and fails naming the failed host", async () => {
+    const { ec2 } = emulator.clients
+    const ids = await launch(ec2, 3, { Role: 'app' })
+    await tag(ec2, [ids[1]!], { 'emulator:ssm-status': 'Failed' })
+    const r = await run({ 'instance-ids': JSON.stringify(ids), commands: './deploy' })
+    expect(r.exitCode).toBe(1)
+    expect(JSON.parse(r.outputs['failed-instance-ids']!)).toEqual([ids[1]])
+    expect(JSON.parse(r.outputs['succeeded-instance-ids']!)).toEqual([ids[0], ids[2]])
+    const errors = annotations(r.stdout, 'error')
+    expect(errors[0]).toContain(`${ids[1]}: Failed (exit code 1)`)
+    expect(errors.at(-1)).toBe(`Rollout failed on 1 host(s): ${ids[1]} (Failed, exit code 1).`)
+  })
+
+  it('fails before sending anything when a host is offline, naming it and why', async () => {
+    const { ec2 } = emulator.clients
+    const ids = await launch(ec2, 2, { Role: 'app' })
+    await tag(ec2, [ids[1]!], { 'emulator:ssm-ping': 'ConnectionLost' })
+    const r = await run({ tags: 'Role=app', commands: './deploy' })
+    expect(r.exitCode).toBe(1)
+    expect(JSON.parse(r.outputs['command-ids']!)).toEqual([])
+    expect(annotations(r.stdout, 'error').at(-1)).toBe(
+      `Rollout failed on 1 host(s): ${ids[1]} (SSM agent ConnectionLost). Stopped: 1 host(s) cannot be reached through SSM (set skip-offline: true to deploy to the others).`
+    )
+  })
+
+  it('rejects bad input before any AWS call', async () => {
+    const bad: Array<[Record<string, string>, string]> = [
+      [
+        { 'instance-ids': 'i-123, web-1', commands: 'x' },
+        'Input "instance-ids": "i-123" is not an instance id'
+      ],
+      [{ tags: 'Role=app', commands: '' }, 'Input "commands": is empty'],
+      [
+        { tags: 'Role=app', commands: 'x', 'max-concurrency': '0' },
+        'Input "max-concurrency": "0" is too small. Expected at least 1.'
+      ],
+      [
+        { tags: 'Role=app', commands: 'x', timeout: '10 minutes' },
+        'Input "timeout": "10 minutes" is not a duration'
+      ],
+      [
+        { tags: 'Role=app', commands: 'x', env: 'GIT SHA=1' },
+        'Input "env": "GIT SHA=1" is not a KEY=VALUE line'
+      ],
+      [
+        { tags: 'Role=app', 'instance-ids': 'i-0123456789abcdef0', commands: 'x' },
+        'Input "instance-ids": is set together with tags or asg-name'
+      ]
+    ]
+    for (const [inputs, message] of bad) {
+      const r = await run(inputs)
+      expect(r.exitCode).toBe(1)
+      expect(annotations(r.stdout, 'error')[0]).toContain(message)
+    }
+    expect((await emulator.clients.ssm.send(new ListCommandsCommand({}))).Commands).toEqual([])
+  })
+
+  it('dry-run prints the waves and the script and sends nothing', async () => {
+    const { ec2 } = emulator.clients
+    const ids = await launch(ec2, 3, { Role: 'app' })
+    const r = await run({
+      tags: 'Role=app',
+      commands: './deploy',
+      'dry-run': 'true',
+      'max-concurrency': '1'
+    })
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain(`wave 3 (1 host(s)): ${ids[2]}`)
+    expect(r.stdout).toContain('./deploy')
+    expect(JSON.parse(r.outputs['skipped-instance-ids']!)).toEqual(ids)
+    expect((await emulator.clients.ssm.send(new ListCommandsCommand({}))).Commands).toEqual([])
+  })
+
+  it('the post step cancels the commands the main step recorded', async () => {
+    const { ec2 } = emulator.clients
+    const ids = await launch(ec2, 1, { Role: 'app' })
+    const main = await run({ tags: 'Role=app', commands: './deploy' })
+    const commandIds = JSON.parse(main.outputs['command-ids']!) as string[]
+    expect(commandIds).toHaveLength(1)
+    const post = await run({ tags: 'Role=app', commands: './deploy' }, main.state)
+    expect(post.exitCode).toBe(0)
+    expect(post.stdout).toContain(`Cancelled command ${commandIds[0]}`)
+    expect(ids).toHaveLength(1)
+  })
+})
