@@ -1,12 +1,19 @@
 import { describe, expect, it } from '@jest/globals'
-import { ListCommandsCommand } from '@aws-sdk/client-ssm'
+import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/client-ssm'
 import { launch, tag } from '../emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator()
-const run = (inputs: Record<string, string>, state?: Record<string, string>) =>
-  runBundle(BUNDLES.rollout, inputs, emulator.env, state ? { state } : {})
+const run = (inputs: Record<string, string>, options: Parameters<typeof runBundle>[3] = {}) =>
+  runBundle(BUNDLES.rollout, inputs, emulator.env, options)
+
+async function invocationStatuses(commandId: string): Promise<string[]> {
+  const out = await emulator.clients.ssm.send(
+    new ListCommandInvocationsCommand({ CommandId: commandId })
+  )
+  return (out.CommandInvocations ?? []).map((i) => i.Status ?? '')
+}
 
 describe('the rollout bundle, run as the runner runs it', () => {
   it('deploys to the hosts chosen by tags and reports every one', async () => {
@@ -122,15 +129,47 @@ describe('the rollout bundle, run as the runner runs it', () => {
     expect((await emulator.clients.ssm.send(new ListCommandsCommand({}))).Commands).toEqual([])
   })
 
-  it('the post step cancels the commands the main step recorded', async () => {
+  it('at the deadline, cancels what still runs and names it', async () => {
     const { ec2 } = emulator.clients
-    const ids = await launch(ec2, 1, { Role: 'app' })
-    const main = await run({ tags: 'Role=app', commands: './deploy' })
-    const commandIds = JSON.parse(main.outputs['command-ids']!) as string[]
+    const ids = await launch(ec2, 2, { Role: 'app' })
+    await tag(ec2, [ids[1]!], { 'emulator:ssm-seconds': '60' })
+    const r = await run({ tags: 'Role=app', commands: './deploy', timeout: '2s', deadline: '3s' })
+    expect(r.exitCode).toBe(1)
+    const results = JSON.parse(r.outputs['results']!) as Array<{ status: string; reason?: string }>
+    expect(results.map((x) => x.status)).toEqual(['Success', 'Cancelled'])
+    expect(results[1]!.reason).toBe('cancelled: the deadline passed')
+    const commandIds = JSON.parse(r.outputs['command-ids']!) as string[]
+    expect(await invocationStatuses(commandIds[1]!)).toEqual(['Cancelled'])
+  })
+
+  it('SIGINT from the runner cancels the running commands before exiting', async () => {
+    const { ec2 } = emulator.clients
+    const ids = await launch(ec2, 2, { Role: 'app' })
+    await tag(ec2, [ids[1]!], { 'emulator:ssm-seconds': '60' })
+    const r = await run(
+      { tags: 'Role=app', commands: './deploy' },
+      { interrupt: { when: 'Starting wave 2', signal: 'SIGINT' } }
+    )
+    expect(r.exitCode).toBe(1)
+    const commandIds = JSON.parse(r.state['command-ids']!) as string[]
+    expect(await invocationStatuses(commandIds[1]!)).toEqual(['Cancelled'])
+    expect(annotations(r.stdout, 'error').at(-1)).toContain('Stopped: the rollout was cancelled.')
+  })
+
+  it('if the main step dies, the post step cancels the commands it recorded', async () => {
+    const { ec2 } = emulator.clients
+    const ids = await launch(ec2, 2, { Role: 'app' })
+    await tag(ec2, ids, { 'emulator:ssm-seconds': '60' })
+    const inputs = { tags: 'Role=app', commands: './deploy', canary: '0' }
+    const main = await run(inputs, { interrupt: { when: '0/2 hosts done', signal: 'SIGKILL' } })
+    expect(main.exitCode).not.toBe(0)
+    await new Promise((r) => setTimeout(r, 300))
+    const commandIds = JSON.parse(main.state['command-ids'] ?? '[]') as string[]
     expect(commandIds).toHaveLength(1)
-    const post = await run({ tags: 'Role=app', commands: './deploy' }, main.state)
+    expect(await invocationStatuses(commandIds[0]!)).toEqual(['InProgress', 'InProgress'])
+    const post = await run(inputs, { state: main.state })
     expect(post.exitCode).toBe(0)
     expect(post.stdout).toContain(`Cancelled command ${commandIds[0]}`)
-    expect(ids).toHaveLength(1)
+    expect(await invocationStatuses(commandIds[0]!)).toEqual(['Cancelled', 'Cancelled'])
   })
 })

@@ -7,11 +7,13 @@ Test affordances (documented in README.md here), read from instance tags so a te
 the fleet through the real EC2 API:
   emulator:ssm-ping    Online (default) | ConnectionLost | Inactive | none (not SSM-managed)
   emulator:ssm-status  Success (default) | Failed: the outcome of every command on that host
+  emulator:ssm-seconds N: commands on that host stay InProgress for N seconds before ending
 """
 
 import copy
 import datetime
 import sys
+import time
 
 from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
@@ -54,12 +56,17 @@ Command._get_instance_ids_from_targets = _targets_only
 _original_invocation = Command.invocation_response
 
 
+# (command id, instance id) -> (time the invocation ends, its final fields)
+_running = {}
+
+
 def _invocation(self, instance_id, plugin_name):
     inv = _original_invocation(self, instance_id, plugin_name)
-    status = "Success"
+    status, seconds = "Success", 0.0
     for inst in _instances(self.account_id, self.backend_region):
         if inst.id == instance_id:
             status = _tag(inst, "emulator:ssm-status", "Success")
+            seconds = float(_tag(inst, "emulator:ssm-seconds", "0"))
     if status == "Failed":
         inv.update(
             Status="Failed",
@@ -67,7 +74,21 @@ def _invocation(self, instance_id, plugin_name):
             ResponseCode=1,
             StandardErrorContent="emulated failure (emulator:ssm-status=Failed)\n",
         )
+    if seconds > 0:
+        final = {k: inv[k] for k in ("Status", "StatusDetails", "ResponseCode")}
+        _running[(self.command_id, instance_id)] = (time.time() + seconds, final)
+        inv.update(Status="InProgress", StatusDetails="InProgress", ResponseCode=-1)
     return inv
+
+
+def _settle(command):
+    """Ends the invocations whose time has come, then recounts."""
+    now = time.time()
+    for inv in command.invocations:
+        key = (command.command_id, inv["InstanceId"])
+        if key in _running and _running[key][0] <= now:
+            inv.update(_running.pop(key)[1])
+    _refresh_counts(command)
 
 
 Command.invocation_response = _invocation
@@ -75,12 +96,35 @@ Command.invocation_response = _invocation
 
 def _refresh_counts(command):
     """AWS counts per invocation; moto counts what was asked for."""
+    finished = [i for i in command.invocations if i["Status"] != "InProgress"]
     command.target_count = len(command.invocations)
-    command.completed_count = len(command.invocations)
-    command.error_count = sum(1 for i in command.invocations if i["Status"] != "Success")
-    if command.status not in ("Cancelled",):
+    command.completed_count = len(finished)
+    command.error_count = sum(1 for i in finished if i["Status"] not in ("Success", "Cancelled"))
+    if len(finished) < len(command.invocations):
+        command.status = "InProgress"
+    elif any(i["Status"] == "Cancelled" for i in finished):
+        command.status = "Cancelled"
+    else:
         command.status = "Failed" if command.error_count else "Success"
-        command.status_details = command.status
+    command.status_details = command.status
+
+
+_original_response_object = Command.response_object
+_original_get_invocation = Command.get_invocation
+
+
+def _response_object(self):
+    _settle(self)
+    return _original_response_object(self)
+
+
+def _get_invocation(self, instance_id, plugin_name):
+    _settle(self)
+    return _original_get_invocation(self, instance_id, plugin_name)
+
+
+Command.response_object = _response_object
+Command.get_invocation = _get_invocation
 
 
 _original_command_init = Command.__init__
@@ -110,6 +154,8 @@ def list_command_invocations(self):
         if command_id
         else list(self.ssm_backend._commands)
     )
+    for command in commands:
+        _settle(command)
     rows = []
     for command in commands:
         for inv in command.invocations:
@@ -182,8 +228,13 @@ def describe_instance_information(self):
 
 
 def cancel_command(self):
-    self.ssm_backend.get_command_by_id(self._get_param("CommandId"))  # InvalidCommandId if unknown
-    # Emulated commands finish at once, so there is never anything left to cancel.
+    command = self.ssm_backend.get_command_by_id(self._get_param("CommandId"))
+    _settle(command)
+    for inv in command.invocations:
+        if inv["Status"] == "InProgress":
+            _running.pop((command.command_id, inv["InstanceId"]), None)
+            inv.update(Status="Cancelled", StatusDetails="Cancelled", ResponseCode=-1)
+    _refresh_counts(command)
     return ActionResult({})
 
 

@@ -43,7 +43,12 @@ export async function runBundle(
   bundle: string,
   inputs: Record<string, string>,
   env: Record<string, string>,
-  options: { state?: Record<string, string>; timeoutMs?: number } = {}
+  options: {
+    state?: Record<string, string>
+    timeoutMs?: number
+    /** Sends a signal once stdout shows `when` (a runner cancelling the job, or dying). */
+    interrupt?: { when: string; signal: NodeJS.Signals }
+  } = {}
 ): Promise<BundleRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ebs-autoscale-e2e-'))
   const files = {
@@ -85,7 +90,14 @@ export async function runBundle(
       const child = spawn(process.execPath, [bundle], { env: childEnv, cwd: dir })
       let stdout = ''
       let stderr = ''
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      let interrupted = false
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString()
+        if (options.interrupt && !interrupted && stdout.includes(options.interrupt.when)) {
+          interrupted = true
+          child.kill(options.interrupt.signal)
+        }
+      })
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
       child.on('error', reject)
