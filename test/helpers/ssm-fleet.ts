@@ -190,7 +190,10 @@ export class SimulatedFleet {
       requestHandler: {
         handle: async (request: { headers: Record<string, string>; body?: unknown }) => {
           const api = String(request.headers['x-amz-target']).split('.').pop()!
-          const input = JSON.parse(String(request.body ?? '{}')) as Record<string, unknown>
+          const raw = request.body
+          const text =
+            raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : String(raw ?? '{}')
+          const input = JSON.parse(text || '{}') as Record<string, unknown>
           let status = 200
           let body: unknown
           try {
