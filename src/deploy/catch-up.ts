@@ -1,0 +1,159 @@
+/**
+ * Catch-up: instances that appeared while the deploy ran were launched from the template as
+ * it was, so they booted with the old code. Find them (still pending ones too), wait until
+ * their agent is online, give them the same rollout, and look again, until a look finds none.
+ */
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import type { SSMClient } from '@aws-sdk/client-ssm'
+import { type Clock, realClock } from '../clock.js'
+import type { Host } from '../hosts/host.js'
+import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
+import { formatDuration } from '../inputs.js'
+import type { Log } from '../log.js'
+import { poll, PollTimeoutError } from '../poll.js'
+import { checkAgents } from '../rollout/agents.js'
+import type { RolloutResult } from '../rollout/types.js'
+
+/** Where new code comes from: instances launched from this template at this version or later. */
+export interface PublishedTemplate {
+  launchTemplateId: string
+  version: number
+}
+
+export interface CatchUpOptions {
+  query: HostQuery
+  /** Every instance the deploy already handled. */
+  known: ReadonlySet<string>
+  /** Undefined when nothing was published: then every new instance has old code. */
+  published?: PublishedTemplate
+  /** How long a new instance may take to run with its SSM agent online. */
+  readyTimeoutMs: number
+  /** Looks after the first, at most (a group still scaling out keeps adding instances). */
+  maxRounds: number
+  /** The same rollout the fleet got, for these instances. */
+  rollout: (instanceIds: string[]) => Promise<RolloutResult>
+  clock?: Clock
+}
+
+export interface CatchUpResult {
+  /** Instances that got the rollout and succeeded. */
+  caughtUp: string[]
+  /** New instances that booted from the new version: nothing to do. */
+  upToDate: string[]
+  /** New instances that could not be caught up, and why. */
+  failed: Array<{ instanceId: string; reason: string }>
+  rounds: number
+  rollouts: RolloutResult[]
+}
+
+/** Launched from an older version of the template (or from something else): old code. */
+export function hasOldCode(host: Host, published: PublishedTemplate | undefined): boolean {
+  if (!published) return true
+  if (host.launchTemplateId !== published.launchTemplateId) return true
+  const version = Number(host.launchTemplateVersion)
+  return !Number.isInteger(version) || version < published.version
+}
+
+/** Auto Scaling lifecycle states of members that exist or are about to. */
+const MEMBER_STATES = ['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService']
+
+export async function catchUp(
+  clients: { ec2: EC2Client; autoscaling: AutoScalingClient; ssm: SSMClient },
+  options: CatchUpOptions,
+  log: Log
+): Promise<CatchUpResult> {
+  const clock = options.clock ?? realClock
+  const known = new Set(options.known)
+  const result: CatchUpResult = { caughtUp: [], upToDate: [], failed: [], rounds: 0, rollouts: [] }
+  const query: HostQuery = {
+    ...options.query,
+    states: ['pending', 'running'],
+    asgLifecycleStates: MEMBER_STATES
+  }
+
+  for (let round = 1; round <= options.maxRounds + 1; round++) {
+    result.rounds = round
+    const { hosts } = await resolveHosts(clients, query)
+    const fresh = hosts.filter((h) => !known.has(h.instanceId))
+    for (const h of fresh) known.add(h.instanceId)
+    const stale = fresh.filter((h) => hasOldCode(h, options.published))
+    const current = fresh.filter((h) => !hasOldCode(h, options.published)).map((h) => h.instanceId)
+    result.upToDate.push(...current)
+    if (current.length) log.info(`Launched from the new version already: ${current.join(' ')}`)
+    if (stale.length === 0) {
+      log.info(`Catch-up look ${round}: no instance launched with old code.`)
+      return result
+    }
+    if (round > options.maxRounds) {
+      for (const h of stale) {
+        result.failed.push({
+          instanceId: h.instanceId,
+          reason: `still appearing after ${options.maxRounds} catch-up round(s)`
+        })
+      }
+      return result
+    }
+    const ids = stale.map((h) => h.instanceId)
+    log.info(
+      `Catch-up look ${round}: ${ids.length} instance(s) launched with old code: ${ids.join(' ')}`
+    )
+    const { ready, notReady } = await waitUntilReady(
+      clients.ssm,
+      ids,
+      options.readyTimeoutMs,
+      clock
+    )
+    for (const id of notReady) {
+      result.failed.push({
+        instanceId: id,
+        reason: `its SSM agent was not online within ${formatDuration(options.readyTimeoutMs)}`
+      })
+      log.error(`${id} never came online: it may run old code. Terminate it or deploy again.`, {
+        title: 'Instance not caught up'
+      })
+    }
+    if (ready.length === 0) continue
+    const rolled = await options.rollout(ready)
+    result.rollouts.push(rolled)
+    for (const r of rolled.results) {
+      if (r.status === 'Success') result.caughtUp.push(r.instanceId)
+      else
+        result.failed.push({
+          instanceId: r.instanceId,
+          reason: `catch-up rollout: ${r.status}${r.reason ? ` (${r.reason})` : ''}`
+        })
+    }
+  }
+  return result
+}
+
+/** Waits (bounded) until the instances' agents are Online; reports those that never were. */
+async function waitUntilReady(
+  ssm: SSMClient,
+  ids: string[],
+  timeoutMs: number,
+  clock: Clock
+): Promise<{ ready: string[]; notReady: string[] }> {
+  let last = {
+    online: [] as string[],
+    offline: ids.map((instanceId) => ({ instanceId, reason: '' }))
+  }
+  try {
+    await poll({
+      label: `${ids.length} new instance(s) to come online`,
+      timeoutMs,
+      clock,
+      backoff: { initialMs: 1000, maxMs: 5000 },
+      check: async () => {
+        last = await checkAgents(ssm, ids)
+        return last.offline.length === 0
+          ? { done: true, value: undefined }
+          : { done: false, status: `${last.online.length}/${ids.length} online` }
+      }
+    })
+  } catch (err) {
+    if (!(err instanceof PollTimeoutError)) throw err
+  }
+  return { ready: last.online, notReady: last.offline.map((o) => o.instanceId) }
+}

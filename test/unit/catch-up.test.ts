@@ -1,0 +1,206 @@
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling'
+import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { catchUp, hasOldCode } from '../../src/deploy/catch-up.js'
+import type { Host } from '../../src/hosts/host.js'
+import type { RolloutResult } from '../../src/rollout/types.js'
+import { RecordingLog } from '../helpers/log.js'
+import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
+
+const ec2Mock = mockClient(EC2Client)
+const asgMock = mockClient(AutoScalingClient)
+const ssmMock = mockClient(SSMClient)
+const clients = {
+  ec2: new EC2Client({ region: 'us-east-1' }),
+  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
+  ssm: new SSMClient({ region: 'us-east-1' })
+}
+
+const instance = (id: string, version: string, state = 'running'): Instance => ({
+  InstanceId: id,
+  State: { Name: state as 'running' },
+  LaunchTime: new Date('2026-01-01T00:00:00Z'),
+  Tags: [
+    { Key: 'aws:ec2launchtemplate:id', Value: 'lt-0123456789abcdef0' },
+    { Key: 'aws:ec2launchtemplate:version', Value: version },
+    { Key: 'aws:autoscaling:groupName', Value: 'app-asg' }
+  ]
+})
+
+/** DescribeInstances answers one fleet after another, one per look. */
+function looks(...fleets: Instance[][]): void {
+  const stub = ec2Mock.on(DescribeInstancesCommand)
+  let i = 0
+  stub.callsFake(() => ({
+    Reservations: [{ Instances: fleets[Math.min(i++, fleets.length - 1)] }]
+  }))
+}
+
+const ok = (ids: string[]): RolloutResult => ({
+  ok: true,
+  waves: [],
+  results: ids.map((id) => ({ instanceId: id, status: 'Success' })),
+  commands: [],
+  offline: [],
+  offlineSkipped: false,
+  dryRun: false
+})
+
+describe('catch-up', () => {
+  let clock: VirtualClock
+  beforeEach(() => {
+    ec2Mock.reset()
+    asgMock.reset()
+    ssmMock.reset()
+    clock = new VirtualClock()
+  })
+
+  it('deploys to instances launched from the old version, looks again, and stops when none is new', async () => {
+    const known = ['i-0000000000000000a', 'i-0000000000000000b']
+    new SimulatedFleet(clock, [
+      'i-00000000000000001',
+      'i-00000000000000002',
+      'i-00000000000000003'
+    ]).mock(ssmMock)
+    const base = known.map((id) => instance(id, '1'))
+    looks(
+      [...base, instance('i-00000000000000001', '1'), instance('i-00000000000000002', '2')],
+      [
+        ...base,
+        instance('i-00000000000000001', '1'),
+        instance('i-00000000000000002', '2'),
+        instance('i-00000000000000003', '1')
+      ],
+      [
+        ...base,
+        instance('i-00000000000000001', '1'),
+        instance('i-00000000000000002', '2'),
+        instance('i-00000000000000003', '1')
+      ]
+    )
+    const rolled: string[][] = []
+    const result = await catchUp(
+      clients,
+      {
+        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+        known: new Set(known),
+        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        readyTimeoutMs: 60_000,
+        maxRounds: 5,
+        rollout: async (ids) => (rolled.push(ids), ok(ids)),
+        clock
+      },
+      new RecordingLog()
+    )
+    expect(rolled).toEqual([['i-00000000000000001'], ['i-00000000000000003']])
+    expect(result.caughtUp).toEqual(['i-00000000000000001', 'i-00000000000000003'])
+    expect(result.upToDate).toEqual(['i-00000000000000002'])
+    expect(result.failed).toEqual([])
+    expect(result.rounds).toBe(3)
+    // Pending instances count too.
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
+      Filters: [
+        { Name: 'tag:Role', Values: ['app'] },
+        { Name: 'instance-state-name', Values: ['pending', 'running'] }
+      ]
+    })
+  })
+
+  it('waits for a pending instance to come online, and names one that never does', async () => {
+    const fleet = new SimulatedFleet(clock, {
+      'i-00000000000000001': { ping: 'none' },
+      'i-00000000000000002': { ping: 'none' }
+    }).mock(ssmMock)
+    clock.at(clock.now() + 20_000, () => fleet.setHost('i-00000000000000001', { ping: 'Online' }))
+    looks(
+      [
+        instance('i-00000000000000001', '1', 'pending'),
+        instance('i-00000000000000002', '1', 'pending')
+      ],
+      []
+    )
+    asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'app-asg',
+          Instances: [
+            { InstanceId: 'i-00000000000000001', LifecycleState: 'Pending' },
+            { InstanceId: 'i-00000000000000002', LifecycleState: 'Pending:Wait' }
+          ]
+        } as never
+      ]
+    })
+    const rolled: string[][] = []
+    const log = new RecordingLog()
+    const result = await catchUp(
+      clients,
+      {
+        query: { tags: new Map(), states: ['running'], asgName: 'app-asg' },
+        known: new Set(),
+        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        readyTimeoutMs: 120_000,
+        maxRounds: 3,
+        rollout: async (ids) => (rolled.push(ids), ok(ids)),
+        clock
+      },
+      log
+    )
+    expect(rolled).toEqual([['i-00000000000000001']])
+    expect(result.failed).toEqual([
+      { instanceId: 'i-00000000000000002', reason: 'its SSM agent was not online within 2m' }
+    ])
+    expect(log.messages('error')).toEqual([
+      'i-00000000000000002 never came online: it may run old code. Terminate it or deploy again.'
+    ])
+  })
+
+  it('gives up after max rounds when instances keep appearing, naming them', async () => {
+    new SimulatedFleet(clock, SimulatedFleet.ids(4)).mock(ssmMock)
+    looks(
+      [instance('i-00000000000000001', '1')],
+      [instance('i-00000000000000001', '1'), instance('i-00000000000000002', '1')],
+      [
+        instance('i-00000000000000001', '1'),
+        instance('i-00000000000000002', '1'),
+        instance('i-00000000000000003', '1')
+      ]
+    )
+    const result = await catchUp(
+      clients,
+      {
+        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+        known: new Set(),
+        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        readyTimeoutMs: 60_000,
+        maxRounds: 2,
+        rollout: async (ids) => ok(ids),
+        clock
+      },
+      new RecordingLog()
+    )
+    expect(result.caughtUp).toEqual(['i-00000000000000001', 'i-00000000000000002'])
+    expect(result.failed).toEqual([
+      { instanceId: 'i-00000000000000003', reason: 'still appearing after 2 catch-up round(s)' }
+    ])
+  })
+
+  it('hasOldCode: older version, another template, or no template at all', () => {
+    const host = (id?: string, version?: string): Host => ({
+      instanceId: 'i-1',
+      state: 'running',
+      launchTime: '',
+      tags: {},
+      ...(id ? { launchTemplateId: id } : {}),
+      ...(version ? { launchTemplateVersion: version } : {})
+    })
+    const published = { launchTemplateId: 'lt-1', version: 5 }
+    expect(hasOldCode(host('lt-1', '4'), published)).toBe(true)
+    expect(hasOldCode(host('lt-1', '5'), published)).toBe(false)
+    expect(hasOldCode(host('lt-1', '6'), published)).toBe(false)
+    expect(hasOldCode(host('lt-2', '9'), published)).toBe(true)
+    expect(hasOldCode(host(), published)).toBe(true)
+    expect(hasOldCode(host('lt-1', '6'), undefined)).toBe(true)
+  })
+})
