@@ -1,0 +1,181 @@
+/**
+ * The snapshot's part of a job summary: the snapshot and where it came from, the template
+ * version before and after, the groups and what they follow, what retention removed.
+ * Pure (no runner), so the deploy summary reuses it.
+ */
+import { formatDuration } from '../inputs.js'
+import type { SnapshotActionResult } from '../snapshot/run.js'
+import type {
+  CreatedSnapshot,
+  GroupUsage,
+  PublishedSnapshot,
+  RefreshResult,
+  RetentionResult,
+  SnapshotCompletion
+} from '../snapshot/types.js'
+import { code, table } from './markdown.js'
+
+const ec2Console = (region: string, fragment: string): string =>
+  `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#${fragment}`
+
+export function snapshotLink(region: string, snapshotId: string): string {
+  return `[${snapshotId}](${ec2Console(region, `SnapshotDetails:snapshotId=${snapshotId}`)})`
+}
+
+export function launchTemplateLink(region: string, id: string, name: string): string {
+  return `[${name || id}](${ec2Console(region, `LaunchTemplateDetails:launchTemplateId=${id}`)})`
+}
+
+/** One line: what happened, or what failed and in which phase. */
+export function snapshotVerdict(result: SnapshotActionResult): string {
+  if (result.failure)
+    return `**Failed** while ${PHASE[result.failure.phase]}: ${result.failure.message}`
+  if (result.dryRun) return '**Dry run**: nothing was created, changed or deleted.'
+  const published = result.published
+  if (published?.isDefault) {
+    return `**Published**: new instances boot from ${code(result.snapshot.snapshotId)} (launch template version ${published.version}, the default).`
+  }
+  if (published) {
+    return `**Published** as launch template version ${published.version} (not the default).`
+  }
+  return `**Snapshot ${result.state}**: ${code(result.snapshot.snapshotId)}.`
+}
+
+const PHASE: Record<string, string> = {
+  wait: 'waiting for the snapshot',
+  publish: 'publishing the launch template version',
+  refresh: 'refreshing the instances',
+  retention: 'applying retention'
+}
+
+export function snapshotTable(
+  snapshot: CreatedSnapshot,
+  state: string,
+  completion: SnapshotCompletion | undefined,
+  region: string
+): string {
+  const v = snapshot.volume
+  return table(
+    ['Snapshot', 'State', 'Name', 'Source instance', 'Volume', 'Device', 'Consistency'],
+    [
+      [
+        snapshot.snapshotId ? snapshotLink(region, snapshot.snapshotId) : '(dry run)',
+        completion ? `${state} in ${formatDuration(completion.waitedMs)}` : state,
+        snapshot.name,
+        v.instanceId ? code(v.instanceId) : undefined,
+        `${code(v.volumeId)} ${v.sizeGiB} GiB ${v.volumeType ?? ''}${v.encrypted ? ' encrypted' : ''}`.trim(),
+        snapshot.device ?? v.device,
+        snapshot.consistency
+      ]
+    ]
+  )
+}
+
+export function templateTable(published: PublishedSnapshot, region: string): string {
+  const ebs = published.mappingAfter.Ebs ?? {}
+  const after = published.dryRun
+    ? `${published.version ?? '(dry run: not created)'}`
+    : `${published.version}${published.reusedVersion ? ' (made by an earlier attempt)' : ''}`
+  return table(
+    [
+      'Launch template',
+      'Default before',
+      'New version',
+      'Default now',
+      'Source version',
+      'Mapping'
+    ],
+    [
+      [
+        launchTemplateLink(region, published.launchTemplateId, published.launchTemplateName),
+        published.previousDefaultVersion,
+        after,
+        published.isDefault ? published.version : `${published.previousDefaultVersion} (unchanged)`,
+        published.sourceVersion,
+        `${published.device} → ${published.snapshotId || 'the new snapshot'}` +
+          [
+            ebs.VolumeType,
+            ebs.VolumeSize !== undefined ? `${ebs.VolumeSize} GiB` : undefined,
+            ebs.Encrypted ? 'encrypted' : undefined,
+            ebs.DeleteOnTermination === false ? 'kept on termination' : undefined
+          ]
+            .filter(Boolean)
+            .map((x) => `, ${x}`)
+            .join('')
+      ]
+    ]
+  )
+}
+
+const FOLLOWS: Record<string, string> = {
+  default: 'the default version',
+  latest: 'the latest version',
+  pinned: '⚠️ a fixed version: ignores the new one'
+}
+
+export function groupsTable(groups: readonly GroupUsage[]): string {
+  if (groups.length === 0) return 'No Auto Scaling group launches from this template.'
+  return table(
+    ['Auto Scaling group', 'Version', 'Follows', 'Instances', 'Via'],
+    groups.map((g) => [
+      code(g.name),
+      g.version,
+      FOLLOWS[g.follows],
+      `${g.instanceCount} (desired ${g.desiredCapacity})`,
+      g.via
+    ])
+  )
+}
+
+export function refreshTable(refreshes: readonly RefreshResult[]): string {
+  return table(
+    ['Instance refresh', 'Group', 'Status', 'Complete', 'Reason'],
+    refreshes.map((r) => [
+      r.refreshId ? code(r.refreshId) : undefined,
+      code(r.groupName),
+      r.status,
+      r.percentageComplete !== undefined ? `${r.percentageComplete}%` : undefined,
+      r.statusReason
+    ])
+  )
+}
+
+export function retentionSection(retention: RetentionResult, region: string): string {
+  const verb = retention.dryRun ? 'Would delete' : 'Deleted'
+  const lines: string[] = []
+  if (retention.deletedSnapshots.length) {
+    lines.push(
+      `${verb} snapshots: ${retention.deletedSnapshots.map((s) => code(s.snapshotId)).join(', ')}`
+    )
+  }
+  if (retention.deletedVersions.length) {
+    lines.push(`${verb} launch template versions: ${retention.deletedVersions.join(', ')}`)
+  }
+  for (const p of retention.protectedSnapshots) {
+    lines.push(`Kept ${snapshotLink(region, p.snapshotId)}: ${p.reason}`)
+  }
+  for (const r of retention.refusedSnapshots) {
+    lines.push(`⚠️ Could not delete ${code(r.snapshotId)}: ${r.error}`)
+  }
+  for (const r of retention.refusedVersions) {
+    lines.push(`⚠️ Could not delete version ${r.version}: ${r.error}`)
+  }
+  return lines.length ? lines.map((l) => `- ${l}`).join('\n') : 'Nothing to delete.'
+}
+
+/** The whole section, headings included (level 3: the caller writes the level-2 title). */
+export function snapshotReport(result: SnapshotActionResult, region: string): string {
+  const parts = [
+    snapshotVerdict(result),
+    '### Snapshot',
+    snapshotTable(result.snapshot, result.state, result.completion, region)
+  ]
+  if (result.published) {
+    parts.push('### Launch template', templateTable(result.published, region))
+    for (const note of result.published.notes) parts.push(`> ${note}`)
+  }
+  if (result.template) parts.push('### Auto Scaling groups', groupsTable(result.groups))
+  if (result.refreshes.length) parts.push(refreshTable(result.refreshes))
+  if (result.retention) parts.push('### Retention', retentionSection(result.retention, region))
+  return parts.join('\n\n') + '\n'
+}

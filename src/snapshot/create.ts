@@ -1,0 +1,87 @@
+/**
+ * Phase 1: find the code volume, make it consistent, and create the snapshot, tagged at
+ * creation (TagSpecifications), so a step that dies halfway leaves no untagged snapshot.
+ */
+import { CreateSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2'
+import type { SSMClient } from '@aws-sdk/client-ssm'
+import type { Clock } from '../clock.js'
+import { aws } from '../errors.js'
+import type { RunContext } from '../github/context.js'
+import { type Log, silentLog } from '../log.js'
+import { withConsistency } from './consistency.js'
+import { fullDeviceName } from './device.js'
+import { checkPermission } from './dry-run.js'
+import { asTagList, defaultDescription, snapshotTags } from './tags.js'
+import type { Consistency, CreatedSnapshot, SnapshotSource } from './types.js'
+import { findCodeVolume } from './volume.js'
+
+export interface CreateSnapshotOptions {
+  source: SnapshotSource
+  consistency: Consistency
+  /** The Name tag, shared by every snapshot of this code (retention groups by it). */
+  name: string
+  /** Defaults to one naming the repository, commit and run. */
+  description?: string
+  /** Extra tags (the `tags` input). */
+  tags?: Readonly<Record<string, string>>
+  run: RunContext
+  dryRun?: boolean
+  clock?: Clock
+  log?: Log
+}
+
+export async function createCodeSnapshot(
+  ec2: EC2Client,
+  ssm: SSMClient | undefined,
+  options: CreateSnapshotOptions
+): Promise<CreatedSnapshot> {
+  const log = options.log ?? silentLog
+  const volume = await findCodeVolume(ec2, options.source)
+  const device =
+    options.source.kind === 'instance' ? fullDeviceName(options.source.device) : volume.device
+  log.info(
+    `Code volume: ${volume.volumeId} (${volume.sizeGiB} GiB ${volume.volumeType ?? ''}${volume.encrypted ? ', encrypted' : ''})` +
+      (volume.instanceId ? ` at ${volume.device} on ${volume.instanceId}` : ', not attached')
+  )
+
+  const description = options.description || defaultDescription(options.run)
+  const tags = snapshotTags(options.name, options.run, volume, device, options.tags)
+  const request = {
+    VolumeId: volume.volumeId,
+    Description: description,
+    TagSpecifications: [{ ResourceType: 'snapshot' as const, Tags: asTagList(tags) }]
+  }
+  const base = { volume, name: options.name, description, tags, ...(device ? { device } : {}) }
+
+  const { value, applied } = await withConsistency(
+    ssm,
+    volume.instanceId,
+    options.consistency,
+    async () => {
+      if (options.dryRun) {
+        await checkPermission(
+          'CreateSnapshot',
+          ec2.send(new CreateSnapshotCommand({ ...request, DryRun: true }))
+        )
+        return undefined
+      }
+      return aws('CreateSnapshot', ec2.send(new CreateSnapshotCommand(request)))
+    },
+    { log, dryRun: options.dryRun ?? false, ...(options.clock ? { clock: options.clock } : {}) }
+  )
+
+  if (!value) {
+    log.info(`Dry run: would snapshot ${volume.volumeId} as "${options.name}" (allowed).`)
+    return { ...base, snapshotId: '', state: 'dry-run', consistency: applied, dryRun: true }
+  }
+  const snapshotId = value.SnapshotId ?? ''
+  log.info(`Created snapshot ${snapshotId} of ${volume.volumeId} (${value.State ?? 'pending'}).`)
+  return {
+    ...base,
+    snapshotId,
+    state: value.State ?? 'pending',
+    ...(value.StartTime ? { startTime: value.StartTime.toISOString() } : {}),
+    consistency: applied,
+    dryRun: false
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Phase 3: publish a completed snapshot as a new launch template version (all of the source
+ * version's data, only the code device's mapping changed) and make it the default, unless
+ * someone else moved the default meanwhile.
+ */
+import {
+  CreateLaunchTemplateVersionCommand,
+  type CreateLaunchTemplateVersionCommandInput,
+  type CreateLaunchTemplateVersionCommandOutput,
+  type EC2Client,
+  ModifyLaunchTemplateCommand
+} from '@aws-sdk/client-ec2'
+import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
+import { type RunContext, shortSha } from '../github/context.js'
+import { type Log, silentLog } from '../log.js'
+import { withCodeSnapshot, type VolumeShape } from './mappings.js'
+import { describeLaunchTemplate, describeVersion } from './template.js'
+import { publishToken } from './token.js'
+import type { PublishedSnapshot } from './types.js'
+
+export interface PublishOptions {
+  /** Name or id. */
+  launchTemplate: string
+  /** `$Default`, `$Latest` or a version number. */
+  sourceVersion: string
+  /** Empty under dry run (nothing was made). */
+  snapshotId: string
+  /** The code device (any alias). */
+  device: string
+  /** The snapshotted volume: the size a mapping must at least have, the shape of a new one. */
+  volume?: VolumeShape
+  run: RunContext
+  setDefault: boolean
+  dryRun?: boolean
+  log?: Log
+}
+
+/** The default version moved while this step ran: a concurrent deploy. Never overwritten. */
+export class ConcurrentDefaultChangeError extends ActionError {
+  override name = 'ConcurrentDefaultChangeError'
+}
+
+const PLACEHOLDER = '(the new snapshot)'
+
+export async function publishSnapshot(
+  ec2: EC2Client,
+  options: PublishOptions
+): Promise<PublishedSnapshot> {
+  const log = options.log ?? silentLog
+  const template = await describeLaunchTemplate(ec2, options.launchTemplate)
+  const source = await describeVersion(ec2, template.id, options.sourceVersion)
+  const sourceVersion = source.VersionNumber!
+  const snapshotId = options.snapshotId || PLACEHOLDER
+  const change = withCodeSnapshot(
+    source.LaunchTemplateData?.BlockDeviceMappings ?? [],
+    options.device,
+    snapshotId,
+    options.volume
+  )
+  for (const note of change.notes) log.info(note)
+  const base = {
+    launchTemplateId: template.id,
+    launchTemplateName: template.name,
+    snapshotId: options.snapshotId,
+    device: change.after.DeviceName!,
+    sourceVersion,
+    previousDefaultVersion: template.defaultVersion,
+    ...(change.before ? { mappingBefore: change.before } : {}),
+    mappingAfter: change.after,
+    notes: change.notes
+  }
+
+  if (options.dryRun) {
+    log.info(
+      `Dry run: would create version ${template.latestVersion + 1} of ${template.name} (${template.id}) from version ${sourceVersion}, mapping ${base.device} to the new snapshot` +
+        (options.setDefault ? `, and make it the default (now ${template.defaultVersion}).` : '.')
+    )
+    return { ...base, isDefault: false, reusedVersion: false, dryRun: true }
+  }
+
+  const created = await createVersion(ec2, {
+    LaunchTemplateId: template.id,
+    SourceVersion: String(sourceVersion),
+    VersionDescription: versionDescription(options.run, base.device, options.snapshotId),
+    ClientToken: publishToken(options.run, template.id, base.device, options.snapshotId),
+    // The full list: a list given here replaces the source's, it is not merged.
+    LaunchTemplateData: { BlockDeviceMappings: change.mappings }
+  })
+  for (const e of created.Warning?.Errors ?? []) {
+    log.warning(`CreateLaunchTemplateVersion: ${e.Code}: ${e.Message}`)
+  }
+  const version = created.LaunchTemplateVersion?.VersionNumber ?? 0
+  // The ClientToken answered with a version made before this call read the template.
+  const reusedVersion = version <= template.latestVersion
+  log.info(
+    `${reusedVersion ? 'Found' : 'Created'} version ${version} of ${template.name} (${template.id}): ${base.device} -> ${options.snapshotId}.`
+  )
+  const result = { ...base, version, reusedVersion, dryRun: false }
+  if (!options.setDefault) return { ...result, isDefault: false }
+
+  // Re-read just before setting: a deploy running alongside may have moved the default.
+  const now = await describeLaunchTemplate(ec2, template.id)
+  if (now.defaultVersion === version) return { ...result, isDefault: true }
+  if (now.defaultVersion !== template.defaultVersion) {
+    throw new ConcurrentDefaultChangeError(
+      `The default version of ${template.name} (${template.id}) changed from ${template.defaultVersion} to ${now.defaultVersion} while this step ran (another deploy?). ` +
+        `Version ${version} (snapshot ${options.snapshotId}) was created but NOT made the default, so the newer default is kept. ` +
+        'Run the deploy again once the other one has finished.'
+    )
+  }
+  await aws(
+    'ModifyLaunchTemplate',
+    ec2.send(
+      new ModifyLaunchTemplateCommand({
+        LaunchTemplateId: template.id,
+        DefaultVersion: String(version)
+      })
+    )
+  )
+  log.info(`Version ${version} is now the default (was ${template.defaultVersion}).`)
+  return { ...result, isDefault: true }
+}
+
+async function createVersion(
+  ec2: EC2Client,
+  input: CreateLaunchTemplateVersionCommandInput
+): Promise<CreateLaunchTemplateVersionCommandOutput> {
+  try {
+    return await ec2.send(new CreateLaunchTemplateVersionCommand(input))
+  } catch (err) {
+    const replayed = awsErrorCode(err) === 'IdempotentParameterMismatch'
+    throw wrapAwsError(
+      'CreateLaunchTemplateVersion',
+      err,
+      replayed
+        ? 'an earlier attempt of this run published this snapshot from another source version; run the workflow again'
+        : undefined
+    )
+  }
+}
+
+/** `acme/shop@0123456789ab /dev/sdf <- snap-0abc (run 4242)`, within 255 characters. */
+export function versionDescription(run: RunContext, device: string, snapshotId: string): string {
+  const what = run.repository ? `${run.repository}@${shortSha(run.sha)}` : 'ebs-autoscale'
+  const runPart = run.runId ? ` (run ${run.runId})` : ''
+  return `${what} ${device} <- ${snapshotId}${runPart}`.slice(0, 255)
+}

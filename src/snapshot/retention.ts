@@ -1,0 +1,212 @@
+/**
+ * Phase 5: retention. Old launch template versions beyond keep-versions (never the default,
+ * the latest, or one a group is pinned to), then old snapshots with the same Name beyond
+ * keep-snapshots (never one still in use, nor the one just made). A deletion AWS refuses is
+ * reported, not fatal. Under dry run, everything is listed and nothing is deleted.
+ */
+import {
+  DeleteLaunchTemplateVersionsCommand,
+  DeleteSnapshotCommand,
+  type EC2Client,
+  paginateDescribeSnapshots,
+  type Snapshot
+} from '@aws-sdk/client-ec2'
+import { aws, errorMessage, wrapAwsError } from '../errors.js'
+import { chunk } from '../hosts/resolve.js'
+import { type Log, silentLog } from '../log.js'
+import { snapshotsBehindImages, snapshotsInLaunchTemplates } from './references.js'
+import { TAG, tagMap } from './tags.js'
+import { describeLaunchTemplate, listVersions } from './template.js'
+import type { RetentionResult, SnapshotRecord } from './types.js'
+
+export interface RetentionOptions {
+  /** The Name tag the snapshots share. */
+  name: string
+  /** Completed snapshots to keep, newest first; 0 keeps all. */
+  keepSnapshots: number
+  /** Launch template versions to keep, newest first; 0 keeps all. */
+  keepVersions: number
+  launchTemplateId?: string
+  /** Never deleted: the snapshot just made. */
+  protectSnapshotIds?: readonly string[]
+  /** Never deleted: versions Auto Scaling groups are pinned to. */
+  protectVersions?: readonly number[]
+  /** Under dry run the new snapshot does not exist yet but will take one of the kept places. */
+  upcomingSnapshot?: boolean
+  dryRun: boolean
+  log?: Log
+}
+
+export async function applyRetention(
+  ec2: EC2Client,
+  options: RetentionOptions
+): Promise<RetentionResult> {
+  const result: RetentionResult = {
+    deletedSnapshots: [],
+    protectedSnapshots: [],
+    refusedSnapshots: [],
+    deletedVersions: [],
+    refusedVersions: [],
+    dryRun: options.dryRun
+  }
+  // Versions first: the snapshots only they referenced can then go in the same run.
+  const goneVersions =
+    options.keepVersions > 0 && options.launchTemplateId
+      ? await pruneVersions(ec2, options.launchTemplateId, options, result)
+      : new Set<number>()
+  if (options.keepSnapshots > 0) await pruneSnapshots(ec2, options, goneVersions, result)
+  return result
+}
+
+async function pruneVersions(
+  ec2: EC2Client,
+  templateId: string,
+  options: RetentionOptions,
+  result: RetentionResult
+): Promise<Set<number>> {
+  const log = options.log ?? silentLog
+  const template = await describeLaunchTemplate(ec2, templateId)
+  const numbers = (await listVersions(ec2, templateId))
+    .map((v) => v.VersionNumber ?? 0)
+    .sort((a, b) => b - a)
+  const keep = new Set([
+    ...numbers.slice(0, options.keepVersions),
+    template.defaultVersion,
+    template.latestVersion,
+    ...(options.protectVersions ?? [])
+  ])
+  const doomed = numbers.filter((n) => !keep.has(n))
+  if (doomed.length === 0) return new Set()
+  if (options.dryRun) {
+    result.deletedVersions.push(...doomed)
+    log.info(`Dry run: would delete launch template versions ${doomed.join(', ')}.`)
+    return new Set(doomed)
+  }
+  for (const batch of chunk(doomed, 200)) {
+    const out = await aws(
+      'DeleteLaunchTemplateVersions',
+      ec2.send(
+        new DeleteLaunchTemplateVersionsCommand({
+          LaunchTemplateId: templateId,
+          Versions: batch.map(String)
+        })
+      )
+    )
+    for (const ok of out.SuccessfullyDeletedLaunchTemplateVersions ?? []) {
+      result.deletedVersions.push(ok.VersionNumber ?? 0)
+    }
+    for (const bad of out.UnsuccessfullyDeletedLaunchTemplateVersions ?? []) {
+      const error = `${bad.ResponseError?.Code ?? 'Error'}: ${bad.ResponseError?.Message ?? ''}`
+      result.refusedVersions.push({ version: bad.VersionNumber ?? 0, error })
+      log.warning(`Could not delete launch template version ${bad.VersionNumber}: ${error}`)
+    }
+  }
+  result.deletedVersions.sort((a, b) => b - a)
+  if (result.deletedVersions.length) {
+    log.info(`Deleted launch template versions ${result.deletedVersions.join(', ')}.`)
+  }
+  return new Set(result.deletedVersions)
+}
+
+async function pruneSnapshots(
+  ec2: EC2Client,
+  options: RetentionOptions,
+  goneVersions: ReadonlySet<number>,
+  result: RetentionResult
+): Promise<void> {
+  const log = options.log ?? silentLog
+  const snapshots = await snapshotsNamed(ec2, options.name)
+  const slots = options.keepSnapshots - (options.upcomingSnapshot ? 1 : 0)
+  const { keep, candidates } = rank(snapshots, slots)
+  const protectedIds = new Set(options.protectSnapshotIds ?? [])
+  if (candidates.length === 0) return
+
+  const uses = await snapshotsInLaunchTemplates(ec2, {
+    ...(options.launchTemplateId ? { launchTemplateId: options.launchTemplateId } : {}),
+    ignoreVersions: goneVersions
+  })
+  for (const [id, reason] of await snapshotsBehindImages(
+    ec2,
+    candidates.map((s) => s.SnapshotId!)
+  )) {
+    if (!uses.has(id)) uses.set(id, reason)
+  }
+
+  const doomed: Snapshot[] = []
+  for (const s of candidates) {
+    const id = s.SnapshotId!
+    const reason = protectedIds.has(id) ? 'just made' : uses.get(id)
+    if (reason) result.protectedSnapshots.push({ snapshotId: id, reason })
+    else doomed.push(s)
+  }
+  log.info(
+    `Retention of "${options.name}": ${snapshots.length} snapshot(s), keeping the newest ${keep.length}; ` +
+      `${doomed.length} to delete, ${result.protectedSnapshots.length} older one(s) kept because in use.`
+  )
+
+  for (const s of doomed) {
+    const record = toRecord(s)
+    if (options.dryRun) {
+      result.deletedSnapshots.push(record)
+      continue
+    }
+    try {
+      await ec2.send(new DeleteSnapshotCommand({ SnapshotId: record.snapshotId }))
+      result.deletedSnapshots.push(record)
+    } catch (err) {
+      const error = errorMessage(wrapAwsError('DeleteSnapshot', err))
+      result.refusedSnapshots.push({ snapshotId: record.snapshotId, error })
+      log.warning(`Could not delete snapshot ${record.snapshotId}: ${error}`)
+    }
+  }
+  const verb = options.dryRun ? 'Dry run: would delete' : 'Deleted'
+  if (result.deletedSnapshots.length) {
+    log.info(`${verb} ${result.deletedSnapshots.map((s) => s.snapshotId).join(', ')}.`)
+  }
+}
+
+/**
+ * The snapshots kept for their age (the newest completed ones not marked failed) and the
+ * candidates for deletion (older ones, failed ones). Snapshots still pending are left alone.
+ */
+export function rank(
+  snapshots: readonly Snapshot[],
+  slots: number
+): { keep: Snapshot[]; candidates: Snapshot[] } {
+  const newestFirst = [...snapshots].sort(
+    (a, b) =>
+      (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0) ||
+      (b.SnapshotId ?? '').localeCompare(a.SnapshotId ?? '')
+  )
+  const failed = (s: Snapshot) => s.State === 'error' || tagMap(s.Tags)[TAG.status] === 'failed'
+  const good = newestFirst.filter((s) => s.State === 'completed' && !failed(s))
+  const keep = good.slice(0, Math.max(0, slots))
+  const candidates = newestFirst.filter(
+    (s) => !keep.includes(s) && (s.State === 'completed' || s.State === 'error')
+  )
+  return { keep, candidates }
+}
+
+async function snapshotsNamed(ec2: EC2Client, name: string): Promise<Snapshot[]> {
+  const out: Snapshot[] = []
+  try {
+    for await (const page of paginateDescribeSnapshots(
+      { client: ec2, pageSize: 1000 },
+      { OwnerIds: ['self'], Filters: [{ Name: 'tag:Name', Values: [name] }] }
+    )) {
+      out.push(...(page.Snapshots ?? []).filter((s) => s.SnapshotId))
+    }
+  } catch (err) {
+    throw wrapAwsError('DescribeSnapshots', err)
+  }
+  return out
+}
+
+function toRecord(s: Snapshot): SnapshotRecord {
+  return {
+    snapshotId: s.SnapshotId ?? '',
+    state: s.State ?? '',
+    ...(s.StartTime ? { startTime: s.StartTime.toISOString() } : {}),
+    ...(s.VolumeSize !== undefined ? { volumeSizeGiB: s.VolumeSize } : {})
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The snapshot action from end to end: read-only checks first (template, groups, running
+ * refreshes), then snapshot, wait, publish, refresh, retention. Anything that fails after the
+ * snapshot exists is returned as `failure` with everything done so far, so the caller can still
+ * report the snapshot id and what changed.
+ */
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import type { SSMClient } from '@aws-sdk/client-ssm'
+import type { Clock } from '../clock.js'
+import { errorMessage } from '../errors.js'
+import type { Log } from '../log.js'
+import { createCodeSnapshot, type CreateSnapshotOptions } from './create.js'
+import { markSnapshotFailed } from './failed.js'
+import { inspectGroups, picksUp, pinnedGroupWarning, requireGroups } from './groups.js'
+import { publishSnapshot } from './publish.js'
+import {
+  activeInstanceRefresh,
+  RefreshInProgressError,
+  startInstanceRefresh,
+  waitForInstanceRefresh
+} from './refresh.js'
+import { applyRetention } from './retention.js'
+import { describeLaunchTemplate, type LaunchTemplateRef } from './template.js'
+import type {
+  CreatedSnapshot,
+  GroupUsage,
+  PublishedSnapshot,
+  RefreshResult,
+  RetentionResult,
+  SnapshotCompletion
+} from './types.js'
+import { SnapshotFailedError, waitForSnapshot } from './wait.js'
+
+export const DEFAULT_DEVICE = '/dev/sdf'
+
+export interface SnapshotActionOptions {
+  snapshot: Omit<CreateSnapshotOptions, 'dryRun' | 'clock' | 'log'>
+  /** Wait for `completed` (required to publish). */
+  wait: boolean
+  timeoutMs: number
+  publish?: {
+    launchTemplate: string
+    sourceVersion: string
+    setDefault: boolean
+    /** The code device in the template; defaults to the device the volume was found at. */
+    device?: string
+  }
+  /** Only this group (it must use the template); otherwise every group that does. */
+  asgName?: string
+  instanceRefresh?: { minHealthyPercentage: number; wait: boolean; timeoutMs: number }
+  retention: { keepSnapshots: number; keepVersions: number }
+  dryRun: boolean
+}
+
+export type SnapshotPhase = 'wait' | 'publish' | 'refresh' | 'retention'
+
+export interface SnapshotActionResult {
+  snapshot: CreatedSnapshot
+  /** The last known state: pending, completed, error or dry-run. */
+  state: string
+  completion?: SnapshotCompletion
+  /** The template as read before anything was made. */
+  template?: LaunchTemplateRef
+  published?: PublishedSnapshot
+  groups: GroupUsage[]
+  refreshes: RefreshResult[]
+  retention?: RetentionResult
+  failure?: { phase: SnapshotPhase; message: string }
+  dryRun: boolean
+}
+
+export interface SnapshotClients {
+  ec2: EC2Client
+  ssm: SSMClient
+  autoscaling: AutoScalingClient
+}
+
+export async function runSnapshotAction(
+  clients: SnapshotClients,
+  options: SnapshotActionOptions,
+  log: Log,
+  runtime: { clock?: Clock; signal?: AbortSignal } = {}
+): Promise<SnapshotActionResult> {
+  const { ec2, autoscaling } = clients
+  const clock = runtime.clock ? { clock: runtime.clock } : {}
+  const signal = runtime.signal ? { signal: runtime.signal } : {}
+
+  // Read-only checks: a wrong template, group or a running refresh fails before any change.
+  let template: LaunchTemplateRef | undefined
+  let groups: GroupUsage[] = []
+  if (options.publish) {
+    template = await describeLaunchTemplate(ec2, options.publish.launchTemplate)
+    groups = await inspectGroups(autoscaling, template, { asgName: options.asgName })
+    if (options.instanceRefresh) {
+      const targets = groups.filter((g) => g.follows !== 'pinned')
+      requireGroups(targets, template)
+      for (const g of targets) {
+        const active = await activeInstanceRefresh(autoscaling, g.name)
+        if (active)
+          throw new RefreshInProgressError(g.name, active.InstanceRefreshId, active.Status)
+      }
+    }
+  }
+
+  const snapshot = await createCodeSnapshot(ec2, clients.ssm, {
+    ...options.snapshot,
+    dryRun: options.dryRun,
+    log,
+    ...clock
+  })
+  const result: SnapshotActionResult = {
+    snapshot,
+    state: snapshot.state,
+    ...(template ? { template } : {}),
+    groups,
+    refreshes: [],
+    dryRun: options.dryRun
+  }
+  let phase: SnapshotPhase = 'wait'
+  try {
+    if (options.wait && !options.dryRun) {
+      result.completion = await waitForSnapshot(ec2, snapshot.snapshotId, {
+        timeoutMs: options.timeoutMs,
+        log,
+        ...clock,
+        ...signal
+      }).catch(async (err: unknown) => {
+        if (err instanceof SnapshotFailedError) {
+          result.state = 'error'
+          await markSnapshotFailed(ec2, snapshot.snapshotId, err.stateMessage).catch((e) =>
+            log.warning(`Could not tag ${snapshot.snapshotId} as failed: ${errorMessage(e)}`)
+          )
+        }
+        throw err
+      })
+      result.state = 'completed'
+    }
+
+    if (options.publish && template) {
+      phase = 'publish'
+      result.published = await publishSnapshot(ec2, {
+        ...options.publish,
+        snapshotId: snapshot.snapshotId,
+        device: options.publish.device ?? snapshot.device ?? DEFAULT_DEVICE,
+        volume: snapshot.volume,
+        run: options.snapshot.run,
+        dryRun: options.dryRun,
+        log
+      })
+      reportGroups(groups, template, result.published, log)
+
+      if (options.instanceRefresh) {
+        phase = 'refresh'
+        result.refreshes = await refreshGroups(
+          clients.autoscaling,
+          groups.filter((g) => picksUp(g, result.published!.isDefault || options.dryRun)),
+          options.instanceRefresh,
+          options.dryRun,
+          log,
+          runtime
+        )
+      }
+    }
+
+    phase = 'retention'
+    result.retention = await applyRetention(ec2, {
+      name: snapshot.name,
+      keepSnapshots: options.retention.keepSnapshots,
+      keepVersions: options.retention.keepVersions,
+      ...(template ? { launchTemplateId: template.id } : {}),
+      protectSnapshotIds: snapshot.snapshotId ? [snapshot.snapshotId] : [],
+      protectVersions: groups.filter((g) => g.follows === 'pinned').map((g) => Number(g.version)),
+      upcomingSnapshot: options.dryRun,
+      dryRun: options.dryRun,
+      log
+    })
+  } catch (err) {
+    result.failure = { phase, message: errorMessage(err) }
+  }
+  return result
+}
+
+function reportGroups(
+  groups: readonly GroupUsage[],
+  template: LaunchTemplateRef,
+  published: PublishedSnapshot,
+  log: Log
+): void {
+  if (groups.length === 0) {
+    log.info(`No Auto Scaling group launches from ${template.name} (${template.id}).`)
+  }
+  for (const g of groups) {
+    if (g.follows === 'pinned') {
+      log.warning(pinnedGroupWarning(g, template, published.version), {
+        title: `Auto Scaling group ${g.name} is pinned to version ${g.version}`
+      })
+    } else if (g.follows === 'default' && !published.isDefault && !published.dryRun) {
+      log.warning(
+        `Auto Scaling group ${g.name} follows the default version, which is still ${published.previousDefaultVersion} (set-default: false): it keeps launching old code.`
+      )
+    } else {
+      log.info(`Auto Scaling group ${g.name} follows ${g.version}: new instances get the new code.`)
+    }
+  }
+}
+
+async function refreshGroups(
+  autoscaling: AutoScalingClient,
+  groups: readonly GroupUsage[],
+  settings: NonNullable<SnapshotActionOptions['instanceRefresh']>,
+  dryRun: boolean,
+  log: Log,
+  runtime: { clock?: Clock; signal?: AbortSignal }
+): Promise<RefreshResult[]> {
+  const results: RefreshResult[] = []
+  for (const g of groups) {
+    if (dryRun) {
+      log.info(`Dry run: would start an instance refresh of ${g.name}.`)
+      results.push({ groupName: g.name, status: 'dry-run' })
+      continue
+    }
+    const refreshId = await startInstanceRefresh(autoscaling, g.name, settings)
+    log.info(`Started instance refresh ${refreshId} of ${g.name}.`)
+    results.push({ groupName: g.name, refreshId, status: 'Pending' })
+  }
+  if (!settings.wait || dryRun) return results
+  for (const [i, r] of results.entries()) {
+    results[i] = await waitForInstanceRefresh(autoscaling, r.groupName, r.refreshId!, {
+      timeoutMs: settings.timeoutMs,
+      log,
+      ...(runtime.clock ? { clock: runtime.clock } : {}),
+      ...(runtime.signal ? { signal: runtime.signal } : {})
+    })
+  }
+  return results
+}

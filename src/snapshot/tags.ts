@@ -1,0 +1,65 @@
+/** The tags and description a snapshot carries from its creation, naming the run that made it. */
+import { type RunContext, runUrl, shortSha } from '../github/context.js'
+import type { CodeVolume } from './types.js'
+
+/** Keys this project writes; user tags may not use the prefix. */
+export const TAG_PREFIX = 'ebs-autoscale:'
+export const TAG = {
+  name: 'Name',
+  repository: `${TAG_PREFIX}repository`,
+  commit: `${TAG_PREFIX}commit`,
+  ref: `${TAG_PREFIX}ref`,
+  runUrl: `${TAG_PREFIX}run-url`,
+  sourceInstance: `${TAG_PREFIX}source-instance`,
+  sourceVolume: `${TAG_PREFIX}source-volume`,
+  device: `${TAG_PREFIX}device`,
+  /** `failed` when the rollout this snapshot was made for failed. */
+  status: `${TAG_PREFIX}status`,
+  failure: `${TAG_PREFIX}failure`
+} as const
+
+/** EC2 limits: 50 tags per resource, values up to 256 characters. */
+export const MAX_TAGS = 50
+const MAX_VALUE = 256
+
+export function snapshotTags(
+  name: string,
+  run: RunContext,
+  volume: CodeVolume,
+  device: string | undefined,
+  userTags: Readonly<Record<string, string>> = {}
+): Record<string, string> {
+  const ours: Record<string, string | undefined> = {
+    [TAG.name]: name,
+    [TAG.repository]: run.repository,
+    [TAG.commit]: run.sha,
+    [TAG.ref]: run.ref,
+    [TAG.runUrl]: runUrl(run),
+    [TAG.sourceInstance]: volume.instanceId,
+    [TAG.sourceVolume]: volume.volumeId,
+    [TAG.device]: device ?? volume.device
+  }
+  const tags: Record<string, string> = { ...userTags }
+  for (const [key, value] of Object.entries(ours)) {
+    if (value) tags[key] = value.slice(0, MAX_VALUE)
+  }
+  return tags
+}
+
+/** `acme/shop@0123456789ab (refs/heads/main), run 4242 attempt 1`, within EC2's 255 characters. */
+export function defaultDescription(run: RunContext): string {
+  const parts = [`ebs-autoscale: ${run.repository || 'unknown repository'}`]
+  if (run.sha) parts[0] += `@${shortSha(run.sha)}`
+  if (run.ref) parts.push(`(${run.ref})`)
+  if (run.runId) parts.push(`run ${run.runId} attempt ${run.runAttempt}`)
+  return parts.join(' ').slice(0, 255)
+}
+
+export const asTagList = (tags: Readonly<Record<string, string>>) =>
+  Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))
+
+export function tagMap(tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined) {
+  const out: Record<string, string> = {}
+  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? ''
+  return out
+}
