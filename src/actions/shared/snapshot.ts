@@ -1,0 +1,226 @@
+/** The snapshot inputs, shared by the snapshot action and deploy: all parsed before any change. */
+import { InputError } from '../../errors.js'
+import { repositoryName, type RunContext } from '../../github/context.js'
+import type { Inputs } from '../../inputs.js'
+import { isDeviceName } from '../../snapshot/device.js'
+import type { SnapshotActionOptions } from '../../snapshot/run.js'
+import { MAX_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
+import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
+import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
+
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/
+const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/
+const SOURCE_VERSION = /^(\$Default|\$Latest|[1-9]\d*)$/
+const MOUNT_POINT = /^\/[A-Za-z0-9._/-]*$/
+/** Freezing these would freeze the SSM agent that has to thaw them. */
+const AGENT_DIRS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm', '/usr/bin', '/bin', '/etc']
+/** Tags this project writes itself. */
+const OUR_TAGS = 8
+const DAY_MS = 86_400_000
+
+const quote = (s: string): string => JSON.stringify(s)
+
+/** `instance-id` (+ `device`) or `volume-id`: exactly one. */
+export function readSnapshotSource(inputs: Inputs): SnapshotSource {
+  const instanceId = inputs.optional('instance-id')
+  const volumeId = inputs.optional('volume-id')
+  if (instanceId && volumeId) {
+    throw new InputError(
+      'volume-id',
+      'is set together with instance-id. Expected one of them: instance-id (with device) or volume-id.'
+    )
+  }
+  if (volumeId) {
+    if (!VOLUME_ID.test(volumeId)) {
+      throw new InputError(
+        'volume-id',
+        `${quote(volumeId)} is not a volume id. Expected e.g. "vol-0123456789abcdef0".`
+      )
+    }
+    return { kind: 'volume', volumeId }
+  }
+  if (!instanceId) {
+    throw new InputError(
+      'instance-id',
+      "is required (or volume-id). Expected the instance whose code volume to snapshot, e.g. resolve-hosts' primary-instance-id."
+    )
+  }
+  if (!INSTANCE_ID.test(instanceId)) {
+    throw new InputError(
+      'instance-id',
+      `${quote(instanceId)} is not an instance id. Expected e.g. "i-0123456789abcdef0".`
+    )
+  }
+  return { kind: 'instance', instanceId, device: readDevice(inputs) }
+}
+
+export function readDevice(inputs: Inputs): string {
+  const device = inputs.string('device', '/dev/sdf')
+  if (!isDeviceName(device)) {
+    throw new InputError(
+      'device',
+      `${quote(device)} is not an EBS device name. Expected e.g. "/dev/sdf", "sdf", "/dev/xvdf" or "xvdf".`
+    )
+  }
+  return device
+}
+
+export function readConsistency(inputs: Inputs): Consistency {
+  const mode = inputs.oneOf('consistency', ['none', 'sync', 'freeze'] as const, 'sync')
+  const mountPoint = inputs.optional('mount-point')
+  if (mountPoint !== undefined) {
+    if (!MOUNT_POINT.test(mountPoint) || mountPoint.split('/').includes('..')) {
+      throw new InputError(
+        'mount-point',
+        `${quote(mountPoint)} is not an absolute path. Expected e.g. "/srv/app".`
+      )
+    }
+  }
+  if (mode === 'none') return { mode }
+  if (mode === 'sync') return mountPoint ? { mode, mountPoint } : { mode }
+  if (!mountPoint) {
+    throw new InputError(
+      'mount-point',
+      'is required with consistency: freeze. Expected where the code volume is mounted, e.g. "/srv/app".'
+    )
+  }
+  const normalized = mountPoint.replace(/\/+$/, '') || '/'
+  if (
+    normalized === '/' ||
+    AGENT_DIRS.some((d) => d === normalized || d.startsWith(`${normalized}/`))
+  ) {
+    throw new InputError(
+      'mount-point',
+      `${quote(mountPoint)} holds the system or the SSM agent; freezing it would hang the agent that has to thaw it. Expected the code volume's own mount point, e.g. "/srv/app".`
+    )
+  }
+  return { mode, mountPoint: normalized }
+}
+
+/** Extra snapshot tags: one value per key, none of the keys this project writes. */
+export function readSnapshotTags(inputs: Inputs): Record<string, string> {
+  const tags: Record<string, string> = {}
+  for (const [key, values] of inputs.tags('tags')) {
+    if (values.length > 1) {
+      throw new InputError(
+        'tags',
+        `${quote(key)} has several values (${values.join(', ')}). Expected one value per key.`
+      )
+    }
+    if (key === 'Name')
+      throw new InputError(
+        'tags',
+        'sets Name. Expected other keys; the Name tag comes from the name input.'
+      )
+    if (key.startsWith('aws:') || key.startsWith(TAG_PREFIX)) {
+      throw new InputError('tags', `${quote(key)} uses a reserved prefix (aws: or ${TAG_PREFIX}).`)
+    }
+    if (key.length > 128 || values[0]!.length > 256) {
+      throw new InputError(
+        'tags',
+        `${quote(key)} is too long. Expected keys up to 128 and values up to 256 characters.`
+      )
+    }
+    tags[key] = values[0]!
+  }
+  if (Object.keys(tags).length > MAX_TAGS - OUR_TAGS) {
+    throw new InputError(
+      'tags',
+      `has ${Object.keys(tags).length} tags. Expected at most ${MAX_TAGS - OUR_TAGS} (EC2 allows ${MAX_TAGS}, this action writes ${OUR_TAGS}).`
+    )
+  }
+  return tags
+}
+
+export function readSnapshotSettings(
+  inputs: Inputs,
+  ctx: RunContext,
+  source: SnapshotSource = readSnapshotSource(inputs)
+): SnapshotActionOptions {
+  const consistency = readConsistency(inputs)
+  const name = inputs.string('name', repositoryName(ctx))
+  if (name.length > 255) throw new InputError('name', 'is longer than 255 characters.')
+  const description = inputs.optional('description')
+  if (description && description.length > 255) {
+    throw new InputError('description', 'is longer than 255 characters (the EC2 limit).')
+  }
+  const tags = readSnapshotTags(inputs)
+  const wait = inputs.boolean('wait', true)
+  const timeoutMs = inputs.duration('timeout', '30m', { minMs: 1000, maxMs: DAY_MS })
+
+  const launchTemplate = inputs.optional('launch-template')
+  if (
+    launchTemplate &&
+    !LAUNCH_TEMPLATE_ID.test(launchTemplate) &&
+    !LAUNCH_TEMPLATE_NAME.test(launchTemplate)
+  ) {
+    throw new InputError(
+      'launch-template',
+      `${quote(launchTemplate)} is neither a launch template id nor a name. Expected e.g. "lt-0123456789abcdef0" or "app-servers".`
+    )
+  }
+  const sourceVersion = inputs.string('source-version', '$Default')
+  if (!SOURCE_VERSION.test(sourceVersion)) {
+    throw new InputError(
+      'source-version',
+      `${quote(sourceVersion)} is not a version. Expected $Default, $Latest or a version number.`
+    )
+  }
+  const setDefault = inputs.boolean('set-default', true)
+  const asgName = inputs.optional('asg-name')
+  const instanceRefresh = inputs.boolean('instance-refresh', false)
+  const minHealthyPercentage = inputs.integer('min-healthy-percentage', 90, { min: 0, max: 100 })
+  const waitForRefresh = inputs.boolean('wait-for-refresh', true)
+  const refreshTimeoutMs = inputs.duration('refresh-timeout', '60m', { minMs: 1000, maxMs: DAY_MS })
+  const keepSnapshots = inputs.integer('keep-snapshots', 5, { min: 0 })
+  const keepVersions = inputs.integer('keep-versions', 0, { min: 0 })
+  const dryRun = inputs.boolean('dry-run', false)
+
+  if (!launchTemplate) {
+    for (const [input, set] of [
+      ['asg-name', !!asgName],
+      ['instance-refresh', instanceRefresh],
+      ['keep-versions', keepVersions > 0]
+    ] as const) {
+      if (set)
+        throw new InputError(
+          input,
+          'needs launch-template. Expected the launch template to publish the snapshot to.'
+        )
+    }
+  }
+  if (launchTemplate && !wait) {
+    throw new InputError(
+      'wait',
+      'is false while launch-template is set. Expected wait: true: instances cannot launch from a snapshot that has not completed.'
+    )
+  }
+
+  return {
+    snapshot: {
+      source,
+      consistency,
+      name,
+      ...(description ? { description } : {}),
+      tags,
+      run: ctx
+    },
+    wait,
+    timeoutMs,
+    ...(launchTemplate
+      ? { publish: { launchTemplate, sourceVersion, setDefault, device: readDevice(inputs) } }
+      : {}),
+    ...(asgName ? { asgName } : {}),
+    ...(instanceRefresh
+      ? {
+          instanceRefresh: {
+            minHealthyPercentage,
+            wait: waitForRefresh,
+            timeoutMs: refreshTimeoutMs
+          }
+        }
+      : {}),
+    retention: { keepSnapshots, keepVersions },
+    dryRun
+  }
+}

@@ -1,0 +1,270 @@
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+  StartInstanceRefreshCommand
+} from '@aws-sdk/client-auto-scaling'
+import {
+  CreateLaunchTemplateVersionCommand,
+  CreateSnapshotCommand,
+  CreateTagsCommand,
+  DeleteSnapshotCommand,
+  DescribeImagesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  ModifyLaunchTemplateCommand
+} from '@aws-sdk/client-ec2'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import type { RunContext } from '../../src/github/context.js'
+import { snapshotReport } from '../../src/report/snapshot.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { RecordingLog } from '../helpers/log.js'
+import { VirtualClock } from '../helpers/ssm-fleet.js'
+
+const ec2Mock = mockClient(EC2Client)
+const asgMock = mockClient(AutoScalingClient)
+const ssmMock = mockClient(SSMClient)
+const clients = {
+  ec2: new EC2Client({ region: 'us-east-1' }),
+  ssm: new SSMClient({ region: 'us-east-1' }),
+  autoscaling: new AutoScalingClient({ region: 'us-east-1' })
+}
+const HOST = 'i-0123456789abcdef0'
+const VOL = 'vol-0123456789abcdef0'
+const SNAP = 'snap-0new000000000000a'
+const LT = 'lt-0123456789abcdef0'
+
+const run: RunContext = {
+  repository: 'acme/shop',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  ref: 'refs/heads/main',
+  runId: '4242',
+  runAttempt: '1',
+  serverUrl: 'https://github.com',
+  workflow: 'deploy',
+  actor: 'octocat'
+}
+
+const options = (extra: Partial<SnapshotActionOptions> = {}): SnapshotActionOptions => ({
+  snapshot: {
+    source: { kind: 'instance', instanceId: HOST, device: '/dev/sdf' },
+    consistency: { mode: 'none' },
+    name: 'shop',
+    tags: {},
+    run
+  },
+  wait: true,
+  timeoutMs: 600_000,
+  publish: {
+    launchTemplate: 'app-lt',
+    sourceVersion: '$Default',
+    setDefault: true,
+    device: '/dev/sdf'
+  },
+  retention: { keepSnapshots: 5, keepVersions: 0 },
+  dryRun: false,
+  ...extra
+})
+
+function fleet(snapshotState: 'completed' | 'error' = 'completed'): void {
+  ec2Mock.on(DescribeVolumesCommand).resolves({
+    Volumes: [
+      {
+        VolumeId: VOL,
+        Size: 8,
+        VolumeType: 'gp3',
+        AvailabilityZone: 'us-east-1a',
+        Encrypted: false,
+        Attachments: [{ InstanceId: HOST, Device: '/dev/sdf', State: 'attached' }]
+      }
+    ]
+  })
+  ec2Mock.on(CreateSnapshotCommand).resolves({ SnapshotId: SNAP, State: 'pending' })
+  ec2Mock
+    .on(DescribeSnapshotsCommand, { SnapshotIds: [SNAP] })
+    .resolvesOnce({ Snapshots: [{ SnapshotId: SNAP, State: 'pending', Progress: '50%' }] })
+    .resolves({
+      Snapshots: [
+        { SnapshotId: SNAP, State: snapshotState, Progress: '100%', StateMessage: 'internal error' }
+      ]
+    })
+  ec2Mock.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [] })
+  ec2Mock.on(DescribeLaunchTemplatesCommand).resolves({
+    LaunchTemplates: [
+      {
+        LaunchTemplateId: LT,
+        LaunchTemplateName: 'app-lt',
+        DefaultVersionNumber: 1,
+        LatestVersionNumber: 1
+      }
+    ]
+  })
+  ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+    LaunchTemplateVersions: [
+      {
+        LaunchTemplateId: LT,
+        VersionNumber: 1,
+        LaunchTemplateData: {
+          BlockDeviceMappings: [
+            { DeviceName: '/dev/sdf', Ebs: { SnapshotId: 'snap-0old', VolumeSize: 8 } }
+          ]
+        }
+      }
+    ]
+  })
+  ec2Mock
+    .on(CreateLaunchTemplateVersionCommand)
+    .resolves({ LaunchTemplateVersion: { VersionNumber: 2 } })
+  ec2Mock.on(ModifyLaunchTemplateCommand).resolves({})
+  ec2Mock.on(DescribeImagesCommand).resolves({ Images: [] })
+  asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
+    AutoScalingGroups: [
+      {
+        AutoScalingGroupName: 'web',
+        LaunchTemplate: { LaunchTemplateId: LT, Version: '$Default' },
+        DesiredCapacity: 3,
+        Instances: []
+      },
+      {
+        AutoScalingGroupName: 'workers',
+        LaunchTemplate: { LaunchTemplateName: 'app-lt', Version: '1' },
+        DesiredCapacity: 1,
+        Instances: []
+      }
+    ] as never
+  })
+}
+
+describe('runSnapshotAction', () => {
+  let log: RecordingLog
+  let clock: VirtualClock
+  beforeEach(() => {
+    ec2Mock.reset()
+    asgMock.reset()
+    ssmMock.reset()
+    log = new RecordingLog()
+    clock = new VirtualClock()
+  })
+
+  it('snapshots, waits, publishes, reports the groups and applies retention', async () => {
+    fleet()
+    const result = await runSnapshotAction(clients, options(), log, { clock })
+
+    expect(result.failure).toBeUndefined()
+    expect(result.state).toBe('completed')
+    expect(result.published).toMatchObject({
+      version: 2,
+      previousDefaultVersion: 1,
+      isDefault: true
+    })
+    expect(result.groups.map((g) => [g.name, g.follows])).toEqual([
+      ['web', 'default'],
+      ['workers', 'pinned']
+    ])
+    expect(log.lines.filter((l) => l.level === 'warning')).toEqual([
+      expect.objectContaining({
+        title: 'Auto Scaling group workers is pinned to version 1',
+        message: expect.stringContaining('ignore the new version 2')
+      })
+    ])
+    expect(result.retention).toMatchObject({ deletedSnapshots: [], dryRun: false })
+
+    const summary = snapshotReport(result, 'us-east-1')
+    expect(summary).toContain(
+      `**Published**: new instances boot from \`${SNAP}\` (launch template version 2, the default).`
+    )
+    expect(summary).toContain(
+      '| `web` | $Default | the default version | 0 (desired 3) | launch-template |'
+    )
+    expect(summary).toContain(
+      '| `workers` | 1 | ⚠️ a fixed version: ignores the new one | 0 (desired 1) | launch-template |'
+    )
+    expect(summary).toContain(`| /dev/sdf → ${SNAP}, 8 GiB |`)
+  })
+
+  it('fails before making anything when an instance refresh is already running', async () => {
+    fleet()
+    asgMock.on(DescribeInstanceRefreshesCommand).resolves({
+      InstanceRefreshes: [{ InstanceRefreshId: 'ir-9', Status: 'InProgress' }]
+    })
+    await expect(
+      runSnapshotAction(
+        clients,
+        options({ instanceRefresh: { minHealthyPercentage: 90, wait: true, timeoutMs: 600_000 } }),
+        log,
+        { clock }
+      )
+    ).rejects.toThrow('An instance refresh is already InProgress on Auto Scaling group web (ir-9).')
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateSnapshotCommand, 0)
+    expect(asgMock).toHaveReceivedCommandTimes(StartInstanceRefreshCommand, 0)
+  })
+
+  it('refreshes only the groups that follow the new version', async () => {
+    fleet()
+    asgMock
+      .on(DescribeInstanceRefreshesCommand, { MaxRecords: 10 })
+      .resolves({ InstanceRefreshes: [] })
+    asgMock.on(StartInstanceRefreshCommand).resolves({ InstanceRefreshId: 'ir-1' })
+    const result = await runSnapshotAction(
+      clients,
+      options({ instanceRefresh: { minHealthyPercentage: 90, wait: false, timeoutMs: 600_000 } }),
+      log,
+      { clock }
+    )
+    expect(asgMock).toHaveReceivedCommandTimes(StartInstanceRefreshCommand, 1)
+    expect(asgMock).toHaveReceivedCommandWith(StartInstanceRefreshCommand, {
+      AutoScalingGroupName: 'web'
+    })
+    expect(result.refreshes).toEqual([{ groupName: 'web', refreshId: 'ir-1', status: 'Pending' }])
+  })
+
+  it('marks a snapshot that ends in error as failed and publishes nothing', async () => {
+    fleet('error')
+    ec2Mock.on(CreateTagsCommand).resolves({})
+    const result = await runSnapshotAction(clients, options(), log, { clock })
+
+    expect(result.failure).toEqual({
+      phase: 'wait',
+      message: `Snapshot ${SNAP} failed: state error: internal error`
+    })
+    expect(result.state).toBe('error')
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [SNAP],
+      Tags: [
+        { Key: 'ebs-autoscale:status', Value: 'failed' },
+        { Key: 'ebs-autoscale:failure', Value: 'internal error' }
+      ]
+    })
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 0)
+    expect(ec2Mock).toHaveReceivedCommandTimes(DeleteSnapshotCommand, 0)
+    expect(snapshotReport(result, 'us-east-1')).toContain(
+      `**Failed** while waiting for the snapshot: Snapshot ${SNAP} failed: state error: internal error`
+    )
+  })
+
+  it('changes nothing under dry run', async () => {
+    fleet()
+    ec2Mock
+      .on(CreateSnapshotCommand)
+      .rejects(
+        Object.assign(new Error('Request would have succeeded'), { name: 'DryRunOperation' })
+      )
+    const result = await runSnapshotAction(clients, options({ dryRun: true }), log, { clock })
+
+    expect(result.failure).toBeUndefined()
+    expect(result.state).toBe('dry-run')
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 0)
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifyLaunchTemplateCommand, 0)
+    expect(ec2Mock).toHaveReceivedCommandTimes(DeleteSnapshotCommand, 0)
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 0)
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateSnapshotCommand, { DryRun: true })
+    expect(snapshotReport(result, 'us-east-1')).toContain(
+      '**Dry run**: nothing was created, changed or deleted.'
+    )
+  })
+})
