@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-auto-scaling'
 import {
   CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
@@ -87,6 +88,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface CodeVolumeWorld {
   initialSnapshotId: string
+  securityGroupId: string
   launchTemplateId: string
   launchTemplateName: string
   asgName: string
@@ -114,6 +116,10 @@ export async function codeVolumeWorld(
       TagSpecifications: [{ ResourceType: 'snapshot', Tags: asTags({ Name: name }) }]
     })
   )
+  // Instances launch only with a security group that exists (the emulator checks, as AWS does).
+  const securityGroup = await c.ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: `${name}-sg`, Description: `${name} servers` })
+  )
   const template = await c.ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: `${name}-lt`,
@@ -122,7 +128,7 @@ export async function codeVolumeWorld(
         ImageId: IMAGE_ID,
         InstanceType: 't3.micro',
         KeyName: 'deploy-key',
-        SecurityGroupIds: ['sg-0123456789abcdef0'],
+        SecurityGroupIds: [securityGroup.GroupId!],
         IamInstanceProfile: { Name: 'app-instance-profile' },
         TagSpecifications: [{ ResourceType: 'instance', Tags: asTags(tags) }],
         BlockDeviceMappings: [
@@ -158,6 +164,7 @@ export async function codeVolumeWorld(
   const group = await describeGroup(c.autoscaling, asgName)
   return {
     initialSnapshotId: snapshot.SnapshotId!,
+    securityGroupId: securityGroup.GroupId!,
     launchTemplateId: template.LaunchTemplate!.LaunchTemplateId!,
     launchTemplateName: `${name}-lt`,
     asgName,
