@@ -117,8 +117,8 @@ async function pruneSnapshots(
   const log = options.log ?? silentLog
   const snapshots = await snapshotsNamed(ec2, options.name)
   const slots = options.keepSnapshots - (options.upcomingSnapshot ? 1 : 0)
-  const { keep, candidates } = rank(snapshots, slots)
   const protectedIds = new Set(options.protectSnapshotIds ?? [])
+  const { keep, candidates } = rank(snapshots, slots, protectedIds)
   if (candidates.length === 0) return
 
   const uses = await snapshotsInLaunchTemplates(ec2, {
@@ -168,13 +168,18 @@ async function pruneSnapshots(
 /**
  * The snapshots kept for their age (the newest completed ones not marked failed) and the
  * candidates for deletion (older ones, failed ones). Snapshots still pending are left alone.
+ * The one just made counts as the newest whatever its start time (several snapshots may
+ * start within the same second).
  */
 export function rank(
   snapshots: readonly Snapshot[],
-  slots: number
+  slots: number,
+  justMade: ReadonlySet<string> = new Set()
 ): { keep: Snapshot[]; candidates: Snapshot[] } {
+  const isNew = (s: Snapshot): number => (justMade.has(s.SnapshotId ?? '') ? 1 : 0)
   const newestFirst = [...snapshots].sort(
     (a, b) =>
+      isNew(b) - isNew(a) ||
       (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0) ||
       (b.SnapshotId ?? '').localeCompare(a.SnapshotId ?? '')
   )

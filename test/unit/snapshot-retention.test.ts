@@ -111,13 +111,11 @@ describe('snapshot retention', () => {
         }
       ]
     })
-    ec2Mock
-      .on(DeleteSnapshotCommand, { SnapshotId: 'snap-6' })
-      .rejects(
-        Object.assign(new Error('The snapshot snap-6 is currently in use by ami-0bbb'), {
-          name: 'InvalidSnapshot.InUse'
-        })
-      )
+    ec2Mock.on(DeleteSnapshotCommand, { SnapshotId: 'snap-6' }).rejects(
+      Object.assign(new Error('The snapshot snap-6 is currently in use by ami-0bbb'), {
+        name: 'InvalidSnapshot.InUse'
+      })
+    )
 
     const result = await applyRetention(ec2, options())
 
@@ -168,8 +166,15 @@ describe('snapshot retention', () => {
     })
   })
 
-  it('never deletes the snapshot just made, even with keep-snapshots 1 and an older-looking clock', async () => {
+  it('counts the snapshot just made as the newest, whatever its start time says', async () => {
     world([snap(2), snap(1, { StartTime: new Date('2020-01-01T00:00:00Z') })], [])
+    const result = await applyRetention(ec2, options({ keepSnapshots: 1 }))
+    expect(deleted()).toEqual(['snap-2'])
+    expect(result.protectedSnapshots).toEqual([])
+  })
+
+  it('never deletes the snapshot just made, even when it is not among the kept', async () => {
+    world([snap(2), snap(1, { Tags: [{ Key: 'ebs-autoscale:status', Value: 'failed' }] })], [])
     const result = await applyRetention(ec2, options({ keepSnapshots: 1 }))
     expect(deleted()).toEqual([])
     expect(result.protectedSnapshots).toEqual([{ snapshotId: 'snap-1', reason: 'just made' }])
