@@ -129,7 +129,16 @@ describe('snapshot against the emulator, with the real SDK', () => {
       InstanceType: 't3.micro',
       KeyName: 'deploy-key',
       SecurityGroupIds: [world.securityGroupId],
-      IamInstanceProfile: { Name: 'app-instance-profile' }
+      IamInstanceProfile: { Name: 'app-instance-profile' },
+      TagSpecifications: [
+        {
+          ResourceType: 'instance',
+          Tags: [
+            { Key: 'Role', Value: 'app' },
+            { Key: 'Environment', Value: 'production' }
+          ]
+        }
+      ]
     })
     expect(result.published).toMatchObject({
       version: 2,
