@@ -23,7 +23,8 @@ export async function run(): Promise<void> {
     setOutputs(snapshotOutputs(result))
     await core.summary
       .addHeading(`snapshot${result.dryRun ? ' (dry run)' : ''}`, 2)
-      .addRaw(snapshotReport(result, clients.region))
+      // A blank line ends the heading's HTML block, so the Markdown after it renders.
+      .addRaw(`\n${snapshotReport(result, clients.region)}`)
       .write()
     // setFailed (in runAction) makes it an error annotation.
     if (result.failure) throw new ActionError(result.failure.message)
