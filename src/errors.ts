@@ -121,10 +121,11 @@ export async function aws<T>(api: string, call: Promise<T>, hint?: string): Prom
 
 /** The one way any error becomes text for the user. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message
+  if (err instanceof Error) return err.message || err.name
   if (typeof err === 'string') return err
   try {
-    return JSON.stringify(err)
+    // JSON.stringify gives undefined (not a string) for undefined, functions and symbols.
+    return JSON.stringify(err) ?? String(err)
   } catch {
     return String(err)
   }

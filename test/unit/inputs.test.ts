@@ -1,0 +1,357 @@
+import { describe, expect, it } from '@jest/globals'
+import { InputError } from '../../src/errors.js'
+import {
+  Inputs,
+  parseBoolean,
+  parseCountOrPercent,
+  parseDuration,
+  parseInteger,
+  parseKeyValueLines,
+  parseList,
+  parseStates,
+  parseTags,
+  resolveCountOrPercent,
+  formatDuration
+} from '../../src/inputs.js'
+
+const tagsOf = (raw: string): Record<string, readonly string[]> =>
+  Object.fromEntries(parseTags('tags', raw))
+
+/** The InputError a parse throws; fails the test when it does not throw one. */
+function inputError(fn: () => unknown): InputError {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError)
+    return err as InputError
+  }
+  throw new Error('expected an InputError, nothing was thrown')
+}
+
+describe('parseTags', () => {
+  it('reads one Key=Value pair', () => {
+    expect(tagsOf('Role=app')).toEqual({ Role: ['app'] })
+  })
+
+  it('ORs values of one key written as Role=app,web', () => {
+    expect(tagsOf('Role=app,web')).toEqual({ Role: ['app', 'web'] })
+  })
+
+  it('ORs values of one key on repeated lines, dropping duplicates', () => {
+    expect(tagsOf('Role=app\nRole=web\nRole=app')).toEqual({ Role: ['app', 'web'] })
+  })
+
+  it('ANDs different keys, comma separated or one per line (CRLF too)', () => {
+    const expected = { Role: ['app'], Environment: ['production'] }
+    expect(tagsOf('Role=app,Environment=production')).toEqual(expected)
+    expect(tagsOf('Role=app\r\nEnvironment=production\n')).toEqual(expected)
+  })
+
+  it('mixes ORs and ANDs: a bare item belongs to the key before it on its line', () => {
+    expect(tagsOf('Role=app,web,Environment=production,staging\nTeam=shop')).toEqual({
+      Role: ['app', 'web'],
+      Environment: ['production', 'staging'],
+      Team: ['shop']
+    })
+  })
+
+  it('keeps EC2 wildcards and "=" inside values, trims spaces', () => {
+    expect(tagsOf('  Name = web-* , Build=?1 \n Query=a=b')).toEqual({
+      Name: ['web-*'],
+      Build: ['?1'],
+      Query: ['a=b']
+    })
+  })
+
+  it('is empty for an empty or blank value', () => {
+    expect(parseTags('tags', '').size).toBe(0)
+    expect(parseTags('tags', ' \n , \n').size).toBe(0)
+  })
+
+  it('rejects an item without "=" at the start of a line, naming the input and quoting it', () => {
+    expect(inputError(() => parseTags('tags', 'Role')).message).toBe(
+      'Input "tags": "Role" has no "=". Expected Key=Value pairs, one per line or comma separated, e.g. "Role=app".'
+    )
+    // A bare value on a new line does not attach to the previous line's key.
+    expect(inputError(() => parseTags('tags', 'Role=app\nweb')).message).toContain(
+      '"web" has no "="'
+    )
+  })
+
+  it('rejects an empty key', () => {
+    const err = inputError(() => parseTags('tags', '=app'))
+    expect(err.input).toBe('tags')
+    expect(err.message).toBe(
+      'Input "tags": "=app" has an empty key. Expected Key=Value, e.g. "Role=app".'
+    )
+  })
+
+  it('rejects an empty value and suggests the wildcard', () => {
+    expect(inputError(() => parseTags('tags', 'Role=app,Environment=')).message).toBe(
+      'Input "tags": "Environment=" has an empty value. Expected Key=Value; use "Environment=*" to match any value.'
+    )
+  })
+})
+
+describe('parseList', () => {
+  it('reads the JSON array resolve-hosts writes as an output', () => {
+    expect(parseList('instance-ids', '["i-0a","i-0b"]')).toEqual(['i-0a', 'i-0b'])
+    expect(parseList('instance-ids', ' [ " i-0a ", "", "i-0b", "i-0a" ] ')).toEqual([
+      'i-0a',
+      'i-0b'
+    ])
+  })
+
+  it('reads plain lists separated by commas, spaces and newlines, dropping duplicates', () => {
+    expect(parseList('instance-ids', 'i-0a, i-0b\ni-0c  i-0a,,')).toEqual(['i-0a', 'i-0b', 'i-0c'])
+  })
+
+  it('is empty for an empty value or an empty array', () => {
+    expect(parseList('instance-ids', '')).toEqual([])
+    expect(parseList('instance-ids', '  ')).toEqual([])
+    expect(parseList('instance-ids', '[]')).toEqual([])
+  })
+
+  it('rejects broken JSON', () => {
+    expect(inputError(() => parseList('instance-ids', '["i-0a",')).message).toBe(
+      'Input "instance-ids": "[\\"i-0a\\"," is not valid JSON. Expected a JSON array of strings or a plain list.'
+    )
+  })
+
+  it('rejects a JSON array of anything but strings', () => {
+    expect(inputError(() => parseList('instance-ids', '[1,2]')).message).toBe(
+      'Input "instance-ids": "[1,2]" is not a JSON array of strings.'
+    )
+    expect(inputError(() => parseList('instance-ids', '[{"instanceId":"i-0a"}]')).input).toBe(
+      'instance-ids'
+    )
+  })
+})
+
+describe('parseDuration', () => {
+  it.each([
+    ['90', 90_000],
+    ['90s', 90_000],
+    ['500ms', 500],
+    ['10m', 600_000],
+    ['1h30m', 5_400_000],
+    ['1h0m5s', 3_605_000],
+    [' 2m ', 120_000],
+    ['0', 0]
+  ])('reads %j as %d ms', (raw, ms) => {
+    expect(parseDuration('timeout', raw)).toBe(ms)
+  })
+
+  it.each(['', 'soon', '1.5m', '-5s', '10 m', '5d', 'm10'])('rejects %j', (raw) => {
+    expect(inputError(() => parseDuration('timeout', raw)).message).toBe(
+      `Input "timeout": ${JSON.stringify(raw)} is not a duration. Expected a number with a unit, e.g. "90s", "10m" or "1h30m".`
+    )
+  })
+
+  it('enforces bounds and says them in the message', () => {
+    expect(parseDuration('timeout', '1m', { minMs: 60_000, maxMs: 3_600_000 })).toBe(60_000)
+    expect(
+      inputError(() => parseDuration('timeout', '2h', { minMs: 1000, maxMs: 3_600_000 })).message
+    ).toBe('Input "timeout": "2h" is out of range. Expected between 1s and 1h.')
+    expect(inputError(() => parseDuration('timeout', '500ms', { minMs: 1000 })).message).toContain(
+      '"500ms" is out of range. Expected between 1s and'
+    )
+  })
+
+  it('formats durations back', () => {
+    expect(formatDuration(250)).toBe('250ms')
+    expect(formatDuration(45_000)).toBe('45s')
+    expect(formatDuration(90_000)).toBe('1m30s')
+    expect(formatDuration(600_000)).toBe('10m')
+    expect(formatDuration(5_400_000)).toBe('1h30m')
+    expect(formatDuration(7_200_000)).toBe('2h')
+  })
+})
+
+describe('parseCountOrPercent', () => {
+  it('reads counts and percentages', () => {
+    expect(parseCountOrPercent('batch-size', '3')).toEqual({ kind: 'count', value: 3 })
+    expect(parseCountOrPercent('batch-size', ' 25% ')).toEqual({ kind: 'percent', value: 25 })
+    expect(parseCountOrPercent('batch-size', '12.5%')).toEqual({ kind: 'percent', value: 12.5 })
+    expect(parseCountOrPercent('max-errors', '0')).toEqual({ kind: 'count', value: 0 })
+    expect(parseCountOrPercent('max-errors', '0%')).toEqual({ kind: 'percent', value: 0 })
+    expect(parseCountOrPercent('batch-size', '100%', 1)).toEqual({ kind: 'percent', value: 100 })
+  })
+
+  it('rejects percentages above 100, and 0% when at least one is needed', () => {
+    expect(inputError(() => parseCountOrPercent('batch-size', '150%')).message).toBe(
+      'Input "batch-size": "150%" is out of range. Expected a percentage from 0 up to 100%.'
+    )
+    expect(inputError(() => parseCountOrPercent('batch-size', '0%', 1)).message).toBe(
+      'Input "batch-size": "0%" is out of range. Expected a percentage above 0 up to 100%.'
+    )
+  })
+
+  it('rejects counts below the minimum', () => {
+    expect(inputError(() => parseCountOrPercent('batch-size', '0', 1)).message).toBe(
+      'Input "batch-size": "0" is too small. Expected at least 1.'
+    )
+  })
+
+  it.each(['', 'all', '-1', '1.5', '25 %', '%'])('rejects %j', (raw) => {
+    expect(inputError(() => parseCountOrPercent('batch-size', raw)).message).toBe(
+      `Input "batch-size": ${JSON.stringify(raw)} is neither a number of hosts nor a percentage. Expected e.g. "10" or "25%".`
+    )
+  })
+
+  it('resolves against a fleet size, percentages rounding down', () => {
+    expect(resolveCountOrPercent({ kind: 'count', value: 4 }, 10)).toBe(4)
+    expect(resolveCountOrPercent({ kind: 'percent', value: 25 }, 10)).toBe(2)
+    expect(resolveCountOrPercent({ kind: 'percent', value: 100 }, 7)).toBe(7)
+  })
+})
+
+describe('parseBoolean', () => {
+  it.each([
+    ['true', true],
+    ['True', true],
+    ['TRUE', true],
+    [' true ', true],
+    ['false', false],
+    ['False', false],
+    ['FALSE', false]
+  ])('reads %j as %s', (raw, value) => {
+    expect(parseBoolean('fail-if-empty', raw)).toBe(value)
+  })
+
+  it.each(['yes', 'no', '1', '0', 'tru', 'on', ''])('rejects %j', (raw) => {
+    expect(inputError(() => parseBoolean('fail-if-empty', raw)).message).toBe(
+      `Input "fail-if-empty": ${JSON.stringify(raw)} is not a boolean. Expected true or false.`
+    )
+  })
+})
+
+describe('parseInteger', () => {
+  it('reads whole numbers within bounds', () => {
+    expect(parseInteger('max-attempts', '5', { min: 1, max: 20 })).toBe(5)
+    expect(parseInteger('max-attempts', ' 20 ', { min: 1, max: 20 })).toBe(20)
+    expect(parseInteger('offset', '-3')).toBe(-3)
+    expect(parseInteger('offset', '+3')).toBe(3)
+  })
+
+  it('rejects a negative number below the minimum', () => {
+    expect(inputError(() => parseInteger('max-attempts', '-1', { min: 1, max: 20 })).message).toBe(
+      'Input "max-attempts": "-1" is out of range. Expected a whole number between 1 and 20.'
+    )
+  })
+
+  it('rejects a number above the maximum', () => {
+    expect(inputError(() => parseInteger('max-attempts', '21', { min: 1, max: 20 })).message).toBe(
+      'Input "max-attempts": "21" is out of range. Expected a whole number between 1 and 20.'
+    )
+  })
+
+  it.each(['five', '1.5', '1e3', '0x10', '', '5 attempts'])('rejects non-numeric %j', (raw) => {
+    expect(inputError(() => parseInteger('max-attempts', raw, { min: 1 })).message).toBe(
+      `Input "max-attempts": ${JSON.stringify(raw)} is not a whole number. Expected a whole number at least 1.`
+    )
+  })
+})
+
+describe('parseStates', () => {
+  it('reads states, comma or space separated, or as JSON', () => {
+    expect(parseStates('states', 'running')).toEqual(['running'])
+    expect(parseStates('states', 'running, stopped pending')).toEqual([
+      'running',
+      'stopped',
+      'pending'
+    ])
+    expect(parseStates('states', '["running","stopping"]')).toEqual(['running', 'stopping'])
+  })
+
+  it('rejects an unknown state, listing the valid ones', () => {
+    expect(inputError(() => parseStates('states', 'running,sleeping')).message).toBe(
+      'Input "states": "sleeping" is not one of: pending, running, shutting-down, terminated, stopping, stopped.'
+    )
+    // Case matters, as in the EC2 API.
+    expect(inputError(() => parseStates('states', 'Running')).message).toContain('"Running"')
+  })
+
+  it('rejects an empty list', () => {
+    expect(inputError(() => parseStates('states', ' , ')).message).toBe(
+      'Input "states": is empty. Expected one or more of: pending, running, shutting-down, terminated, stopping, stopped.'
+    )
+  })
+})
+
+describe('parseKeyValueLines', () => {
+  it('reads KEY=VALUE lines, values keeping commas, spaces and "="', () => {
+    expect(
+      parseKeyValueLines('env', 'RAILS_ENV=production\n\nGREETING=hello, world\nQUERY=a=b \n')
+    ).toEqual([
+      ['RAILS_ENV', 'production'],
+      ['GREETING', 'hello, world'],
+      ['QUERY', 'a=b ']
+    ])
+    expect(parseKeyValueLines('env', '')).toEqual([])
+    expect(parseKeyValueLines('env', '_X=')).toEqual([['_X', '']])
+  })
+
+  it.each(['no equals sign', '=value', '1ABC=x', 'MY-VAR=x', 'A B=x'])(
+    'rejects the line %j',
+    (line) => {
+      expect(inputError(() => parseKeyValueLines('env', `OK=1\n${line}`)).message).toBe(
+        `Input "env": ${JSON.stringify(line)} is not a KEY=VALUE line. Expected one per line, the key a shell variable name (letters, digits, _).`
+      )
+    }
+  )
+
+  it('rejects a key set twice', () => {
+    expect(inputError(() => parseKeyValueLines('env', 'A=1\nB=2\nA=3')).message).toBe(
+      'Input "env": "A" is set twice.'
+    )
+  })
+})
+
+describe('Inputs', () => {
+  const inputs = (values: Record<string, string>): Inputs =>
+    new Inputs((name) => values[name] ?? '')
+
+  it('uses the fallback only when an input is unset or blank', () => {
+    const i = inputs({ 'max-attempts': '  ', 'fail-if-empty': '' })
+    expect(i.integer('max-attempts', 5, { min: 1 })).toBe(5)
+    expect(i.boolean('fail-if-empty', true)).toBe(true)
+    expect(i.states('states', 'running')).toEqual(['running'])
+    expect(i.duration('timeout', '10m')).toBe(600_000)
+    expect(i.countOrPercent('batch-size', '25%')).toEqual({ kind: 'percent', value: 25 })
+    expect(i.oneOf('mode', ['a', 'b'] as const, 'a')).toBe('a')
+    expect(i.optional('asg-name')).toBeUndefined()
+    expect(i.string('name', 'x')).toBe('x')
+    expect(i.list('instance-ids')).toEqual([])
+  })
+
+  it('never falls back silently on a value that is set but bad', () => {
+    const i = inputs({ 'max-attempts': 'lots', 'fail-if-empty': 'yes', mode: 'c' })
+    expect(() => i.integer('max-attempts', 5)).toThrow('Input "max-attempts": "lots"')
+    expect(() => i.boolean('fail-if-empty', true)).toThrow('Input "fail-if-empty": "yes"')
+    expect(() => i.oneOf('mode', ['a', 'b'] as const, 'a')).toThrow(
+      'Input "mode": "c" is not one of: a, b.'
+    )
+  })
+
+  it('names a missing required input and what it expects', () => {
+    expect(inputError(() => inputs({}).required('script', 'the commands to run')).message).toBe(
+      'Input "script": is required. Expected the commands to run.'
+    )
+  })
+
+  it('keeps a script as written but for surrounding blank lines', () => {
+    expect(inputs({ script: '\n  cd /srv\n  make install\n\n' }).text('script')).toBe(
+      '  cd /srv\n  make install'
+    )
+  })
+
+  it('reads tags and KEY=VALUE lines untrimmed', () => {
+    const i = inputs({ tags: 'Role=app\nEnvironment=production\n', env: 'A=1 \n' })
+    expect(Object.fromEntries(i.tags('tags'))).toEqual({
+      Role: ['app'],
+      Environment: ['production']
+    })
+    expect(i.keyValues('env')).toEqual([['A', '1 ']])
+  })
+})
