@@ -5,15 +5,17 @@
  */
 import {
   CreateLaunchTemplateVersionCommand,
+  CreateTagsCommand,
   type CreateLaunchTemplateVersionCommandInput,
   type CreateLaunchTemplateVersionCommandOutput,
   type EC2Client,
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
-import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
+import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../errors.js'
 import { type RunContext, shortSha } from '../github/context.js'
 import { type Log, silentLog } from '../log.js'
 import { withCodeSnapshot, type VolumeShape } from './mappings.js'
+import { TAG } from './tags.js'
 import { describeLaunchTemplate, describeVersion } from './template.js'
 import { publishToken } from './token.js'
 import type { PublishedSnapshot } from './types.js'
@@ -100,7 +102,10 @@ export async function publishSnapshot(
 
   // Re-read just before setting: a deploy running alongside may have moved the default.
   const now = await describeLaunchTemplate(ec2, template.id)
-  if (now.defaultVersion === version) return { ...result, isDefault: true }
+  if (now.defaultVersion === version) {
+    await markPublished(ec2, options.snapshotId, log)
+    return { ...result, isDefault: true }
+  }
   if (now.defaultVersion !== template.defaultVersion) {
     throw new ConcurrentDefaultChangeError(
       `The default version of ${template.name} (${template.id}) changed from ${template.defaultVersion} to ${now.defaultVersion} while this step ran (another deploy?). ` +
@@ -118,7 +123,28 @@ export async function publishSnapshot(
     )
   )
   log.info(`Version ${version} is now the default (was ${template.defaultVersion}).`)
+  await markPublished(ec2, options.snapshotId, log)
   return { ...result, isDefault: true }
+}
+
+/**
+ * Tags the snapshot `ebs-autoscale:status=published` once it is what new instances boot from,
+ * so infrastructure code can find the newest published code snapshot (see examples/). A
+ * failure here changes nothing that matters: a warning.
+ */
+async function markPublished(ec2: EC2Client, snapshotId: string, log: Log): Promise<void> {
+  try {
+    await ec2.send(
+      new CreateTagsCommand({
+        Resources: [snapshotId],
+        Tags: [{ Key: TAG.status, Value: 'published' }]
+      })
+    )
+  } catch (err) {
+    log.warning(
+      `Could not tag ${snapshotId} as published: ${errorMessage(wrapAwsError('CreateTags', err))}`
+    )
+  }
 }
 
 async function createVersion(

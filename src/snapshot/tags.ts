@@ -13,7 +13,7 @@ export const TAG = {
   sourceInstance: `${TAG_PREFIX}source-instance`,
   sourceVolume: `${TAG_PREFIX}source-volume`,
   device: `${TAG_PREFIX}device`,
-  /** `failed` when the rollout this snapshot was made for failed. */
+  /** `published` once it is the default version's code; `failed` when its rollout failed. */
   status: `${TAG_PREFIX}status`,
   failure: `${TAG_PREFIX}failure`
 } as const

@@ -101,7 +101,9 @@ describe('snapshot against the emulator, with the real SDK', () => {
       'ebs-autoscale:run-url': 'https://github.com/acme/shop/actions/runs/4242',
       'ebs-autoscale:source-instance': primary,
       'ebs-autoscale:source-volume': codeVolume!.VolumeId,
-      'ebs-autoscale:device': '/dev/sdf'
+      'ebs-autoscale:device': '/dev/sdf',
+      // Added once it became the default (the rest were there from creation).
+      'ebs-autoscale:status': 'published'
     })
     expect(snap.VolumeId).toBe(codeVolume!.VolumeId)
 

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import {
   CreateLaunchTemplateVersionCommand,
+  CreateTagsCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
@@ -203,6 +204,11 @@ describe('publishSnapshot', () => {
       LaunchTemplateId: LT,
       DefaultVersion: '5'
     })
+    // Once it is the default, the snapshot says so (infrastructure code looks for it).
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [NEW],
+      Tags: [{ Key: 'ebs-autoscale:status', Value: 'published' }]
+    })
     expect(published).toEqual({
       launchTemplateId: LT,
       launchTemplateName: 'app-lt',
@@ -231,6 +237,7 @@ describe('publishSnapshot', () => {
         `Version 6 (snapshot ${NEW}) was created but NOT made the default`
     )
     expect(ec2Mock).toHaveReceivedCommandTimes(ModifyLaunchTemplateCommand, 0)
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 0)
   })
 
   it('sends the same ClientToken when a step is retried, and reuses the version it answers', async () => {
@@ -262,6 +269,7 @@ describe('publishSnapshot', () => {
     template([3], 4, [CODE])
     const published = await publishSnapshot(ec2, options({ setDefault: false }))
     expect(published).toMatchObject({ version: 5, isDefault: false, previousDefaultVersion: 3 })
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 0)
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeLaunchTemplatesCommand, 1)
     expect(ec2Mock).toHaveReceivedCommandTimes(ModifyLaunchTemplateCommand, 0)
   })
