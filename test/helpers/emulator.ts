@@ -1,4 +1,8 @@
-/** One emulator per test file (files run in parallel), reset before every test. */
+/**
+ * One emulator per test file (files run in parallel), reset before every test unless
+ * `resetBeforeEach: false` (a file that seeds one large world in beforeAll and queries it in
+ * several tests; it may call `reset()` itself).
+ */
 import { afterAll, beforeAll, beforeEach } from '@jest/globals'
 import { startEmulator, type Emulator } from '../emulator/moto.js'
 import { testClients, type TestClients } from '../emulator/world.js'
@@ -7,9 +11,10 @@ export interface EmulatorHandle {
   readonly endpoint: string
   readonly env: Record<string, string>
   readonly clients: TestClients
+  reset(): Promise<void>
 }
 
-export function useEmulator(): EmulatorHandle {
+export function useEmulator(options: { resetBeforeEach?: boolean } = {}): EmulatorHandle {
   let emulator: Emulator | undefined
   let clients: TestClients | undefined
   beforeAll(async () => {
@@ -17,7 +22,7 @@ export function useEmulator(): EmulatorHandle {
     clients = testClients(emulator.endpoint)
   }, 120_000)
   beforeEach(async () => {
-    await emulator!.reset()
+    if (options.resetBeforeEach ?? true) await emulator!.reset()
   })
   afterAll(async () => {
     await emulator?.stop()
@@ -31,6 +36,7 @@ export function useEmulator(): EmulatorHandle {
     },
     get clients() {
       return clients!
-    }
+    },
+    reset: () => emulator!.reset()
   }
 }
