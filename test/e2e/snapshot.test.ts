@@ -94,7 +94,9 @@ describe('the snapshot bundle, run as the runner runs it', () => {
       'ebs-autoscale:run-url': 'https://github.com/acme/shop/actions/runs/4242',
       'ebs-autoscale:source-instance': primary,
       'ebs-autoscale:source-volume': codeVolume!.VolumeId,
-      'ebs-autoscale:device': '/dev/sdf'
+      'ebs-autoscale:device': '/dev/sdf',
+      // Added once it became the default (the rest were there from creation).
+      'ebs-autoscale:status': 'published'
     })
 
     const all = await versions(c.ec2, world.launchTemplateId)

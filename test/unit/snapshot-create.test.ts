@@ -129,13 +129,11 @@ describe('findCodeVolume', () => {
       device: '/dev/sdf'
     })
     ec2Mock.reset()
-    ec2Mock
-      .on(DescribeVolumesCommand)
-      .rejects(
-        Object.assign(new Error(`The volume '${CODE_VOL}' does not exist.`), {
-          name: 'InvalidVolume.NotFound'
-        })
-      )
+    ec2Mock.on(DescribeVolumesCommand).rejects(
+      Object.assign(new Error(`The volume '${CODE_VOL}' does not exist.`), {
+        name: 'InvalidVolume.NotFound'
+      })
+    )
     await expect(findCodeVolume(ec2, { kind: 'volume', volumeId: CODE_VOL })).rejects.toThrow(
       `DescribeVolumes failed: InvalidVolume.NotFound: The volume '${CODE_VOL}' does not exist.. Hint: no volume has that id in this region (check volume-id and aws-region)`
     )
@@ -248,13 +246,11 @@ describe('createCodeSnapshot', () => {
   })
 
   it('thaws even when CreateSnapshot fails', async () => {
-    ec2Mock
-      .on(CreateSnapshotCommand)
-      .rejects(
-        Object.assign(new Error('Maximum number of snapshots reached'), {
-          name: 'SnapshotLimitExceeded'
-        })
-      )
+    ec2Mock.on(CreateSnapshotCommand).rejects(
+      Object.assign(new Error('Maximum number of snapshots reached'), {
+        name: 'SnapshotLimitExceeded'
+      })
+    )
     await expect(
       createCodeSnapshot(
         ec2,
@@ -294,13 +290,11 @@ describe('createCodeSnapshot', () => {
   })
 
   it('only checks permission under dry run, and runs nothing on the host', async () => {
-    ec2Mock
-      .on(CreateSnapshotCommand)
-      .rejects(
-        Object.assign(new Error('Request would have succeeded, but DryRun flag is set.'), {
-          name: 'DryRunOperation'
-        })
-      )
+    ec2Mock.on(CreateSnapshotCommand).rejects(
+      Object.assign(new Error('Request would have succeeded, but DryRun flag is set.'), {
+        name: 'DryRunOperation'
+      })
+    )
     const created = await createCodeSnapshot(
       ec2,
       ssm,
@@ -316,13 +310,11 @@ describe('createCodeSnapshot', () => {
   })
 
   it('fails the dry run when the role may not create snapshots', async () => {
-    ec2Mock
-      .on(CreateSnapshotCommand)
-      .rejects(
-        Object.assign(new Error('You are not authorized to perform this operation.'), {
-          name: 'UnauthorizedOperation'
-        })
-      )
+    ec2Mock.on(CreateSnapshotCommand).rejects(
+      Object.assign(new Error('You are not authorized to perform this operation.'), {
+        name: 'UnauthorizedOperation'
+      })
+    )
     await expect(createCodeSnapshot(ec2, ssm, options({ dryRun: true }))).rejects.toThrow(
       /^CreateSnapshot \(dry run\) failed: UnauthorizedOperation/
     )
