@@ -8,7 +8,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import type { Clock } from '../clock.js'
-import { errorMessage } from '../errors.js'
+import { ActionError, errorMessage } from '../errors.js'
 import type { Log } from '../log.js'
 import { createCodeSnapshot, type CreateSnapshotOptions } from './create.js'
 import { markSnapshotFailed } from './failed.js'
@@ -86,6 +86,10 @@ export async function runSnapshotAction(
   const clock = runtime.clock ? { clock: runtime.clock } : {}
   const signal = runtime.signal ? { signal: runtime.signal } : {}
 
+  if (options.publish && !options.wait && !options.dryRun) {
+    // Instances cannot launch from a snapshot that has not completed.
+    throw new ActionError('Publishing a snapshot needs wait: true.')
+  }
   // Read-only checks: a wrong template, group or a running refresh fails before any change.
   let template: LaunchTemplateRef | undefined
   let groups: GroupUsage[] = []
