@@ -76,36 +76,137 @@ export interface SnapshotClients {
   autoscaling: AutoScalingClient
 }
 
+/** The template and its groups, read (and refreshes checked) before anything is made. */
+export interface PreparedPublish {
+  template: LaunchTemplateRef
+  groups: GroupUsage[]
+}
+
+/**
+ * Read-only checks: a wrong template, a wrong group or a refresh already running fails here,
+ * before any change.
+ */
+export async function preparePublish(
+  clients: Pick<SnapshotClients, 'ec2' | 'autoscaling'>,
+  options: SnapshotActionOptions
+): Promise<PreparedPublish | undefined> {
+  if (!options.publish) return undefined
+  const template = await describeLaunchTemplate(clients.ec2, options.publish.launchTemplate)
+  const groups = await inspectGroups(clients.autoscaling, template, { asgName: options.asgName })
+  if (options.instanceRefresh) {
+    const targets = groups.filter((g) => g.follows !== 'pinned')
+    requireGroups(targets, template)
+    for (const g of targets) {
+      const active = await activeInstanceRefresh(clients.autoscaling, g.name)
+      if (active) throw new RefreshInProgressError(g.name, active.InstanceRefreshId, active.Status)
+    }
+  }
+  return { template, groups }
+}
+
+export interface PublishOutcome {
+  published?: PublishedSnapshot
+  refreshes: RefreshResult[]
+  failure?: { phase: SnapshotPhase; message: string }
+}
+
+/** Publishes a completed snapshot, reports what each group follows, refreshes if asked. */
+export async function publishAndRefresh(
+  clients: SnapshotClients,
+  options: SnapshotActionOptions,
+  prepared: PreparedPublish,
+  snapshot: CreatedSnapshot,
+  log: Log,
+  runtime: { clock?: Clock; signal?: AbortSignal } = {}
+): Promise<PublishOutcome> {
+  const outcome: PublishOutcome = { refreshes: [] }
+  let phase: SnapshotPhase = 'publish'
+  try {
+    outcome.published = await publishSnapshot(clients.ec2, {
+      ...options.publish!,
+      snapshotId: snapshot.snapshotId,
+      device: options.publish!.device ?? snapshot.device ?? DEFAULT_DEVICE,
+      volume: snapshot.volume,
+      run: options.snapshot.run,
+      dryRun: options.dryRun,
+      log
+    })
+    reportGroups(prepared.groups, prepared.template, outcome.published, log)
+    if (options.instanceRefresh) {
+      phase = 'refresh'
+      outcome.refreshes = await refreshGroups(
+        clients.autoscaling,
+        prepared.groups.filter((g) => picksUp(g, outcome.published!.isDefault || options.dryRun)),
+        options.instanceRefresh,
+        options.dryRun,
+        log,
+        runtime
+      )
+    }
+  } catch (err) {
+    outcome.failure = { phase, message: errorMessage(err) }
+  }
+  return outcome
+}
+
+/** Retention for the snapshots named like this one and, optionally, the template's versions. */
+export function retain(
+  ec2: EC2Client,
+  options: SnapshotActionOptions,
+  prepared: PreparedPublish | undefined,
+  snapshot: CreatedSnapshot,
+  log: Log
+): Promise<RetentionResult> {
+  return applyRetention(ec2, {
+    name: snapshot.name,
+    keepSnapshots: options.retention.keepSnapshots,
+    keepVersions: options.retention.keepVersions,
+    ...(prepared ? { launchTemplateId: prepared.template.id } : {}),
+    protectSnapshotIds: snapshot.snapshotId ? [snapshot.snapshotId] : [],
+    protectVersions: (prepared?.groups ?? [])
+      .filter((g) => g.follows === 'pinned')
+      .map((g) => Number(g.version)),
+    upcomingSnapshot: options.dryRun,
+    dryRun: options.dryRun,
+    log
+  })
+}
+
+/**
+ * Marks the snapshot failed when it ended in `error`, then rethrows, so a broken snapshot is
+ * never mistaken for a good one.
+ */
+export async function waitOrMarkFailed(
+  ec2: EC2Client,
+  snapshotId: string,
+  options: Parameters<typeof waitForSnapshot>[2]
+): Promise<SnapshotCompletion> {
+  try {
+    return await waitForSnapshot(ec2, snapshotId, options)
+  } catch (err) {
+    if (err instanceof SnapshotFailedError) {
+      await markSnapshotFailed(ec2, snapshotId, err.stateMessage).catch((e: unknown) =>
+        options.log?.warning(`Could not tag ${snapshotId} as failed: ${errorMessage(e)}`)
+      )
+    }
+    throw err
+  }
+}
+
 export async function runSnapshotAction(
   clients: SnapshotClients,
   options: SnapshotActionOptions,
   log: Log,
   runtime: { clock?: Clock; signal?: AbortSignal } = {}
 ): Promise<SnapshotActionResult> {
-  const { ec2, autoscaling } = clients
+  const { ec2 } = clients
   const clock = runtime.clock ? { clock: runtime.clock } : {}
   const signal = runtime.signal ? { signal: runtime.signal } : {}
-
   if (options.publish && !options.wait && !options.dryRun) {
     // Instances cannot launch from a snapshot that has not completed.
     throw new ActionError('Publishing a snapshot needs wait: true.')
   }
-  // Read-only checks: a wrong template, group or a running refresh fails before any change.
-  let template: LaunchTemplateRef | undefined
-  let groups: GroupUsage[] = []
-  if (options.publish) {
-    template = await describeLaunchTemplate(ec2, options.publish.launchTemplate)
-    groups = await inspectGroups(autoscaling, template, { asgName: options.asgName })
-    if (options.instanceRefresh) {
-      const targets = groups.filter((g) => g.follows !== 'pinned')
-      requireGroups(targets, template)
-      for (const g of targets) {
-        const active = await activeInstanceRefresh(autoscaling, g.name)
-        if (active)
-          throw new RefreshInProgressError(g.name, active.InstanceRefreshId, active.Status)
-      }
-    }
-  }
+  const prepared = await preparePublish(clients, options)
 
   const snapshot = await createCodeSnapshot(ec2, clients.ssm, {
     ...options.snapshot,
@@ -116,71 +217,39 @@ export async function runSnapshotAction(
   const result: SnapshotActionResult = {
     snapshot,
     state: snapshot.state,
-    ...(template ? { template } : {}),
-    groups,
+    ...(prepared ? { template: prepared.template } : {}),
+    groups: prepared?.groups ?? [],
     refreshes: [],
     dryRun: options.dryRun
   }
-  let phase: SnapshotPhase = 'wait'
-  try {
-    if (options.wait && !options.dryRun) {
-      result.completion = await waitForSnapshot(ec2, snapshot.snapshotId, {
+  if (options.wait && !options.dryRun) {
+    try {
+      result.completion = await waitOrMarkFailed(ec2, snapshot.snapshotId, {
         timeoutMs: options.timeoutMs,
         log,
         ...clock,
         ...signal
-      }).catch(async (err: unknown) => {
-        if (err instanceof SnapshotFailedError) {
-          result.state = 'error'
-          await markSnapshotFailed(ec2, snapshot.snapshotId, err.stateMessage).catch((e) =>
-            log.warning(`Could not tag ${snapshot.snapshotId} as failed: ${errorMessage(e)}`)
-          )
-        }
-        throw err
       })
       result.state = 'completed'
+    } catch (err) {
+      if (err instanceof SnapshotFailedError) result.state = 'error'
+      result.failure = { phase: 'wait', message: errorMessage(err) }
+      return result
     }
-
-    if (options.publish && template) {
-      phase = 'publish'
-      result.published = await publishSnapshot(ec2, {
-        ...options.publish,
-        snapshotId: snapshot.snapshotId,
-        device: options.publish.device ?? snapshot.device ?? DEFAULT_DEVICE,
-        volume: snapshot.volume,
-        run: options.snapshot.run,
-        dryRun: options.dryRun,
-        log
-      })
-      reportGroups(groups, template, result.published, log)
-
-      if (options.instanceRefresh) {
-        phase = 'refresh'
-        result.refreshes = await refreshGroups(
-          clients.autoscaling,
-          groups.filter((g) => picksUp(g, result.published!.isDefault || options.dryRun)),
-          options.instanceRefresh,
-          options.dryRun,
-          log,
-          runtime
-        )
-      }
+  }
+  if (prepared) {
+    const outcome = await publishAndRefresh(clients, options, prepared, snapshot, log, runtime)
+    if (outcome.published) result.published = outcome.published
+    result.refreshes = outcome.refreshes
+    if (outcome.failure) {
+      result.failure = outcome.failure
+      return result
     }
-
-    phase = 'retention'
-    result.retention = await applyRetention(ec2, {
-      name: snapshot.name,
-      keepSnapshots: options.retention.keepSnapshots,
-      keepVersions: options.retention.keepVersions,
-      ...(template ? { launchTemplateId: template.id } : {}),
-      protectSnapshotIds: snapshot.snapshotId ? [snapshot.snapshotId] : [],
-      protectVersions: groups.filter((g) => g.follows === 'pinned').map((g) => Number(g.version)),
-      upcomingSnapshot: options.dryRun,
-      dryRun: options.dryRun,
-      log
-    })
+  }
+  try {
+    result.retention = await retain(ec2, options, prepared, snapshot, log)
   } catch (err) {
-    result.failure = { phase, message: errorMessage(err) }
+    result.failure = { phase: 'retention', message: errorMessage(err) }
   }
   return result
 }
