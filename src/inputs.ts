@@ -243,10 +243,31 @@ export function parseStates(input: string, raw: string): InstanceState[] {
  * An unset input takes the default; a set one must parse.
  */
 export class Inputs {
-  constructor(private readonly get: InputGetter) {}
+  /**
+   * @param names  inputs known to the user by another name: the deploy action reads the
+   *               snapshot action's `tags` as `snapshot-tags`, and errors must say so.
+   */
+  constructor(
+    private readonly get: InputGetter,
+    private readonly names: Readonly<Record<string, string>> = {}
+  ) {}
+
+  /** The same inputs, some under other names. */
+  renamed(names: Readonly<Record<string, string>>): Inputs {
+    return new Inputs(this.get, { ...this.names, ...names })
+  }
+
+  /** The name the user sets an input by. */
+  nameOf(name: string): string {
+    return this.names[name] ?? name
+  }
+
+  private read(name: string): string {
+    return this.get(this.nameOf(name))
+  }
 
   raw(name: string): string {
-    return this.get(name).trim()
+    return this.read(name).trim()
   }
 
   string(name: string, fallback = ''): string {
@@ -259,53 +280,53 @@ export class Inputs {
 
   required(name: string, expected: string): string {
     const v = this.raw(name)
-    if (v === '') throw new InputError(name, `is required. Expected ${expected}.`)
+    if (v === '') throw new InputError(this.nameOf(name), `is required. Expected ${expected}.`)
     return v
   }
 
   /** A multi-line value (a script), kept as written but for surrounding blank lines. */
   text(name: string): string {
-    return this.get(name)
+    return this.read(name)
       .replace(/^\s*\n/, '')
       .trimEnd()
   }
 
   boolean(name: string, fallback: boolean): boolean {
     const v = this.raw(name)
-    return v === '' ? fallback : parseBoolean(name, v)
+    return v === '' ? fallback : parseBoolean(this.nameOf(name), v)
   }
 
   integer(name: string, fallback: number, bounds?: { min?: number; max?: number }): number {
     const v = this.raw(name)
-    return v === '' ? fallback : parseInteger(name, v, bounds)
+    return v === '' ? fallback : parseInteger(this.nameOf(name), v, bounds)
   }
 
   duration(name: string, fallback: string, bounds?: { minMs?: number; maxMs?: number }): number {
-    return parseDuration(name, this.raw(name) || fallback, bounds)
+    return parseDuration(this.nameOf(name), this.raw(name) || fallback, bounds)
   }
 
   countOrPercent(name: string, fallback: string, minCount = 0): CountOrPercent {
-    return parseCountOrPercent(name, this.raw(name) || fallback, minCount)
+    return parseCountOrPercent(this.nameOf(name), this.raw(name) || fallback, minCount)
   }
 
   list(name: string): string[] {
-    return parseList(name, this.raw(name))
+    return parseList(this.nameOf(name), this.raw(name))
   }
 
   tags(name: string): TagFilter {
-    return parseTags(name, this.get(name))
+    return parseTags(this.nameOf(name), this.read(name))
   }
 
   keyValues(name: string): Array<[string, string]> {
-    return parseKeyValueLines(name, this.get(name))
+    return parseKeyValueLines(this.nameOf(name), this.read(name))
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const v = this.raw(name)
-    return v === '' ? fallback : parseOneOf(name, v, allowed)
+    return v === '' ? fallback : parseOneOf(this.nameOf(name), v, allowed)
   }
 
   states(name: string, fallback: string): InstanceState[] {
-    return parseStates(name, this.raw(name) || fallback)
+    return parseStates(this.nameOf(name), this.raw(name) || fallback)
   }
 }

@@ -203,7 +203,7 @@ describe('against the emulator', () => {
       'Looking for instances in us-east-1: tag:Role in (app) AND tag:Environment in (production) AND instance-state-name in (running)'
     )
     expect(run.stdout).toContain(`Found 5 instance(s); primary ${ids[0]}`)
-    expect(run.summary).toContain('resolve-hosts</h2>')
+    expect(run.summary).toContain('## resolve-hosts\n\nFilter: ')
     expect(run.summary).toContain(
       'Filter: tag:Role in (app) AND tag:Environment in (production) AND instance-state-name in (running)'
     )

@@ -120,7 +120,7 @@ describe('the snapshot bundle, run as the runner runs it', () => {
       ]
     })
 
-    expect(r.summary).toMatch(/^<h2>snapshot<\/h2>\n\n\*\*Published\*\*/)
+    expect(r.summary).toMatch(/^## snapshot\n\n\*\*Published\*\*/)
     expect(r.summary).toContain(
       `**Published**: new instances boot from \`${snapshotId}\` (launch template version 2, the default).`
     )
@@ -211,7 +211,7 @@ describe('the snapshot bundle, run as the runner runs it', () => {
     expect(r.outputs['snapshot-id']).toBe('')
     expect(r.outputs['snapshot-state']).toBe('dry-run')
     expect(r.outputs['previous-default-version']).toBe('1')
-    expect(r.summary).toMatch(/^<h2>snapshot \(dry run\)<\/h2>\n\n\*\*Dry run\*\*/)
+    expect(r.summary).toMatch(/^## snapshot \(dry run\)\n\n\*\*Dry run\*\*/)
     expect(r.stdout).toContain(
       `Dry run: would create version 2 of app-lt (${world.launchTemplateId}) from version 1`
     )

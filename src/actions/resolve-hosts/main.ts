@@ -9,7 +9,10 @@ import { clientsFromInputs, readInputs, runAction, setOutputs } from '../shared/
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = readInputs()
-    const query = readHostQuery(inputs, { requireSelector: true })
+    const query = readHostQuery(inputs, {
+      requireSelector: true,
+      states: inputs.states('states', 'running')
+    })
     const failIfEmpty = inputs.boolean('fail-if-empty', true)
     const clients = clientsFromInputs(inputs, 'resolve-hosts')
 
@@ -21,8 +24,7 @@ export async function run(): Promise<void> {
 
     setOutputs(hostOutputs(hosts))
     await core.summary
-      .addHeading('resolve-hosts', 2)
-      .addRaw(`Filter: ${query.description}\n\n`)
+      .addRaw(`## resolve-hosts\n\nFilter: ${query.description}\n\n`)
       .addRaw(hosts.length ? hostsTable(hosts) : '**No instance matched.**')
       .addEOL()
       .write()

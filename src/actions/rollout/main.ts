@@ -93,8 +93,7 @@ async function writeSummary(
   region: string
 ): Promise<void> {
   await core.summary
-    .addHeading(`rollout${result.dryRun ? ' (dry run)' : ''}`, 2)
-    .addRaw(`${rolloutTotals(result)}\n\n`)
+    .addRaw(`## rollout${result.dryRun ? ' (dry run)' : ''}\n\n${rolloutTotals(result)}\n\n`)
     .addRaw(`${rolloutTable(result)}\n\n`)
     .addRaw(`${commandLinks(result, region)}\n`)
     .write()

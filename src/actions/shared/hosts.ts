@@ -2,15 +2,19 @@
 import type { Host } from '../../hosts/host.js'
 import { describeQuery, type HostQuery } from '../../hosts/resolve.js'
 import { InputError } from '../../errors.js'
-import type { Inputs } from '../../inputs.js'
+import type { InstanceState, Inputs } from '../../inputs.js'
 
+/**
+ * `tags` and `asg-name`. Only resolve-hosts lets users pick other `states` (the caller reads
+ * them); actions that deploy work on running instances.
+ */
 export function readHostQuery(
   inputs: Inputs,
-  options: { requireSelector: boolean }
+  options: { requireSelector: boolean; states?: InstanceState[] }
 ): HostQuery & { description: string } {
   const tags = inputs.tags('tags')
   const asgName = inputs.optional('asg-name')
-  const states = inputs.states('states', 'running')
+  const states = options.states ?? ['running']
   if (options.requireSelector && tags.size === 0 && !asgName) {
     throw new InputError(
       'tags',

@@ -103,21 +103,24 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
   for (const [key, values] of inputs.tags('tags')) {
     if (values.length > 1) {
       throw new InputError(
-        'tags',
+        inputs.nameOf('tags'),
         `${quote(key)} has several values (${values.join(', ')}). Expected one value per key.`
       )
     }
     if (key === 'Name')
       throw new InputError(
-        'tags',
+        inputs.nameOf('tags'),
         'sets Name. Expected other keys; the Name tag comes from the name input.'
       )
     if (key.startsWith('aws:') || key.startsWith(TAG_PREFIX)) {
-      throw new InputError('tags', `${quote(key)} uses a reserved prefix (aws: or ${TAG_PREFIX}).`)
+      throw new InputError(
+        inputs.nameOf('tags'),
+        `${quote(key)} uses a reserved prefix (aws: or ${TAG_PREFIX}).`
+      )
     }
     if (key.length > 128 || values[0]!.length > 256) {
       throw new InputError(
-        'tags',
+        inputs.nameOf('tags'),
         `${quote(key)} is too long. Expected keys up to 128 and values up to 256 characters.`
       )
     }
@@ -125,7 +128,7 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
   }
   if (Object.keys(tags).length > MAX_TAGS - OUR_TAGS) {
     throw new InputError(
-      'tags',
+      inputs.nameOf('tags'),
       `has ${Object.keys(tags).length} tags. Expected at most ${MAX_TAGS - OUR_TAGS} (EC2 allows ${MAX_TAGS}, this action writes ${OUR_TAGS}).`
     )
   }
@@ -139,10 +142,14 @@ export function readSnapshotSettings(
 ): SnapshotActionOptions {
   const consistency = readConsistency(inputs)
   const name = inputs.string('name', repositoryName(ctx))
-  if (name.length > 255) throw new InputError('name', 'is longer than 255 characters.')
+  if (name.length > 255)
+    throw new InputError(inputs.nameOf('name'), 'is longer than 255 characters.')
   const description = inputs.optional('description')
   if (description && description.length > 255) {
-    throw new InputError('description', 'is longer than 255 characters (the EC2 limit).')
+    throw new InputError(
+      inputs.nameOf('description'),
+      'is longer than 255 characters (the EC2 limit).'
+    )
   }
   const tags = readSnapshotTags(inputs)
   const wait = inputs.boolean('wait', true)

@@ -22,9 +22,9 @@ export async function run(): Promise<void> {
     const result = await runSnapshotAction(clients, options, runnerLog)
     setOutputs(snapshotOutputs(result))
     await core.summary
-      .addHeading(`snapshot${result.dryRun ? ' (dry run)' : ''}`, 2)
-      // A blank line ends the heading's HTML block, so the Markdown after it renders.
-      .addRaw(`\n${snapshotReport(result, clients.region)}`)
+      .addRaw(
+        `## snapshot${result.dryRun ? ' (dry run)' : ''}\n\n${snapshotReport(result, clients.region)}`
+      )
       .write()
     // setFailed (in runAction) makes it an error annotation.
     if (result.failure) throw new ActionError(result.failure.message)
