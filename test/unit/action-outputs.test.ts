@@ -48,7 +48,10 @@ const ACTIONS = listActions()
 
 /** The Inputs methods whose first argument is an input name. */
 const INPUT_METHODS = new Set(
-  Object.getOwnPropertyNames(Inputs.prototype).filter((m) => m !== 'constructor')
+  Object.getOwnPropertyNames(Inputs.prototype).filter(
+    // renamed() and nameOf() name inputs without reading them.
+    (m) => !['constructor', 'renamed', 'nameOf'].includes(m)
+  )
 )
 const CORE_INPUT_FUNCTIONS = new Set(['getInput', 'getBooleanInput', 'getMultilineInput'])
 
@@ -206,8 +209,38 @@ function findVariable(scope: ts.Node, name: string): ts.VariableDeclaration | un
   return found
 }
 
+/** `inputs.renamed({ tags: 'snapshot-tags' })` passed to a call: the names its reads go by. */
+function renamesIn(call: ts.CallExpression): Record<string, string> {
+  const names: Record<string, string> = {}
+  for (const arg of call.arguments) {
+    const a = unwrap(arg)
+    if (
+      ts.isCallExpression(a) &&
+      ts.isPropertyAccessExpression(a.expression) &&
+      a.expression.name.text === 'renamed' &&
+      a.arguments[0] &&
+      ts.isObjectLiteralExpression(a.arguments[0])
+    ) {
+      for (const p of a.arguments[0].properties) {
+        if (ts.isPropertyAssignment(p) && ts.isStringLiteral(p.initializer)) {
+          const key =
+            ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) ? p.name.text : undefined
+          if (key) names[key] = p.initializer.text
+        }
+      }
+    }
+  }
+  return names
+}
+
 /** Walks `node`, following calls into other functions under src/actions. */
-function walk(node: ts.Node, info: SourceInfo, usage: Usage, seen: Set<ts.Node>): void {
+function walk(
+  node: ts.Node,
+  info: SourceInfo,
+  usage: Usage,
+  seen: Set<ts.Node>,
+  names: Record<string, string> = {}
+): void {
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const callee = n.expression
@@ -221,7 +254,7 @@ function walk(node: ts.Node, info: SourceInfo, usage: Usage, seen: Set<ts.Node>)
         : undefined
       if (name && receiver && INPUT_METHODS.has(name) && /inputs$/i.test(receiver)) {
         const input = stringArg(n)
-        if (input !== undefined) usage.inputs.add(input)
+        if (input !== undefined) usage.inputs.add(names[input] ?? input)
         else usage.unresolved.push(where(info, n))
       } else if (name && CORE_INPUT_FUNCTIONS.has(name) && receiver === 'core') {
         const input = stringArg(n)
@@ -245,15 +278,29 @@ function walk(node: ts.Node, info: SourceInfo, usage: Usage, seen: Set<ts.Node>)
         outputKeys(n.arguments[0], info, usage, seen, ts.findAncestor(n, ts.isFunctionLike))
       } else if (ts.isIdentifier(callee)) {
         const target = resolveFunction(info, callee.text)
-        if (target && !seen.has(target.fn)) {
-          seen.add(target.fn)
-          walk(target.fn, target.info, usage, seen)
+        const renamed = { ...names, ...renamesIn(n) }
+        // A function reached under other input names is read again under those names.
+        const key = Object.keys(renamed).length ? `${JSON.stringify(renamed)}` : ''
+        const visited = seenUnder(seen, key)
+        if (target && !visited.has(target.fn)) {
+          visited.add(target.fn)
+          walk(target.fn, target.info, usage, seen, renamed)
         }
       }
     }
     ts.forEachChild(n, visit)
   }
   visit(node)
+}
+
+const renamedSeen = new WeakMap<Set<ts.Node>, Map<string, Set<ts.Node>>>()
+function seenUnder(seen: Set<ts.Node>, key: string): Set<ts.Node> {
+  if (!key) return seen
+  const byKey = renamedSeen.get(seen) ?? new Map<string, Set<ts.Node>>()
+  renamedSeen.set(seen, byKey)
+  const set = byKey.get(key) ?? new Set<ts.Node>()
+  byKey.set(key, set)
+  return set
 }
 
 function adapterFiles(dir: string): string[] {

@@ -2,8 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { snapshotOutputs } from '../../src/actions/snapshot/main.js'
-import { readSnapshotSettings } from '../../src/actions/shared/snapshot.js'
+import { readSnapshotActionSettings, snapshotOutputs } from '../../src/actions/shared/snapshot.js'
 import type { RunContext } from '../../src/github/context.js'
 import { Inputs } from '../../src/inputs.js'
 import type { SnapshotActionResult } from '../../src/snapshot/run.js'
@@ -34,7 +33,7 @@ function inputs(given: Record<string, string>, read: Set<string> = new Set()): I
   })
 }
 
-const settings = (given: Record<string, string>) => readSnapshotSettings(inputs(given), run)
+const settings = (given: Record<string, string>) => readSnapshotActionSettings(inputs(given), run)
 
 describe('snapshot inputs', () => {
   it('reads the defaults of action.yml', () => {
@@ -63,7 +62,7 @@ describe('snapshot inputs', () => {
 
   it('reads every input it declares and declares every input it reads', () => {
     const read = new Set<string>()
-    readSnapshotSettings(
+    readSnapshotActionSettings(
       inputs(
         {
           'instance-id': 'i-0123456789abcdef0',

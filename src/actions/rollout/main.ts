@@ -4,10 +4,10 @@ import { ActionError, InputError } from '../../errors.js'
 import { resolveHosts } from '../../hosts/resolve.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
 import { runRollout } from '../../rollout/run.js'
-import { isFailure, type HostResult, type RolloutResult } from '../../rollout/types.js'
+import type { HostResult, RolloutResult } from '../../rollout/types.js'
 import { runContext } from '../shared/context.js'
 import { readHostQuery } from '../shared/hosts.js'
-import { readInstanceIds, readRolloutSettings } from '../shared/rollout.js'
+import { readInstanceIds, readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
 import {
   clientsFromInputs,
   readInputs,
@@ -61,30 +61,9 @@ export async function run(): Promise<void> {
         }
       }
     )
-    writeOutputs(result)
+    setOutputs(rolloutOutputs(result))
     await writeSummary(result, clients.region)
     if (!result.ok) throw new ActionError(rolloutFailure(result))
-  })
-}
-
-export function writeOutputs(result: RolloutResult & { runOnce?: HostResult }): void {
-  setOutputs({
-    'command-ids': result.commands.map((c) => c.commandId),
-    'succeeded-instance-ids': result.results
-      .filter((r) => r.status === 'Success')
-      .map((r) => r.instanceId),
-    'failed-instance-ids': result.results.filter(isFailure).map((r) => r.instanceId),
-    'skipped-instance-ids': result.results
-      .filter((r) => r.status === 'Skipped')
-      .map((r) => r.instanceId),
-    results: result.results.map((r) => ({
-      instanceId: r.instanceId,
-      status: r.status,
-      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
-      ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
-      ...(r.reason ? { reason: r.reason } : {})
-    })),
-    'primary-instance-id': result.primaryInstanceId ?? ''
   })
 }
 

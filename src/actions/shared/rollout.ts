@@ -3,6 +3,7 @@ import { InputError } from '../../errors.js'
 import { type RunContext, shortSha } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
+import { isFailure, type HostResult, type RolloutResult } from '../../rollout/types.js'
 import { buildScript } from '../../rollout/script.js'
 
 /** Everything but the targets, the clock and the signal. */
@@ -76,4 +77,28 @@ export function readInstanceIds(inputs: Inputs): string[] {
     )
   }
   return ids
+}
+
+/** The rollout outputs (the rollout action's and deploy's). */
+export function rolloutOutputs(
+  result: RolloutResult & { runOnce?: HostResult }
+): Record<string, string | object> {
+  return {
+    'command-ids': result.commands.map((c) => c.commandId),
+    'succeeded-instance-ids': result.results
+      .filter((r) => r.status === 'Success')
+      .map((r) => r.instanceId),
+    'failed-instance-ids': result.results.filter(isFailure).map((r) => r.instanceId),
+    'skipped-instance-ids': result.results
+      .filter((r) => r.status === 'Skipped')
+      .map((r) => r.instanceId),
+    results: result.results.map((r) => ({
+      instanceId: r.instanceId,
+      status: r.status,
+      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+      ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
+      ...(r.reason ? { reason: r.reason } : {})
+    })),
+    'primary-instance-id': result.primaryInstanceId ?? ''
+  }
 }

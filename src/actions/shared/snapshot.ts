@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js'
 import { repositoryName, type RunContext } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
 import { isDeviceName } from '../../snapshot/device.js'
-import type { SnapshotActionOptions } from '../../snapshot/run.js'
+import type { SnapshotActionOptions, SnapshotActionResult } from '../../snapshot/run.js'
 import { MAX_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
 import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
 import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
@@ -135,11 +135,29 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
   return tags
 }
 
+/** The snapshot action's inputs: its own source and `wait`, then the shared settings. */
+export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): SnapshotActionOptions {
+  return readSnapshotSettings(inputs, ctx, {
+    source: readSnapshotSource(inputs),
+    wait: inputs.boolean('wait', true)
+  })
+}
+
+/**
+ * The settings deploy shares with the snapshot action. Deploy snapshots the primary it finds
+ * and always waits, so those two come from the caller.
+ */
 export function readSnapshotSettings(
   inputs: Inputs,
   ctx: RunContext,
-  source: SnapshotSource = readSnapshotSource(inputs)
+  given: {
+    source: SnapshotSource
+    wait: boolean
+    /** Deploy finds the template itself when launch-template is empty. */
+    templateFoundLater?: boolean
+  }
 ): SnapshotActionOptions {
+  const { source, wait } = given
   const consistency = readConsistency(inputs)
   const name = inputs.string('name', repositoryName(ctx))
   if (name.length > 255)
@@ -152,7 +170,6 @@ export function readSnapshotSettings(
     )
   }
   const tags = readSnapshotTags(inputs)
-  const wait = inputs.boolean('wait', true)
   const timeoutMs = inputs.duration('timeout', '30m', { minMs: 1000, maxMs: DAY_MS })
 
   const launchTemplate = inputs.optional('launch-template')
@@ -183,7 +200,7 @@ export function readSnapshotSettings(
   const keepVersions = inputs.integer('keep-versions', 0, { min: 0 })
   const dryRun = inputs.boolean('dry-run', false)
 
-  if (!launchTemplate) {
+  if (!launchTemplate && !given.templateFoundLater) {
     for (const [input, set] of [
       ['asg-name', !!asgName],
       ['instance-refresh', instanceRefresh],
@@ -229,5 +246,22 @@ export function readSnapshotSettings(
       : {}),
     retention: { keepSnapshots, keepVersions },
     dryRun
+  }
+}
+
+/** The snapshot outputs (the snapshot action's and deploy's); all declared in their action.yml. */
+export function snapshotOutputs(result: SnapshotActionResult): Record<string, string | object> {
+  const published = result.published
+  // Under dry run nothing is deleted: the summary lists what would be.
+  const retention = result.dryRun ? undefined : result.retention
+  return {
+    'snapshot-id': result.snapshot.snapshotId,
+    'volume-id': result.snapshot.volume.volumeId,
+    'snapshot-state': result.state,
+    'launch-template-id': published?.launchTemplateId ?? '',
+    'launch-template-version': published?.version !== undefined ? String(published.version) : '',
+    'previous-default-version': published ? String(published.previousDefaultVersion) : '',
+    'deleted-snapshot-ids': retention?.deletedSnapshots.map((s) => s.snapshotId) ?? [],
+    'deleted-launch-template-versions': retention?.deletedVersions ?? []
   }
 }

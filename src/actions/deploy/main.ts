@@ -1,0 +1,98 @@
+/** deploy: every input parsed up front -> runDeploy -> outputs, one summary, annotations. */
+import * as core from '@actions/core'
+import { runDeploy } from '../../deploy/pipeline.js'
+import type { DeployResult } from '../../deploy/pipeline.js'
+import { ActionError } from '../../errors.js'
+import { deployReport } from '../../report/deploy.js'
+import { rolloutFailure } from '../../report/rollout.js'
+import { runContext } from '../shared/context.js'
+import { hostOutputs, readHostQuery } from '../shared/hosts.js'
+import { readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
+import {
+  clientsFromInputs,
+  readInputs,
+  runAction,
+  runnerLog,
+  setOutputs
+} from '../shared/runner.js'
+import { readDevice, readSnapshotSettings, snapshotOutputs } from '../shared/snapshot.js'
+import { snapshotView } from '../../report/deploy.js'
+import { watchForCancellation } from '../rollout/post.js'
+
+export async function run(): Promise<void> {
+  await runAction(async () => {
+    core.saveState('isPost', 'true')
+    const inputs = readInputs()
+    const ctx = runContext()
+    const query = readHostQuery(inputs, { requireSelector: true })
+    const rollout = readRolloutSettings(inputs, ctx)
+    const device = readDevice(inputs)
+    // The snapshot action's tags, description and timeout are named for the snapshot here.
+    const snapshot = readSnapshotSettings(
+      inputs.renamed({
+        tags: 'snapshot-tags',
+        description: 'snapshot-description',
+        timeout: 'snapshot-timeout'
+      }),
+      ctx,
+      { source: { kind: 'instance', instanceId: '', device }, wait: true, templateFoundLater: true }
+    )
+    const onFailure = inputs.oneOf('on-failure', ['tag', 'delete'] as const, 'tag')
+    const catchUp = {
+      maxRounds: inputs.integer('catch-up-rounds', 3, { min: 0, max: 20 }),
+      readyTimeoutMs: inputs.duration('catch-up-timeout', '10m', { minMs: 1000, maxMs: 3_600_000 })
+    }
+    const clients = clientsFromInputs(inputs, 'deploy')
+
+    const sent: string[] = []
+    const abort = watchForCancellation()
+    const result = await runDeploy(
+      clients,
+      {
+        query,
+        rollout,
+        snapshot: { ...snapshot, device },
+        onFailure,
+        catchUp,
+        dryRun: rollout.dryRun
+      },
+      runnerLog,
+      {
+        signal: abort.signal,
+        onCommandSent: (id) => {
+          sent.push(id)
+          core.saveState('command-ids', JSON.stringify(sent))
+        }
+      }
+    )
+    setOutputs(deployOutputs(result))
+    await core.summary.addRaw(deployReport(result, ctx, clients.region)).write()
+    if (!result.ok && !result.dryRun) {
+      const hosts = result.rollout && !result.rollout.ok ? ` ${rolloutFailure(result.rollout)}` : ''
+      throw new ActionError(`${result.failure ?? 'The deploy failed.'}${hosts}`)
+    }
+  })
+}
+
+const NO_SNAPSHOT = {
+  'snapshot-id': '',
+  'volume-id': '',
+  'snapshot-state': '',
+  'launch-template-id': '',
+  'launch-template-version': '',
+  'previous-default-version': '',
+  'deleted-snapshot-ids': [],
+  'deleted-launch-template-versions': []
+}
+
+/** The union of the three actions' outputs, plus what only the whole pipeline knows. */
+export function deployOutputs(result: DeployResult): Record<string, string | number | object> {
+  const view = snapshotView(result)
+  return {
+    ...hostOutputs(result.hosts),
+    ...(result.rollout ? rolloutOutputs(result.rollout) : {}),
+    ...(view ? snapshotOutputs(view) : NO_SNAPSHOT),
+    'snapshot-state': result.snapshotState ?? '',
+    'caught-up-instance-ids': result.catchUp?.caughtUp ?? []
+  }
+}

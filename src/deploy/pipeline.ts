@@ -1,0 +1,288 @@
+/**
+ * deploy: the whole pipeline in one process, holding the state three separate steps cannot.
+ *
+ *   resolve -> rollout (run-once, canary, waves)
+ *                 `-- as soon as the primary succeeded: snapshot its code volume, and let the
+ *                     snapshot complete while the other waves run
+ *           -> publish, only if the whole fleet succeeded (else: tag or delete the snapshot)
+ *           -> catch-up: instances launched meanwhile from the old version get the rollout
+ *           -> retention
+ */
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import type { SSMClient } from '@aws-sdk/client-ssm'
+import { type Clock, realClock } from '../clock.js'
+import { ActionError, errorMessage, InputError } from '../errors.js'
+import type { Host } from '../hosts/host.js'
+import { describeGroup, resolveHosts, type HostQuery } from '../hosts/resolve.js'
+import type { Log } from '../log.js'
+import { runRollout, type RolloutOptions } from '../rollout/run.js'
+import type { HostResult, RolloutResult } from '../rollout/types.js'
+import { createCodeSnapshot } from '../snapshot/create.js'
+import { discardSnapshot, markSnapshotFailed } from '../snapshot/failed.js'
+import {
+  preparePublish,
+  type PreparedPublish,
+  publishAndRefresh,
+  type PublishOutcome,
+  retain,
+  type SnapshotActionOptions,
+  waitOrMarkFailed
+} from '../snapshot/run.js'
+import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../snapshot/types.js'
+import { SnapshotFailedError } from '../snapshot/wait.js'
+import { catchUp, type CatchUpResult } from './catch-up.js'
+import { Phases } from './phases.js'
+
+export interface DeployOptions {
+  query: HostQuery
+  /** The rollout, but for its targets (resolved here) and runtime. */
+  rollout: Omit<RolloutOptions, 'instanceIds' | 'clock' | 'signal'>
+  /** The snapshot and its publication; the source is the primary, found here. */
+  snapshot: Omit<SnapshotActionOptions, 'dryRun'> & { device: string }
+  /** A failed rollout's snapshot: tagged failed (kept for inspection) or deleted. */
+  onFailure: 'tag' | 'delete'
+  catchUp: { maxRounds: number; readyTimeoutMs: number }
+  dryRun: boolean
+}
+
+export interface DeployClients {
+  ec2: EC2Client
+  ssm: SSMClient
+  autoscaling: AutoScalingClient
+}
+
+export interface DeployResult {
+  ok: boolean
+  /** What failed, for the step's message. */
+  failure?: string
+  hosts: Host[]
+  rollout?: RolloutResult & { runOnce?: HostResult }
+  snapshot?: CreatedSnapshot
+  /** pending, completed, error, failed (the rollout failed), deleted, dry-run. */
+  snapshotState?: string
+  completion?: SnapshotCompletion
+  /** The template and its groups, read before anything changed. */
+  prepared?: PreparedPublish
+  publish?: PublishOutcome
+  catchUp?: CatchUpResult
+  retention?: RetentionResult
+  phases: Phases
+  dryRun: boolean
+}
+
+export interface DeployRuntime {
+  clock?: Clock
+  signal?: AbortSignal
+  onCommandSent?: (commandId: string) => void
+}
+
+/** Where the template comes from when launch-template is not given. */
+async function inferTemplate(
+  autoscaling: AutoScalingClient,
+  query: HostQuery,
+  primary: Host
+): Promise<string> {
+  if (query.asgName) {
+    const group = await describeGroup(autoscaling, query.asgName)
+    const spec =
+      group?.LaunchTemplate ??
+      group?.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification
+    const id = spec?.LaunchTemplateId ?? spec?.LaunchTemplateName
+    if (id) return id
+  }
+  if (primary.launchTemplateId) return primary.launchTemplateId
+  throw new InputError(
+    'launch-template',
+    `is not set, and ${query.asgName ? `Auto Scaling group ${query.asgName} names none and ` : ''}the primary ${primary.instanceId} was not launched from a launch template. Expected the launch template to publish the snapshot to.`
+  )
+}
+
+export async function runDeploy(
+  clients: DeployClients,
+  options: DeployOptions,
+  log: Log,
+  runtime: DeployRuntime = {}
+): Promise<DeployResult> {
+  const clock = runtime.clock ?? realClock
+  const phases = new Phases(clock)
+  const result: DeployResult = { ok: false, hosts: [], phases, dryRun: options.dryRun }
+  const time = runtime.clock ? { clock: runtime.clock } : {}
+
+  // 1. Resolve, and every read-only check, before anything changes.
+  const resolved = await phases.run('resolve', () => resolveHosts(clients, options.query))
+  result.hosts = resolved.hosts
+  log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
+  const primary = resolved.hosts[0]
+  if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
+  const launchTemplate =
+    options.snapshot.publish?.launchTemplate ??
+    (await inferTemplate(clients.autoscaling, options.query, primary))
+  const snapshotOptions: SnapshotActionOptions = {
+    ...options.snapshot,
+    publish: {
+      sourceVersion: '$Default',
+      setDefault: true,
+      ...options.snapshot.publish,
+      launchTemplate,
+      device: options.snapshot.device
+    },
+    dryRun: options.dryRun
+  }
+  const prepared = (await preparePublish(clients, snapshotOptions))!
+  result.prepared = prepared
+  log.info(
+    `Publishing to launch template ${prepared.template.name} (${prepared.template.id}), default version ${prepared.template.defaultVersion} now.`
+  )
+
+  // 2 + 3. The rollout; the primary's snapshot starts as soon as the primary succeeded.
+  let snapshotTask: Promise<void> | undefined
+  let snapshotError: unknown
+  const startSnapshot = (instanceId: string): void => {
+    snapshotTask = phases
+      .run('snapshot', async () => {
+        result.snapshot = await createCodeSnapshot(clients.ec2, clients.ssm, {
+          ...snapshotOptions.snapshot,
+          source: { kind: 'instance', instanceId, device: options.snapshot.device },
+          dryRun: options.dryRun,
+          log,
+          ...time
+        })
+        result.snapshotState = result.snapshot.state
+        if (options.dryRun) return
+        log.info(
+          `Snapshot ${result.snapshot.snapshotId} started; it completes while the fleet deploys.`
+        )
+        result.completion = await waitOrMarkFailed(clients.ec2, result.snapshot.snapshotId, {
+          timeoutMs: options.snapshot.timeoutMs,
+          log,
+          ...time,
+          ...(runtime.signal ? { signal: runtime.signal } : {})
+        })
+        result.snapshotState = 'completed'
+      })
+      .catch((err: unknown) => {
+        snapshotError = err
+        if (err instanceof SnapshotFailedError) result.snapshotState = 'error'
+      })
+  }
+  let primaryDone = false
+  const rollout = await phases.run('rollout', () =>
+    runRollout(
+      clients.ssm,
+      {
+        ...options.rollout,
+        ...time,
+        ...(runtime.signal ? { signal: runtime.signal } : {}),
+        instanceIds: resolved.hosts.map((h) => h.instanceId)
+      },
+      log,
+      {
+        onCommandSent: (c) => runtime.onCommandSent?.(c.commandId),
+        onWaveDone: (wave, results) => {
+          // The primary leads the first wave after run-once (planWaves puts it first).
+          if (primaryDone || wave.kind === 'run-once') return
+          primaryDone = true
+          const primaryResult = results.find((r) => r.instanceId === wave.instanceIds[0])
+          if (primaryResult?.status === 'Success') startSnapshot(primaryResult.instanceId)
+        }
+      }
+    )
+  )
+  result.rollout = rollout
+  if (options.dryRun && !snapshotTask && rollout.primaryInstanceId)
+    startSnapshot(rollout.primaryInstanceId)
+  await snapshotTask
+
+  // 4. Publish only after the whole fleet succeeded.
+  if (!rollout.ok) {
+    result.failure = rolloutFailureText(rollout)
+    await settleFailedSnapshot(clients.ec2, result, options.onFailure, log)
+    return result
+  }
+  if (snapshotError !== undefined || !result.snapshot) {
+    result.failure = `The fleet is deployed, but the snapshot failed, so nothing was published and new instances would boot the old code: ${snapshotError === undefined ? 'the primary never succeeded' : errorMessage(snapshotError)}`
+    if (result.snapshot?.snapshotId) await settleFailedSnapshot(clients.ec2, result, 'tag', log)
+    return result
+  }
+  const published = await phases.run('publish', () =>
+    publishAndRefresh(clients, snapshotOptions, prepared, result.snapshot!, log, runtime)
+  )
+  result.publish = published
+  if (published.failure) {
+    result.failure = published.failure.message
+    return result
+  }
+
+  // 5. Catch-up: instances launched meanwhile booted from the old version.
+  if (!options.dryRun) {
+    const version = published.published?.version
+    result.catchUp = await phases.run('catch-up', () =>
+      catchUp(
+        clients,
+        {
+          query: options.query,
+          known: new Set(resolved.hosts.map((h) => h.instanceId)),
+          ...(version !== undefined && published.published?.isDefault
+            ? { published: { launchTemplateId: prepared.template.id, version } }
+            : {}),
+          readyTimeoutMs: options.catchUp.readyTimeoutMs,
+          maxRounds: options.catchUp.maxRounds,
+          ...time,
+          rollout: (ids) =>
+            runRollout(
+              clients.ssm,
+              {
+                ...options.rollout,
+                runOnceScript: undefined,
+                canary: 0,
+                instanceIds: ids,
+                ...time
+              },
+              log,
+              { onCommandSent: (c) => runtime.onCommandSent?.(c.commandId) }
+            )
+        },
+        log
+      )
+    )
+    if (result.catchUp.failed.length) {
+      result.failure = `Instances launched during the deploy could not be caught up and may run old code: ${result.catchUp.failed.map((f) => `${f.instanceId} (${f.reason})`).join('; ')}`
+    }
+  }
+
+  // 6. Retention.
+  result.retention = await phases.run('retention', () =>
+    retain(clients.ec2, snapshotOptions, prepared, result.snapshot!, log)
+  )
+  result.ok = !result.failure
+  return result
+}
+
+function rolloutFailureText(rollout: RolloutResult): string {
+  return `The rollout failed (${rollout.stoppedReason ?? 'see the hosts below'}): nothing was published; the launch template's default is unchanged.`
+}
+
+/** A failed deploy's snapshot is never published: tag it failed, or delete it. */
+async function settleFailedSnapshot(
+  ec2: EC2Client,
+  result: DeployResult,
+  onFailure: 'tag' | 'delete',
+  log: Log
+): Promise<void> {
+  const id = result.snapshot?.snapshotId
+  if (!id || result.dryRun) return
+  try {
+    if (onFailure === 'delete') {
+      await discardSnapshot(ec2, id)
+      result.snapshotState = 'deleted'
+      log.info(`Deleted snapshot ${id}: the deploy failed (on-failure: delete).`)
+    } else {
+      await markSnapshotFailed(ec2, id, result.failure)
+      result.snapshotState = 'failed'
+      log.info(`Tagged snapshot ${id} as failed: it will never be published.`)
+    }
+  } catch (err) {
+    log.warning(`Could not ${onFailure} snapshot ${id}: ${errorMessage(err)}`)
+  }
+}

@@ -1,0 +1,93 @@
+/** The deploy's job summary: one readable report of the whole pipeline. */
+import type { CatchUpResult } from '../deploy/catch-up.js'
+import type { DeployResult } from '../deploy/pipeline.js'
+import { type RunContext, shortSha } from '../github/context.js'
+import { formatDuration } from '../inputs.js'
+import type { SnapshotActionResult } from '../snapshot/run.js'
+import { hostsTable } from './hosts.js'
+import { code, table } from './markdown.js'
+import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
+import { snapshotReport } from './snapshot.js'
+
+/** The deploy seen as the snapshot action's result, so the snapshot report serves both. */
+export function snapshotView(result: DeployResult): SnapshotActionResult | undefined {
+  if (!result.snapshot) return undefined
+  const failure = result.publish?.failure
+  return {
+    snapshot: result.snapshot,
+    state: result.snapshotState ?? result.snapshot.state,
+    ...(result.completion ? { completion: result.completion } : {}),
+    ...(result.prepared ? { template: result.prepared.template } : {}),
+    ...(result.publish?.published ? { published: result.publish.published } : {}),
+    groups: result.prepared?.groups ?? [],
+    refreshes: result.publish?.refreshes ?? [],
+    ...(result.retention ? { retention: result.retention } : {}),
+    ...(failure ? { failure } : {}),
+    dryRun: result.dryRun
+  }
+}
+
+export function deployVerdict(result: DeployResult, run: RunContext): string {
+  const what = run.repository ? `${code(`${run.repository}@${shortSha(run.sha)}`)} ` : ''
+  if (result.dryRun)
+    return `**Dry run** of deploying ${what}to ${result.hosts.length} host(s): nothing was sent, created or changed.`
+  if (!result.ok) return `**Failed**: ${result.failure ?? 'see below'}`
+  const published = result.publish?.published
+  return (
+    `**Deployed** ${what}to ${result.rollout?.results.length ?? 0} host(s)` +
+    (result.catchUp?.caughtUp.length
+      ? ` and caught up ${result.catchUp.caughtUp.length} launched meanwhile`
+      : '') +
+    (published?.isDefault
+      ? `; new instances boot from ${code(published.snapshotId)} (launch template version ${published.version}, the default).`
+      : '.')
+  )
+}
+
+export function phasesTable(result: DeployResult): string {
+  const start = result.phases.timings[0]?.startedAt ?? 0
+  return table(
+    ['Phase', 'Started at', 'Took'],
+    result.phases.timings.map((t) => [
+      t.name,
+      `+${formatDuration(t.startedAt - start)}`,
+      t.endedAt === undefined ? 'unfinished' : formatDuration(t.endedAt - t.startedAt)
+    ])
+  )
+}
+
+export function catchUpTable(c: CatchUpResult): string {
+  const rows = [
+    ...c.caughtUp.map((id) => [code(id), '✅ deployed']),
+    ...c.upToDate.map((id) => [code(id), 'launched from the new version: nothing to do']),
+    ...c.failed.map((f) => [code(f.instanceId), `❌ ${f.reason}`])
+  ]
+  if (!rows.length) return `No instance appeared during the deploy (${c.rounds} look(s)).`
+  return table(['Instance launched during the deploy', 'Outcome'], rows)
+}
+
+export function deployReport(result: DeployResult, run: RunContext, region: string): string {
+  const parts = [
+    `## deploy${result.dryRun ? ' (dry run)' : ''}`,
+    deployVerdict(result, run),
+    '### Phases',
+    phasesTable(result)
+  ]
+  if (result.rollout) {
+    parts.push(
+      '### Rollout',
+      rolloutTotals(result.rollout),
+      rolloutTable(result.rollout),
+      commandLinks(result.rollout, region)
+    )
+  }
+  if (result.hosts.length) {
+    parts.push(
+      `<details><summary>Hosts (${result.hosts.length})</summary>\n\n${hostsTable(result.hosts)}\n\n</details>`
+    )
+  }
+  const view = snapshotView(result)
+  if (view) parts.push(snapshotReport(view, region))
+  if (result.catchUp) parts.push('### Catch-up', catchUpTable(result.catchUp))
+  return parts.filter((p) => p !== '').join('\n\n') + '\n'
+}
