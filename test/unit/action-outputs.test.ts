@@ -53,6 +53,9 @@ const INPUT_METHODS = new Set(
     (m) => !['constructor', 'renamed', 'nameOf'].includes(m)
   )
 )
+/** Internal input name -> the name users set (`inputs.renamed({ tags: 'snapshot-tags' })`). */
+type Renames = Readonly<Record<string, string>>
+
 const CORE_INPUT_FUNCTIONS = new Set(['getInput', 'getBooleanInput', 'getMultilineInput'])
 
 type FunctionLike =
@@ -209,28 +212,34 @@ function findVariable(scope: ts.Node, name: string): ts.VariableDeclaration | un
   return found
 }
 
-/** `inputs.renamed({ tags: 'snapshot-tags' })` passed to a call: the names its reads go by. */
-function renamesIn(call: ts.CallExpression): Record<string, string> {
-  const names: Record<string, string> = {}
-  for (const arg of call.arguments) {
-    const a = unwrap(arg)
-    if (
-      ts.isCallExpression(a) &&
-      ts.isPropertyAccessExpression(a.expression) &&
-      a.expression.name.text === 'renamed' &&
-      a.arguments[0] &&
-      ts.isObjectLiteralExpression(a.arguments[0])
-    ) {
-      for (const p of a.arguments[0].properties) {
-        if (ts.isPropertyAssignment(p) && ts.isStringLiteral(p.initializer)) {
-          const key =
-            ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) ? p.name.text : undefined
-          if (key) names[key] = p.initializer.text
-        }
+/** The renames an argument carries: `inputs.renamed({...})`, or a variable holding one. */
+function renamesOf(arg: ts.Expression, info: SourceInfo, scope: ts.Node): Renames | undefined {
+  let e = unwrap(arg)
+  if (ts.isIdentifier(e)) {
+    const decl = findVariable(scope, e.text) ?? findVariable(info.sf, e.text)
+    if (!decl?.initializer) return undefined
+    e = unwrap(decl.initializer)
+  }
+  if (
+    ts.isCallExpression(e) &&
+    ts.isPropertyAccessExpression(e.expression) &&
+    e.expression.name.text === 'renamed'
+  ) {
+    const map: Record<string, string> = {}
+    const literal = e.arguments[0] && unwrap(e.arguments[0])
+    if (!literal || !ts.isObjectLiteralExpression(literal)) return undefined
+    for (const p of literal.properties) {
+      if (
+        ts.isPropertyAssignment(p) &&
+        (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) &&
+        ts.isStringLiteral(p.initializer)
+      ) {
+        map[p.name.text] = p.initializer.text
       }
     }
+    return map
   }
-  return names
+  return undefined
 }
 
 /** Walks `node`, following calls into other functions under src/actions. */
@@ -238,9 +247,10 @@ function walk(
   node: ts.Node,
   info: SourceInfo,
   usage: Usage,
-  seen: Set<ts.Node>,
-  names: Record<string, string> = {}
+  seen: Set<string>,
+  renames: Renames = {}
 ): void {
+  const nameOf = (input: string): string => renames[input] ?? input
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const callee = n.expression
@@ -254,7 +264,7 @@ function walk(
         : undefined
       if (name && receiver && INPUT_METHODS.has(name) && /inputs$/i.test(receiver)) {
         const input = stringArg(n)
-        if (input !== undefined) usage.inputs.add(names[input] ?? input)
+        if (input !== undefined) usage.inputs.add(nameOf(input))
         else usage.unresolved.push(where(info, n))
       } else if (name && CORE_INPUT_FUNCTIONS.has(name) && receiver === 'core') {
         const input = stringArg(n)
@@ -275,32 +285,27 @@ function walk(
         if (output !== undefined) usage.outputs.add(output)
         else if (!inSetOutputs) usage.unresolved.push(where(info, n))
       } else if (name === 'setOutputs' && n.arguments[0]) {
-        outputKeys(n.arguments[0], info, usage, seen, ts.findAncestor(n, ts.isFunctionLike))
+        outputKeys(n.arguments[0], info, usage, new Set(), ts.findAncestor(n, ts.isFunctionLike))
       } else if (ts.isIdentifier(callee)) {
         const target = resolveFunction(info, callee.text)
-        const renamed = { ...names, ...renamesIn(n) }
-        // A function reached under other input names is read again under those names.
-        const key = Object.keys(renamed).length ? `${JSON.stringify(renamed)}` : ''
-        const visited = seenUnder(seen, key)
-        if (target && !visited.has(target.fn)) {
-          visited.add(target.fn)
-          walk(target.fn, target.info, usage, seen, renamed)
+        if (target) {
+          const scope = ts.findAncestor(n, ts.isFunctionLike) ?? info.sf
+          let inner = renames
+          for (const arg of n.arguments) {
+            const r = renamesOf(arg, info, scope)
+            if (r) inner = { ...inner, ...r }
+          }
+          const key = `${target.info.file}:${target.fn.pos}:${JSON.stringify(inner)}`
+          if (!seen.has(key)) {
+            seen.add(key)
+            walk(target.fn, target.info, usage, seen, inner)
+          }
         }
       }
     }
     ts.forEachChild(n, visit)
   }
   visit(node)
-}
-
-const renamedSeen = new WeakMap<Set<ts.Node>, Map<string, Set<ts.Node>>>()
-function seenUnder(seen: Set<ts.Node>, key: string): Set<ts.Node> {
-  if (!key) return seen
-  const byKey = renamedSeen.get(seen) ?? new Map<string, Set<ts.Node>>()
-  renamedSeen.set(seen, byKey)
-  const set = byKey.get(key) ?? new Set<ts.Node>()
-  byKey.set(key, set)
-  return set
 }
 
 function adapterFiles(dir: string): string[] {
@@ -311,7 +316,7 @@ function adapterFiles(dir: string): string[] {
 
 function usageOf(action: Action): Usage {
   const usage: Usage = { inputs: new Set(), outputs: new Set(), unresolved: [] }
-  const seen = new Set<ts.Node>()
+  const seen = new Set<string>()
   for (const file of adapterFiles(action.adapterDir)) {
     const info = load(file)
     walk(info.sf, info, usage, seen)
