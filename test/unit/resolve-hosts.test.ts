@@ -408,21 +408,21 @@ describe('readHostQuery and hostOutputs (the adapter side)', () => {
   const inputs = (values: Record<string, string>): Inputs =>
     new Inputs((name) => values[name] ?? '')
 
-  it('reads tags, states and asg-name', () => {
-    const q = readHostQuery(
-      inputs({
-        tags: 'Role=app,Environment=production',
-        states: 'running stopped',
-        'asg-name': 'app-asg'
-      }),
-      { requireSelector: true }
-    )
+  it('reads tags and asg-name; states come from the caller (only resolve-hosts has them)', () => {
+    const given = inputs({
+      tags: 'Role=app,Environment=production',
+      states: 'stopped',
+      'asg-name': 'app-asg'
+    })
+    const q = readHostQuery(given, { requireSelector: true, states: ['running', 'stopped'] })
     expect(Object.fromEntries(q.tags)).toEqual({ Role: ['app'], Environment: ['production'] })
     expect(q.states).toEqual(['running', 'stopped'])
     expect(q.asgName).toBe('app-asg')
     expect(q.description).toBe(
       'tag:Role in (app) AND tag:Environment in (production) AND instance-state-name in (running, stopped) AND member of Auto Scaling group app-asg (InService)'
     )
+    // Without states from the caller: running only, whatever a `states` input says.
+    expect(readHostQuery(given, { requireSelector: true }).states).toEqual(['running'])
   })
 
   it('refuses to select every instance in the region', () => {
