@@ -33,6 +33,8 @@ export interface PublishOptions {
   volume?: VolumeShape
   run: RunContext
   setDefault: boolean
+  /** The default when the step started: if it moved since, another deploy published. */
+  expectedDefaultVersion?: number
   dryRun?: boolean
   log?: Log
 }
@@ -50,6 +52,13 @@ export async function publishSnapshot(
 ): Promise<PublishedSnapshot> {
   const log = options.log ?? silentLog
   const template = await describeLaunchTemplate(ec2, options.launchTemplate)
+  const expected = options.expectedDefaultVersion
+  if (expected !== undefined && template.defaultVersion !== expected && !options.dryRun) {
+    throw new ConcurrentDefaultChangeError(
+      `The default version of ${template.name} (${template.id}) changed from ${expected} to ${template.defaultVersion} since this step started (another deploy?). ` +
+        'Nothing was published, so the newer default is kept. Run the deploy again once the other one has finished.'
+    )
+  }
   const source = await describeVersion(ec2, template.id, options.sourceVersion)
   const sourceVersion = source.VersionNumber!
   const snapshotId = options.snapshotId || PLACEHOLDER

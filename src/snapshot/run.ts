@@ -128,6 +128,7 @@ export async function publishAndRefresh(
       device: options.publish!.device ?? snapshot.device ?? DEFAULT_DEVICE,
       volume: snapshot.volume,
       run: options.snapshot.run,
+      expectedDefaultVersion: prepared.template.defaultVersion,
       dryRun: options.dryRun,
       log
     })

@@ -1,0 +1,229 @@
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import { EC2Client } from '@aws-sdk/client-ec2'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { runDeploy, type DeployOptions } from '../../src/deploy/pipeline.js'
+import { RecordingLog } from '../helpers/log.js'
+import { SimulatedEc2, TEMPLATE_ID } from '../helpers/ec2-world.js'
+import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
+
+const ec2Mock = mockClient(EC2Client)
+const asgMock = mockClient(AutoScalingClient)
+const ssmMock = mockClient(SSMClient)
+const clients = {
+  ec2: new EC2Client({ region: 'us-east-1' }),
+  ssm: new SSMClient({ region: 'us-east-1' }),
+  autoscaling: new AutoScalingClient({ region: 'us-east-1' })
+}
+const run = {
+  repository: 'acme/shop',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  ref: 'refs/heads/main',
+  runId: '4242',
+  runAttempt: '1',
+  serverUrl: 'https://github.com',
+  workflow: 'deploy',
+  actor: 'octocat'
+}
+const IDS = SimulatedFleet.ids(4)
+const COMMAND_MS = 60_000
+
+function options(extra: Partial<DeployOptions> = {}): DeployOptions {
+  return {
+    query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+    rollout: {
+      script: ['./deploy'],
+      document: 'AWS-RunShellScript',
+      canary: 1,
+      maxConcurrency: { kind: 'percent', value: 100 },
+      maxErrors: { kind: 'count', value: 0 },
+      hostTimeoutMs: 600_000,
+      deadlineMs: 3_600_000,
+      skipOffline: false,
+      dryRun: false,
+      comment: 'test'
+    },
+    snapshot: {
+      snapshot: {
+        source: { kind: 'instance', instanceId: '', device: '/dev/sdf' },
+        consistency: { mode: 'none' },
+        name: 'shop',
+        tags: {},
+        run
+      },
+      device: '/dev/sdf',
+      wait: true,
+      timeoutMs: 1_800_000,
+      publish: { launchTemplate: TEMPLATE_ID, sourceVersion: '$Default', setDefault: true },
+      retention: { keepSnapshots: 5, keepVersions: 0 }
+    },
+    onFailure: 'tag',
+    catchUp: { maxRounds: 3, readyTimeoutMs: 600_000 },
+    dryRun: false,
+    ...extra
+  }
+}
+
+describe('the deploy pipeline', () => {
+  let clock: VirtualClock
+  let world: SimulatedEc2
+  let fleet: SimulatedFleet
+  beforeEach(() => {
+    ec2Mock.reset()
+    asgMock.reset()
+    ssmMock.reset()
+    clock = new VirtualClock()
+    world = new SimulatedEc2(clock, { snapshotMs: 90_000 })
+    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
+    world.mock(ec2Mock, asgMock)
+    fleet = new SimulatedFleet(
+      clock,
+      Object.fromEntries(IDS.map((id) => [id, { durationMs: COMMAND_MS }]))
+    ).mock(ssmMock)
+  })
+
+  it('snapshots the primary once it succeeded, while the fleet deploys, and publishes after the fleet', async () => {
+    const start = clock.now()
+    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    expect(result.ok).toBe(true)
+
+    const canaryDone = start + COMMAND_MS
+    const fleetDone = Math.max(...fleet.commands.map((c) => c.sentAt)) + COMMAND_MS
+    const snapshotAt = world.firstCall('CreateSnapshot')!
+    // After the primary (the canary) succeeded, before the rest of the fleet finished.
+    expect(snapshotAt).toBeGreaterThanOrEqual(canaryDone)
+    expect(snapshotAt).toBeLessThan(fleetDone)
+    expect(world.events.find((e) => e.api === 'CreateSnapshot')?.input['VolumeId']).toBe(
+      `vol-${IDS[0]!.slice(2)}`
+    )
+    // Published only after the whole fleet and the snapshot were done.
+    const publishedAt = world.firstCall('CreateLaunchTemplateVersion')!
+    expect(publishedAt).toBeGreaterThanOrEqual(fleetDone)
+    expect(publishedAt).toBeGreaterThanOrEqual(snapshotAt + 90_000)
+    // The snapshot's 90 s overlapped the fleet's 60 s: the deploy took canary + max(fleet, snapshot).
+    const total = result.phases.timings.at(-1)!.endedAt! - start
+    expect(total).toBeLessThan(COMMAND_MS + 90_000 + 5_000)
+
+    const snapshotId = result.snapshot!.snapshotId
+    expect(world.defaultVersion).toBe(2)
+    expect(world.versions[1]!.data.BlockDeviceMappings).toEqual([
+      { DeviceName: '/dev/sdf', Ebs: { SnapshotId: snapshotId, VolumeSize: 8, VolumeType: 'gp3' } }
+    ])
+    expect(world.versions[1]!.data.ImageId).toBe('ami-0123456789abcdef0')
+    expect(result.snapshotState).toBe('completed')
+    expect(result.publish?.published?.previousDefaultVersion).toBe(1)
+    expect(result.catchUp?.caughtUp).toEqual([])
+    expect(result.phases.timings.map((t) => t.name)).toEqual([
+      'resolve',
+      'rollout',
+      'snapshot',
+      'publish',
+      'catch-up',
+      'retention'
+    ])
+  })
+
+  it('a failed wave leaves the template untouched and the snapshot tagged failed', async () => {
+    fleet.setHost(IDS[2]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
+    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    expect(result.ok).toBe(false)
+    expect(result.failure).toContain(
+      "nothing was published; the launch template's default is unchanged"
+    )
+    expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
+    expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
+    expect(world.defaultVersion).toBe(1)
+    const snapshot = world.snapshots.get(result.snapshot!.snapshotId)!
+    expect(snapshot.tags['ebs-autoscale:status']).toBe('failed')
+    expect(result.snapshotState).toBe('failed')
+    expect(result.catchUp).toBeUndefined()
+  })
+
+  it('with on-failure: delete, the failed deploy leaves no snapshot behind', async () => {
+    fleet.setHost(IDS[3]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
+    const result = await runDeploy(clients, options({ onFailure: 'delete' }), new RecordingLog(), {
+      clock
+    })
+    expect(result.ok).toBe(false)
+    expect(world.snapshots.size).toBe(0)
+    expect(result.snapshotState).toBe('deleted')
+    expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
+  })
+
+  it('a canary failure never snapshots at all', async () => {
+    fleet.setHost(IDS[0]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
+    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    expect(result.ok).toBe(false)
+    expect(world.calls['CreateSnapshot']).toBeUndefined()
+    expect(result.snapshot).toBeUndefined()
+  })
+
+  it('catches up an instance launched from the old version during the rollout, and stops', async () => {
+    const late = 'i-00000000000000099'
+    // The group scales out while the fleet wave runs: the new instance boots from version 1.
+    clock.at(clock.now() + COMMAND_MS + 10_000, () => {
+      world.launch(late, { version: 1 })
+      fleet.setHost(late, { durationMs: 30_000 })
+    })
+    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    expect(result.ok).toBe(true)
+    expect(result.catchUp?.caughtUp).toEqual([late])
+    expect(result.rollout?.results.map((r) => r.instanceId)).toEqual(IDS)
+    const catchUpCommand = fleet.commands.at(-1)!
+    expect(catchUpCommand.instanceIds).toEqual([late])
+    expect(catchUpCommand.sentAt).toBeGreaterThanOrEqual(world.firstCall('ModifyLaunchTemplate')!)
+    expect(result.catchUp?.rounds).toBe(2)
+  })
+
+  it('an instance launched after the publish, from the new version, needs nothing', async () => {
+    const fresh = 'i-00000000000000098'
+    const result = await runDeploy(clients, options(), new RecordingLog(), {
+      clock,
+      onCommandSent: () => undefined
+    })
+    expect(result.ok).toBe(true)
+    world.launch(fresh) // now from version 2
+    fleet.setHost(fresh, {})
+    const again = await runDeploy(
+      clients,
+      options({ dryRun: true, rollout: { ...options().rollout, dryRun: true } }),
+      new RecordingLog(),
+      { clock }
+    )
+    expect(again.hosts.map((h) => h.launchTemplateVersion)).toEqual(['1', '1', '1', '1', '2'])
+  })
+
+  it('fails, publishing nothing, when the default version moved during the deploy', async () => {
+    clock.at(clock.now() + COMMAND_MS + 5_000, () => {
+      world.versions.push({ number: 2, data: { ImageId: 'ami-0other' } })
+      world.defaultVersion = 2
+    })
+    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    expect(result.ok).toBe(false)
+    expect(result.failure).toMatch(/default version/i)
+    expect(world.defaultVersion).toBe(2)
+    expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
+  })
+
+  it('dry run plans everything and changes nothing', async () => {
+    const result = await runDeploy(
+      clients,
+      options({ dryRun: true, rollout: { ...options().rollout, dryRun: true } }),
+      new RecordingLog(),
+      { clock }
+    )
+    expect(result.ok).toBe(true)
+    expect(fleet.calls['SendCommand']).toBeUndefined()
+    for (const api of [
+      'CreateLaunchTemplateVersion',
+      'ModifyLaunchTemplate',
+      'DeleteSnapshot',
+      'CreateTags'
+    ]) {
+      expect([api, world.calls[api]]).toEqual([api, undefined])
+    }
+    expect(world.snapshots.size).toBe(0)
+    expect(result.publish?.published?.dryRun).toBe(true)
+  })
+})
