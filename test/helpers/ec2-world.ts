@@ -162,9 +162,8 @@ export class SimulatedEc2 {
   mock(ec2Stub: AwsStub<any, any, any>, asgStub: AwsStub<any, any, any>): this {
     for (const api of EC2_APIS) {
       const command = (ec2 as unknown as Record<string, unknown>)[`${api}Command`]
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       ec2Stub
-        .on(command as any)
+        .on(command as Parameters<typeof ec2Stub.on>[0])
         .callsFake((input: Record<string, unknown>) => this.handle(api, input))
     }
     asgStub
