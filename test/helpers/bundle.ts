@@ -2,7 +2,7 @@
  * Runs a committed bundle the way the GitHub runner does: `node dist/index.js` with INPUT_*
  * variables, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_STATE files, and its exit code.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,8 +46,11 @@ export async function runBundle(
   options: {
     state?: Record<string, string>
     timeoutMs?: number
-    /** Sends a signal once stdout shows `when` (a runner cancelling the job, or dying). */
-    interrupt?: { when: string; signal: NodeJS.Signals }
+    /**
+     * Acts once stdout shows `when`: a signal (the runner cancelling the job, or dying), or
+     * anything else that should happen mid-run (an Auto Scaling group scaling out).
+     */
+    onOutput?: { when: string; run: (child: ChildProcess) => void | Promise<void> }
   } = {}
 ): Promise<BundleRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ebs-autoscale-e2e-'))
@@ -93,9 +96,9 @@ export async function runBundle(
       let interrupted = false
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString()
-        if (options.interrupt && !interrupted && stdout.includes(options.interrupt.when)) {
+        if (options.onOutput && !interrupted && stdout.includes(options.onOutput.when)) {
           interrupted = true
-          child.kill(options.interrupt.signal)
+          void Promise.resolve(options.onOutput.run(child)).catch(reject)
         }
       })
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))

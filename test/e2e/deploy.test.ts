@@ -1,0 +1,206 @@
+/**
+ * The committed root bundle (dist/index.js), run as the runner runs it, against the emulator:
+ * the whole pipeline on the world this project was designed for, including an instance the
+ * Auto Scaling group launches in the middle of the deploy.
+ */
+import { describe, expect, it } from '@jest/globals'
+import {
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand
+} from '@aws-sdk/client-ec2'
+import { describeGroup } from '../../src/hosts/resolve.js'
+import { codeVolumeWorld, setDesired, tag } from '../emulator/world.js'
+import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
+import { useEmulator } from '../helpers/emulator.js'
+
+const emulator = useEmulator()
+const TAGS = { Role: 'app', Environment: 'production', 'emulator:ssm-seconds': '1' }
+
+async function volumeSnapshotAt(
+  instanceId: string,
+  device = '/dev/sdf'
+): Promise<string | undefined> {
+  const out = await emulator.clients.ec2.send(
+    new DescribeVolumesCommand({
+      Filters: [
+        { Name: 'attachment.instance-id', Values: [instanceId] },
+        { Name: 'attachment.device', Values: [device] }
+      ]
+    })
+  )
+  return out.Volumes?.[0]?.SnapshotId
+}
+
+async function members(asgName: string): Promise<string[]> {
+  const group = await describeGroup(emulator.clients.autoscaling, asgName)
+  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
+}
+
+describe('the deploy bundle, run as the runner runs it', () => {
+  it('deploys, snapshots, publishes, and catches up an instance launched mid-deploy', async () => {
+    const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
+    const before = await members(world.asgName)
+    let launchedMidDeploy: string[] = []
+
+    const r = await runBundle(
+      BUNDLES.deploy,
+      {
+        'asg-name': world.asgName,
+        commands: './bin/deploy',
+        'run-once': './bin/migrate',
+        env: 'GIT_SHA=0123456789abcdef0123456789abcdef01234567',
+        'keep-snapshots': '5'
+      },
+      emulator.env,
+      {
+        // While the fleet deploys, the group scales out: the new instance boots from v1.
+        onOutput: {
+          when: 'Starting wave 3',
+          run: async () => {
+            await setDesired(emulator.clients, world.asgName, before.length + 1)
+            launchedMidDeploy = (await members(world.asgName)).filter((id) => !before.includes(id))
+          }
+        }
+      }
+    )
+    expect(r.stderr).toBe('')
+    expect(r.exitCode).toBe(0)
+    expect(launchedMidDeploy).toHaveLength(1)
+
+    const hosts = JSON.parse(r.outputs['instance-ids']!) as string[]
+    expect([...hosts].sort()).toEqual(before)
+    expect(JSON.parse(r.outputs['succeeded-instance-ids']!)).toEqual(hosts)
+    expect(JSON.parse(r.outputs['caught-up-instance-ids']!)).toEqual(launchedMidDeploy)
+    expect(r.outputs['primary-instance-id']).toBe(hosts[0])
+    expect(r.outputs['launch-template-id']).toBe(world.launchTemplateId)
+    expect(r.outputs['launch-template-version']).toBe('2')
+    expect(r.outputs['previous-default-version']).toBe('1')
+    expect(r.outputs['snapshot-state']).toBe('completed')
+
+    // The snapshot: of the primary's code volume, tagged at creation.
+    const snapshotId = r.outputs['snapshot-id']!
+    const snap = await emulator.clients.ec2.send(
+      new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })
+    )
+    const tags = Object.fromEntries((snap.Snapshots?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]))
+    expect(tags).toMatchObject({
+      Name: 'shop',
+      'ebs-autoscale:repository': 'acme/shop',
+      'ebs-autoscale:commit': '0123456789abcdef0123456789abcdef01234567',
+      'ebs-autoscale:source-instance': hosts[0]
+    })
+    expect(r.outputs['volume-id']).toBe(snap.Snapshots?.[0]?.VolumeId)
+
+    // The template's new default maps /dev/sdf to it; the rest of v1 is intact.
+    const versions = await emulator.clients.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({
+        LaunchTemplateId: world.launchTemplateId,
+        Versions: ['$Default']
+      })
+    )
+    const data = versions.LaunchTemplateVersions?.[0]?.LaunchTemplateData
+    expect(versions.LaunchTemplateVersions?.[0]?.VersionNumber).toBe(2)
+    expect(
+      data?.BlockDeviceMappings?.find((m) => m.DeviceName === '/dev/sdf')?.Ebs?.SnapshotId
+    ).toBe(snapshotId)
+    expect(data?.InstanceType).toBe('t3.micro')
+    expect(data?.KeyName).toBe('deploy-key')
+
+    // The summary tells the story, phase by phase.
+    expect(r.summary).toMatch(
+      /^## deploy\n\n\*\*Deployed\*\* `acme\/shop@0123456789ab` to 3 host\(s\) and caught up 1/
+    )
+    for (const phase of ['resolve', 'rollout', 'snapshot', 'publish', 'catch-up', 'retention']) {
+      expect(r.summary).toContain(`| ${phase} | +`)
+    }
+    expect(r.summary).toContain(`| \`${launchedMidDeploy[0]}\` | ✅ deployed |`)
+
+    // And an instance launched from now on boots from the new snapshot.
+    await setDesired(emulator.clients, world.asgName, before.length + 2)
+    const [fresh] = (await members(world.asgName)).filter(
+      (id) => !before.includes(id) && !launchedMidDeploy.includes(id)
+    )
+    expect(await volumeSnapshotAt(fresh!)).toBe(snapshotId)
+  })
+
+  it('a failed host: nothing published, the snapshot tagged failed, the step fails naming the host', async () => {
+    const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
+    const hosts = (await members(world.asgName)).sort()
+    await tag(emulator.clients.ec2, [hosts[2]!], { 'emulator:ssm-status': 'Failed' })
+    const r = await runBundle(
+      BUNDLES.deploy,
+      { 'asg-name': world.asgName, commands: './bin/deploy' },
+      emulator.env
+    )
+    expect(r.exitCode).toBe(1)
+    expect(JSON.parse(r.outputs['failed-instance-ids']!)).toEqual([hosts[2]])
+    expect(r.outputs['snapshot-state']).toBe('failed')
+    expect(r.outputs['launch-template-version']).toBe('')
+    const versions = await emulator.clients.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: world.launchTemplateId })
+    )
+    expect(versions.LaunchTemplateVersions?.map((v) => v.VersionNumber)).toEqual([1])
+    const snap = await emulator.clients.ec2.send(
+      new DescribeSnapshotsCommand({ SnapshotIds: [r.outputs['snapshot-id']!] })
+    )
+    expect(snap.Snapshots?.[0]?.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'ebs-autoscale:status', Value: 'failed' }])
+    )
+    expect(annotations(r.stdout, 'error').at(-1)).toContain(
+      `Rollout failed on 1 host(s): ${hosts[2]} (Failed, exit code 1)`
+    )
+  })
+
+  it('dry run: the whole plan, nothing changed', async () => {
+    const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
+    const r = await runBundle(
+      BUNDLES.deploy,
+      { 'asg-name': world.asgName, commands: './bin/deploy', 'dry-run': 'true' },
+      emulator.env
+    )
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain('Dry run: would create version 2')
+    expect(r.summary).toMatch(/^## deploy \(dry run\)/)
+    const versions = await emulator.clients.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: world.launchTemplateId })
+    )
+    expect(versions.LaunchTemplateVersions).toHaveLength(1)
+    const snaps = await emulator.clients.ec2.send(
+      new DescribeSnapshotsCommand({ OwnerIds: ['self'] })
+    )
+    expect(snaps.Snapshots?.map((s) => s.SnapshotId)).toEqual([world.initialSnapshotId])
+  })
+
+  it('rejects bad input before any change', async () => {
+    const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ commands: './bin/deploy' }, 'Input "tags": neither tags nor asg-name is set'],
+      [
+        { 'asg-name': world.asgName, commands: './bin/deploy', 'on-failure': 'keep' },
+        'Input "on-failure": "keep" is not one of: tag, delete.'
+      ],
+      [
+        { 'asg-name': world.asgName, commands: './bin/deploy', 'snapshot-tags': 'Name=x' },
+        'Input "snapshot-tags": sets Name'
+      ],
+      [
+        { 'asg-name': world.asgName, commands: './bin/deploy', 'snapshot-timeout': 'soon' },
+        'Input "snapshot-timeout": "soon" is not a duration'
+      ],
+      [
+        { 'asg-name': 'no-such-group', commands: './bin/deploy' },
+        'Input "asg-name": Auto Scaling group "no-such-group" does not exist'
+      ]
+    ]
+    for (const [inputs, message] of cases) {
+      const r = await runBundle(BUNDLES.deploy, inputs, emulator.env)
+      expect([inputs, r.exitCode]).toEqual([inputs, 1])
+      expect(annotations(r.stdout, 'error')[0]).toContain(message)
+    }
+    const versions = await emulator.clients.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: world.launchTemplateId })
+    )
+    expect(versions.LaunchTemplateVersions).toHaveLength(1)
+  })
+})
