@@ -24,7 +24,7 @@ export class AwsApiError extends Error {
     readonly httpStatus?: number
   ) {
     super(
-      `${api} failed: ${code}: ${awsMessage}` +
+      `${api} failed: ${code}: ${awsMessage.replace(/\.+$/, '')}` +
         (httpStatus && httpStatus >= 500 ? ` (HTTP ${httpStatus})` : '') +
         (hint ? `. Hint: ${hint}` : '')
     )

@@ -148,7 +148,7 @@ describe('the rollout bundle, run as the runner runs it', () => {
     await tag(ec2, [ids[1]!], { 'emulator:ssm-seconds': '60' })
     const r = await run(
       { tags: 'Role=app', commands: './deploy' },
-      { onOutput: { when: 'Starting wave 2', run: (c) => c.kill('SIGINT') } }
+      { onOutput: { when: 'Starting wave 2', run: (c) => void c.kill('SIGINT') } }
     )
     expect(r.exitCode).toBe(1)
     const commandIds = JSON.parse(r.state['command-ids']!) as string[]
@@ -162,7 +162,7 @@ describe('the rollout bundle, run as the runner runs it', () => {
     await tag(ec2, ids, { 'emulator:ssm-seconds': '60' })
     const inputs = { tags: 'Role=app', commands: './deploy', canary: '0' }
     const main = await run(inputs, {
-      onOutput: { when: '0/2 hosts done', run: (c) => c.kill('SIGKILL') }
+      onOutput: { when: '0/2 hosts done', run: (c) => void c.kill('SIGKILL') }
     })
     expect(main.exitCode).not.toBe(0)
     await new Promise((r) => setTimeout(r, 300))

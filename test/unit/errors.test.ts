@@ -48,7 +48,7 @@ describe('wrapAwsError', () => {
       wrapAwsError('DescribeInstances', sdkError('ExpiredToken', 'The security token expired.'))
         .message
     ).toBe(
-      'DescribeInstances failed: ExpiredToken: The security token expired.. Hint: the credentials have expired; re-run aws-actions/configure-aws-credentials or raise its role-duration-seconds'
+      'DescribeInstances failed: ExpiredToken: The security token expired. Hint: the credentials have expired; re-run aws-actions/configure-aws-credentials or raise its role-duration-seconds'
     )
   })
 
@@ -69,7 +69,7 @@ describe('wrapAwsError', () => {
       sdkError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403)
     ).message
     expect(message).toBe(
-      "CreateSnapshot failed: UnauthorizedOperation: You are not authorized to perform this operation.. Hint: the role is not allowed to make this call; compare its policy with examples/iam/ (this project's least-privilege policies)"
+      "CreateSnapshot failed: UnauthorizedOperation: You are not authorized to perform this operation. Hint: the role is not allowed to make this call; compare its policy with examples/iam/ (this project's least-privilege policies)"
     )
   })
 

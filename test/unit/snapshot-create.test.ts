@@ -135,7 +135,7 @@ describe('findCodeVolume', () => {
       })
     )
     await expect(findCodeVolume(ec2, { kind: 'volume', volumeId: CODE_VOL })).rejects.toThrow(
-      `DescribeVolumes failed: InvalidVolume.NotFound: The volume '${CODE_VOL}' does not exist.. Hint: no volume has that id in this region (check volume-id and aws-region)`
+      `DescribeVolumes failed: InvalidVolume.NotFound: The volume '${CODE_VOL}' does not exist. Hint: no volume has that id in this region (check volume-id and aws-region)`
     )
   })
 })
