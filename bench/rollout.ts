@@ -10,6 +10,7 @@ import { realClock, type Clock } from '../src/clock.js'
 import { runRollout } from '../src/rollout/run.js'
 import { silentLog } from '../src/log.js'
 import { SimulatedFleet } from '../test/helpers/ssm-fleet.js'
+import { median, printTable } from './lib.js'
 
 const COMMAND_MS = Number(process.env['BENCH_COMMAND_MS'] ?? 5_000)
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
@@ -69,8 +70,6 @@ async function once(n: number): Promise<Sample> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!
-
 export async function run(): Promise<void> {
   console.log(
     `\n## rollout: ${RUNS} run(s) per size, commands take ${COMMAND_MS / 1000} s, canary 1, then 100%\n`
@@ -110,9 +109,4 @@ export async function run(): Promise<void> {
     ],
     rows
   )
-}
-
-function printTable(header: string[], rows: string[][]): void {
-  console.log(`| ${header.join(' | ')} |\n| ${header.map(() => '---').join(' | ')} |`)
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`)
 }

@@ -5,7 +5,8 @@
 const SECTIONS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'resolve-hosts': () => import('./resolve-hosts.js'),
   rollout: () => import('./rollout.js'),
-  snapshot: () => import('./snapshot.js')
+  snapshot: () => import('./snapshot.js'),
+  deploy: () => import('./deploy.js')
 }
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'))

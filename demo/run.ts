@@ -34,7 +34,7 @@ async function codeSnapshotOf(c: TestClients, instanceId: string): Promise<strin
 
 say('Starting the AWS emulator (moto; installed into .venv-emulator on first use)...')
 const emulator = await startEmulator()
-let ok = false
+let ok: boolean
 try {
   const c = testClients(emulator.endpoint)
   // Each command "runs" for a second on every host, so the deploy takes a few seconds.

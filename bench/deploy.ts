@@ -1,0 +1,142 @@
+/**
+ * deploy: the whole pipeline on a simulated fleet whose commands take C seconds and whose
+ * snapshot takes S seconds to complete, on the real clock. The deploy's wall time is set
+ * against the lower bound, canary + max(remaining waves, S), reachable only if the snapshot
+ * overlaps the fleet rollout, and against the sequential way three separate steps take:
+ * rollout (canary + waves), then snapshot, then publish.
+ *
+ * Target: wall time within 1.10 of the lower bound.
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import { EC2Client } from '@aws-sdk/client-ec2'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { realClock } from '../src/clock.js'
+import { runDeploy } from '../src/deploy/pipeline.js'
+import { silentLog } from '../src/log.js'
+import { SimulatedEc2, TEMPLATE_ID } from '../test/helpers/ec2-world.js'
+import { SimulatedFleet } from '../test/helpers/ssm-fleet.js'
+import { printTable } from './lib.js'
+
+const HOSTS = 20
+/**
+ * [C, S] in seconds: a snapshot shorter than, as long as, and longer than the fleet wave.
+ * Real deploy commands and incremental snapshots take tens of seconds; each wave's end is seen
+ * at most ~2 s late (the polling ceiling), which these durations put in proportion.
+ * BENCH_DEPLOY_SCENARIOS="5:3,5:5" runs others.
+ */
+const SCENARIOS: Array<[number, number]> = (
+  process.env['BENCH_DEPLOY_SCENARIOS'] ?? '15:8,15:15,15:40'
+)
+  .split(',')
+  .map((pair) => pair.split(':').map(Number) as [number, number])
+
+async function once(commandMs: number, snapshotMs: number): Promise<number> {
+  const ec2Mock = mockClient(EC2Client)
+  const asgMock = mockClient(AutoScalingClient)
+  const ssmMock = mockClient(SSMClient)
+  try {
+    const ids = SimulatedFleet.ids(HOSTS)
+    const world = new SimulatedEc2(realClock, { snapshotMs })
+    ids.forEach((id, i) => world.launch(id, { at: Date.now() - 86_400_000 + i * 1000 }))
+    world.mock(ec2Mock, asgMock)
+    new SimulatedFleet(
+      realClock,
+      Object.fromEntries(ids.map((id) => [id, { durationMs: commandMs }]))
+    ).mock(ssmMock)
+    const started = Date.now()
+    const result = await runDeploy(
+      {
+        ec2: new EC2Client({ region: 'us-east-1' }),
+        ssm: new SSMClient({ region: 'us-east-1' }),
+        autoscaling: new AutoScalingClient({ region: 'us-east-1' })
+      },
+      {
+        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+        rollout: {
+          script: ['./deploy'],
+          document: 'AWS-RunShellScript',
+          canary: 1,
+          maxConcurrency: { kind: 'percent', value: 100 },
+          maxErrors: { kind: 'count', value: 0 },
+          hostTimeoutMs: 600_000,
+          deadlineMs: 3_600_000,
+          skipOffline: false,
+          dryRun: false,
+          comment: 'bench'
+        },
+        snapshot: {
+          snapshot: {
+            source: { kind: 'instance', instanceId: '', device: '/dev/sdf' },
+            consistency: { mode: 'none' },
+            name: 'bench',
+            run: {
+              repository: 'acme/shop',
+              sha: 'abc',
+              ref: 'refs/heads/main',
+              runId: '1',
+              runAttempt: '1',
+              serverUrl: 'https://github.com',
+              workflow: 'bench',
+              actor: 'bench'
+            }
+          },
+          device: '/dev/sdf',
+          wait: true,
+          timeoutMs: 600_000,
+          publish: { launchTemplate: TEMPLATE_ID, sourceVersion: '$Default', setDefault: true },
+          retention: { keepSnapshots: 5, keepVersions: 0 }
+        },
+        onFailure: 'tag',
+        catchUp: { maxRounds: 3, readyTimeoutMs: 60_000 },
+        dryRun: false
+      },
+      silentLog
+    )
+    if (!result.ok) throw new Error(`bench deploy failed: ${result.failure}`)
+    if (process.env['BENCH_VERBOSE'])
+      console.log(
+        result.phases.timings
+          .map((t) => `${t.name} +${t.startedAt - started} ${t.endedAt! - t.startedAt}ms`)
+          .join(', ')
+      )
+    return Date.now() - started
+  } finally {
+    ec2Mock.restore()
+    asgMock.restore()
+    ssmMock.restore()
+  }
+}
+
+export async function run(): Promise<void> {
+  console.log(
+    `\n## deploy: ${HOSTS} hosts, canary 1 then 100%; commands take C s, the snapshot S s\n`
+  )
+  const rows: string[][] = []
+  for (const [c, s] of SCENARIOS) {
+    const wall = await once(c * 1000, s * 1000)
+    const lower = (c + Math.max(c, s)) * 1000
+    const sequential = (c + c + s) * 1000
+    rows.push([
+      `${c}`,
+      `${s}`,
+      (wall / 1000).toFixed(2),
+      (lower / 1000).toFixed(1),
+      (wall / lower).toFixed(3),
+      (sequential / 1000).toFixed(1),
+      (wall / sequential).toFixed(3)
+    ])
+  }
+  printTable(
+    [
+      'C s',
+      'S s',
+      'deploy wall s',
+      'lower bound s',
+      'wall / lower bound',
+      'sequential s',
+      'wall / sequential'
+    ],
+    rows
+  )
+}
