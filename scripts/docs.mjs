@@ -19,7 +19,11 @@ export const ACTIONS = {
   snapshot: 'actions/snapshot/action.yml'
 }
 
-const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').trim()
+const esc = (s) =>
+  String(s)
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
 
 export function tables(name) {
   const file = join(ROOT, ACTIONS[name])
@@ -29,9 +33,15 @@ export function tables(name) {
     ([k, v]) =>
       `| \`${k}\` | ${v.required ? 'yes' : ''} | ${v.default === undefined || v.default === '' ? '' : `\`${esc(v.default)}\``} | ${esc(v.description)} |`
   )
-  const outputs = Object.entries(action.outputs ?? {}).map(([k, v]) => `| \`${k}\` | ${esc(v.description)} |`)
+  const outputs = Object.entries(action.outputs ?? {}).map(
+    ([k, v]) => `| \`${k}\` | ${esc(v.description)} |`
+  )
   return {
-    inputs: ['| Input | Required | Default | Description |', '| --- | --- | --- | --- |', ...inputs].join('\n'),
+    inputs: [
+      '| Input | Required | Default | Description |',
+      '| --- | --- | --- | --- |',
+      ...inputs
+    ].join('\n'),
     outputs: ['| Output | Description |', '| --- | --- |', ...outputs].join('\n')
   }
 }
