@@ -24,7 +24,7 @@ export class AwsApiError extends Error {
     readonly httpStatus?: number
   ) {
     super(
-      `${api} failed: ${code}: ${awsMessage.replace(/\.+$/, '')}` +
+      `${api} failed: ${code}: ${hint ? awsMessage.replace(/\.+$/, '') : awsMessage}` +
         (httpStatus && httpStatus >= 500 ? ` (HTTP ${httpStatus})` : '') +
         (hint ? `. Hint: ${hint}` : '')
     )
