@@ -14,7 +14,8 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { realClock } from '../src/clock.js'
 import { runDeploy } from '../src/deploy/pipeline.js'
 import { silentLog } from '../src/log.js'
-import { SimulatedEc2, TEMPLATE_ID } from '../test/helpers/ec2-world.js'
+import { SimulatedEc2 } from '../test/helpers/ec2-world.js'
+import { deployOptions } from '../test/helpers/fixtures.js'
 import { SimulatedFleet } from '../test/helpers/ssm-fleet.js'
 import { printTable } from './lib.js'
 
@@ -51,46 +52,7 @@ async function once(commandMs: number, snapshotMs: number): Promise<number> {
         ssm: new SSMClient({ region: 'us-east-1' }),
         autoscaling: new AutoScalingClient({ region: 'us-east-1' })
       },
-      {
-        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
-        rollout: {
-          script: ['./deploy'],
-          document: 'AWS-RunShellScript',
-          canary: 1,
-          maxConcurrency: { kind: 'percent', value: 100 },
-          maxErrors: { kind: 'count', value: 0 },
-          hostTimeoutMs: 600_000,
-          deadlineMs: 3_600_000,
-          skipOffline: false,
-          dryRun: false,
-          comment: 'bench'
-        },
-        snapshot: {
-          snapshot: {
-            source: { kind: 'instance', instanceId: '', device: '/dev/sdf' },
-            consistency: { mode: 'none' },
-            name: 'bench',
-            run: {
-              repository: 'acme/shop',
-              sha: 'abc',
-              ref: 'refs/heads/main',
-              runId: '1',
-              runAttempt: '1',
-              serverUrl: 'https://github.com',
-              workflow: 'bench',
-              actor: 'bench'
-            }
-          },
-          device: '/dev/sdf',
-          wait: true,
-          timeoutMs: 600_000,
-          publish: { launchTemplate: TEMPLATE_ID, sourceVersion: '$Default', setDefault: true },
-          retention: { keepSnapshots: 5, keepVersions: 0 }
-        },
-        onFailure: 'tag',
-        catchUp: { maxRounds: 3, readyTimeoutMs: 60_000 },
-        dryRun: false
-      },
+      deployOptions({ catchUp: { maxRounds: 3, readyTimeoutMs: 60_000 } }),
       silentLog
     )
     if (!result.ok) throw new Error(`bench deploy failed: ${result.failure}`)

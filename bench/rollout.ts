@@ -9,6 +9,7 @@
 import { realClock, type Clock } from '../src/clock.js'
 import { runRollout } from '../src/rollout/run.js'
 import { silentLog } from '../src/log.js'
+import { rolloutSettings } from '../test/helpers/fixtures.js'
 import { SimulatedFleet } from '../test/helpers/ssm-fleet.js'
 import { median, printTable } from './lib.js'
 
@@ -42,20 +43,7 @@ async function once(n: number): Promise<Sample> {
   )
   const result = await runRollout(
     fleet.client(),
-    {
-      instanceIds: SimulatedFleet.ids(n),
-      script: ['./deploy'],
-      document: 'AWS-RunShellScript',
-      canary: 1,
-      maxConcurrency: { kind: 'percent', value: 100 },
-      maxErrors: { kind: 'count', value: 0 },
-      hostTimeoutMs: 600_000,
-      deadlineMs: 3_600_000,
-      skipOffline: false,
-      dryRun: false,
-      comment: 'bench',
-      clock
-    },
+    { ...rolloutSettings({ comment: 'bench', clock }), instanceIds: SimulatedFleet.ids(n) },
     silentLog
   )
   const reportedAt = Date.now()

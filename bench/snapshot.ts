@@ -15,6 +15,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { silentLog } from '../src/log.js'
 import { runSnapshotAction } from '../src/snapshot/run.js'
+import { RUN } from '../test/helpers/fixtures.js'
 
 const COMPLETION_MS = [5_000, 60_000]
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5)
@@ -141,16 +142,7 @@ async function once(completionMs: number): Promise<Sample> {
         source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },
         consistency: { mode: 'none' },
         name: 'bench',
-        run: {
-          repository: 'acme/shop',
-          sha: '0123456789abcdef0123456789abcdef01234567',
-          ref: 'refs/heads/main',
-          runId: '1',
-          runAttempt: '1',
-          serverUrl: 'https://github.com',
-          workflow: 'bench',
-          actor: 'bench'
-        }
+        run: RUN
       },
       wait: true,
       timeoutMs: 600_000,

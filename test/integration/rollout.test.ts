@@ -5,22 +5,18 @@ import { runOnHost } from '../../src/ssm/run-on-host.js'
 import { launch, tag } from '../emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
+import { rolloutSettings } from '../helpers/fixtures.js'
 
 const emulator = useEmulator()
 
 const options = (instanceIds: string[], extra: Partial<RolloutOptions> = {}): RolloutOptions => ({
-  instanceIds,
-  script: ['echo deploying'],
-  document: 'AWS-RunShellScript',
-  canary: 1,
-  maxConcurrency: { kind: 'percent', value: 100 },
-  maxErrors: { kind: 'count', value: 0 },
-  hostTimeoutMs: 60_000,
-  deadlineMs: 120_000,
-  skipOffline: false,
-  dryRun: false,
-  comment: 'integration',
-  ...extra
+  ...rolloutSettings({
+    script: ['echo deploying'],
+    hostTimeoutMs: 60_000,
+    deadlineMs: 120_000,
+    ...extra
+  }),
+  instanceIds
 })
 
 describe('rollout against the emulator, with the real SDK', () => {

@@ -5,24 +5,15 @@ import {
   DescribeVolumesCommand,
   type EC2Client
 } from '@aws-sdk/client-ec2'
-import type { RunContext } from '../../src/github/context.js'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
 import { codeVolumeWorld, setDesired } from '../emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
+import { RUN } from '../helpers/fixtures.js'
 
 const emulator = useEmulator()
 
-const run: RunContext = {
-  repository: 'acme/shop',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  ref: 'refs/heads/main',
-  runId: '4242',
-  runAttempt: '1',
-  serverUrl: 'https://github.com',
-  workflow: 'deploy',
-  actor: 'octocat'
-}
+const run = RUN
 
 function options(
   instanceId: string,

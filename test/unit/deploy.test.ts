@@ -3,10 +3,11 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import { runDeploy, type DeployOptions } from '../../src/deploy/pipeline.js'
+import { runDeploy } from '../../src/deploy/pipeline.js'
 import { RecordingLog } from '../helpers/log.js'
-import { SimulatedEc2, TEMPLATE_ID } from '../helpers/ec2-world.js'
+import { SimulatedEc2 } from '../helpers/ec2-world.js'
 import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
+import { deployOptions } from '../helpers/fixtures.js'
 
 const ec2Mock = mockClient(EC2Client)
 const asgMock = mockClient(AutoScalingClient)
@@ -16,54 +17,10 @@ const clients = {
   ssm: new SSMClient({ region: 'us-east-1' }),
   autoscaling: new AutoScalingClient({ region: 'us-east-1' })
 }
-const run = {
-  repository: 'acme/shop',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  ref: 'refs/heads/main',
-  runId: '4242',
-  runAttempt: '1',
-  serverUrl: 'https://github.com',
-  workflow: 'deploy',
-  actor: 'octocat'
-}
 const IDS = SimulatedFleet.ids(4)
 const COMMAND_MS = 60_000
 
-function options(extra: Partial<DeployOptions> = {}): DeployOptions {
-  return {
-    query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
-    rollout: {
-      script: ['./deploy'],
-      document: 'AWS-RunShellScript',
-      canary: 1,
-      maxConcurrency: { kind: 'percent', value: 100 },
-      maxErrors: { kind: 'count', value: 0 },
-      hostTimeoutMs: 600_000,
-      deadlineMs: 3_600_000,
-      skipOffline: false,
-      dryRun: false,
-      comment: 'test'
-    },
-    snapshot: {
-      snapshot: {
-        source: { kind: 'instance', instanceId: '', device: '/dev/sdf' },
-        consistency: { mode: 'none' },
-        name: 'shop',
-        tags: {},
-        run
-      },
-      device: '/dev/sdf',
-      wait: true,
-      timeoutMs: 1_800_000,
-      publish: { launchTemplate: TEMPLATE_ID, sourceVersion: '$Default', setDefault: true },
-      retention: { keepSnapshots: 5, keepVersions: 0 }
-    },
-    onFailure: 'tag',
-    catchUp: { maxRounds: 3, readyTimeoutMs: 600_000 },
-    dryRun: false,
-    ...extra
-  }
-}
+const options = deployOptions
 
 describe('the deploy pipeline', () => {
   let clock: VirtualClock

@@ -11,6 +11,7 @@ import { planWaves } from '../../src/rollout/plan.js'
 import { runOnHost } from '../../src/ssm/run-on-host.js'
 import { RecordingLog } from '../helpers/log.js'
 import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
+import { rolloutSettings } from '../helpers/fixtures.js'
 
 const ssmMock = mockClient(SSMClient)
 const ssm = new SSMClient({ region: 'us-east-1' })
@@ -20,21 +21,7 @@ function options(
   clock: VirtualClock,
   extra: Partial<RolloutOptions> = {}
 ): RolloutOptions {
-  return {
-    instanceIds: ids,
-    script: ['./deploy.sh'],
-    document: 'AWS-RunShellScript',
-    canary: 1,
-    maxConcurrency: { kind: 'percent', value: 100 },
-    maxErrors: { kind: 'count', value: 0 },
-    hostTimeoutMs: 600_000,
-    deadlineMs: 3_600_000,
-    skipOffline: false,
-    dryRun: false,
-    comment: 'test',
-    clock,
-    ...extra
-  }
+  return { ...rolloutSettings({ script: ['./deploy.sh'], clock, ...extra }), instanceIds: ids }
 }
 
 const statuses = (r: { results: Array<{ instanceId: string; status: string }> }) =>

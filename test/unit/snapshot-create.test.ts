@@ -8,13 +8,13 @@ import {
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { execFileSync } from 'node:child_process'
-import type { RunContext } from '../../src/github/context.js'
 import { freezeScript, syncScript, thawScript } from '../../src/snapshot/consistency.js'
 import { createCodeSnapshot, type CreateSnapshotOptions } from '../../src/snapshot/create.js'
 import { deviceAliases, deviceKey, isDeviceName, sameDevice } from '../../src/snapshot/device.js'
 import { findCodeVolume } from '../../src/snapshot/volume.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../helpers/ssm-fleet.js'
+import { RUN } from '../helpers/fixtures.js'
 
 const ec2Mock = mockClient(EC2Client)
 const ssmMock = mockClient(SSMClient)
@@ -25,16 +25,7 @@ const CODE_VOL = 'vol-0c0de000000000000'
 const ROOT_VOL = 'vol-0r00t000000000000'
 const SNAP = 'snap-0123456789abcdef0'
 
-const run: RunContext = {
-  repository: 'acme/shop',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  ref: 'refs/heads/main',
-  runId: '4242',
-  runAttempt: '1',
-  serverUrl: 'https://github.com',
-  workflow: 'deploy',
-  actor: 'octocat'
-}
+const run = RUN
 
 function volume(id: string, device: string, extra: Partial<Volume> = {}): Volume {
   return {

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { readSnapshotActionSettings, snapshotOutputs } from '../../src/actions/shared/snapshot.js'
-import type { RunContext } from '../../src/github/context.js'
 import { Inputs } from '../../src/inputs.js'
 import type { SnapshotActionResult } from '../../src/snapshot/run.js'
+import { RUN } from '../helpers/fixtures.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const action = parse(readFileSync(join(ROOT, 'actions/snapshot/action.yml'), 'utf8')) as {
@@ -14,16 +14,7 @@ const action = parse(readFileSync(join(ROOT, 'actions/snapshot/action.yml'), 'ut
   runs: { using: string; main: string }
 }
 
-const run: RunContext = {
-  repository: 'acme/shop',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  ref: 'refs/heads/main',
-  runId: '4242',
-  runAttempt: '1',
-  serverUrl: 'https://github.com',
-  workflow: 'deploy',
-  actor: 'octocat'
-}
+const run = RUN
 
 /** Inputs as the runner gives them: the action.yml defaults, overridden by `given`. */
 function inputs(given: Record<string, string>, read: Set<string> = new Set()): Inputs {

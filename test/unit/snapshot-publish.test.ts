@@ -9,11 +9,11 @@ import {
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
-import type { RunContext } from '../../src/github/context.js'
 import { withCodeSnapshot } from '../../src/snapshot/mappings.js'
 import { ConcurrentDefaultChangeError, publishSnapshot } from '../../src/snapshot/publish.js'
 import { publishToken } from '../../src/snapshot/token.js'
 import { RecordingLog } from '../helpers/log.js'
+import { RUN } from '../helpers/fixtures.js'
 
 const ec2Mock = mockClient(EC2Client)
 const ec2 = new EC2Client({ region: 'us-east-1' })
@@ -22,16 +22,7 @@ const NEW = 'snap-0new000000000000a'
 const OLD = 'snap-0old000000000000a'
 const KMS = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555'
 
-const run: RunContext = {
-  repository: 'acme/shop',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  ref: 'refs/heads/main',
-  runId: '4242',
-  runAttempt: '1',
-  serverUrl: 'https://github.com',
-  workflow: 'deploy',
-  actor: 'octocat'
-}
+const run = RUN
 
 const ROOT: LaunchTemplateBlockDeviceMapping = {
   DeviceName: '/dev/xvda',

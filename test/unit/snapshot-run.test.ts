@@ -20,11 +20,11 @@ import {
 } from '@aws-sdk/client-ec2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import type { RunContext } from '../../src/github/context.js'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../helpers/ssm-fleet.js'
+import { RUN } from '../helpers/fixtures.js'
 
 const ec2Mock = mockClient(EC2Client)
 const asgMock = mockClient(AutoScalingClient)
@@ -39,16 +39,7 @@ const VOL = 'vol-0123456789abcdef0'
 const SNAP = 'snap-0new000000000000a'
 const LT = 'lt-0123456789abcdef0'
 
-const run: RunContext = {
-  repository: 'acme/shop',
-  sha: '0123456789abcdef0123456789abcdef01234567',
-  ref: 'refs/heads/main',
-  runId: '4242',
-  runAttempt: '1',
-  serverUrl: 'https://github.com',
-  workflow: 'deploy',
-  actor: 'octocat'
-}
+const run = RUN
 
 const options = (extra: Partial<SnapshotActionOptions> = {}): SnapshotActionOptions => ({
   snapshot: {

@@ -1,0 +1,62 @@
+/** Inputs shared by tests and benchmarks: one run context, rollout and deploy options. */
+import type { RunContext } from '../../src/github/context.js'
+import type { DeployOptions } from '../../src/deploy/pipeline.js'
+import type { RolloutOptions } from '../../src/rollout/run.js'
+import { TEMPLATE_ID } from './ec2-world.js'
+
+/** The run the e2e tests' runner variables describe too (test/helpers/bundle.ts). */
+export const RUN: RunContext = {
+  repository: 'acme/shop',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  ref: 'refs/heads/main',
+  runId: '4242',
+  runAttempt: '1',
+  serverUrl: 'https://github.com',
+  workflow: 'deploy',
+  actor: 'octocat'
+}
+
+/** A rollout as the action's defaults make it: canary 1, then 100%, stop at the first failure. */
+export function rolloutSettings(
+  extra: Partial<RolloutOptions> = {}
+): Omit<RolloutOptions, 'instanceIds'> {
+  return {
+    script: ['./deploy'],
+    document: 'AWS-RunShellScript',
+    canary: 1,
+    maxConcurrency: { kind: 'percent', value: 100 },
+    maxErrors: { kind: 'count', value: 0 },
+    hostTimeoutMs: 600_000,
+    deadlineMs: 3_600_000,
+    skipOffline: false,
+    dryRun: false,
+    comment: 'test',
+    ...extra
+  }
+}
+
+/** A deploy of the Role=app hosts to the simulated world's template (test/helpers/ec2-world.ts). */
+export function deployOptions(extra: Partial<DeployOptions> = {}): DeployOptions {
+  return {
+    query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+    rollout: rolloutSettings(),
+    snapshot: {
+      snapshot: {
+        source: { kind: 'instance', instanceId: '', device: '/dev/sdf' },
+        consistency: { mode: 'none' },
+        name: 'shop',
+        tags: {},
+        run: RUN
+      },
+      device: '/dev/sdf',
+      wait: true,
+      timeoutMs: 1_800_000,
+      publish: { launchTemplate: TEMPLATE_ID, sourceVersion: '$Default', setDefault: true },
+      retention: { keepSnapshots: 5, keepVersions: 0 }
+    },
+    onFailure: 'tag',
+    catchUp: { maxRounds: 3, readyTimeoutMs: 600_000 },
+    dryRun: false,
+    ...extra
+  }
+}
