@@ -247,38 +247,7 @@ _original_create_version = EC2Response.create_launch_template_version
 _tokens = {}
 
 
-def create_launch_template_version(self):
-    name = self._get_param("LaunchTemplateName")
-    tmpl_id = self._get_param("LaunchTemplateId")
-    backend = self.ec2_backend
-    template = backend.get_launch_template_by_name(name) if name else backend.get_launch_template(tmpl_id)
-    token = self._get_param("ClientToken")
-    if token and (template.id, token) in _tokens:
-        version = template.get_version(_tokens[(template.id, token)])
-        return ActionResult(
-            {
-                "LaunchTemplateVersion": {
-                    "CreateTime": version.create_time,
-                    "DefaultVersion": template.is_default(version),
-                    "LaunchTemplateData": version.data,
-                    "LaunchTemplateId": template.id,
-                    "LaunchTemplateName": template.name,
-                    "VersionDescription": version.description,
-                    "VersionNumber": version.number,
-                }
-            }
-        )
-    source = self._get_param("SourceVersion")
-    if source:
-        data = copy.deepcopy(template.get_version(source).data)
-        data.update(self._get_param("LaunchTemplateData", {}))
-        version = template.create_version(data, self._get_param("VersionDescription"))
-    else:
-        version = template.create_version(
-            self._get_param("LaunchTemplateData", {}), self._get_param("VersionDescription")
-        )
-    if token:
-        _tokens[(template.id, token)] = version.number
+def _version_result(template, version):
     return ActionResult(
         {
             "LaunchTemplateVersion": {
@@ -292,6 +261,29 @@ def create_launch_template_version(self):
             }
         }
     )
+
+
+def create_launch_template_version(self):
+    name = self._get_param("LaunchTemplateName")
+    tmpl_id = self._get_param("LaunchTemplateId")
+    backend = self.ec2_backend
+    template = backend.get_launch_template_by_name(name) if name else backend.get_launch_template(tmpl_id)
+    token = self._get_param("ClientToken")
+    if token and (template.id, token) in _tokens:
+        version = template.get_version(_tokens[(template.id, token)])
+        return _version_result(template, version)
+    source = self._get_param("SourceVersion")
+    if source:
+        data = copy.deepcopy(template.get_version(source).data)
+        data.update(self._get_param("LaunchTemplateData", {}))
+        version = template.create_version(data, self._get_param("VersionDescription"))
+    else:
+        version = template.create_version(
+            self._get_param("LaunchTemplateData", {}), self._get_param("VersionDescription")
+        )
+    if token:
+        _tokens[(template.id, token)] = version.number
+    return _version_result(template, version)
 
 
 EC2Response.create_launch_template_version = create_launch_template_version
