@@ -164,10 +164,13 @@ export async function runDeploy(
       .catch((err: unknown) => {
         snapshotError = err
         if (err instanceof SnapshotFailedError) result.snapshotState = 'error'
+        log.error(`The snapshot failed, so nothing will be published: ${errorMessage(err)}`, {
+          title: 'Snapshot failed'
+        })
       })
   }
   let primaryDone = false
-  const rollout = await phases.run('rollout', () =>
+  const rolling = phases.run('rollout', () =>
     runRollout(
       clients.ssm,
       {
@@ -189,6 +192,16 @@ export async function runDeploy(
       }
     )
   )
+  let rollout: Awaited<typeof rolling>
+  try {
+    rollout = await rolling
+  } catch (err) {
+    // An AWS error stopped the rollout: the snapshot already started is never published.
+    await snapshotTask
+    result.failure = errorMessage(err)
+    await settleFailedSnapshot(clients.ec2, result, options.onFailure, log)
+    throw err
+  }
   result.rollout = rollout
   if (options.dryRun && !snapshotTask && rollout.primaryInstanceId)
     startSnapshot(rollout.primaryInstanceId)

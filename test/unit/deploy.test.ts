@@ -116,6 +116,17 @@ describe('the deploy pipeline', () => {
     expect(result.snapshot).toBeUndefined()
   })
 
+  it('an AWS error that stops the rollout leaves the snapshot tagged failed, never published', async () => {
+    // The agent drops between the check and the fleet wave: SendCommand answers InvalidInstanceId.
+    clock.at(clock.now() + COMMAND_MS / 2, () => fleet.setHost(IDS[2]!, { ping: 'ConnectionLost' }))
+    await expect(runDeploy(clients, options(), new RecordingLog(), { clock })).rejects.toThrow(
+      /SendCommand failed: InvalidInstanceId: .*Hint: the instance is not SSM-managed or its agent is offline/
+    )
+    const [snapshot] = [...world.snapshots.values()]
+    expect(snapshot?.tags['ebs-autoscale:status']).toBe('failed')
+    expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
+  })
+
   it('catches up an instance launched from the old version during the rollout, and stops', async () => {
     const late = 'i-00000000000000099'
     // The group scales out while the fleet wave runs: the new instance boots from version 1.
@@ -135,20 +146,22 @@ describe('the deploy pipeline', () => {
 
   it('an instance launched after the publish, from the new version, needs nothing', async () => {
     const fresh = 'i-00000000000000098'
-    const result = await runDeploy(clients, options(), new RecordingLog(), {
-      clock,
-      onCommandSent: () => undefined
-    })
+    const answer = world.handle.bind(world)
+    world.handle = (api, input) => {
+      const out = answer(api, input)
+      // The group scales out right after the new default: the instance boots from version 2.
+      if (api === 'ModifyLaunchTemplate') {
+        world.launch(fresh)
+        fleet.setHost(fresh, {})
+      }
+      return out
+    }
+    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
     expect(result.ok).toBe(true)
-    world.launch(fresh) // now from version 2
-    fleet.setHost(fresh, {})
-    const again = await runDeploy(
-      clients,
-      options({ dryRun: true, rollout: { ...options().rollout, dryRun: true } }),
-      new RecordingLog(),
-      { clock }
-    )
-    expect(again.hosts.map((h) => h.launchTemplateVersion)).toEqual(['1', '1', '1', '1', '2'])
+    expect(world.instances.get(fresh)?.version).toBe(2)
+    expect(result.catchUp?.upToDate).toEqual([fresh])
+    expect(result.catchUp?.caughtUp).toEqual([])
+    expect(fleet.commands.some((c) => c.instanceIds.includes(fresh))).toBe(false)
   })
 
   it('fails, publishing nothing, when the default version moved during the deploy', async () => {
