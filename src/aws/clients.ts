@@ -44,8 +44,17 @@ export function resolveRegion(
     }
     return fromInput
   }
-  const fromEnv = env['AWS_REGION']?.trim() || env['AWS_DEFAULT_REGION']?.trim()
-  if (fromEnv) return fromEnv
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
+    const fromEnv = env[name]?.trim()
+    if (!fromEnv) continue
+    if (!REGION_PATTERN.test(fromEnv)) {
+      throw new InputError(
+        'aws-region',
+        `is not set and ${name} is ${JSON.stringify(fromEnv)}, not an AWS region. Expected e.g. "us-east-1".`
+      )
+    }
+    return fromEnv
+  }
   throw new InputError(
     'aws-region',
     'no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set aws-region, or run aws-actions/configure-aws-credentials (with aws-region) before this step.'

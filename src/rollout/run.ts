@@ -255,24 +255,37 @@ async function runWave(
   const sentAt = new Date(clock.now() - 5 * 60_000) // margin for clock skew in ListCommands' filter
   const pending = new Map<string, SentCommand>()
   log.info(`Starting ${describeWave(wave)}`)
-  await sendCommands(
-    ssm,
-    wave.instanceIds,
-    {
-      document: options.document,
-      script,
-      hostTimeoutMs: options.hostTimeoutMs,
-      deliveryTimeoutMs: ctx.deadline - clock.now(),
-      comment: options.comment,
-      ...(options.output ? { output: options.output } : {})
-    },
-    (commandId, instanceIds) => {
-      const sent = { commandId, wave: wave.number, instanceIds }
-      pending.set(commandId, sent)
-      ctx.base.commands.push(sent)
-      ctx.hooks.onCommandSent?.(sent)
+  try {
+    await sendCommands(
+      ssm,
+      wave.instanceIds,
+      {
+        document: options.document,
+        script,
+        hostTimeoutMs: options.hostTimeoutMs,
+        deliveryTimeoutMs: ctx.deadline - clock.now(),
+        comment: options.comment,
+        ...(options.output ? { output: options.output } : {})
+      },
+      (commandId, instanceIds) => {
+        const sent = { commandId, wave: wave.number, instanceIds }
+        pending.set(commandId, sent)
+        ctx.base.commands.push(sent)
+        ctx.hooks.onCommandSent?.(sent)
+      }
+    )
+  } catch (err) {
+    // A wave is all or nothing: batches already sent are cancelled before the error surfaces.
+    for (const sent of pending.values()) {
+      log.warning(
+        `Cancelling command ${sent.commandId}: a later batch of ${describeWave(wave)} could not be sent.`
+      )
+      await cancelCommand(ssm, sent.commandId).catch((e: unknown) =>
+        log.warning(`Could not cancel command ${sent.commandId}: ${errorMessage(e)}`)
+      )
     }
-  )
+    throw err
+  }
 
   const results: HostResult[] = []
   // Progress counts fleet hosts; run-once is an extra step on the primary, not a host done.

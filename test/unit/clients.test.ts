@@ -26,6 +26,15 @@ describe('resolveRegion', () => {
     )
   })
 
+  it('names the variable when the region from the environment is malformed', () => {
+    expect(() => resolveRegion('', { AWS_REGION: 'eu-west-1a' })).toThrow(
+      'Input "aws-region": is not set and AWS_REGION is "eu-west-1a", not an AWS region. Expected e.g. "us-east-1".'
+    )
+    expect(() => resolveRegion('', { AWS_DEFAULT_REGION: 'Frankfurt' })).toThrow(
+      'AWS_DEFAULT_REGION is "Frankfurt"'
+    )
+  })
+
   it('accepts the region shapes AWS uses', () => {
     for (const region of ['us-gov-west-1', 'cn-north-1', 'eu-central-2', 'il-central-1']) {
       expect(resolveRegion(region, {})).toBe(region)

@@ -253,6 +253,23 @@ describe('rollout over a scripted SSM fleet', () => {
     expect(fleet.maxConcurrency()).toBe(52)
   })
 
+  it('cancels the batches already sent when a later batch of the wave cannot be sent', async () => {
+    const ids = SimulatedFleet.ids(80)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    // Between the agent check and the fleet wave, a host of its second batch drops off SSM.
+    clock.at(clock.now() + 1_000, () => fleet.setHost(ids[70]!, { ping: 'ConnectionLost' }))
+    await expect(runRollout(ssm, options(ids, clock), log)).rejects.toThrow(
+      'SendCommand failed: InvalidInstanceId: Instances not in a valid state for account. Hint: the instance is not SSM-managed or its agent is offline'
+    )
+    expect(fleet.batches().map((b) => b.length)).toEqual([1, 50])
+    expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, {
+      CommandId: fleet.commands[1]!.id
+    })
+    expect(ssmMock).not.toHaveReceivedCommandWith(CancelCommandCommand, {
+      CommandId: fleet.commands[0]!.id
+    })
+  })
+
   it('waits out the moment a new command is not visible yet', async () => {
     const ids = SimulatedFleet.ids(60)
     const fleet = new SimulatedFleet(clock, ids, { visibilityDelayMs: 3_000 }).mock(ssmMock)

@@ -3,5 +3,5 @@ import { cancelSentCommands } from '../rollout/post.js'
 import { run } from './main.js'
 
 // One bundle serves both steps: the main step records isPost, so the post step knows itself.
-if (core.getState('isPost') === 'true') await cancelSentCommands()
+if (core.getState('isPost') === 'true') await cancelSentCommands('deploy')
 else await run()

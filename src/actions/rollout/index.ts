@@ -3,5 +3,5 @@ import { run } from './main.js'
 import { cancelSentCommands } from './post.js'
 
 // One bundle serves both steps: the main step records isPost, so the post step knows itself.
-if (core.getState('isPost') === 'true') await cancelSentCommands()
+if (core.getState('isPost') === 'true') await cancelSentCommands('rollout')
 else await run()

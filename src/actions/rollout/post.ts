@@ -19,14 +19,15 @@ export function watchForCancellation(): AbortController {
   return abort
 }
 
-export async function cancelSentCommands(): Promise<void> {
+/** The post step of `action` (rollout or deploy). */
+export async function cancelSentCommands(action: string): Promise<void> {
   await runAction(async () => {
     const ids = JSON.parse(core.getState('command-ids') || '[]') as string[]
     if (!ids.length) {
       core.info('No command was sent: nothing to cancel.')
       return
     }
-    const clients = clientsFromInputs(readInputs(), 'rollout-post')
+    const clients = clientsFromInputs(readInputs(), `${action}-post`)
     for (const id of ids) {
       try {
         await cancelCommand(clients.ssm, id)
