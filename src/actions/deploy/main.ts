@@ -1,9 +1,8 @@
 /** deploy: every input parsed up front -> runDeploy -> outputs, one summary, annotations. */
 import * as core from '@actions/core'
-import { runDeploy } from '../../deploy/pipeline.js'
-import type { DeployResult } from '../../deploy/pipeline.js'
+import { runDeploy, type DeployResult } from '../../deploy/pipeline.js'
 import { ActionError } from '../../errors.js'
-import { deployReport } from '../../report/deploy.js'
+import { deployReport, snapshotView } from '../../report/deploy.js'
 import { rolloutFailure } from '../../report/rollout.js'
 import { runContext } from '../shared/context.js'
 import { hostOutputs, readHostQuery } from '../shared/hosts.js'
@@ -16,12 +15,11 @@ import {
   setOutputs
 } from '../shared/runner.js'
 import { readDevice, readSnapshotSettings, snapshotOutputs } from '../shared/snapshot.js'
-import { snapshotView } from '../../report/deploy.js'
-import { watchForCancellation } from '../rollout/post.js'
+import { recordSentCommands, watchForCancellation } from '../rollout/post.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    core.saveState('isPost', 'true')
+    const onCommandSent = recordSentCommands()
     const inputs = readInputs()
     const ctx = runContext()
     const query = readHostQuery(inputs, { requireSelector: true })
@@ -44,7 +42,6 @@ export async function run(): Promise<void> {
     }
     const clients = clientsFromInputs(inputs, 'deploy')
 
-    const sent: string[] = []
     const abort = watchForCancellation()
     const result = await runDeploy(
       clients,
@@ -57,13 +54,7 @@ export async function run(): Promise<void> {
         dryRun: rollout.dryRun
       },
       runnerLog,
-      {
-        signal: abort.signal,
-        onCommandSent: (id) => {
-          sent.push(id)
-          core.saveState('command-ids', JSON.stringify(sent))
-        }
-      }
+      { signal: abort.signal, onCommandSent }
     )
     setOutputs(deployOutputs(result))
     await core.summary.addRaw(deployReport(result, ctx, clients.region)).write()
@@ -92,7 +83,6 @@ export function deployOutputs(result: DeployResult): Record<string, string | num
     ...hostOutputs(result.hosts),
     ...(result.rollout ? rolloutOutputs(result.rollout) : {}),
     ...(view ? snapshotOutputs(view) : NO_SNAPSHOT),
-    'snapshot-state': result.snapshotState ?? '',
     'caught-up-instance-ids': result.catchUp?.caughtUp ?? []
   }
 }

@@ -15,11 +15,11 @@ import {
   runnerLog,
   setOutputs
 } from '../shared/runner.js'
-import { watchForCancellation } from './post.js'
+import { recordSentCommands, watchForCancellation } from './post.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    core.saveState('isPost', 'true')
+    const onCommandSent = recordSentCommands()
     const inputs = readInputs()
     const instanceIds = readInstanceIds(inputs)
     const query = readHostQuery(inputs, { requireSelector: false })
@@ -48,18 +48,12 @@ export async function run(): Promise<void> {
         )
     }
 
-    const sent: string[] = []
     const abort = watchForCancellation()
     const result = await runRollout(
       clients.ssm,
       { ...settings, instanceIds: targets, signal: abort.signal },
       runnerLog,
-      {
-        onCommandSent: (c) => {
-          sent.push(c.commandId)
-          core.saveState('command-ids', JSON.stringify(sent))
-        }
-      }
+      { onCommandSent: (c) => onCommandSent(c.commandId) }
     )
     setOutputs(rolloutOutputs(result))
     await writeSummary(result, clients.region)

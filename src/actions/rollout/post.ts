@@ -19,6 +19,19 @@ export function watchForCancellation(): AbortController {
   return abort
 }
 
+/**
+ * Marks the main step (so the shared bundle knows its post step) and returns the hook that
+ * records each command sent, for the post step to cancel.
+ */
+export function recordSentCommands(): (commandId: string) => void {
+  core.saveState('isPost', 'true')
+  const sent: string[] = []
+  return (commandId) => {
+    sent.push(commandId)
+    core.saveState('command-ids', JSON.stringify(sent))
+  }
+}
+
 /** The post step of `action` (rollout or deploy). */
 export async function cancelSentCommands(action: string): Promise<void> {
   await runAction(async () => {
