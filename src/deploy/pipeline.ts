@@ -8,13 +8,13 @@
  *           -> catch-up: instances launched meanwhile from the old version get the rollout
  *           -> retention
  */
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import type { AutoScalingClient, AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { type Clock, realClock } from '../clock.js'
 import { ActionError, errorMessage, InputError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
-import { describeGroup, resolveHosts, type HostQuery } from '../hosts/resolve.js'
+import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
 import type { Log } from '../log.js'
 import { runRollout, type RolloutOptions } from '../rollout/run.js'
 import type { HostResult, RolloutResult } from '../rollout/types.js'
@@ -78,19 +78,16 @@ export interface DeployRuntime {
 }
 
 /** Where the template comes from when launch-template is not given. */
-async function inferTemplate(
-  autoscaling: AutoScalingClient,
+function inferTemplate(
   query: HostQuery,
+  group: AutoScalingGroup | undefined,
   primary: Host
-): Promise<string> {
-  if (query.asgName) {
-    const group = await describeGroup(autoscaling, query.asgName)
-    const spec =
-      group?.LaunchTemplate ??
-      group?.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification
-    const id = spec?.LaunchTemplateId ?? spec?.LaunchTemplateName
-    if (id) return id
-  }
+): string {
+  const spec =
+    group?.LaunchTemplate ??
+    group?.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification
+  const fromGroup = spec?.LaunchTemplateId ?? spec?.LaunchTemplateName
+  if (fromGroup) return fromGroup
   if (primary.launchTemplateId) return primary.launchTemplateId
   throw new InputError(
     'launch-template',
@@ -116,8 +113,8 @@ export async function runDeploy(
   const primary = resolved.hosts[0]
   if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
   const launchTemplate =
-    options.snapshot.publish?.launchTemplate ??
-    (await inferTemplate(clients.autoscaling, options.query, primary))
+    options.snapshot.publish?.launchTemplate ||
+    inferTemplate(options.query, resolved.group, primary)
   const snapshotOptions: SnapshotActionOptions = {
     ...options.snapshot,
     publish: {

@@ -31,6 +31,8 @@ export interface ResolvedHosts {
   description: string
   /** Calls made, by API name. */
   calls: Record<string, number>
+  /** The Auto Scaling group, as read, when the query named one. */
+  group?: AutoScalingGroup
 }
 
 /** EC2 accepts at most 200 values in one filter. */
@@ -79,9 +81,10 @@ export async function resolveHosts(
   const filters = ec2Filters(query)
 
   let memberIds: string[] | undefined
+  let group: AutoScalingGroup | undefined
   if (query.asgName) {
     count('DescribeAutoScalingGroups')
-    const group = await describeGroup(clients.autoscaling, query.asgName)
+    group = await describeGroup(clients.autoscaling, query.asgName)
     if (!group) {
       throw new InputError(
         'asg-name',
@@ -92,7 +95,7 @@ export async function resolveHosts(
     memberIds = (group.Instances ?? [])
       .filter((i) => i.InstanceId && lifecycle.has(i.LifecycleState ?? ''))
       .map((i) => i.InstanceId!)
-    if (memberIds.length === 0) return { hosts: [], description, calls }
+    if (memberIds.length === 0) return { hosts: [], description, calls, group }
   }
 
   // Members go in as an `instance-id` filter (not InstanceIds), so an instance terminated
@@ -120,7 +123,8 @@ export async function resolveHosts(
       throw wrapAwsError('DescribeInstances', err)
     }
   }
-  return { hosts: [...byId.values()].sort(compareHosts), description, calls }
+  const hosts = [...byId.values()].sort(compareHosts)
+  return { hosts, description, calls, ...(group ? { group } : {}) }
 }
 
 export function toHost(instance: Instance): Host | undefined {

@@ -5,7 +5,7 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { RecordingLog } from '../helpers/log.js'
-import { SimulatedEc2 } from '../helpers/ec2-world.js'
+import { GROUP, SimulatedEc2, TEMPLATE_ID } from '../helpers/ec2-world.js'
 import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
 import { deployOptions } from '../helpers/fixtures.js'
 
@@ -174,6 +174,30 @@ describe('the deploy pipeline', () => {
     expect(result.failure).toMatch(/default version/i)
     expect(world.defaultVersion).toBe(2)
     expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
+  })
+
+  it('finds the template from the group it already read, and keeps set-default: false', async () => {
+    const base = options()
+    const result = await runDeploy(
+      clients,
+      options({
+        query: { tags: new Map(), states: ['running'], asgName: GROUP },
+        snapshot: {
+          ...base.snapshot,
+          publish: { launchTemplate: '', sourceVersion: '$Default', setDefault: false }
+        }
+      }),
+      new RecordingLog(),
+      { clock }
+    )
+    expect(result.ok).toBe(true)
+    expect(result.prepared?.template.id).toBe(TEMPLATE_ID)
+    expect(world.versions).toHaveLength(2)
+    expect(world.defaultVersion).toBe(1)
+    expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
+    // Resolve, the group report and catch-up's look read the group; inferring the template
+    // from it does not read it again.
+    expect(world.calls['DescribeAutoScalingGroups']).toBe(3)
   })
 
   it('dry run plans everything and changes nothing', async () => {

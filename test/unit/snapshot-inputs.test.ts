@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { readSnapshotActionSettings, snapshotOutputs } from '../../src/actions/shared/snapshot.js'
+import {
+  readSnapshotActionSettings,
+  readSnapshotSettings,
+  snapshotOutputs
+} from '../../src/actions/shared/snapshot.js'
 import { Inputs } from '../../src/inputs.js'
 import type { SnapshotActionResult } from '../../src/snapshot/run.js'
 import { RUN } from '../helpers/fixtures.js'
@@ -204,5 +208,30 @@ describe('snapshot inputs', () => {
     ]
   ])('rejects %j', (given, message) => {
     expect(() => settings(given)).toThrow(message)
+  })
+})
+
+describe('the snapshot settings deploy reads', () => {
+  const source = { kind: 'instance' as const, instanceId: '', device: '/dev/sdf' }
+  const deploySettings = (given: Record<string, string>) =>
+    readSnapshotSettings(inputs(given), run, { source, wait: true, templateFoundLater: true })
+
+  it('keep source-version and set-default when the launch template is left to deploy to find', () => {
+    expect(deploySettings({ 'source-version': '3', 'set-default': 'false' }).publish).toEqual({
+      launchTemplate: '',
+      sourceVersion: '3',
+      setDefault: false,
+      device: '/dev/sdf'
+    })
+  })
+
+  it('let asg-name and instance-refresh through without launch-template', () => {
+    const s = deploySettings({ 'asg-name': 'web', 'instance-refresh': 'true' })
+    expect(s.asgName).toBe('web')
+    expect(s.instanceRefresh).toEqual({
+      minHealthyPercentage: 90,
+      wait: true,
+      timeoutMs: 3_600_000
+    })
   })
 })

@@ -231,8 +231,16 @@ export function readSnapshotSettings(
     },
     wait,
     timeoutMs,
-    ...(launchTemplate
-      ? { publish: { launchTemplate, sourceVersion, setDefault, device: readDevice(inputs) } }
+    // Deploy publishes always: an empty launchTemplate is one it finds itself.
+    ...(launchTemplate || given.templateFoundLater
+      ? {
+          publish: {
+            launchTemplate: launchTemplate ?? '',
+            sourceVersion,
+            setDefault,
+            device: readDevice(inputs)
+          }
+        }
       : {}),
     ...(asgName ? { asgName } : {}),
     ...(instanceRefresh
