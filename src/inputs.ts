@@ -3,6 +3,7 @@
  * every parse either returns a typed value or throws an InputError that names the input,
  * quotes the bad value and says what is expected. Nothing falls back to a default silently.
  */
+import { formatDuration } from './duration.js'
 import { InputError } from './errors.js'
 
 /** Reads one raw input; '' when unset. The adapters pass `core.getInput`. */
@@ -115,15 +116,6 @@ export function parseDuration(
     )
   }
   return ms
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  const s = Math.round(ms / 1000)
-  if (s < 60) return `${s}s`
-  const m = Math.floor(s / 60)
-  if (m < 60) return s % 60 ? `${m}m${s % 60}s` : `${m}m`
-  return m % 60 ? `${Math.floor(m / 60)}h${m % 60}m` : `${Math.floor(m / 60)}h`
 }
 
 /**

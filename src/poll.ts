@@ -5,7 +5,7 @@
  */
 import { type Clock, realClock } from './clock.js'
 import { ActionError, errorMessage, isThrottling } from './errors.js'
-import { formatDuration } from './inputs.js'
+import { formatDuration } from './duration.js'
 
 export type PollStep<T> = { done: true; value: T } | { done: false; status?: string }
 

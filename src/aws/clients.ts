@@ -9,11 +9,16 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { InputError } from '../errors.js'
 import { PROJECT, VERSION } from '../version.js'
 
-export interface AwsClients {
-  readonly region: string
+/** The one client bag the core takes: each domain function picks the clients it needs. */
+export interface Clients {
   readonly ec2: EC2Client
   readonly ssm: SSMClient
   readonly autoscaling: AutoScalingClient
+}
+
+/** The clients and the region they were made for (summaries link to the console there). */
+export interface AwsClients extends Clients {
+  readonly region: string
 }
 
 export interface ClientOptions {

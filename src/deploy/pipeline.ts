@@ -8,9 +8,9 @@
  *           -> catch-up: instances launched meanwhile from the old version get the rollout
  *           -> retention
  */
-import type { AutoScalingClient, AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import type { SSMClient } from '@aws-sdk/client-ssm'
+import type { Clients } from '../aws/clients.js'
 import { type Clock, realClock } from '../clock.js'
 import { ActionError, errorMessage, InputError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
@@ -46,11 +46,7 @@ export interface DeployOptions {
   dryRun: boolean
 }
 
-export interface DeployClients {
-  ec2: EC2Client
-  ssm: SSMClient
-  autoscaling: AutoScalingClient
-}
+export type DeployClients = Clients
 
 export interface DeployResult {
   ok: boolean

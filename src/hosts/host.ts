@@ -1,3 +1,6 @@
+/** An EC2 instance id: `i-` and 8 or 17 hex digits. The one pattern every input is checked against. */
+export const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/
+
 /** One EC2 instance the actions work on, as resolve-hosts reports it. */
 export interface Host {
   instanceId: string

@@ -2,6 +2,7 @@
  * Finds the instances to work on: by tags and/or Auto Scaling group membership, in every
  * state asked for, reading every page, with the filters pushed to the API.
  */
+import { chunk } from '../collections.js'
 import {
   type AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
@@ -150,10 +151,4 @@ export function toHost(instance: Instance): Host | undefined {
 
 function setIf<K extends keyof Host>(host: Host, key: K, value: Host[K] | undefined): void {
   if (value !== undefined && value !== '') host[key] = value
-}
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
 }

@@ -2,7 +2,7 @@
 import type { CatchUpResult } from '../deploy/catch-up.js'
 import type { DeployResult } from '../deploy/pipeline.js'
 import { type RunContext, shortSha } from '../github/context.js'
-import { formatDuration } from '../inputs.js'
+import { formatDuration } from '../duration.js'
 import type { SnapshotActionResult } from '../snapshot/run.js'
 import { hostsTable } from './hosts.js'
 import { code, table } from './markdown.js'

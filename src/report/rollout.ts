@@ -1,5 +1,5 @@
 /** The rollout's part of a job summary, and the one-line verdict when it fails. */
-import { formatDuration } from '../inputs.js'
+import { formatDuration } from '../duration.js'
 import { isFailure, type HostResult, type RolloutResult } from '../rollout/types.js'
 import { code, table } from './markdown.js'
 

@@ -3,7 +3,7 @@
  * version before and after, the groups and what they follow, what retention removed.
  * Pure (no runner), so the deploy summary reuses it.
  */
-import { formatDuration } from '../inputs.js'
+import { formatDuration } from '../duration.js'
 import type { SnapshotActionResult } from '../snapshot/run.js'
 import type {
   CreatedSnapshot,

@@ -4,7 +4,7 @@
  */
 import { paginateDescribeInstanceInformation, type SSMClient } from '@aws-sdk/client-ssm'
 import { wrapAwsError } from '../errors.js'
-import { chunk } from '../hosts/resolve.js'
+import { chunk } from '../collections.js'
 import type { OfflineHost } from './types.js'
 
 /** DescribeInstanceInformation takes at most 50 ids in its InstanceIds filter. */

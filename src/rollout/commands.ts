@@ -14,13 +14,14 @@ import {
   type SSMClient
 } from '@aws-sdk/client-ssm'
 import { aws, awsErrorCode, wrapAwsError } from '../errors.js'
-import { chunk } from '../hosts/resolve.js'
+import { chunk } from '../collections.js'
+import { TERMINAL_COMMAND_STATUSES } from '../ssm/status.js'
 import type { HostResult, HostStatus } from './types.js'
 
 /** SendCommand takes at most 50 instance ids. */
 export const IDS_PER_COMMAND = 50
 
-export const TERMINAL_COMMAND_STATUSES = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
+export { TERMINAL_COMMAND_STATUSES }
 
 export interface SendOptions {
   document: string
@@ -140,12 +141,11 @@ const DETAILED = new Set<HostStatus>([
   'InvalidPlatform',
   'AccessDenied'
 ])
-const FINAL = new Set<HostStatus>(['Success', 'Failed', 'TimedOut', 'Cancelled'])
 
 /** SSM's status, refined by StatusDetails where it says more; unfinished means cancelled. */
 export function hostStatus(status: string | undefined, details: string | undefined): HostStatus {
   if (details && DETAILED.has(details as HostStatus)) return details as HostStatus
-  if (status && FINAL.has(status as HostStatus)) return status as HostStatus
+  if (status && TERMINAL_COMMAND_STATUSES.has(status)) return status as HostStatus
   return 'Cancelled'
 }
 

@@ -1,5 +1,5 @@
 /** Splits the fleet into waves: run-once on the primary, the canary, then the rest. */
-import { chunk } from '../hosts/resolve.js'
+import { chunk } from '../collections.js'
 import type { Wave } from './types.js'
 
 export interface WavePlanOptions {

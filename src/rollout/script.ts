@@ -3,11 +3,7 @@
  * nothing in a value (quotes, $(), backticks, newlines) is ever executed by the shell: values
  * from untrusted events belong there, never inside `commands`.
  */
-
-/** POSIX single-quoting: the only character to handle inside '...' is ' itself. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`
-}
+import { shellQuote } from '../shell.js'
 
 export interface ScriptOptions {
   commands: string

@@ -8,7 +8,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm'
 import type { Clock } from '../clock.js'
 import { errorMessage } from '../errors.js'
 import type { Log } from '../log.js'
-import { shellQuote } from '../rollout/script.js'
+import { shellQuote } from '../shell.js'
 import { runOnHost } from '../ssm/run-on-host.js'
 import type { Consistency, ConsistencyMode } from './types.js'
 

@@ -9,7 +9,7 @@ import {
   paginateDescribeLaunchTemplateVersions
 } from '@aws-sdk/client-ec2'
 import { wrapAwsError } from '../errors.js'
-import { chunk } from '../hosts/resolve.js'
+import { chunk } from '../collections.js'
 import { listVersions } from './template.js'
 
 /** Snapshot id -> a reason to keep it (`used by lt-0abc version 3`). */

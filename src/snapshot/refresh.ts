@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-auto-scaling'
 import { type Clock, realClock } from '../clock.js'
 import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
-import { formatDuration } from '../inputs.js'
+import { formatDuration } from '../duration.js'
 import { type Log, silentLog } from '../log.js'
 import { poll, PollTimeoutError } from '../poll.js'
 import type { RefreshResult } from './types.js'

@@ -12,7 +12,7 @@ import {
   type Snapshot
 } from '@aws-sdk/client-ec2'
 import { aws, errorMessage, wrapAwsError } from '../errors.js'
-import { chunk } from '../hosts/resolve.js'
+import { chunk } from '../collections.js'
 import { type Log, silentLog } from '../log.js'
 import { snapshotsBehindImages, snapshotsInLaunchTemplates } from './references.js'
 import { TAG, tagMap } from './tags.js'

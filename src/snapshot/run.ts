@@ -5,8 +5,8 @@
  * report the snapshot id and what changed.
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import type { Clients } from '../aws/clients.js'
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import type { SSMClient } from '@aws-sdk/client-ssm'
 import type { Clock } from '../clock.js'
 import { ActionError, errorMessage } from '../errors.js'
 import type { Log } from '../log.js'
@@ -70,11 +70,7 @@ export interface SnapshotActionResult {
   dryRun: boolean
 }
 
-export interface SnapshotClients {
-  ec2: EC2Client
-  ssm: SSMClient
-  autoscaling: AutoScalingClient
-}
+export type SnapshotClients = Clients
 
 /** The template and its groups, read (and refreshes checked) before anything is made. */
 export interface PreparedPublish {

@@ -20,6 +20,11 @@ export const TAG = {
 
 /** EC2 limits: 50 tags per resource, values up to 256 characters. */
 export const MAX_TAGS = 50
+/**
+ * User tags leave room for every key this project may write over a snapshot's life (the
+ * status and failure tags come later), so a later CreateTags can never hit EC2's limit.
+ */
+export const MAX_USER_TAGS = MAX_TAGS - Object.keys(TAG).length
 const MAX_VALUE = 256
 
 export function snapshotTags(

@@ -5,7 +5,7 @@
 import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2'
 import { type Clock, realClock } from '../clock.js'
 import { ActionError, awsErrorCode, wrapAwsError } from '../errors.js'
-import { formatDuration } from '../inputs.js'
+import { formatDuration } from '../duration.js'
 import { type Log, silentLog } from '../log.js'
 import { type Backoff, poll, PollTimeoutError } from '../poll.js'
 import type { SnapshotCompletion } from './types.js'

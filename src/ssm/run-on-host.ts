@@ -11,6 +11,7 @@ import {
 import type { Clock } from '../clock.js'
 import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
 import { poll } from '../poll.js'
+import { TERMINAL_COMMAND_STATUSES } from './status.js'
 
 export interface HostCommandResult {
   commandId: string
@@ -19,8 +20,6 @@ export interface HostCommandResult {
   stdout: string
   stderr: string
 }
-
-const TERMINAL = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut'])
 
 export async function runOnHost(
   ssm: SSMClient,
@@ -61,7 +60,7 @@ export async function runOnHost(
           new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })
         )
         const status = inv.Status ?? 'Pending'
-        if (!TERMINAL.has(status)) return { done: false, status }
+        if (!TERMINAL_COMMAND_STATUSES.has(status)) return { done: false, status }
         return {
           done: true,
           value: {

@@ -18,16 +18,12 @@ import {
   type _InstanceType
 } from '@aws-sdk/client-ec2'
 import { SSMClient } from '@aws-sdk/client-ssm'
+import type { AwsClients } from '../../src/aws/clients.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
 
 export const IMAGE_ID = 'ami-0123456789abcdef0'
 
-export interface TestClients {
-  ec2: EC2Client
-  ssm: SSMClient
-  autoscaling: AutoScalingClient
-  region: string
-}
+export type TestClients = AwsClients
 
 export function testClients(endpoint: string): TestClients {
   const config = {

@@ -10,9 +10,9 @@ import {
   parseList,
   parseStates,
   parseTags,
-  resolveCountOrPercent,
-  formatDuration
+  resolveCountOrPercent
 } from '../../src/inputs.js'
+import { formatDuration } from '../../src/duration.js'
 
 const tagsOf = (raw: string): Record<string, readonly string[]> =>
   Object.fromEntries(parseTags('tags', raw))

@@ -9,13 +9,13 @@ import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/cli
 import { AwsApiError, InputError } from '../../src/errors.js'
 import { compareHosts, type Host } from '../../src/hosts/host.js'
 import {
-  chunk,
   describeQuery,
   ec2Filters,
   resolveHosts,
   toHost,
   type HostQuery
 } from '../../src/hosts/resolve.js'
+import { chunk } from '../../src/collections.js'
 import { parseTags } from '../../src/inputs.js'
 import { hostOutputs, readHostQuery } from '../../src/actions/shared/hosts.js'
 import { Inputs } from '../../src/inputs.js'

@@ -9,7 +9,18 @@ import {
 } from '../../src/actions/shared/snapshot.js'
 import { Inputs } from '../../src/inputs.js'
 import type { SnapshotActionResult } from '../../src/snapshot/run.js'
+import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/tags.js'
+import type { CodeVolume } from '../../src/snapshot/types.js'
 import { RUN } from '../helpers/fixtures.js'
+
+const VOLUME: CodeVolume = {
+  volumeId: 'vol-0123456789abcdef0',
+  availabilityZone: 'us-east-1a',
+  sizeGiB: 8,
+  encrypted: false,
+  instanceId: 'i-0123456789abcdef0',
+  device: '/dev/sdf'
+}
 
 const ROOT = join(import.meta.dirname, '../..')
 const action = parse(readFileSync(join(ROOT, 'actions/snapshot/action.yml'), 'utf8')) as {
@@ -208,6 +219,24 @@ describe('snapshot inputs', () => {
     ]
   ])('rejects %j', (given, message) => {
     expect(() => settings(given)).toThrow(message)
+  })
+})
+
+describe('the tag budget', () => {
+  const base = { 'instance-id': 'i-0123456789abcdef0' }
+  const userTags = (n: number) => Array.from({ length: n }, (_, i) => `k${i}=v${i}`).join('\n')
+
+  it('leaves room for every tag the project writes, the status and failure tags included', () => {
+    const s = settings({ ...base, tags: userTags(MAX_USER_TAGS) })
+    const written = snapshotTags('shop', run, VOLUME, '/dev/sdf', s.snapshot.tags)
+    const later = { [TAG.status]: 'failed', [TAG.failure]: 'x' }
+    expect(Object.keys({ ...written, ...later })).toHaveLength(MAX_TAGS)
+  })
+
+  it('refuses one user tag more, saying how many the project keeps', () => {
+    expect(() => settings({ ...base, tags: userTags(MAX_USER_TAGS + 1) })).toThrow(
+      `Input "tags": has ${MAX_USER_TAGS + 1} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows 50 per snapshot and this action keeps ${Object.keys(TAG).length} for its own).`
+    )
   })
 })
 

@@ -1,5 +1,6 @@
 /** The rollout inputs, shared by the rollout action and deploy (which takes all of them). */
 import { InputError } from '../../errors.js'
+import { INSTANCE_ID } from '../../hosts/host.js'
 import { type RunContext, shortSha } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
@@ -9,7 +10,6 @@ import { buildScript } from '../../rollout/script.js'
 /** Everything but the targets, the clock and the signal. */
 export type RolloutSettings = Omit<RolloutOptions, 'instanceIds' | 'clock' | 'signal' | 'backoff'>
 
-const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/
 /** executionTimeout of AWS-RunShellScript: 1 s to 48 h. */
 const MAX_HOST_TIMEOUT_MS = 172_800_000
 

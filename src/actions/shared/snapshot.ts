@@ -1,21 +1,19 @@
 /** The snapshot inputs, shared by the snapshot action and deploy: all parsed before any change. */
 import { InputError } from '../../errors.js'
+import { INSTANCE_ID } from '../../hosts/host.js'
 import { repositoryName, type RunContext } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
 import { isDeviceName } from '../../snapshot/device.js'
 import type { SnapshotActionOptions, SnapshotActionResult } from '../../snapshot/run.js'
-import { MAX_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
+import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
 import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
 import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
 
-const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/
 const SOURCE_VERSION = /^(\$Default|\$Latest|[1-9]\d*)$/
 const MOUNT_POINT = /^\/[A-Za-z0-9._/-]*$/
 /** Freezing these would freeze the SSM agent that has to thaw them. */
 const AGENT_DIRS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm', '/usr/bin', '/bin', '/etc']
-/** Tags this project writes itself. */
-const OUR_TAGS = 8
 const DAY_MS = 86_400_000
 
 const quote = (s: string): string => JSON.stringify(s)
@@ -126,10 +124,10 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
     }
     tags[key] = values[0]!
   }
-  if (Object.keys(tags).length > MAX_TAGS - OUR_TAGS) {
+  if (Object.keys(tags).length > MAX_USER_TAGS) {
     throw new InputError(
       inputs.nameOf('tags'),
-      `has ${Object.keys(tags).length} tags. Expected at most ${MAX_TAGS - OUR_TAGS} (EC2 allows ${MAX_TAGS}, this action writes ${OUR_TAGS}).`
+      `has ${Object.keys(tags).length} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows ${MAX_TAGS} per snapshot and this action keeps ${MAX_TAGS - MAX_USER_TAGS} for its own).`
     )
   }
   return tags
