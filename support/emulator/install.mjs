@@ -1,7 +1,7 @@
 /**
  * Installs the AWS emulator (moto server, pinned in requirements.txt) into .venv-emulator when
  * it is missing. Plain JavaScript so jest's globalSetup and .ci/run can use it untranspiled:
- * `node test/emulator/install.mjs`.
+ * `node support/emulator/install.mjs`.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { ROOT } from '../emulator/install.mjs'
+import { ROOT } from '../../support/emulator/install.mjs'
 
 interface ActionYml {
   inputs?: Record<string, { required?: boolean; default?: string }>

@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { TAG } from '../../src/snapshot/tags.js'
-import { ROOT } from '../emulator/install.mjs'
+import { ROOT } from '../../support/emulator/install.mjs'
 
 const SERVICES: Record<string, string> = {
   '@aws-sdk/client-ec2': 'ec2',

@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import { ROOT } from '../emulator/install.mjs'
+import { ROOT } from '../../support/emulator/install.mjs'
 
 const NAMES = {
   actionRepo: 'acme/ebs-autoscale',

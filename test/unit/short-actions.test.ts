@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { parse } from 'yaml'
-import { ROOT } from '../emulator/install.mjs'
+import { ROOT } from '../../support/emulator/install.mjs'
 import {
   plan,
   SHORT_ACTIONS,
