@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 export const ROOT = resolve(HERE, '../..')
-export const VENV = join(ROOT, '.venv-emulator')
+/** EBS_AUTOSCALE_EMULATOR_VENV moves it (CI points it nowhere to prove unit tests never install it). */
+export const VENV = process.env.EBS_AUTOSCALE_EMULATOR_VENV || join(ROOT, '.venv-emulator')
 export const PYTHON = join(VENV, 'bin', 'python')
 export const REQUIREMENTS = join(HERE, 'requirements.txt')
 
