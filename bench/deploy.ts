@@ -14,9 +14,9 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { realClock } from '../src/clock.js'
 import { runDeploy } from '../src/deploy/pipeline.js'
 import { silentLog } from '../src/log.js'
-import { SimulatedEc2 } from '../test/helpers/ec2-world.js'
-import { deployOptions } from '../test/helpers/fixtures.js'
-import { SimulatedFleet } from '../test/helpers/ssm-fleet.js'
+import { SimulatedEc2 } from '../support/ec2-world.js'
+import { deployOptions } from '../support/fixtures.js'
+import { SimulatedFleet } from '../support/ssm-fleet.js'
 import { printTable } from './lib.js'
 
 const HOSTS = 20

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { ROOT, startEmulator, type Emulator } from '../test/emulator/moto.js'
+import { ROOT, startEmulator, type Emulator } from '../support/emulator/moto.js'
 
 export { ROOT, startEmulator, type Emulator }
 

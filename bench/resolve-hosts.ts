@@ -17,7 +17,7 @@ import { EC2Client, paginateDescribeInstances, RunInstancesCommand } from '@aws-
 import { createClients } from '../src/aws/clients.js'
 import { resolveHosts } from '../src/hosts/resolve.js'
 import { parseTags } from '../src/inputs.js'
-import { IMAGE_ID, testClients } from '../test/emulator/world.js'
+import { IMAGE_ID, testClients } from '../support/emulator/world.js'
 import {
   bytes,
   heading,

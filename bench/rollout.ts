@@ -9,8 +9,8 @@
 import { realClock, type Clock } from '../src/clock.js'
 import { runRollout } from '../src/rollout/run.js'
 import { makeRuntime } from '../src/runtime.js'
-import { rolloutSettings } from '../test/helpers/fixtures.js'
-import { SimulatedFleet } from '../test/helpers/ssm-fleet.js'
+import { rolloutSettings } from '../support/fixtures.js'
+import { SimulatedFleet } from '../support/ssm-fleet.js'
 import { median, printTable } from './lib.js'
 
 const COMMAND_MS = Number(process.env['BENCH_COMMAND_MS'] ?? 5_000)

@@ -15,7 +15,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { silentLog } from '../src/log.js'
 import { runSnapshotAction } from '../src/snapshot/run.js'
-import { RUN } from '../test/helpers/fixtures.js'
+import { RUN } from '../support/fixtures.js'
 
 const COMPLETION_MS = [5_000, 60_000]
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5)

@@ -8,14 +8,14 @@
  */
 import { DescribeVolumesCommand } from '@aws-sdk/client-ec2'
 import { describeGroup } from '../src/hosts/resolve.js'
-import { startEmulator } from '../test/emulator/moto.js'
+import { startEmulator } from '../support/emulator/moto.js'
 import {
   codeVolumeWorld,
   setDesired,
   testClients,
   type TestClients
-} from '../test/emulator/world.js'
-import { BUNDLES, runBundle } from '../test/helpers/bundle.js'
+} from '../support/emulator/world.js'
+import { BUNDLES, runBundle } from '../support/bundle.js'
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
 const members = async (c: TestClients, asg: string) =>

@@ -1,8 +1,8 @@
-# The infrastructure side of ebs-autoscale: a launch template that maps the code device
-# (/dev/sdf) to a snapshot of the code, and an Auto Scaling group that follows the template's
-# DEFAULT version. After every deploy the snapshot action publishes a new version (same data,
-# /dev/sdf -> the new snapshot) and makes it the default, so instances launched later boot with
-# the new code. See README.md here for why this is Terraform and not CloudFormation.
+# The infrastructure side of ebs-autoscale: a launch template and an Auto Scaling group that
+# follows the template's DEFAULT version. After every deploy the snapshot action publishes a new
+# version (same data, /dev/sdf -> the new code snapshot) and makes it the default, so instances
+# launched later boot with the new code. See README.md here for why this is Terraform and not
+# CloudFormation; github-oidc.tf and instance-profile.tf hold the two IAM roles.
 
 terraform {
   required_version = ">= 1.5"
@@ -15,9 +15,15 @@ terraform {
 }
 
 variable "name" {
-  description = "The snapshot action's `name` input (default: the repository's name): the Name tag of the code snapshots."
+  description = "The app's name: the snapshot action's `name` input (default: the repository's name), so the Name tag of the code snapshots."
   type        = string
   default     = "shop"
+}
+
+variable "environment" {
+  description = "The GitHub environment that deploys here (the deploy role trusts only its workflows) and the instances' Environment tag."
+  type        = string
+  default     = "production"
 }
 
 variable "image_id" {
@@ -38,28 +44,21 @@ variable "security_group_ids" {
   type = list(string)
 }
 
-variable "instance_profile" {
-  description = "An instance profile whose role has AmazonSSMManagedInstanceCore (deploys go over SSM). No EC2 permission is needed."
-  type        = string
-}
-
-variable "code_snapshot_id" {
-  description = "The first code snapshot (see examples/instance/README.md). Leave empty once the snapshot action has published one."
-  type        = string
-  default     = ""
-}
-
-# The newest snapshot the action published (it tags it ebs-autoscale:status=published once it is
-# the default version's code). Using it here means an apply that changes anything else in the
-# template keeps the current code instead of rolling it back to an old snapshot.
-data "aws_ebs_snapshot" "code" {
-  count       = var.code_snapshot_id == "" ? 1 : 0
-  most_recent = true
-  owners      = ["self"]
+# The newest code snapshot the action published for this app (it tags a snapshot
+# ebs-autoscale:status=published once it is the default version's code). None before the first
+# deploy: the template then has no code mapping, and the first publish adds it. Once there is
+# one, an apply that changes anything else in the template keeps the current code instead of
+# dropping it. A list data source, because a single-snapshot lookup fails when there is none.
+data "aws_ebs_snapshot_ids" "code" {
+  owners = ["self"]
 
   filter {
     name   = "tag:Name"
     values = [var.name]
+  }
+  filter {
+    name   = "tag:ebs-autoscale:repository"
+    values = [var.github_repository]
   }
   filter {
     name   = "tag:ebs-autoscale:status"
@@ -71,12 +70,8 @@ data "aws_ebs_snapshot" "code" {
   }
 }
 
-locals {
-  code_snapshot_id = var.code_snapshot_id != "" ? var.code_snapshot_id : data.aws_ebs_snapshot.code[0].id
-}
-
 resource "aws_launch_template" "app" {
-  name                   = "${var.name}-lt"
+  name                   = "${var.name}-${var.environment}"
   image_id               = var.image_id
   instance_type          = var.instance_type
   vpc_security_group_ids = var.security_group_ids
@@ -84,16 +79,20 @@ resource "aws_launch_template" "app" {
   update_default_version = true
 
   iam_instance_profile {
-    name = var.instance_profile
+    name = aws_iam_instance_profile.app.name
   }
 
-  # The code volume: EC2 creates it from the snapshot and attaches it at launch.
-  block_device_mappings {
-    device_name = "/dev/sdf"
-    ebs {
-      snapshot_id           = local.code_snapshot_id
-      volume_type           = "gp3"
-      delete_on_termination = true
+  # The code volume, once the first deploy published a snapshot of it: EC2 creates it from the
+  # snapshot and attaches it at launch. The ids are sorted newest first.
+  dynamic "block_device_mappings" {
+    for_each = slice(data.aws_ebs_snapshot_ids.code.ids, 0, min(1, length(data.aws_ebs_snapshot_ids.code.ids)))
+    content {
+      device_name = "/dev/sdf"
+      ebs {
+        snapshot_id           = block_device_mappings.value
+        volume_type           = "gp3"
+        delete_on_termination = true
+      }
     }
   }
 
@@ -108,28 +107,35 @@ resource "aws_launch_template" "app" {
     resource_type = "instance"
     tags = {
       Role        = "app"
-      Environment = "production"
+      Environment = var.environment
     }
   }
 }
 
 resource "aws_autoscaling_group" "app" {
-  name                = "${var.name}-asg"
-  min_size            = 2
+  name = "${var.name}-${var.environment}"
+  # One instance until the first deploy has published the code (see the README's first deploy);
+  # then raise these.
+  min_size            = 1
   max_size            = 10
-  desired_capacity    = 2
+  desired_capacity    = 1
   vpc_zone_identifier = var.subnet_ids
 
   launch_template {
     id = aws_launch_template.app.id
     # Follows whatever version is the default: the snapshot action moves it after each deploy.
-    # A version number here would pin the group to old code (the action warns about that).
+    # A version number here would pin the group to old code.
     version = "$Default"
   }
 
   tag {
     key                 = "Role"
     value               = "app"
+    propagate_at_launch = true
+  }
+  tag {
+    key                 = "Environment"
+    value               = var.environment
     propagate_at_launch = true
   }
 
@@ -140,10 +146,11 @@ resource "aws_autoscaling_group" "app" {
 }
 
 output "launch_template_id" {
-  description = "The snapshot action's launch-template input."
+  description = "The deploy's launch-template input (it defaults to the group's template)."
   value       = aws_launch_template.app.id
 }
 
 output "asg_name" {
-  value = aws_autoscaling_group.app.name
+  description = "The deploy's asg-name input."
+  value       = aws_autoscaling_group.app.name
 }

@@ -10,8 +10,8 @@ import {
   DescribeVolumesCommand
 } from '@aws-sdk/client-ec2'
 import { describeGroup } from '../../src/hosts/resolve.js'
-import { codeVolumeWorld, setDesired, tag } from '../emulator/world.js'
-import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
+import { codeVolumeWorld, setDesired, tag } from '../../support/emulator/world.js'
+import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator()

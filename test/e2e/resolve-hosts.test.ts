@@ -7,8 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2'
-import { launch, sleep, stop } from '../emulator/world.js'
-import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
+import { launch, sleep, stop } from '../../support/emulator/world.js'
+import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const BUNDLE = BUNDLES['resolve-hosts']

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/client-ssm'
-import { launch, tag } from '../emulator/world.js'
-import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
+import { launch, tag } from '../../support/emulator/world.js'
+import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator()

@@ -6,8 +6,8 @@ import {
   DescribeVolumesCommand,
   type EC2Client
 } from '@aws-sdk/client-ec2'
-import { codeVolumeWorld, setDesired, type TestClients } from '../emulator/world.js'
-import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
+import { codeVolumeWorld, setDesired, type TestClients } from '../../support/emulator/world.js'
+import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator()

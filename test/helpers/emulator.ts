@@ -4,8 +4,8 @@
  * several tests; it may call `reset()` itself).
  */
 import { afterAll, beforeAll, beforeEach } from '@jest/globals'
-import { startEmulator, type Emulator } from '../emulator/moto.js'
-import { testClients, type TestClients } from '../emulator/world.js'
+import { startEmulator, type Emulator } from '../../support/emulator/moto.js'
+import { testClients, type TestClients } from '../../support/emulator/world.js'
 
 export interface EmulatorHandle {
   readonly endpoint: string

@@ -12,7 +12,7 @@ import {
 import { makeRuntime } from '../../src/runtime.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
-import { RUN } from '../helpers/fixtures.js'
+import { RUN } from '../../support/fixtures.js'
 
 const emulator = useEmulator()
 const TEMPLATE = 'lt-0123456789abcdef0'

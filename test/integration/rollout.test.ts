@@ -3,10 +3,10 @@ import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/cli
 import { makeRuntime } from '../../src/runtime.js'
 import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
 import { runOnHost } from '../../src/ssm/run-on-host.js'
-import { launch, tag } from '../emulator/world.js'
+import { launch, tag } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
-import { rolloutSettings } from '../helpers/fixtures.js'
+import { rolloutSettings } from '../../support/fixtures.js'
 
 const emulator = useEmulator()
 

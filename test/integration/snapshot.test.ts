@@ -6,10 +6,10 @@ import {
   type EC2Client
 } from '@aws-sdk/client-ec2'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
-import { codeVolumeWorld, setDesired } from '../emulator/world.js'
+import { codeVolumeWorld, setDesired } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
-import { RUN } from '../helpers/fixtures.js'
+import { RUN } from '../../support/fixtures.js'
 
 const emulator = useEmulator()
 

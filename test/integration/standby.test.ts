@@ -4,9 +4,9 @@ import { resolveHosts } from '../../src/hosts/resolve.js'
 import { standbyNote } from '../../src/report/hosts.js'
 import { runRollout } from '../../src/rollout/run.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { codeVolumeWorld } from '../emulator/world.js'
+import { codeVolumeWorld } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { rolloutSettings } from '../helpers/fixtures.js'
+import { rolloutSettings } from '../../support/fixtures.js'
 
 const emulator = useEmulator()
 

@@ -12,7 +12,7 @@ import ts from 'typescript'
 import { parse } from 'yaml'
 import { hostOutputs } from '../../src/actions/shared/hosts.js'
 import { Inputs } from '../../src/inputs.js'
-import { ROOT } from '../emulator/moto.js'
+import { ROOT } from '../../support/emulator/moto.js'
 
 interface ActionYml {
   inputs?: Record<string, { description?: string; required?: boolean; default?: string }>

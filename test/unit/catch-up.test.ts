@@ -7,7 +7,7 @@ import { catchUp, hasOldCode } from '../../src/deploy/catch-up.js'
 import type { Host } from '../../src/hosts/host.js'
 import type { RolloutResult } from '../../src/rollout/types.js'
 import { RecordingLog } from '../helpers/log.js'
-import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
+import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 
 const ec2Mock = mockClient(EC2Client)
 const asgMock = mockClient(AutoScalingClient)

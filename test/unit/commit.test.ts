@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { withDeployedCommit } from '../../src/actions/shared/commit.js'
 import { resolveCommit } from '../../src/github/commit.js'
 import { Inputs } from '../../src/inputs.js'
-import { RUN } from '../helpers/fixtures.js'
+import { RUN } from '../../support/fixtures.js'
 
 const OTHER = 'fedcba9876543210fedcba9876543210fedcba98'
 const refs: Record<string, string> = { 'v1.4.2': OTHER, 'refs/heads/release': OTHER }

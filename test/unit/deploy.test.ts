@@ -5,9 +5,9 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { RecordingLog } from '../helpers/log.js'
-import { GROUP, SimulatedEc2, TEMPLATE_ID } from '../helpers/ec2-world.js'
-import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
-import { deployOptions } from '../helpers/fixtures.js'
+import { GROUP, SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
+import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
+import { deployOptions } from '../../support/fixtures.js'
 
 const ec2Mock = mockClient(EC2Client)
 const asgMock = mockClient(AutoScalingClient)

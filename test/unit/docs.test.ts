@@ -1,7 +1,7 @@
 import { expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT } from '../emulator/install.mjs'
+import { ROOT } from '../../support/emulator/install.mjs'
 // @ts-expect-error: a plain-JavaScript script, without types
 import { ACTIONS, render } from '../../scripts/docs.mjs'
 

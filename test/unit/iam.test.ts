@@ -7,7 +7,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { ROOT } from '../emulator/install.mjs'
+import { TAG } from '../../src/snapshot/tags.js'
+import { ROOT } from '../../support/emulator/install.mjs'
 
 const SERVICES: Record<string, string> = {
   '@aws-sdk/client-ec2': 'ec2',
@@ -64,22 +65,52 @@ function operations(entry: string): string[] {
   return [...ops].sort()
 }
 
+type Condition = Record<string, Record<string, string | string[]>>
+interface Statement {
+  Sid?: string
+  Effect: string
+  Action: string | string[]
+  Resource: string | string[]
+  Condition?: Condition
+}
 interface Policy {
-  Statement: Array<{ Effect: string; Action: string | string[] }>
+  Statement: Statement[]
+}
+
+const list = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v])
+
+function policy(name: string): Policy {
+  return JSON.parse(readFileSync(join(ROOT, 'examples/iam', `${name}.json`), 'utf8')) as Policy
 }
 
 function granted(name: string): string[] {
-  const policy = JSON.parse(
-    readFileSync(join(ROOT, 'examples/iam', `${name}.json`), 'utf8')
-  ) as Policy
   return [
     ...new Set(
-      policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) =>
-        Array.isArray(s.Action) ? s.Action : [s.Action]
-      )
+      policy(name)
+        .Statement.filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => list(s.Action))
     )
   ].sort()
 }
+
+const allowing = (name: string, action: string): Statement[] =>
+  policy(name).Statement.filter((s) => s.Effect === 'Allow' && list(s.Action).includes(action))
+
+/** Tags written after creation, by CreateTags on the snapshot: the status and why it failed. */
+const LATER_KEYS: string[] = [TAG.status, TAG.failure].sort()
+/**
+ * Tags written at creation: every key of TAG but the later ones, and the launch template's id
+ * (written at creation once retention is scoped per template; listed so the policy allows it
+ * before and after that change).
+ */
+const CREATION_KEYS = [
+  ...new Set([
+    ...Object.values(TAG).filter((k) => !LATER_KEYS.includes(k)),
+    `${TAG.repository.split(':')[0]}:launch-template`
+  ])
+].sort()
+const REPOSITORY = 'acme/shop'
+const WITH_SNAPSHOTS = ['deploy', 'snapshot']
 
 describe('least-privilege IAM policies', () => {
   it.each(Object.entries(ENTRIES))(
@@ -101,6 +132,52 @@ describe('least-privilege IAM policies', () => {
         'ssm:DescribeInstanceInformation'
       ])
     )
+  })
+
+  it.each(WITH_SNAPSHOTS)(
+    "examples/iam/%s.json allows ec2:CreateTags only at CreateSnapshot, or for the status on this repository's snapshots",
+    (name) => {
+      const statements = allowing(name, 'ec2:CreateTags')
+      expect(statements.map((s) => s.Condition === undefined)).toEqual([false, false])
+      for (const s of statements) expect(list(s.Action)).toEqual(['ec2:CreateTags'])
+      expect(statements.map((s) => s.Condition)).toEqual([
+        { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+        {
+          StringEquals: {
+            'aws:ResourceTag/ebs-autoscale:repository': REPOSITORY,
+            'aws:RequestTag/ebs-autoscale:status': ['published', 'failed']
+          },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': LATER_KEYS }
+        }
+      ])
+    }
+  )
+
+  it.each(WITH_SNAPSHOTS)(
+    "examples/iam/%s.json creates only snapshots tagged as this repository's, with only the keys it writes",
+    (name) => {
+      const onSnapshots = allowing(name, 'ec2:CreateSnapshot').filter((s) =>
+        list(s.Resource).some((r) => r.includes(':snapshot/'))
+      )
+      expect(onSnapshots.map((s) => s.Condition)).toEqual([
+        {
+          StringEquals: { 'aws:RequestTag/ebs-autoscale:repository': REPOSITORY },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': CREATION_KEYS }
+        }
+      ])
+      // The volume statement has no condition, so it must not reach snapshots.
+      for (const s of allowing(name, 'ec2:CreateSnapshot').filter((x) => !x.Condition)) {
+        expect(list(s.Resource).every((r) => r.includes(':volume/'))).toBe(true)
+      }
+    }
+  )
+
+  it('no policy allows ec2:CreateTags without a condition', () => {
+    for (const name of Object.keys(ENTRIES)) {
+      if (!existsSync(join(ROOT, 'examples/iam', `${name}.json`))) continue
+      const bare = allowing(name, 'ec2:CreateTags').filter((s) => !s.Condition)
+      expect([name, bare]).toEqual([name, []])
+    }
   })
 
   it('no policy grants a wildcard action', () => {

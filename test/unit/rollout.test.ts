@@ -11,9 +11,9 @@ import { shellQuote } from '../../src/shell.js'
 import { planWaves } from '../../src/rollout/plan.js'
 import { runOnHost } from '../../src/ssm/run-on-host.js'
 import { RecordingLog } from '../helpers/log.js'
-import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
+import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { rolloutSettings } from '../helpers/fixtures.js'
+import { rolloutSettings } from '../../support/fixtures.js'
 
 const ssmMock = mockClient(SSMClient)
 const ssm = new SSMClient({ region: 'us-east-1' })

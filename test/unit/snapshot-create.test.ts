@@ -13,8 +13,8 @@ import { createCodeSnapshot, type CreateSnapshotOptions } from '../../src/snapsh
 import { deviceAliases, deviceKey, isDeviceName, sameDevice } from '../../src/snapshot/device.js'
 import { findCodeVolume } from '../../src/snapshot/volume.js'
 import { RecordingLog } from '../helpers/log.js'
-import { VirtualClock } from '../helpers/ssm-fleet.js'
-import { RUN } from '../helpers/fixtures.js'
+import { VirtualClock } from '../../support/ssm-fleet.js'
+import { RUN } from '../../support/fixtures.js'
 
 const ec2Mock = mockClient(EC2Client)
 const ssmMock = mockClient(SSMClient)

@@ -14,7 +14,7 @@ import {
   waitForInstanceRefresh
 } from '../../src/snapshot/refresh.js'
 import { RecordingLog } from '../helpers/log.js'
-import { VirtualClock } from '../helpers/ssm-fleet.js'
+import { VirtualClock } from '../../support/ssm-fleet.js'
 
 const asgMock = mockClient(AutoScalingClient)
 const autoscaling = new AutoScalingClient({ region: 'us-east-1' })

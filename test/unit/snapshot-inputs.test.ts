@@ -11,7 +11,7 @@ import { Inputs } from '../../src/inputs.js'
 import type { SnapshotActionResult } from '../../src/snapshot/run.js'
 import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/tags.js'
 import type { CodeVolume } from '../../src/snapshot/types.js'
-import { RUN } from '../helpers/fixtures.js'
+import { RUN } from '../../support/fixtures.js'
 
 const VOLUME: CodeVolume = {
   volumeId: 'vol-0123456789abcdef0',

@@ -13,7 +13,7 @@ import { withCodeSnapshot } from '../../src/snapshot/mappings.js'
 import { ConcurrentDefaultChangeError, publishSnapshot } from '../../src/snapshot/publish.js'
 import { publishToken } from '../../src/snapshot/token.js'
 import { RecordingLog } from '../helpers/log.js'
-import { RUN } from '../helpers/fixtures.js'
+import { RUN } from '../../support/fixtures.js'
 
 const ec2Mock = mockClient(EC2Client)
 const ec2 = new EC2Client({ region: 'us-east-1' })

@@ -23,8 +23,8 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
 import { RecordingLog } from '../helpers/log.js'
-import { VirtualClock } from '../helpers/ssm-fleet.js'
-import { RUN } from '../helpers/fixtures.js'
+import { VirtualClock } from '../../support/ssm-fleet.js'
+import { RUN } from '../../support/fixtures.js'
 
 const ec2Mock = mockClient(EC2Client)
 const asgMock = mockClient(AutoScalingClient)

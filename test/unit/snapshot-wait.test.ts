@@ -3,7 +3,7 @@ import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
 import { SnapshotFailedError, waitForSnapshot } from '../../src/snapshot/wait.js'
 import { RecordingLog } from '../helpers/log.js'
-import { VirtualClock } from '../helpers/ssm-fleet.js'
+import { VirtualClock } from '../../support/ssm-fleet.js'
 
 const ec2Mock = mockClient(EC2Client)
 const ec2 = new EC2Client({ region: 'us-east-1' })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT } from '../emulator/moto.js'
+import { ROOT } from '../../support/emulator/moto.js'
 import { PROJECT, VERSION } from '../../src/version.js'
 
 describe('version', () => {

@@ -1,7 +1,7 @@
 /**
  * Installs the AWS emulator (moto server, pinned in requirements.txt) into .venv-emulator when
  * it is missing. Plain JavaScript so jest's globalSetup and .ci/run can use it untranspiled:
- * `node test/emulator/install.mjs`.
+ * `node support/emulator/install.mjs`.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 export const ROOT = resolve(HERE, '../..')
-export const VENV = join(ROOT, '.venv-emulator')
+/** EBS_AUTOSCALE_EMULATOR_VENV moves it (CI points it nowhere to prove unit tests never install it). */
+export const VENV = process.env.EBS_AUTOSCALE_EMULATOR_VENV || join(ROOT, '.venv-emulator')
 export const PYTHON = join(VENV, 'bin', 'python')
 export const REQUIREMENTS = join(HERE, 'requirements.txt')
 

@@ -1,10 +1,10 @@
 /** Inputs shared by tests and benchmarks: one run context, rollout and deploy options. */
-import type { RunContext } from '../../src/github/context.js'
-import type { DeployOptions } from '../../src/deploy/pipeline.js'
-import type { RolloutOptions } from '../../src/rollout/run.js'
+import type { RunContext } from '../src/github/context.js'
+import type { DeployOptions } from '../src/deploy/pipeline.js'
+import type { RolloutOptions } from '../src/rollout/run.js'
 import { TEMPLATE_ID } from './ec2-world.js'
 
-/** The run the e2e tests' runner variables describe too (test/helpers/bundle.ts). */
+/** The run the e2e tests' runner variables describe too (support/bundle.ts). */
 export const RUN: RunContext = {
   repository: 'acme/shop',
   sha: '0123456789abcdef0123456789abcdef01234567',
@@ -35,7 +35,7 @@ export function rolloutSettings(
   }
 }
 
-/** A deploy of the Role=app hosts to the simulated world's template (test/helpers/ec2-world.ts). */
+/** A deploy of the Role=app hosts to the simulated world's template (support/ec2-world.ts). */
 export function deployOptions(extra: Partial<DeployOptions> = {}): DeployOptions {
   return {
     query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
