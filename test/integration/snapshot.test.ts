@@ -1,12 +1,16 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
-  type EC2Client
+  type EC2Client,
+  RunInstancesCommand
 } from '@aws-sdk/client-ec2'
+import { snapshotReport } from '../../src/report/snapshot.js'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
-import { codeVolumeWorld, setDesired } from '../emulator/world.js'
+import { codeVolumeWorld, IMAGE_ID, launch, setDesired } from '../emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
 import { RUN } from '../helpers/fixtures.js'
@@ -232,5 +236,92 @@ describe('snapshot against the emulator, with the real SDK', () => {
     )
     expect(snaps.Snapshots!.map((s) => s.SnapshotId)).toEqual([world.initialSnapshotId])
     expect((await defaultVersion(c.ec2, world.launchTemplateId)).VersionNumber).toBe(1)
+  })
+})
+
+/** A template whose code mapping is a blank volume with `Encrypted: false`, and one instance of it. */
+async function blankVolumeWorld(c: typeof emulator.clients) {
+  const group = await c.ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: 'blank-sg', Description: 'blank' })
+  )
+  const template = await c.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: 'blank-lt',
+      LaunchTemplateData: {
+        ImageId: IMAGE_ID,
+        InstanceType: 't3.micro',
+        SecurityGroupIds: [group.GroupId!],
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/sdf',
+            Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: false, DeleteOnTermination: true }
+          }
+        ]
+      }
+    })
+  )
+  const templateId = template.LaunchTemplate!.LaunchTemplateId!
+  const [instanceId] = await launchFromTemplate(c.ec2, templateId)
+  return { templateId, instanceId: instanceId! }
+}
+
+async function launchFromTemplate(ec2: EC2Client, templateId: string): Promise<string[]> {
+  const out = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: IMAGE_ID,
+      MinCount: 1,
+      MaxCount: 1,
+      LaunchTemplate: { LaunchTemplateId: templateId, Version: '$Default' }
+    })
+  )
+  return out.Instances!.map((i) => i.InstanceId!)
+}
+
+describe('encryption beside the snapshot', () => {
+  it('the emulator refuses a launch with Encrypted: false beside a snapshot, as EC2 does', async () => {
+    const c = emulator.clients
+    const world = await codeVolumeWorld(c, { size: 1 })
+    const launching = launch(
+      c.ec2,
+      1,
+      { Role: 'x' },
+      {
+        blockDeviceMappings: [
+          { DeviceName: '/dev/sdf', Ebs: { SnapshotId: world.initialSnapshotId, Encrypted: false } }
+        ]
+      }
+    )
+    await expect(launching).rejects.toMatchObject({
+      name: 'InvalidParameter',
+      message:
+        'Parameter encrypted is invalid. You cannot specify the encrypted flag if specifying a snapshot id in a block device mapping.'
+    })
+  })
+
+  it('publishes a blank Encrypted: false mapping so that instances still launch, from the snapshot', async () => {
+    const c = emulator.clients
+    const { templateId, instanceId } = await blankVolumeWorld(c)
+    const result = await runSnapshotAction(
+      c,
+      options(instanceId, {
+        publish: { ...options(instanceId).publish!, launchTemplate: 'blank-lt' }
+      }),
+      new RecordingLog()
+    )
+    expect(result.failure).toBeUndefined()
+    const snapshotId = result.snapshot.snapshotId
+    expect(result.published?.mappingAfter).toEqual({
+      DeviceName: '/dev/sdf',
+      Ebs: { SnapshotId: snapshotId, VolumeSize: 8, VolumeType: 'gp3', DeleteOnTermination: true }
+    })
+    expect(result.published?.encryption).toEqual({ by: 'snapshot', encrypted: false })
+    expect(snapshotReport(result, 'us-east-1')).toContain(
+      'New code volumes: not encrypted, like the snapshot (unless EBS encryption by default is on in the region).'
+    )
+
+    // An instance launched from the new default boots with the code volume made from the snapshot.
+    const [newcomer] = await launchFromTemplate(c.ec2, templateId)
+    const [volume] = await volumeAt(c.ec2, newcomer!, '/dev/sdf')
+    expect(volume?.SnapshotId).toBe(snapshotId)
   })
 })
