@@ -137,6 +137,7 @@ export async function runDeploy(
         result.snapshot = await createCodeSnapshot(clients.ec2, clients.ssm, {
           ...snapshotOptions.snapshot,
           source: { kind: 'instance', instanceId, device: options.snapshot.device },
+          launchTemplateId: prepared.template.id,
           dryRun: options.dryRun,
           log,
           ...time

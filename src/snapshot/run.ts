@@ -207,6 +207,7 @@ export async function runSnapshotAction(
 
   const snapshot = await createCodeSnapshot(ec2, clients.ssm, {
     ...options.snapshot,
+    ...(prepared ? { launchTemplateId: prepared.template.id } : {}),
     dryRun: options.dryRun,
     log,
     ...clock

@@ -97,7 +97,8 @@ describe('snapshot against the emulator, with the real SDK', () => {
       'ebs-autoscale:source-instance': primary,
       'ebs-autoscale:source-volume': codeVolume!.VolumeId,
       'ebs-autoscale:device': '/dev/sdf',
-      // Added once it became the default (the rest were there from creation).
+      'ebs-autoscale:launch-template': world.launchTemplateId,
+      // `pending` from creation, `published` once it became the default.
       'ebs-autoscale:status': 'published'
     })
     expect(snap.VolumeId).toBe(codeVolume!.VolumeId)
@@ -153,13 +154,9 @@ describe('snapshot against the emulator, with the real SDK', () => {
         instanceCount: 3
       }
     ])
-    // keep-snapshots 1, but the initial snapshot is still used by version 1.
-    expect(result.retention).toMatchObject({
-      deletedSnapshots: [],
-      protectedSnapshots: [
-        { snapshotId: world.initialSnapshotId, reason: 'used by app-lt version 1' }
-      ]
-    })
+    // Retention looks only at the snapshots made for this template: the world's initial one
+    // (made by hand, not tagged with the template) is out of its scope.
+    expect(result.retention).toMatchObject({ deletedSnapshots: [], protectedSnapshots: [] })
 
     // A scale-out boots with the new code volume.
     await setDesired(c, world.asgName, 4)
@@ -323,5 +320,71 @@ describe('encryption beside the snapshot', () => {
     const [newcomer] = await launchFromTemplate(c.ec2, templateId)
     const [volume] = await volumeAt(c.ec2, newcomer!, '/dev/sdf')
     expect(volume?.SnapshotId).toBe(snapshotId)
+  })
+})
+
+describe('retention per launch template', () => {
+  it("a staging deploy never touches production's snapshots, though they share a name", async () => {
+    const c = emulator.clients
+    const production = await codeVolumeWorld(c, {
+      name: 'production',
+      size: 1,
+      tags: { Role: 'app', Environment: 'production' }
+    })
+    const staging = await codeVolumeWorld(c, {
+      name: 'staging',
+      size: 1,
+      tags: { Role: 'app', Environment: 'staging' }
+    })
+    const deploy = async (world: typeof production, runId: string) => {
+      const base = options(world.instanceIds[0]!)
+      const result = await runSnapshotAction(
+        c,
+        {
+          ...base,
+          // Both environments name their snapshots after the repository.
+          snapshot: { ...base.snapshot, name: 'shop', run: { ...run, runId } },
+          publish: { ...base.publish!, launchTemplate: world.launchTemplateName },
+          retention: { keepSnapshots: 1, keepVersions: 0 }
+        },
+        new RecordingLog()
+      )
+      expect(result.failure).toBeUndefined()
+      return result
+    }
+
+    const prod1 = await deploy(production, '1')
+    const prod2 = await deploy(production, '2')
+    // Production's own retention: its first snapshot is still in version 2, an old version
+    // (neither the default nor the latest) of its template.
+    expect(prod2.retention).toMatchObject({
+      deletedSnapshots: [],
+      protectedSnapshots: [
+        { snapshotId: prod1.snapshot.snapshotId, reason: 'used by production-lt version 2' }
+      ]
+    })
+
+    // Before retention was scoped per template, this first staging deploy deleted prod1.
+    const stage1 = await deploy(staging, '3')
+    expect(stage1.retention).toMatchObject({ deletedSnapshots: [], protectedSnapshots: [] })
+    const stage2 = await deploy(staging, '4')
+    expect(stage2.retention).toMatchObject({
+      deletedSnapshots: [],
+      protectedSnapshots: [
+        { snapshotId: stage1.snapshot.snapshotId, reason: 'used by staging-lt version 2' }
+      ]
+    })
+    const left = await c.ec2.send(
+      new DescribeSnapshotsCommand({ Filters: [{ Name: 'tag:Name', Values: ['shop'] }] })
+    )
+    expect(left.Snapshots!.map((s) => s.SnapshotId).sort()).toEqual(
+      [prod1, prod2, stage1, stage2].map((r) => r.snapshot.snapshotId).sort()
+    )
+    const tagOf = (id: string) =>
+      left
+        .Snapshots!.find((s) => s.SnapshotId === id)!
+        .Tags!.find((t) => t.Key === 'ebs-autoscale:launch-template')?.Value
+    expect(tagOf(prod1.snapshot.snapshotId)).toBe(production.launchTemplateId)
+    expect(tagOf(stage1.snapshot.snapshotId)).toBe(staging.launchTemplateId)
   })
 })
