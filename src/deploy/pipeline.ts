@@ -279,10 +279,13 @@ async function settleFailedSnapshot(
 ): Promise<void> {
   const id = result.snapshot?.snapshotId
   if (!id || result.dryRun) return
+  // A snapshot that ended in error is already tagged failed with AWS's reason; it stays `error`.
+  const errored = result.snapshotState === 'error'
+  if (errored && onFailure === 'tag') return
   try {
     if (onFailure === 'delete') {
       await discardSnapshot(ec2, id)
-      result.snapshotState = 'deleted'
+      result.snapshotState = errored ? 'error' : 'deleted'
       log.info(`Deleted snapshot ${id}: the deploy failed (on-failure: delete).`)
     } else {
       await markSnapshotFailed(ec2, id, result.failure)
