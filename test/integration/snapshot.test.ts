@@ -388,3 +388,35 @@ describe('retention per launch template', () => {
     expect(tagOf(stage1.snapshot.snapshotId)).toBe(staging.launchTemplateId)
   })
 })
+
+describe('volume initialization rate', () => {
+  it('writes the rate into the code mapping of the new default, and the summary says how long a volume takes', async () => {
+    const c = emulator.clients
+    const world = await codeVolumeWorld(c, { size: 1 })
+    const primary = world.instanceIds[0]!
+    const base = options(primary)
+    const result = await runSnapshotAction(
+      c,
+      { ...base, publish: { ...base.publish!, volumeInitializationRate: 200 } },
+      new RecordingLog()
+    )
+    expect(result.failure).toBeUndefined()
+    const after = await defaultVersion(c.ec2, world.launchTemplateId)
+    expect(after.LaunchTemplateData!.BlockDeviceMappings).toEqual([
+      {
+        DeviceName: '/dev/sdf',
+        Ebs: {
+          SnapshotId: result.snapshot.snapshotId,
+          VolumeSize: 8,
+          VolumeType: 'gp3',
+          DeleteOnTermination: true,
+          VolumeInitializationRate: 200
+        }
+      }
+    ])
+    // 8 GiB = 8,192 MiB at 200 MiB/s: 41 s.
+    expect(snapshotReport(result, 'us-east-1')).toContain(
+      "A new instance's code volume (8 GiB) is fully initialized about 41s after launch (200 MiB/s)."
+    )
+  })
+})
