@@ -420,3 +420,45 @@ describe('volume initialization rate', () => {
     )
   })
 })
+
+describe('keep-versions', () => {
+  it('deletes old versions, which frees their snapshots for retention in the same run', async () => {
+    const c = emulator.clients
+    const world = await codeVolumeWorld(c, { size: 1 })
+    const primary = world.instanceIds[0]!
+    const deploy = async (runId: string, keepVersions: number) => {
+      const base = options(primary)
+      const result = await runSnapshotAction(
+        c,
+        {
+          ...base,
+          snapshot: { ...base.snapshot, run: { ...run, runId } },
+          retention: { keepSnapshots: 1, keepVersions }
+        },
+        new RecordingLog()
+      )
+      expect(result.failure).toBeUndefined()
+      return result
+    }
+    const first = await deploy('1', 0) // version 2
+    const second = await deploy('2', 0) // version 3
+    const third = await deploy('3', 2) // version 4; keeps 4 and 3
+
+    expect(third.retention).toMatchObject({
+      deletedVersions: [2, 1],
+      refusedVersions: [],
+      // The first snapshot was only in version 2, gone now; the second is still in version 3.
+      deletedSnapshots: [{ snapshotId: first.snapshot.snapshotId }],
+      protectedSnapshots: [
+        { snapshotId: second.snapshot.snapshotId, reason: 'used by app-lt version 3' }
+      ]
+    })
+    const versions = await c.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: world.launchTemplateId })
+    )
+    expect(versions.LaunchTemplateVersions!.map((v) => v.VersionNumber)).toEqual([3, 4])
+    await expect(
+      c.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [first.snapshot.snapshotId] }))
+    ).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' })
+  })
+})
