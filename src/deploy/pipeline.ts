@@ -139,6 +139,7 @@ export async function runDeploy(
         result.snapshot = await createCodeSnapshot(clients.ec2, clients.ssm, {
           ...snapshotOptions.snapshot,
           source: { kind: 'instance', instanceId, device: options.snapshot.device },
+          launchTemplateId: prepared.template.id,
           dryRun: options.dryRun,
           log,
           ...time
@@ -264,10 +265,13 @@ async function settleFailedSnapshot(
 ): Promise<void> {
   const id = result.snapshot?.snapshotId
   if (!id || result.dryRun) return
+  // A snapshot that ended in error is already tagged failed with AWS's reason; it stays `error`.
+  const errored = result.snapshotState === 'error'
+  if (errored && onFailure === 'tag') return
   try {
     if (onFailure === 'delete') {
       await discardSnapshot(ec2, id)
-      result.snapshotState = 'deleted'
+      result.snapshotState = errored ? 'error' : 'deleted'
       log.info(`Deleted snapshot ${id}: the deploy failed (on-failure: delete).`)
     } else {
       await markSnapshotFailed(ec2, id, result.failure)

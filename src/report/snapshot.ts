@@ -8,6 +8,7 @@ import type { SnapshotActionResult } from '../snapshot/run.js'
 import type {
   CreatedSnapshot,
   GroupUsage,
+  NewVolumeEncryption,
   PublishedSnapshot,
   RefreshResult,
   RetentionResult,
@@ -96,7 +97,9 @@ export function templateTable(published: PublishedSnapshot, region: string): str
           [
             ebs.VolumeType,
             ebs.VolumeSize !== undefined ? `${ebs.VolumeSize} GiB` : undefined,
-            ebs.Encrypted ? 'encrypted' : undefined,
+            ebs.VolumeInitializationRate !== undefined
+              ? `initialized at ${ebs.VolumeInitializationRate} MiB/s`
+              : undefined,
             ebs.DeleteOnTermination === false ? 'kept on termination' : undefined
           ]
             .filter(Boolean)
@@ -105,6 +108,34 @@ export function templateTable(published: PublishedSnapshot, region: string): str
       ]
     ]
   )
+}
+
+/** Which encryption the volumes launched from the new mapping get. */
+export function encryptionText(e: NewVolumeEncryption): string {
+  if (e.encrypted === undefined) return "the snapshot's encryption (not read here)"
+  if (e.by === 'template') {
+    const key = e.kmsKeyId ? `KMS key ${code(e.kmsKeyId)}` : "the region's default EBS KMS key"
+    return `encrypted with ${key} (the template asks for it)`
+  }
+  if (e.encrypted) {
+    return `encrypted, like the snapshot (${e.kmsKeyId ? `KMS key ${code(e.kmsKeyId)}` : 'its KMS key'})`
+  }
+  return 'not encrypted, like the snapshot (unless EBS encryption by default is on in the region)'
+}
+
+/** How long a new instance's code volume takes to load from the snapshot, or why it is slow. */
+export function initializationText(published: PublishedSnapshot): string {
+  const rate = published.mappingAfter.Ebs?.VolumeInitializationRate
+  const size = published.volumeSizeGiB
+  if (rate === undefined) {
+    return (
+      "No volume initialization rate: a new instance's code volume loads lazily from S3, so the first read of each block is slow " +
+      'until the whole volume has been read. Set `volume-initialization-rate` (100-300 MiB/s) to have it loaded at a provisioned rate.'
+    )
+  }
+  if (size === undefined) return `A new instance's code volume loads at ${rate} MiB/s.`
+  const ms = ((size * 1024) / rate) * 1000
+  return `A new instance's code volume (${size} GiB) is fully initialized about ${formatDuration(ms)} after launch (${rate} MiB/s).`
 }
 
 const FOLLOWS: Record<string, string> = {
@@ -172,6 +203,9 @@ export function snapshotReport(result: SnapshotActionResult, region: string): st
   ]
   if (result.published) {
     parts.push('### Launch template', templateTable(result.published, region))
+    parts.push(
+      `New code volumes: ${encryptionText(result.published.encryption)}. ${initializationText(result.published)}`
+    )
     for (const note of result.published.notes) parts.push(`> ${note}`)
   }
   if (result.template) parts.push('### Auto Scaling groups', groupsTable(result.groups))

@@ -24,6 +24,8 @@ export interface CreateSnapshotOptions {
   description?: string
   /** Extra tags (the `tags` input). */
   tags?: Readonly<Record<string, string>>
+  /** The template it will be published to: tagged, so retention works per template. */
+  launchTemplateId?: string
   run: RunContext
   dryRun?: boolean
   clock?: Clock
@@ -45,7 +47,14 @@ export async function createCodeSnapshot(
   )
 
   const description = options.description || defaultDescription(options.run)
-  const tags = snapshotTags(options.name, options.run, volume, device, options.tags)
+  const tags = snapshotTags(
+    options.name,
+    options.run,
+    volume,
+    device,
+    options.tags,
+    options.launchTemplateId
+  )
   const request = {
     VolumeId: volume.volumeId,
     Description: description,

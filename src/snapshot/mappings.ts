@@ -9,13 +9,20 @@ import type {
   LaunchTemplateEbsBlockDeviceRequest
 } from '@aws-sdk/client-ec2'
 import { fullDeviceName, sameDevice } from './device.js'
-import type { CodeVolume } from './types.js'
+import type { CodeVolume, NewVolumeEncryption } from './types.js'
 
 export interface CodeMappingChange {
   mappings: LaunchTemplateBlockDeviceMappingRequest[]
   before?: LaunchTemplateBlockDeviceMappingRequest
   after: LaunchTemplateBlockDeviceMappingRequest
+  /** What encryption the volumes made from the new mapping get. */
+  encryption: NewVolumeEncryption
   notes: string[]
+}
+
+export interface CodeMappingSettings {
+  /** MiB/s; undefined keeps the source mapping's rate (or none). */
+  volumeInitializationRate?: number
 }
 
 /** What the volume is like, for a mapping the source lacked (and for its minimum size). */
@@ -28,7 +35,8 @@ export function withCodeSnapshot(
   source: readonly LaunchTemplateBlockDeviceMapping[],
   device: string,
   snapshotId: string,
-  volume?: VolumeShape
+  volume?: VolumeShape,
+  settings: CodeMappingSettings = {}
 ): CodeMappingChange {
   const notes: string[] = []
   const mappings = source.map(toRequest)
@@ -54,13 +62,54 @@ export function withCodeSnapshot(
     )
   }
 
+  const encryption = encryptionBesideSnapshot(ebs, volume, notes)
+  if (settings.volumeInitializationRate !== undefined) {
+    ebs.VolumeInitializationRate = settings.volumeInitializationRate
+  }
+
   const after: LaunchTemplateBlockDeviceMappingRequest = {
     DeviceName: before?.DeviceName ?? fullDeviceName(device),
     Ebs: ebs
   }
   if (index >= 0) mappings[index] = after
   else mappings.push(after)
-  return { mappings, ...(before ? { before } : {}), after, notes }
+  return { mappings, ...(before ? { before } : {}), after, encryption, notes }
+}
+
+/**
+ * EC2 refuses every launch whose mapping has `Encrypted: false` beside a `SnapshotId`: the
+ * volume takes the snapshot's encryption, so the flag goes. `Encrypted: true` stays (with its
+ * KmsKeyId): it encrypts a volume made from an unencrypted snapshot. A KmsKeyId without
+ * `Encrypted: true` is refused too, so it goes as well. Changes `ebs` in place.
+ */
+function encryptionBesideSnapshot(
+  ebs: LaunchTemplateEbsBlockDeviceRequest,
+  volume: VolumeShape | undefined,
+  notes: string[]
+): NewVolumeEncryption {
+  const fromSnapshot: NewVolumeEncryption = volume
+    ? {
+        by: 'snapshot',
+        encrypted: volume.encrypted,
+        ...(volume.encrypted && volume.kmsKeyId ? { kmsKeyId: volume.kmsKeyId } : {})
+      }
+    : { by: 'snapshot' }
+  if (ebs.Encrypted === true) {
+    if (ebs.KmsKeyId) return { by: 'template', encrypted: true, kmsKeyId: ebs.KmsKeyId }
+    return volume?.encrypted ? fromSnapshot : { by: 'template', encrypted: true }
+  }
+  if (ebs.Encrypted === false) {
+    notes.push(
+      "The source mapping sets Encrypted: false, which EC2 refuses beside a snapshot (every launch would fail): left out, so new volumes take the snapshot's encryption."
+    )
+  } else if (ebs.KmsKeyId) {
+    notes.push(
+      'The source mapping names a KmsKeyId without Encrypted: true, which EC2 refuses: left out.'
+    )
+  }
+  delete ebs.Encrypted
+  delete ebs.KmsKeyId
+  return fromSnapshot
 }
 
 /** A mapping for a device the source version did not map: like the code volume itself. */

@@ -31,6 +31,8 @@ export interface PublishOptions {
   device: string
   /** The snapshotted volume: the size a mapping must at least have, the shape of a new one. */
   volume?: VolumeShape
+  /** MiB/s written into the code mapping; undefined keeps the source mapping's. */
+  volumeInitializationRate?: number
   run: RunContext
   setDefault: boolean
   /** The default when the step started: if it moved since, another deploy published. */
@@ -66,7 +68,10 @@ export async function publishSnapshot(
     source.LaunchTemplateData?.BlockDeviceMappings ?? [],
     options.device,
     snapshotId,
-    options.volume
+    options.volume,
+    options.volumeInitializationRate !== undefined
+      ? { volumeInitializationRate: options.volumeInitializationRate }
+      : {}
   )
   for (const note of change.notes) log.info(note)
   const base = {
@@ -78,6 +83,8 @@ export async function publishSnapshot(
     previousDefaultVersion: template.defaultVersion,
     ...(change.before ? { mappingBefore: change.before } : {}),
     mappingAfter: change.after,
+    encryption: change.encryption,
+    ...sizeOf(change.after.Ebs?.VolumeSize ?? options.volume?.sizeGiB),
     notes: change.notes
   }
 
@@ -135,6 +142,8 @@ export async function publishSnapshot(
   await markPublished(ec2, options.snapshotId, log)
   return { ...result, isDefault: true }
 }
+
+const sizeOf = (gib: number | undefined) => (gib !== undefined ? { volumeSizeGiB: gib } : {})
 
 /**
  * Tags the snapshot `ebs-autoscale:status=published` once it is what new instances boot from,

@@ -1,7 +1,12 @@
 /**
  * Phase 5: retention. Old launch template versions beyond keep-versions (never the default,
- * the latest, or one a group is pinned to), then old snapshots with the same Name beyond
- * keep-snapshots (never one still in use, nor the one just made). A deletion AWS refuses is
+ * the latest, or one a group is pinned to), then old snapshots beyond keep-snapshots.
+ *
+ * Which snapshots: those made for this launch template (tagged with its id at creation), so
+ * environments sharing a Name never touch each other's; without a template, those with the
+ * Name that were made for no template. Never deleted: the one just made, one that any version
+ * of any launch template in the region maps, one behind an AMI of this account, one a deploy
+ * may still publish (tagged `pending`, younger than IN_FLIGHT_MS). A deletion AWS refuses is
  * reported, not fatal. Under dry run, everything is listed and nothing is deleted.
  */
 import {
@@ -11,6 +16,7 @@ import {
   paginateDescribeSnapshots,
   type Snapshot
 } from '@aws-sdk/client-ec2'
+import { type Clock, realClock } from '../clock.js'
 import { aws, errorMessage, wrapAwsError } from '../errors.js'
 import { chunk } from '../collections.js'
 import { type Log, silentLog } from '../log.js'
@@ -19,13 +25,20 @@ import { TAG, tagMap } from './tags.js'
 import { describeLaunchTemplate, listVersions } from './template.js'
 import type { RetentionResult, SnapshotRecord } from './types.js'
 
+/**
+ * A snapshot tagged `pending` this young may belong to a deploy still running: 5 days, the
+ * longest a GitHub Actions job may run (self-hosted runners). Older, its deploy is gone.
+ */
+export const IN_FLIGHT_MS = 5 * 86_400_000
+
 export interface RetentionOptions {
-  /** The Name tag the snapshots share. */
+  /** The Name tag the snapshots share: the scope when there is no launch template. */
   name: string
   /** Completed snapshots to keep, newest first; 0 keeps all. */
   keepSnapshots: number
   /** Launch template versions to keep, newest first; 0 keeps all. */
   keepVersions: number
+  /** The scope: the snapshots tagged with this template (and its versions for keep-versions). */
   launchTemplateId?: string
   /** Never deleted: the snapshot just made. */
   protectSnapshotIds?: readonly string[]
@@ -34,6 +47,7 @@ export interface RetentionOptions {
   /** Under dry run the new snapshot does not exist yet but will take one of the kept places. */
   upcomingSnapshot?: boolean
   dryRun: boolean
+  clock?: Clock
   log?: Log
 }
 
@@ -115,35 +129,78 @@ async function pruneSnapshots(
   result: RetentionResult
 ): Promise<void> {
   const log = options.log ?? silentLog
-  const snapshots = await snapshotsNamed(ec2, options.name)
+  const snapshots = await snapshotsInScope(ec2, options)
   const slots = options.keepSnapshots - (options.upcomingSnapshot ? 1 : 0)
   const protectedIds = new Set(options.protectSnapshotIds ?? [])
   const { keep, candidates } = rank(snapshots, slots, protectedIds)
   if (candidates.length === 0) return
 
-  const uses = await snapshotsInLaunchTemplates(ec2, {
-    ...(options.launchTemplateId ? { launchTemplateId: options.launchTemplateId } : {}),
-    ignoreVersions: goneVersions
-  })
-  for (const [id, reason] of await snapshotsBehindImages(
-    ec2,
-    candidates.map((s) => s.SnapshotId!)
-  )) {
-    if (!uses.has(id)) uses.set(id, reason)
-  }
-
+  const uses = await whyKept(ec2, candidates, options, goneVersions)
   const doomed: Snapshot[] = []
   for (const s of candidates) {
-    const id = s.SnapshotId!
-    const reason = protectedIds.has(id) ? 'just made' : uses.get(id)
-    if (reason) result.protectedSnapshots.push({ snapshotId: id, reason })
+    const reason = uses.get(s.SnapshotId!)
+    if (reason) result.protectedSnapshots.push({ snapshotId: s.SnapshotId!, reason })
     else doomed.push(s)
   }
   log.info(
-    `Retention of "${options.name}": ${snapshots.length} snapshot(s), keeping the newest ${keep.length}; ` +
+    `Retention of ${scopeText(options)}: ${snapshots.length} snapshot(s), keeping the newest ${keep.length}; ` +
       `${doomed.length} to delete, ${result.protectedSnapshots.length} older one(s) kept because in use.`
   )
+  await deleteSnapshots(ec2, doomed, options, result)
+}
 
+const scopeText = (options: RetentionOptions): string =>
+  options.launchTemplateId
+    ? `the snapshots of launch template ${options.launchTemplateId}`
+    : `"${options.name}"`
+
+/** Candidate id -> why it stays: just made, a deploy may publish it, a template or AMI uses it. */
+async function whyKept(
+  ec2: EC2Client,
+  candidates: readonly Snapshot[],
+  options: RetentionOptions,
+  goneVersions: ReadonlySet<number>
+): Promise<Map<string, string>> {
+  const now = (options.clock ?? realClock).now()
+  const reasons = new Map<string, string>()
+  for (const s of candidates) {
+    if (options.protectSnapshotIds?.includes(s.SnapshotId!)) reasons.set(s.SnapshotId!, 'just made')
+    else if (inFlight(s, now)) {
+      reasons.set(
+        s.SnapshotId!,
+        `made by a deploy that may still publish it (not yet published, started ${s.StartTime!.toISOString()})`
+      )
+    }
+  }
+  const inTemplates = await snapshotsInLaunchTemplates(
+    ec2,
+    options.launchTemplateId
+      ? { ignore: { launchTemplateId: options.launchTemplateId, versions: goneVersions } }
+      : {}
+  )
+  const behindImages = await snapshotsBehindImages(
+    ec2,
+    candidates.map((s) => s.SnapshotId!)
+  )
+  for (const uses of [inTemplates, behindImages]) {
+    for (const [id, reason] of uses) if (!reasons.has(id)) reasons.set(id, reason)
+  }
+  return reasons
+}
+
+/** Tagged `pending` (not yet published nor failed) and younger than IN_FLIGHT_MS. */
+function inFlight(s: Snapshot, now: number): boolean {
+  if (tagMap(s.Tags)[TAG.status] !== 'pending') return false
+  return !s.StartTime || now - s.StartTime.getTime() < IN_FLIGHT_MS
+}
+
+async function deleteSnapshots(
+  ec2: EC2Client,
+  doomed: readonly Snapshot[],
+  options: RetentionOptions,
+  result: RetentionResult
+): Promise<void> {
+  const log = options.log ?? silentLog
   for (const s of doomed) {
     const record = toRecord(s)
     if (options.dryRun) {
@@ -192,19 +249,27 @@ export function rank(
   return { keep, candidates }
 }
 
-async function snapshotsNamed(ec2: EC2Client, name: string): Promise<Snapshot[]> {
+/**
+ * With a template: the snapshots tagged with it. Without: those with the Name made for no
+ * template (a deploy's snapshots belong to its template's retention).
+ */
+async function snapshotsInScope(ec2: EC2Client, options: RetentionOptions): Promise<Snapshot[]> {
+  const filter = options.launchTemplateId
+    ? { Name: `tag:${TAG.launchTemplate}`, Values: [options.launchTemplateId] }
+    : { Name: 'tag:Name', Values: [options.name] }
   const out: Snapshot[] = []
   try {
     for await (const page of paginateDescribeSnapshots(
       { client: ec2, pageSize: 1000 },
-      { OwnerIds: ['self'], Filters: [{ Name: 'tag:Name', Values: [name] }] }
+      { OwnerIds: ['self'], Filters: [filter] }
     )) {
       out.push(...(page.Snapshots ?? []).filter((s) => s.SnapshotId))
     }
   } catch (err) {
     throw wrapAwsError('DescribeSnapshots', err)
   }
-  return out
+  if (options.launchTemplateId) return out
+  return out.filter((s) => tagMap(s.Tags)[TAG.launchTemplate] === undefined)
 }
 
 function toRecord(s: Snapshot): SnapshotRecord {

@@ -45,6 +45,8 @@ export interface SnapshotActionOptions {
     setDefault: boolean
     /** The code device in the template; defaults to the device the volume was found at. */
     device?: string
+    /** MiB/s for the code mapping; undefined keeps the source version's. */
+    volumeInitializationRate?: number
   }
   /** Only this group (it must use the template); otherwise every group that does. */
   asgName?: string
@@ -207,6 +209,7 @@ export async function runSnapshotAction(
 
   const snapshot = await createCodeSnapshot(ec2, clients.ssm, {
     ...options.snapshot,
+    ...(prepared ? { launchTemplateId: prepared.template.id } : {}),
     dryRun: options.dryRun,
     log,
     ...clock

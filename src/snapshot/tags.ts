@@ -13,7 +13,12 @@ export const TAG = {
   sourceInstance: `${TAG_PREFIX}source-instance`,
   sourceVolume: `${TAG_PREFIX}source-volume`,
   device: `${TAG_PREFIX}device`,
-  /** `published` once it is the default version's code; `failed` when its rollout failed. */
+  /** The launch template it is made for: retention works per template. */
+  launchTemplate: `${TAG_PREFIX}launch-template`,
+  /**
+   * `pending` from creation when it is made for a launch template, `published` once it is the
+   * default version's code, `failed` when its rollout failed.
+   */
   status: `${TAG_PREFIX}status`,
   failure: `${TAG_PREFIX}failure`
 } as const
@@ -32,7 +37,8 @@ export function snapshotTags(
   run: RunContext,
   volume: CodeVolume,
   device: string | undefined,
-  userTags: Readonly<Record<string, string>> = {}
+  userTags: Readonly<Record<string, string>> = {},
+  launchTemplateId?: string
 ): Record<string, string> {
   const ours: Record<string, string | undefined> = {
     [TAG.name]: name,
@@ -42,7 +48,10 @@ export function snapshotTags(
     [TAG.runUrl]: runUrl(run),
     [TAG.sourceInstance]: volume.instanceId,
     [TAG.sourceVolume]: volume.volumeId,
-    [TAG.device]: device ?? volume.device
+    [TAG.device]: device ?? volume.device,
+    [TAG.launchTemplate]: launchTemplateId,
+    // Until published: retention leaves a deploy's snapshot alone while that deploy may run.
+    [TAG.status]: launchTemplateId ? 'pending' : undefined
   }
   const tags: Record<string, string> = { ...userTags }
   for (const [key, value] of Object.entries(ours)) {

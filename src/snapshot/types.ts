@@ -61,6 +61,17 @@ export interface SnapshotCompletion {
   checks: number
 }
 
+/**
+ * The encryption of the volumes launched from the new mapping: the snapshot's (the mapping sets
+ * none), or what the template asks for (`Encrypted: true`, with its KmsKeyId or the region's
+ * default EBS key). `encrypted` is undefined when the snapshot's encryption was not read.
+ */
+export interface NewVolumeEncryption {
+  by: 'snapshot' | 'template'
+  encrypted?: boolean
+  kmsKeyId?: string
+}
+
 export interface PublishedSnapshot {
   launchTemplateId: string
   launchTemplateName: string
@@ -79,6 +90,10 @@ export interface PublishedSnapshot {
   /** The code device's mapping before (undefined: the source had none) and after. */
   mappingBefore?: LaunchTemplateBlockDeviceMappingRequest
   mappingAfter: LaunchTemplateBlockDeviceMappingRequest
+  /** What encryption new code volumes get. */
+  encryption: NewVolumeEncryption
+  /** The size of a new code volume: the mapping's VolumeSize, else the snapshot's. */
+  volumeSizeGiB?: number
   /** Adjustments worth telling the user (a size raised to fit the snapshot...). */
   notes: string[]
   dryRun: boolean

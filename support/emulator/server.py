@@ -16,7 +16,10 @@ import sys
 import time
 
 from moto.core.responses import ActionResult
+from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound, InvalidParameter
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.instances import InstanceBackend
+from moto.ec2.models.launch_templates import LaunchTemplate
 from moto.ec2.responses import EC2Response
 from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.ssm.models import Command
@@ -287,6 +290,133 @@ def create_launch_template_version(self):
 
 
 EC2Response.create_launch_template_version = create_launch_template_version
+
+# --- EC2: a launch whose block device mapping has Encrypted=false beside a SnapshotId is
+# refused, as AWS refuses it (moto launches it). Encrypted=true beside a snapshot is allowed: it
+# encrypts a volume made from an unencrypted snapshot. Launches through an Auto Scaling group
+# fail the call that asked for them (AWS would record a failed scaling activity instead).
+ENCRYPTED_BESIDE_SNAPSHOT = (
+    "Parameter encrypted is invalid. You cannot specify the encrypted flag if specifying "
+    "a snapshot id in a block device mapping."
+)
+
+
+def _refuse_encrypted_false(mappings):
+    for mapping in mappings or []:
+        ebs = mapping.get("Ebs") or {}
+        encrypted = ebs.get("Encrypted")
+        if ebs.get("SnapshotId") and (encrypted is False or str(encrypted).lower() == "false"):
+            raise InvalidParameter(ENCRYPTED_BESIDE_SNAPSHOT)
+
+
+_original_run_instances_response = EC2Response.run_instances
+
+
+def run_instances_response(self):
+    # The request as sent: moto's parser writes Encrypted=false into every mapping.
+    _refuse_encrypted_false(self._get_param("BlockDeviceMappings", []))
+    return _original_run_instances_response(self)
+
+
+_original_run_instances = InstanceBackend.run_instances
+
+
+def run_instances(self, image_id, count, user_data, security_group_names, **kwargs):
+    if kwargs.get("launch_template") and "block_device_mappings" not in kwargs:
+        template = self._get_template_from_args(kwargs["launch_template"])
+        _refuse_encrypted_false(template.data.get("BlockDeviceMappings"))
+    return _original_run_instances(
+        self, image_id, count, user_data, security_group_names, **kwargs
+    )
+
+
+EC2Response.run_instances = run_instances_response
+InstanceBackend.run_instances = run_instances
+
+# --- EC2: DescribeLaunchTemplates and DescribeLaunchTemplateVersions page with NextToken
+# (moto cuts the list at MaxResults and says nothing). AWS allows up to 200 per page.
+_original_describe_templates = EC2Response.describe_launch_templates
+_original_describe_versions = EC2Response.describe_launch_template_versions
+
+
+def _paged(self, original, key):
+    max_results = min(int(self._get_param("MaxResults") or 200), 200)
+    deleted = lambda item: item.get("VersionNumber") in _deleted_versions.get(
+        item.get("LaunchTemplateId"), ()
+    )
+    # The whole list from moto, then one page of it.
+    if self.automated_parameter_parsing:
+        self.params["MaxResults"] = 100000
+    else:
+        self.querystring["MaxResults"] = ["100000"]
+    result = original(self)
+    listed = [item for item in result.result[key] if not deleted(item)]
+    items, token = _page(listed, self._get_param("NextToken"), max_results)
+    out = {key: items}
+    if token:
+        out["NextToken"] = token
+    return ActionResult(out)
+
+
+def describe_launch_templates(self):
+    return _paged(self, _original_describe_templates, "LaunchTemplates")
+
+
+def describe_launch_template_versions(self):
+    return _paged(self, _original_describe_versions, "LaunchTemplateVersions")
+
+
+EC2Response.describe_launch_templates = describe_launch_templates
+EC2Response.describe_launch_template_versions = describe_launch_template_versions
+
+# --- EC2: DeleteLaunchTemplateVersions (missing in moto). A deleted version leaves every
+# listing and is not found by number; numbers are never reused. The default version cannot be
+# deleted (AWS documents no error code for that; this answers unexpectedError).
+_deleted_versions = {}  # launch template id -> deleted version numbers
+
+
+def delete_launch_template_versions(self):
+    name = self._get_param("LaunchTemplateName")
+    tmpl_id = self._get_param("LaunchTemplateId")
+    backend = self.ec2_backend
+    template = backend.get_launch_template_by_name(name) if name else backend.get_launch_template(tmpl_id)
+    gone = _deleted_versions.setdefault(template.id, set())
+    ok, refused = [], []
+    for raw in self._get_param("Versions", []):
+        number = int(raw)
+        item = {
+            "LaunchTemplateId": template.id,
+            "LaunchTemplateName": template.name,
+            "VersionNumber": number,
+        }
+        if number in gone or not 1 <= number <= len(template.versions):
+            error = ("launchTemplateVersionDoesNotExist", f"The launch template version {number} does not exist.")
+        elif number == template.default_version_number:
+            error = ("unexpectedError", "You cannot delete the default version of a launch template.")
+        else:
+            gone.add(number)
+            ok.append(item)
+            continue
+        refused.append({**item, "ResponseError": {"Code": error[0], "Message": error[1]}})
+    return ActionResult(
+        {
+            "SuccessfullyDeletedLaunchTemplateVersions": ok,
+            "UnsuccessfullyDeletedLaunchTemplateVersions": refused,
+        }
+    )
+
+
+_original_get_version = LaunchTemplate.get_version
+
+
+def get_version(self, num):
+    if str(num).isdigit() and int(num) in _deleted_versions.get(self.id, ()):
+        raise InvalidLaunchTemplateVersionNotFound(template_id=self.id, version=num)
+    return _original_get_version(self, num)
+
+
+EC2Response.delete_launch_template_versions = delete_launch_template_versions
+LaunchTemplate.get_version = get_version
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -95,7 +95,8 @@ describe('the snapshot bundle, run as the runner runs it', () => {
       'ebs-autoscale:source-instance': primary,
       'ebs-autoscale:source-volume': codeVolume!.VolumeId,
       'ebs-autoscale:device': '/dev/sdf',
-      // Added once it became the default (the rest were there from creation).
+      'ebs-autoscale:launch-template': world.launchTemplateId,
+      // `pending` from creation, `published` once it became the default.
       'ebs-autoscale:status': 'published'
     })
 
@@ -127,8 +128,10 @@ describe('the snapshot bundle, run as the runner runs it', () => {
     expect(r.summary).toContain(
       '| `app-asg` | $Default | the default version | 3 (desired 3) | launch-template |'
     )
+    // Retention sees only this template's snapshots: the world's initial one is not tagged so.
+    expect(r.summary).toContain('### Retention\n\nNothing to delete.')
     expect(r.summary).toContain(
-      `- Kept [${world.initialSnapshotId}](https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#SnapshotDetails:snapshotId=${world.initialSnapshotId}): used by app-lt version 1`
+      'New code volumes: not encrypted, like the snapshot (unless EBS encryption by default is on in the region).'
     )
     expect(r.stdout).toContain(`Flushed /srv/app on ${primary} (sync).`)
 

@@ -228,7 +228,14 @@ describe('the tag budget', () => {
 
   it('leaves room for every tag the project writes, the status and failure tags included', () => {
     const s = settings({ ...base, tags: userTags(MAX_USER_TAGS) })
-    const written = snapshotTags('shop', run, VOLUME, '/dev/sdf', s.snapshot.tags)
+    const written = snapshotTags(
+      'shop',
+      run,
+      VOLUME,
+      '/dev/sdf',
+      s.snapshot.tags,
+      'lt-0123456789abcdef0'
+    )
     const later = { [TAG.status]: 'failed', [TAG.failure]: 'x' }
     expect(Object.keys({ ...written, ...later })).toHaveLength(MAX_TAGS)
   })

@@ -9,9 +9,11 @@ import {
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
+import { encryptionText, initializationText } from '../../src/report/snapshot.js'
 import { withCodeSnapshot } from '../../src/snapshot/mappings.js'
 import { ConcurrentDefaultChangeError, publishSnapshot } from '../../src/snapshot/publish.js'
 import { publishToken } from '../../src/snapshot/token.js'
+import type { PublishedSnapshot } from '../../src/snapshot/types.js'
 import { RecordingLog } from '../helpers/log.js'
 import { RUN } from '../../support/fixtures.js'
 
@@ -161,6 +163,129 @@ describe('withCodeSnapshot', () => {
   })
 })
 
+describe('withCodeSnapshot: encryption beside the snapshot', () => {
+  const blank = (ebs: LaunchTemplateBlockDeviceMapping['Ebs']) => [
+    { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 8, VolumeType: 'gp3' as const, ...ebs } }
+  ]
+  const plain = { sizeGiB: 8, encrypted: false }
+  const sealed = { sizeGiB: 8, encrypted: true, kmsKeyId: KMS }
+
+  it("drops Encrypted: false (EC2 refuses it beside a snapshot): the volume takes the snapshot's", () => {
+    const change = withCodeSnapshot(blank({ Encrypted: false }), '/dev/sdf', NEW, plain)
+    expect(change.after.Ebs).toEqual({ SnapshotId: NEW, VolumeSize: 8, VolumeType: 'gp3' })
+    expect(change.encryption).toEqual({ by: 'snapshot', encrypted: false })
+    expect(change.notes).toEqual([
+      "The source mapping sets Encrypted: false, which EC2 refuses beside a snapshot (every launch would fail): left out, so new volumes take the snapshot's encryption."
+    ])
+  })
+
+  it('drops Encrypted: false beside an encrypted snapshot too, and says which key the volume gets', () => {
+    const change = withCodeSnapshot(blank({ Encrypted: false }), '/dev/sdf', NEW, sealed)
+    expect(change.after.Ebs).not.toHaveProperty('Encrypted')
+    expect(change.encryption).toEqual({ by: 'snapshot', encrypted: true, kmsKeyId: KMS })
+  })
+
+  it('keeps Encrypted: true with its KmsKeyId: it encrypts a volume made from an unencrypted snapshot', () => {
+    const other = 'arn:aws:kms:us-east-1:123456789012:key/other'
+    const change = withCodeSnapshot(
+      blank({ Encrypted: true, KmsKeyId: other }),
+      '/dev/sdf',
+      NEW,
+      plain
+    )
+    expect(change.after.Ebs).toMatchObject({ Encrypted: true, KmsKeyId: other, SnapshotId: NEW })
+    expect(change.encryption).toEqual({ by: 'template', encrypted: true, kmsKeyId: other })
+    expect(change.notes).toEqual([])
+  })
+
+  it("keeps Encrypted: true without a key: the region's default key, or the snapshot's when it has one", () => {
+    const fromPlain = withCodeSnapshot(blank({ Encrypted: true }), '/dev/sdf', NEW, plain)
+    expect(fromPlain.after.Ebs).toMatchObject({ Encrypted: true })
+    expect(fromPlain.encryption).toEqual({ by: 'template', encrypted: true })
+    const fromSealed = withCodeSnapshot(blank({ Encrypted: true }), '/dev/sdf', NEW, sealed)
+    expect(fromSealed.encryption).toEqual({ by: 'snapshot', encrypted: true, kmsKeyId: KMS })
+  })
+
+  it('drops a KmsKeyId that comes without Encrypted: true', () => {
+    const change = withCodeSnapshot(blank({ KmsKeyId: KMS }), '/dev/sdf', NEW, plain)
+    expect(change.after.Ebs).toEqual({ SnapshotId: NEW, VolumeSize: 8, VolumeType: 'gp3' })
+    expect(change.notes).toEqual([
+      'The source mapping names a KmsKeyId without Encrypted: true, which EC2 refuses: left out.'
+    ])
+  })
+
+  it('a new mapping carries no encryption flag: the volume is like the snapshot', () => {
+    const change = withCodeSnapshot([], '/dev/sdf', NEW, sealed)
+    expect(change.after.Ebs).toEqual({ SnapshotId: NEW, DeleteOnTermination: true })
+    expect(change.encryption).toEqual({ by: 'snapshot', encrypted: true, kmsKeyId: KMS })
+  })
+})
+
+describe('encryption and initialization in the summary', () => {
+  const published = (extra: Partial<PublishedSnapshot>): PublishedSnapshot => ({
+    launchTemplateId: LT,
+    launchTemplateName: 'app-lt',
+    snapshotId: NEW,
+    device: '/dev/sdf',
+    sourceVersion: 3,
+    previousDefaultVersion: 3,
+    version: 4,
+    isDefault: true,
+    reusedVersion: false,
+    mappingAfter: { DeviceName: '/dev/sdf', Ebs: { SnapshotId: NEW } },
+    encryption: { by: 'snapshot', encrypted: false },
+    volumeSizeGiB: 8,
+    notes: [],
+    dryRun: false,
+    ...extra
+  })
+
+  it.each([
+    [
+      { by: 'snapshot', encrypted: true, kmsKeyId: 'k-1' },
+      'encrypted, like the snapshot (KMS key `k-1`)'
+    ],
+    [
+      { by: 'template', encrypted: true, kmsKeyId: 'k-2' },
+      'encrypted with KMS key `k-2` (the template asks for it)'
+    ],
+    [
+      { by: 'template', encrypted: true },
+      "encrypted with the region's default EBS KMS key (the template asks for it)"
+    ],
+    [
+      { by: 'snapshot', encrypted: false },
+      'not encrypted, like the snapshot (unless EBS encryption by default is on in the region)'
+    ]
+  ] as const)('%j reads "%s"', (encryption, text) => {
+    expect(encryptionText(encryption)).toBe(text)
+  })
+
+  it('says how long a new code volume takes to initialize at the rate, or that it loads lazily', () => {
+    const at = (rate?: number) =>
+      initializationText(
+        published({
+          mappingAfter: {
+            DeviceName: '/dev/sdf',
+            Ebs: { SnapshotId: NEW, ...(rate ? { VolumeInitializationRate: rate } : {}) }
+          },
+          volumeSizeGiB: 30
+        })
+      )
+    // 30 GiB = 30,720 MiB; at 300 MiB/s 102.4 s, at 100 MiB/s 307.2 s.
+    expect(at(300)).toBe(
+      "A new instance's code volume (30 GiB) is fully initialized about 1m42s after launch (300 MiB/s)."
+    )
+    expect(at(100)).toBe(
+      "A new instance's code volume (30 GiB) is fully initialized about 5m7s after launch (100 MiB/s)."
+    )
+    expect(at()).toContain(
+      "No volume initialization rate: a new instance's code volume loads lazily from S3, so the first read of each block is slow"
+    )
+    expect(at()).toContain('Set `volume-initialization-rate` (100-300 MiB/s)')
+  })
+})
+
 describe('publishSnapshot', () => {
   beforeEach(() => {
     ec2Mock.reset()
@@ -212,6 +337,8 @@ describe('publishSnapshot', () => {
       reusedVersion: false,
       mappingBefore: CODE,
       mappingAfter: { DeviceName: '/dev/sdf', Ebs: { ...CODE.Ebs, SnapshotId: NEW } },
+      encryption: { by: 'template', encrypted: true, kmsKeyId: KMS },
+      volumeSizeGiB: 20,
       notes: [],
       dryRun: false
     })

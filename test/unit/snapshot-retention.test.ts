@@ -46,21 +46,33 @@ function version(
   }
 }
 
+/** Our template's versions and other templates' versions, each template listed. */
 function world(
   snapshots: Snapshot[],
   ours: LaunchTemplateVersion[],
   others: LaunchTemplateVersion[] = []
 ) {
   ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: snapshots })
-  ec2Mock
-    .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: LT })
-    .resolves({ LaunchTemplateVersions: ours })
-  ec2Mock
-    .on(DescribeLaunchTemplateVersionsCommand, { Versions: ['$Default', '$Latest'] })
-    .resolves({ LaunchTemplateVersions: [...ours.slice(-1), ...others] })
+  const templates = new Map<string, string>([[LT, 'app-lt']])
+  for (const v of others) templates.set(v.LaunchTemplateId!, v.LaunchTemplateName!)
+  ec2Mock.on(DescribeLaunchTemplatesCommand).resolves({
+    LaunchTemplates: [...templates].map(([id, name]) => ({
+      LaunchTemplateId: id,
+      LaunchTemplateName: name,
+      DefaultVersionNumber: 1,
+      LatestVersionNumber: 1
+    }))
+  })
+  for (const id of templates.keys()) {
+    ec2Mock.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: id }).resolves({
+      LaunchTemplateVersions: [...ours, ...others].filter((v) => v.LaunchTemplateId === id)
+    })
+  }
   ec2Mock.on(DescribeImagesCommand).resolves({ Images: [] })
   ec2Mock.on(DeleteSnapshotCommand).resolves({})
 }
+
+const TEMPLATE_TAG = { Key: 'ebs-autoscale:launch-template', Value: LT }
 
 const options = (extra: Partial<RetentionOptions> = {}): RetentionOptions => ({
   name: 'shop',
@@ -119,9 +131,10 @@ describe('snapshot retention', () => {
 
     const result = await applyRetention(ec2, options())
 
+    // Scoped to the template being published, whatever the Name.
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeSnapshotsCommand, {
       OwnerIds: ['self'],
-      Filters: [{ Name: 'tag:Name', Values: ['shop'] }]
+      Filters: [{ Name: 'tag:ebs-autoscale:launch-template', Values: [LT] }]
     })
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeImagesCommand, {
       Owners: ['self'],
@@ -196,6 +209,111 @@ describe('snapshot retention', () => {
     const result = await applyRetention(ec2, options({ keepSnapshots: 0 }))
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 0)
     expect(result.deletedSnapshots).toEqual([])
+  })
+})
+
+describe('what retention never deletes', () => {
+  beforeEach(() => {
+    ec2Mock.reset()
+  })
+  const OTHER = 'lt-0ffffffffffffff00'
+  const pendingTag = { Key: 'ebs-autoscale:status', Value: 'pending' }
+
+  it('a snapshot that any version of any template maps, reading every page of templates and of versions', async () => {
+    world([snap(1), snap(2), snap(3), snap(4)], [version(1, 'snap-1')])
+    // Two pages of templates; the other template's versions also come in two pages, and the
+    // version that maps snap-3 is an old one (neither its default nor its latest).
+    ec2Mock.on(DescribeLaunchTemplatesCommand).callsFake((input: { NextToken?: string }) =>
+      input.NextToken === 'templates-2'
+        ? { LaunchTemplates: [{ LaunchTemplateId: OTHER, LaunchTemplateName: 'production-lt' }] }
+        : {
+            LaunchTemplates: [{ LaunchTemplateId: LT, LaunchTemplateName: 'app-lt' }],
+            NextToken: 'templates-2'
+          }
+    )
+    ec2Mock
+      .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: OTHER })
+      .callsFake((input: { NextToken?: string }) =>
+        input.NextToken === 'versions-2'
+          ? { LaunchTemplateVersions: [version(2, 'snap-3', OTHER, 'production-lt')] }
+          : {
+              LaunchTemplateVersions: [
+                version(9, 'snap-0ffff', OTHER, 'production-lt'),
+                version(8, 'snap-0eeee', OTHER, 'production-lt')
+              ],
+              NextToken: 'versions-2'
+            }
+      )
+
+    const result = await applyRetention(ec2, options({ keepSnapshots: 1 }))
+
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeLaunchTemplatesCommand, { MaxResults: 200 })
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeLaunchTemplatesCommand, {
+      NextToken: 'templates-2'
+    })
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeLaunchTemplateVersionsCommand, {
+      LaunchTemplateId: OTHER,
+      NextToken: 'versions-2'
+    })
+    expect(result.protectedSnapshots).toEqual([
+      { snapshotId: 'snap-3', reason: 'used by production-lt version 2' }
+    ])
+    expect(deleted()).toEqual(['snap-2', 'snap-4'])
+  })
+
+  it('skips a template deleted between its listing and the reading of its versions', async () => {
+    world([snap(1), snap(2)], [version(1, 'snap-1')], [version(1, 'snap-2', OTHER, 'gone-lt')])
+    ec2Mock.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: OTHER }).rejects(
+      Object.assign(
+        new Error('The specified launch template, with template ID ..., does not exist.'),
+        {
+          name: 'InvalidLaunchTemplateId.NotFound'
+        }
+      )
+    )
+    await applyRetention(ec2, options({ keepSnapshots: 1 }))
+    expect(deleted()).toEqual(['snap-2'])
+  })
+
+  it('a snapshot a deploy may still publish: tagged pending and younger than 5 days', async () => {
+    const now = Date.parse('2026-01-10T00:00:00Z')
+    world(
+      [
+        snap(1),
+        // 4 days old, pending: perhaps a deploy still rolling out the fleet.
+        snap(96, { Tags: [TEMPLATE_TAG, pendingTag] }),
+        // 6 days old, pending: its deploy is long gone (no job runs that long).
+        snap(144, { Tags: [TEMPLATE_TAG, pendingTag] }),
+        snap(150, { Tags: [TEMPLATE_TAG, { Key: 'ebs-autoscale:status', Value: 'published' }] })
+      ],
+      [version(1, 'snap-1')]
+    )
+    const result = await applyRetention(
+      ec2,
+      options({ keepSnapshots: 1, clock: { now: () => now } as RetentionOptions['clock'] })
+    )
+    expect(result.protectedSnapshots).toEqual([
+      {
+        snapshotId: 'snap-96',
+        reason:
+          'made by a deploy that may still publish it (not yet published, started 2026-01-06T00:00:00.000Z)'
+      }
+    ])
+    expect(deleted()).toEqual(['snap-144', 'snap-150'])
+  })
+
+  it('without a template: the snapshots with the Name made for no template', async () => {
+    world([snap(1), snap(2), snap(3, { Tags: [{ Key: 'Name', Value: 'shop' }, TEMPLATE_TAG] })], [])
+    await applyRetention(
+      ec2,
+      options({ keepSnapshots: 1, launchTemplateId: undefined, protectSnapshotIds: [] })
+    )
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeSnapshotsCommand, {
+      OwnerIds: ['self'],
+      Filters: [{ Name: 'tag:Name', Values: ['shop'] }]
+    })
+    // snap-3 is a deploy's: its template's retention decides, not this one.
+    expect(deleted()).toEqual(['snap-2'])
   })
 })
 

@@ -189,6 +189,11 @@ export function readSnapshotSettings(
     )
   }
   const setDefault = inputs.boolean('set-default', true)
+  // EC2's range for a provisioned volume initialization rate, in MiB/s.
+  const volumeInitializationRate =
+    inputs.optional('volume-initialization-rate') === undefined
+      ? undefined
+      : inputs.integer('volume-initialization-rate', 0, { min: 100, max: 300 })
   const asgName = inputs.optional('asg-name')
   const instanceRefresh = inputs.boolean('instance-refresh', false)
   const minHealthyPercentage = inputs.integer('min-healthy-percentage', 90, { min: 0, max: 100 })
@@ -202,7 +207,8 @@ export function readSnapshotSettings(
     for (const [input, set] of [
       ['asg-name', !!asgName],
       ['instance-refresh', instanceRefresh],
-      ['keep-versions', keepVersions > 0]
+      ['keep-versions', keepVersions > 0],
+      ['volume-initialization-rate', volumeInitializationRate !== undefined]
     ] as const) {
       if (set)
         throw new InputError(
@@ -236,7 +242,8 @@ export function readSnapshotSettings(
             launchTemplate: launchTemplate ?? '',
             sourceVersion,
             setDefault,
-            device: readDevice(inputs)
+            device: readDevice(inputs),
+            ...(volumeInitializationRate !== undefined ? { volumeInitializationRate } : {})
           }
         }
       : {}),

@@ -1,0 +1,110 @@
+/** The `snapshot-state` output is `error` for a snapshot that ended in error, in both actions. */
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import {
+  CreateLaunchTemplateVersionCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  type Snapshot
+} from '@aws-sdk/client-ec2'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { snapshotOutputs } from '../../src/actions/shared/snapshot.js'
+import { runDeploy } from '../../src/deploy/pipeline.js'
+import { snapshotView } from '../../src/report/deploy.js'
+import { runSnapshotAction } from '../../src/snapshot/run.js'
+import { SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
+import { deployOptions, RUN } from '../../support/fixtures.js'
+import { RecordingLog } from '../helpers/log.js'
+import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
+
+const ec2Mock = mockClient(EC2Client)
+const asgMock = mockClient(AutoScalingClient)
+const ssmMock = mockClient(SSMClient)
+const clients = {
+  region: 'us-east-1',
+  ec2: new EC2Client({ region: 'us-east-1' }),
+  ssm: new SSMClient({ region: 'us-east-1' }),
+  autoscaling: new AutoScalingClient({ region: 'us-east-1' })
+}
+const IDS = SimulatedFleet.ids(3)
+
+describe('snapshot-state for a snapshot that ended in error', () => {
+  let clock: VirtualClock
+  let world: SimulatedEc2
+  let fleet: SimulatedFleet
+  beforeEach(() => {
+    ec2Mock.reset()
+    asgMock.reset()
+    ssmMock.reset()
+    clock = new VirtualClock()
+    world = new SimulatedEc2(clock, { snapshotMs: 5_000 })
+    IDS.forEach((id) => world.launch(id))
+    world.mock(ec2Mock, asgMock)
+    fleet = new SimulatedFleet(
+      clock,
+      Object.fromEntries(IDS.map((id) => [id, { durationMs: 10_000 }]))
+    ).mock(ssmMock)
+    // Every snapshot ends in error instead of completing.
+    ec2Mock.on(DescribeSnapshotsCommand).callsFake((input: Record<string, unknown>) => {
+      const out = world.handle('DescribeSnapshots', input) as { Snapshots: Snapshot[] }
+      return {
+        Snapshots: out.Snapshots.map((s) =>
+          s.State === 'completed' ? { ...s, State: 'error', StateMessage: 'internal error' } : s
+        )
+      }
+    })
+  })
+
+  it('is error in the snapshot action', async () => {
+    const result = await runSnapshotAction(
+      clients,
+      {
+        snapshot: {
+          source: { kind: 'instance', instanceId: IDS[0]!, device: '/dev/sdf' },
+          consistency: { mode: 'none' },
+          name: 'shop',
+          run: RUN
+        },
+        wait: true,
+        timeoutMs: 60_000,
+        publish: { launchTemplate: TEMPLATE_ID, sourceVersion: '$Default', setDefault: true },
+        retention: { keepSnapshots: 5, keepVersions: 0 },
+        dryRun: false
+      },
+      new RecordingLog(),
+      { clock }
+    )
+    expect(snapshotOutputs(result)['snapshot-state']).toBe('error')
+    expect(world.snapshots.get(result.snapshot.snapshotId)!.tags).toMatchObject({
+      'ebs-autoscale:status': 'failed',
+      'ebs-autoscale:failure': 'internal error'
+    })
+  })
+
+  it('is error in deploy when the fleet succeeded, and the failure says why', async () => {
+    const result = await runDeploy(clients, deployOptions(), new RecordingLog(), { clock })
+    expect(result.ok).toBe(false)
+    expect(result.failure).toContain(
+      'The fleet is deployed, but the snapshot failed, so nothing was published'
+    )
+    expect(snapshotOutputs(snapshotView(result)!)['snapshot-state']).toBe('error')
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 0)
+    // Tagged failed with AWS's reason, which the deploy's own message does not overwrite.
+    const snapshot = world.snapshots.get(result.snapshot!.snapshotId)
+    expect(snapshot?.tags['ebs-autoscale:failure']).toBe('internal error')
+  })
+
+  it('is error in deploy when the rollout failed too, even once deleted (on-failure: delete)', async () => {
+    fleet.setHost(IDS[2]!, { durationMs: 10_000, outcome: 'Failed' })
+    const result = await runDeploy(
+      clients,
+      deployOptions({ onFailure: 'delete' }),
+      new RecordingLog(),
+      { clock }
+    )
+    expect(result.ok).toBe(false)
+    expect(snapshotOutputs(snapshotView(result)!)['snapshot-state']).toBe('error')
+    expect(world.snapshots.size).toBe(0)
+  })
+})
