@@ -8,7 +8,7 @@
  */
 import { realClock, type Clock } from '../src/clock.js'
 import { runRollout } from '../src/rollout/run.js'
-import { silentLog } from '../src/log.js'
+import { makeRuntime } from '../src/runtime.js'
 import { rolloutSettings } from '../support/fixtures.js'
 import { SimulatedFleet } from '../support/ssm-fleet.js'
 import { median, printTable } from './lib.js'
@@ -43,8 +43,8 @@ async function once(n: number): Promise<Sample> {
   )
   const result = await runRollout(
     fleet.client(),
-    { ...rolloutSettings({ comment: 'bench', clock }), instanceIds: SimulatedFleet.ids(n) },
-    silentLog
+    { ...rolloutSettings({ comment: 'bench' }), instanceIds: SimulatedFleet.ids(n) },
+    makeRuntime({ clock })
   )
   const reportedAt = Date.now()
   if (!result.ok) throw new Error(`bench rollout of ${n} hosts failed: ${result.stoppedReason}`)

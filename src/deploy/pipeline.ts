@@ -17,7 +17,8 @@ import type { Host } from '../hosts/host.js'
 import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
 import type { Log } from '../log.js'
 import { runRollout, type RolloutOptions } from '../rollout/run.js'
-import type { HostResult, RolloutResult } from '../rollout/types.js'
+import type { RolloutResult } from '../rollout/types.js'
+import { makeRuntime } from '../runtime.js'
 import { createCodeSnapshot } from '../snapshot/create.js'
 import { discardSnapshot, markSnapshotFailed } from '../snapshot/failed.js'
 import {
@@ -36,8 +37,8 @@ import { Phases } from './phases.js'
 
 export interface DeployOptions {
   query: HostQuery
-  /** The rollout, but for its targets (resolved here) and runtime. */
-  rollout: Omit<RolloutOptions, 'instanceIds' | 'clock' | 'signal'>
+  /** The rollout, but for its targets (resolved here). */
+  rollout: Omit<RolloutOptions, 'instanceIds'>
   /** The snapshot and its publication; the source is the primary, found here. */
   snapshot: Omit<SnapshotActionOptions, 'dryRun'> & { device: string }
   /** A failed rollout's snapshot: tagged failed (kept for inspection) or deleted. */
@@ -53,7 +54,7 @@ export interface DeployResult {
   /** What failed, for the step's message. */
   failure?: string
   hosts: Host[]
-  rollout?: RolloutResult & { runOnce?: HostResult }
+  rollout?: RolloutResult
   snapshot?: CreatedSnapshot
   /** pending, completed, error, failed (the rollout failed), deleted, dry-run. */
   snapshotState?: string
@@ -98,6 +99,7 @@ export async function runDeploy(
   runtime: DeployRuntime = {}
 ): Promise<DeployResult> {
   const clock = runtime.clock ?? realClock
+  const rt = makeRuntime({ clock, log, ...(runtime.signal ? { signal: runtime.signal } : {}) })
   const phases = new Phases(clock)
   const result: DeployResult = { ok: false, hosts: [], phases, dryRun: options.dryRun }
   const time = runtime.clock ? { clock: runtime.clock } : {}
@@ -162,26 +164,14 @@ export async function runDeploy(
         })
       })
   }
-  let primaryDone = false
   const rolling = phases.run('rollout', () =>
     runRollout(
       clients.ssm,
-      {
-        ...options.rollout,
-        ...time,
-        ...(runtime.signal ? { signal: runtime.signal } : {}),
-        instanceIds: resolved.hosts.map((h) => h.instanceId)
-      },
-      log,
+      { ...options.rollout, instanceIds: resolved.hosts.map((h) => h.instanceId) },
+      rt,
       {
         onCommandSent: (c) => runtime.onCommandSent?.(c.commandId),
-        onWaveDone: (wave, results) => {
-          // The primary leads the first wave after run-once (planWaves puts it first).
-          if (primaryDone || wave.kind === 'run-once') return
-          primaryDone = true
-          const primaryResult = results.find((r) => r.instanceId === wave.instanceIds[0])
-          if (primaryResult?.status === 'Success') startSnapshot(primaryResult.instanceId)
-        }
+        onPrimaryDone: (primaryResult) => startSnapshot(primaryResult.instanceId)
       }
     )
   )
@@ -238,14 +228,10 @@ export async function runDeploy(
           rollout: (ids) =>
             runRollout(
               clients.ssm,
-              {
-                ...options.rollout,
-                runOnceScript: undefined,
-                canary: 0,
-                instanceIds: ids,
-                ...time
-              },
-              log,
+              { ...options.rollout, runOnceScript: undefined, canary: 0, instanceIds: ids },
+              // Not the deploy's signal: a cancelled deploy still lets catch-up finish what it
+              // sent, as before (the reshape gives catch-up the signal throughout).
+              makeRuntime({ clock, log }),
               { onCommandSent: (c) => runtime.onCommandSent?.(c.commandId) }
             )
         },

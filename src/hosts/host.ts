@@ -15,6 +15,12 @@ export interface Host {
   launchTemplateId?: string
   launchTemplateVersion?: string
   autoScalingGroup?: string
+  /**
+   * Its Auto Scaling lifecycle state (InService, Standby...), when it was found as a member of
+   * a named group. A Standby member is running and serves again after ExitStandby, so it gets
+   * the deploy like any other.
+   */
+  lifecycleState?: string
   tags: Record<string, string>
 }
 

@@ -21,7 +21,7 @@ import { compareHosts, type Host } from './host.js'
 export interface HostQuery {
   tags: TagFilter
   states: readonly InstanceState[]
-  /** Only members of this group (those in `asgLifecycleStates`, InService by default). */
+  /** Only members of this group (those in `asgLifecycleStates`, MEMBER_STATES by default). */
   asgName?: string
   asgLifecycleStates?: readonly string[]
 }
@@ -36,6 +36,12 @@ export interface ResolvedHosts {
   group?: AutoScalingGroup
 }
 
+/**
+ * The members a deploy works on: those in service, and those in Standby, which are running and
+ * go back into service with whatever code they have (skipping them left old code serving).
+ */
+export const MEMBER_STATES: readonly string[] = ['InService', 'Standby']
+
 /** EC2 accepts at most 200 values in one filter. */
 const FILTER_VALUES_MAX = 200
 
@@ -43,7 +49,7 @@ export function describeQuery(query: HostQuery): string {
   const parts = [...query.tags].map(([k, v]) => `tag:${k} in (${v.join(', ')})`)
   parts.push(`instance-state-name in (${query.states.join(', ')})`)
   if (query.asgName) {
-    const states = query.asgLifecycleStates ?? ['InService']
+    const states = query.asgLifecycleStates ?? MEMBER_STATES
     parts.push(`member of Auto Scaling group ${query.asgName} (${states.join(', ')})`)
   }
   return parts.join(' AND ')
@@ -82,6 +88,7 @@ export async function resolveHosts(
   const filters = ec2Filters(query)
 
   let memberIds: string[] | undefined
+  const memberStates = new Map<string, string>()
   let group: AutoScalingGroup | undefined
   if (query.asgName) {
     count('DescribeAutoScalingGroups')
@@ -92,10 +99,11 @@ export async function resolveHosts(
         `Auto Scaling group ${JSON.stringify(query.asgName)} does not exist in this region. Expected the name of an existing group.`
       )
     }
-    const lifecycle = new Set(query.asgLifecycleStates ?? ['InService'])
-    memberIds = (group.Instances ?? [])
-      .filter((i) => i.InstanceId && lifecycle.has(i.LifecycleState ?? ''))
-      .map((i) => i.InstanceId!)
+    const lifecycle = new Set(query.asgLifecycleStates ?? MEMBER_STATES)
+    for (const i of group.Instances ?? [])
+      if (i.InstanceId && lifecycle.has(i.LifecycleState ?? ''))
+        memberStates.set(i.InstanceId, i.LifecycleState!)
+    memberIds = [...memberStates.keys()]
     if (memberIds.length === 0) return { hosts: [], description, calls, group }
   }
 
@@ -116,7 +124,10 @@ export async function resolveHosts(
         for (const reservation of page.Reservations ?? []) {
           for (const instance of reservation.Instances ?? []) {
             const host = toHost(instance)
-            if (host) byId.set(host.instanceId, host)
+            if (!host) continue
+            const lifecycleState = memberStates.get(host.instanceId)
+            if (lifecycleState) host.lifecycleState = lifecycleState
+            byId.set(host.instanceId, host)
           }
         }
       }

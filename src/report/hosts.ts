@@ -12,6 +12,16 @@ export function hostsTable(hosts: readonly Host[]): string {
       h.launchTime.replace(/\.\d+Z$/, 'Z'),
       h.launchTemplateId ? `${h.launchTemplateId} v${h.launchTemplateVersion ?? '?'}` : undefined,
       h.autoScalingGroup
+        ? `${h.autoScalingGroup}${h.lifecycleState ? ` (${h.lifecycleState})` : ''}`
+        : undefined
     ])
   )
+}
+
+/** A line under the table naming Standby members: deployed, but out of service until ExitStandby. */
+export function standbyNote(hosts: readonly Host[]): string {
+  const standby = hosts.filter((h) => h.lifecycleState === 'Standby').map((h) => code(h.instanceId))
+  return standby.length
+    ? `In Standby (deployed like the others; they serve the new code after ExitStandby): ${standby.join(', ')}`
+    : ''
 }

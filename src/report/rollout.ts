@@ -18,7 +18,7 @@ export function rolloutTotals(result: RolloutResult): string {
   )
 }
 
-export function rolloutTable(result: RolloutResult & { runOnce?: HostResult }): string {
+export function rolloutTable(result: RolloutResult): string {
   const rows = [
     ...(result.runOnce ? [{ ...result.runOnce, label: 'run-once' }] : []),
     ...result.results
@@ -50,7 +50,7 @@ export function commandLinks(result: RolloutResult, region: string): string {
 }
 
 /** The step's failure message: which hosts, how, and why the rollout stopped. */
-export function rolloutFailure(result: RolloutResult & { runOnce?: HostResult }): string {
+export function rolloutFailure(result: RolloutResult): string {
   const bad = [
     ...(result.runOnce && isFailure(result.runOnce) ? [result.runOnce] : []),
     ...result.results.filter(isFailure)

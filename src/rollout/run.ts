@@ -4,11 +4,12 @@
  * apply per command of at most 50 hosts), within a deadline, and returns every host's result.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { type Clock, realClock } from '../clock.js'
+import type { Clock } from '../clock.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { type CountOrPercent, resolveCountOrPercent } from '../inputs.js'
 import { formatDuration } from '../duration.js'
 import type { Log } from '../log.js'
+import type { Runtime } from '../runtime.js'
 import { type Backoff, poll, PollAbortedError, PollTimeoutError } from '../poll.js'
 import { checkAgents } from './agents.js'
 import {
@@ -46,15 +47,19 @@ export interface RolloutOptions {
   dryRun: boolean
   comment: string
   output?: OutputOptions
-  clock?: Clock
-  signal?: AbortSignal
+  /** Polling pace (tests and benchmarks); the default suits AWS. */
   backoff?: Partial<Backoff>
 }
 
 export interface RolloutHooks {
   /** Each command as soon as it is sent (the post step cancels these if the run is cancelled). */
   onCommandSent?(command: SentCommand): void
-  /** After each wave, with its results (the deploy snapshots the primary from here). */
+  /**
+   * Once, as soon as the primary finished everything it runs (its commands, and run-once)
+   * successfully, before other hosts go on: the deploy snapshots the primary from here.
+   */
+  onPrimaryDone?(result: HostResult): void
+  /** After each wave, with its results. */
   onWaveDone?(wave: Wave, results: readonly HostResult[]): void
 }
 
@@ -66,10 +71,10 @@ const PROGRESS_EVERY_MS = 10_000
 export async function runRollout(
   ssm: SSMClient,
   options: RolloutOptions,
-  log: Log,
+  runtime: Runtime,
   hooks: RolloutHooks = {}
-): Promise<RolloutResult & { runOnce?: HostResult }> {
-  const clock = options.clock ?? realClock
+): Promise<RolloutResult> {
+  const { clock, log } = runtime
   const started = clock.now()
   const deadline = started + options.deadlineMs
   if (options.instanceIds.length === 0) throw new ActionError('No hosts to roll out to.')
@@ -158,6 +163,7 @@ export async function runRollout(
   let stoppedReason: string | undefined
   let failures = 0
   let fullOutputs = 0
+  let notified = false
   const progress = { done: 0, failed: 0, total: online.length, lastLine: '', lastAt: -Infinity }
 
   for (const wave of waves) {
@@ -178,6 +184,7 @@ export async function runRollout(
       clock,
       deadline,
       log,
+      signal: runtime.signal,
       hooks,
       progress,
       base
@@ -189,6 +196,8 @@ export async function runRollout(
     const waveFailures = outcome.results.filter(isFailure)
     fullOutputs += await fetchFullOutput(ssm, waveFailures, fullOutputs)
     reportHosts(log, wave, outcome.results)
+    notifyPrimary(wave, outcome.results, primaryInstanceId, hooks, notified)
+    notified ||= wave.kind !== 'run-once'
     hooks.onWaveDone?.(wave, outcome.results)
 
     if (wave.kind === 'fleet') failures += waveFailures.length
@@ -239,6 +248,7 @@ interface WaveContext {
   clock: Clock
   deadline: number
   log: Log
+  signal: AbortSignal
   hooks: RolloutHooks
   progress: { done: number; failed: number; total: number; lastLine: string; lastAt: number }
   base: { commands: SentCommand[] }
@@ -313,7 +323,7 @@ async function runWave(
       label: `${describeWave(wave)} to finish`,
       timeoutMs: Math.max(0, ctx.deadline - clock.now()),
       clock,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: ctx.signal,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       check: async () => {
         const states = await commandStates(ssm, [...pending.keys()], sentAt)
@@ -353,6 +363,22 @@ async function runWave(
   const order = new Map(wave.instanceIds.map((id, i) => [id, i]))
   results.sort((a, b) => order.get(a.instanceId)! - order.get(b.instanceId)!)
   return interrupted ? { results, interrupted } : { results }
+}
+
+/**
+ * Tells the caller the primary is done. Until run-once moves after the commands, the primary's
+ * first wave that is not run-once (it leads the canary or the first fleet wave) decides.
+ */
+function notifyPrimary(
+  wave: Wave,
+  results: readonly HostResult[],
+  primaryInstanceId: string,
+  hooks: RolloutHooks,
+  notified: boolean
+): void {
+  if (notified || wave.kind === 'run-once') return
+  const primary = results.find((r) => r.instanceId === primaryInstanceId)
+  if (primary?.status === 'Success') hooks.onPrimaryDone?.(primary)
 }
 
 function reportProgress(ctx: WaveContext, force = false): void {

@@ -69,6 +69,8 @@ export interface RolloutResult {
   offlineSkipped: boolean
   /** Why later waves did not start, when they did not. */
   stoppedReason?: string
+  /** The run-once step on the primary, when there was one and it started. */
+  runOnce?: HostResult
   dryRun: boolean
 }
 

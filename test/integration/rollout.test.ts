@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/client-ssm'
+import { makeRuntime } from '../../src/runtime.js'
 import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
 import { runOnHost } from '../../src/ssm/run-on-host.js'
 import { launch, tag } from '../../support/emulator/world.js'
@@ -24,7 +25,7 @@ describe('rollout against the emulator, with the real SDK', () => {
     const { ec2, ssm } = emulator.clients
     const app = await launch(ec2, 4, { Role: 'app' })
     const other = await launch(ec2, 2, { Role: 'worker' })
-    const result = await runRollout(ssm, options(app), new RecordingLog())
+    const result = await runRollout(ssm, options(app), makeRuntime({ log: new RecordingLog() }))
 
     expect(result.ok).toBe(true)
     expect(result.results.map((r) => [r.instanceId, r.status, r.exitCode])).toEqual(
@@ -56,7 +57,7 @@ describe('rollout against the emulator, with the real SDK', () => {
     const result = await runRollout(
       ssm,
       options(ids, { maxConcurrency: { kind: 'count', value: 2 } }),
-      new RecordingLog()
+      makeRuntime({ log: new RecordingLog() })
     )
     expect(result.ok).toBe(false)
     expect(result.results.map((r) => r.status)).toEqual([
@@ -75,7 +76,7 @@ describe('rollout against the emulator, with the real SDK', () => {
     const ids = await launch(ec2, 3, { Role: 'app' })
     await tag(ec2, [ids[1]!], { 'emulator:ssm-ping': 'ConnectionLost' })
     await tag(ec2, [ids[2]!], { 'emulator:ssm-ping': 'none' })
-    const result = await runRollout(ssm, options(ids), new RecordingLog())
+    const result = await runRollout(ssm, options(ids), makeRuntime({ log: new RecordingLog() }))
     expect(result.ok).toBe(false)
     expect(result.commands).toEqual([])
     expect(result.offline.map((o) => [o.instanceId, o.reason.split(' (')[0]])).toEqual([

@@ -158,7 +158,7 @@ describe('resolveHosts', () => {
   })
 
   describe('with asg-name', () => {
-    it('keeps only InService members, pushed as an instance-id filter beside the tags', async () => {
+    it('keeps the InService and Standby members, pushed as an instance-id filter beside the tags', async () => {
       asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
         AutoScalingGroups: [
           {
@@ -185,7 +185,8 @@ describe('resolveHosts', () => {
           {
             Instances: [
               instance('i-04', '2026-01-01T00:00:00Z'),
-              instance('i-01', '2026-01-02T00:00:00Z')
+              instance('i-01', '2026-01-02T00:00:00Z'),
+              instance('i-05', '2026-01-03T00:00:00Z')
             ]
           }
         ]
@@ -193,7 +194,11 @@ describe('resolveHosts', () => {
       const q: HostQuery = { ...query('Role=app'), asgName: 'app-asg' }
       const result = await resolveHosts(clients, q)
 
-      expect(result.hosts.map((h) => h.instanceId)).toEqual(['i-04', 'i-01'])
+      expect(result.hosts.map((h) => [h.instanceId, h.lifecycleState])).toEqual([
+        ['i-04', 'InService'],
+        ['i-01', 'InService'],
+        ['i-05', 'Standby']
+      ])
       expect(asgMock).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, {
         AutoScalingGroupNames: ['app-asg']
       })
@@ -201,13 +206,13 @@ describe('resolveHosts', () => {
         Filters: [
           { Name: 'tag:Role', Values: ['app'] },
           { Name: 'instance-state-name', Values: ['running'] },
-          { Name: 'instance-id', Values: ['i-01', 'i-04'] }
+          { Name: 'instance-id', Values: ['i-01', 'i-04', 'i-05'] }
         ],
         MaxResults: 1000
       })
       expect(result.calls).toEqual({ DescribeAutoScalingGroups: 1, DescribeInstances: 1 })
       expect(result.description).toBe(
-        'tag:Role in (app) AND instance-state-name in (running) AND member of Auto Scaling group app-asg (InService)'
+        'tag:Role in (app) AND instance-state-name in (running) AND member of Auto Scaling group app-asg (InService, Standby)'
       )
     })
 
@@ -419,7 +424,7 @@ describe('readHostQuery and hostOutputs (the adapter side)', () => {
     expect(q.states).toEqual(['running', 'stopped'])
     expect(q.asgName).toBe('app-asg')
     expect(q.description).toBe(
-      'tag:Role in (app) AND tag:Environment in (production) AND instance-state-name in (running, stopped) AND member of Auto Scaling group app-asg (InService)'
+      'tag:Role in (app) AND tag:Environment in (production) AND instance-state-name in (running, stopped) AND member of Auto Scaling group app-asg (InService, Standby)'
     )
     // Without states from the caller: running only, whatever a `states` input says.
     expect(readHostQuery(given, { requireSelector: true }).states).toEqual(['running'])

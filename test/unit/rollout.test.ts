@@ -12,17 +12,14 @@ import { planWaves } from '../../src/rollout/plan.js'
 import { runOnHost } from '../../src/ssm/run-on-host.js'
 import { RecordingLog } from '../helpers/log.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { rolloutSettings } from '../../support/fixtures.js'
 
 const ssmMock = mockClient(SSMClient)
 const ssm = new SSMClient({ region: 'us-east-1' })
 
-function options(
-  ids: string[],
-  clock: VirtualClock,
-  extra: Partial<RolloutOptions> = {}
-): RolloutOptions {
-  return { ...rolloutSettings({ script: ['./deploy.sh'], clock, ...extra }), instanceIds: ids }
+function options(ids: string[], extra: Partial<RolloutOptions> = {}): RolloutOptions {
+  return { ...rolloutSettings({ script: ['./deploy.sh'], ...extra }), instanceIds: ids }
 }
 
 const statuses = (r: { results: Array<{ instanceId: string; status: string }> }) =>
@@ -40,7 +37,7 @@ describe('rollout over a scripted SSM fleet', () => {
   it('runs the canary alone, then the rest, and reports every host', async () => {
     const ids = SimulatedFleet.ids(10)
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids, clock), log)
+    const result = await runRollout(ssm, options(ids), makeRuntime({ clock, log }))
 
     expect(result.ok).toBe(true)
     expect(result.primaryInstanceId).toBe(ids[0])
@@ -65,8 +62,8 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { outcome: 'Failed', exitCode: 3, stderr: 'migration lock held\n' })
     const result = await runRollout(
       ssm,
-      options(ids, clock, { maxConcurrency: { kind: 'count', value: 2 } }),
-      log
+      options(ids, { maxConcurrency: { kind: 'count', value: 2 } }),
+      makeRuntime({ clock, log })
     )
 
     expect(result.ok).toBe(false)
@@ -99,11 +96,11 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { outcome: 'Failed' })
     const result = await runRollout(
       ssm,
-      options(ids, clock, {
+      options(ids, {
         maxConcurrency: { kind: 'count', value: 2 },
         maxErrors: { kind: 'count', value: 1 }
       }),
-      log
+      makeRuntime({ clock, log })
     )
     expect(fleet.batches()).toHaveLength(4)
     expect(result.results.filter((r) => r.status === 'Success')).toHaveLength(6)
@@ -117,8 +114,8 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[0]!, { outcome: 'Failed' })
     const result = await runRollout(
       ssm,
-      options(ids, clock, { maxErrors: { kind: 'percent', value: 50 } }),
-      log
+      options(ids, { maxErrors: { kind: 'percent', value: 50 } }),
+      makeRuntime({ clock, log })
     )
     expect(fleet.batches()).toEqual([[ids[0]]])
     expect(result.stoppedReason).toBe('the canary failed')
@@ -130,8 +127,8 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[0]!, { outcome: 'Failed', stderr: 'relation "users" already exists\n' })
     const result = await runRollout(
       ssm,
-      options(ids, clock, { runOnceScript: ['rake db:migrate'] }),
-      log
+      options(ids, { runOnceScript: ['rake db:migrate'] }),
+      makeRuntime({ clock, log })
     )
     expect(fleet.batches()).toEqual([[ids[0]]])
     expect(fleet.scriptFor(ids[0]!)).toBe('rake db:migrate')
@@ -146,8 +143,8 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, clock, { runOnceScript: ['rake db:migrate'] }),
-      log
+      options(ids, { runOnceScript: ['rake db:migrate'] }),
+      makeRuntime({ clock, log })
     )
     expect(fleet.batches()).toEqual([[ids[0]], [ids[0]], [ids[1], ids[2]]])
     expect(result.waves.map((w) => w.kind)).toEqual(['run-once', 'canary', 'fleet'])
@@ -161,8 +158,8 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[1]!, { durationMs: 900_000 })
     const result = await runRollout(
       ssm,
-      options(ids, clock, { hostTimeoutMs: 60_000, maxErrors: { kind: 'count', value: 5 } }),
-      log
+      options(ids, { hostTimeoutMs: 60_000, maxErrors: { kind: 'count', value: 5 } }),
+      makeRuntime({ clock, log })
     )
     expect(statuses(result)[ids[1]!]).toBe('ExecutionTimedOut')
     expect(result.results[1]!.durationMs).toBe(60_000)
@@ -179,8 +176,8 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { outcome: 'Undeliverable' })
     const result = await runRollout(
       ssm,
-      options(ids, clock, { maxErrors: { kind: 'count', value: 5 } }),
-      log
+      options(ids, { maxErrors: { kind: 'count', value: 5 } }),
+      makeRuntime({ clock, log })
     )
     expect(statuses(result)).toEqual({
       [ids[0]!]: 'Success',
@@ -198,7 +195,7 @@ describe('rollout over a scripted SSM fleet', () => {
       [ids[2]!]: { ping: 'none' },
       [ids[3]!]: {}
     }).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids, clock), log)
+    const result = await runRollout(ssm, options(ids), makeRuntime({ clock, log }))
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand)
     expect(result.ok).toBe(false)
     expect(result.offline).toEqual([
@@ -219,7 +216,11 @@ describe('rollout over a scripted SSM fleet', () => {
       [ids[1]!]: {},
       [ids[2]!]: {}
     }).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids, clock, { skipOffline: true }), log)
+    const result = await runRollout(
+      ssm,
+      options(ids, { skipOffline: true }),
+      makeRuntime({ clock, log })
+    )
     expect(result.ok).toBe(true)
     expect(result.primaryInstanceId).toBe(ids[1])
     expect(fleet.batches()).toEqual([[ids[1]], [ids[2]]])
@@ -230,7 +231,7 @@ describe('rollout over a scripted SSM fleet', () => {
   it('130 hosts: batches of at most 50, one command status call per poll, concurrency fleet-wide', async () => {
     const ids = SimulatedFleet.ids(130)
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids, clock, { canary: 0 }), log)
+    const result = await runRollout(ssm, options(ids, { canary: 0 }), makeRuntime({ clock, log }))
     expect(result.ok).toBe(true)
     expect(fleet.batches().map((b) => b.length)).toEqual([50, 50, 30])
     expect(fleet.calls['DescribeInstanceInformation']).toBe(3)
@@ -245,8 +246,8 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, clock, { maxConcurrency: { kind: 'percent', value: 40 } }),
-      log
+      options(ids, { maxConcurrency: { kind: 'percent', value: 40 } }),
+      makeRuntime({ clock, log })
     )
     expect(result.ok).toBe(true)
     expect(result.waves.map((w) => w.instanceIds.length)).toEqual([1, 52, 52, 25])
@@ -259,7 +260,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     // Between the agent check and the fleet wave, a host of its second batch drops off SSM.
     clock.at(clock.now() + 1_000, () => fleet.setHost(ids[70]!, { ping: 'ConnectionLost' }))
-    await expect(runRollout(ssm, options(ids, clock), log)).rejects.toThrow(
+    await expect(runRollout(ssm, options(ids), makeRuntime({ clock, log }))).rejects.toThrow(
       'SendCommand failed: InvalidInstanceId: Instances not in a valid state for account. Hint: the instance is not SSM-managed or its agent is offline'
     )
     expect(fleet.batches().map((b) => b.length)).toEqual([1, 50])
@@ -274,7 +275,7 @@ describe('rollout over a scripted SSM fleet', () => {
   it('waits out the moment a new command is not visible yet', async () => {
     const ids = SimulatedFleet.ids(60)
     const fleet = new SimulatedFleet(clock, ids, { visibilityDelayMs: 3_000 }).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids, clock), log)
+    const result = await runRollout(ssm, options(ids), makeRuntime({ clock, log }))
     expect(result.ok).toBe(true)
     expect(fleet.calls['SendCommand']).toBe(3)
   })
@@ -285,8 +286,8 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { durationMs: 600_000 })
     const result = await runRollout(
       ssm,
-      options(ids, clock, { deadlineMs: 120_000, maxConcurrency: { kind: 'count', value: 2 } }),
-      log
+      options(ids, { deadlineMs: 120_000, maxConcurrency: { kind: 'count', value: 2 } }),
+      makeRuntime({ clock, log })
     )
     expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, {
       CommandId: fleet.commands[1]!.id
@@ -309,12 +310,17 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[1]!, { durationMs: 600_000 })
     const abort = new AbortController()
     const sent: string[] = []
-    const result = await runRollout(ssm, options(ids, clock, { signal: abort.signal }), log, {
-      onCommandSent: (c) => {
-        sent.push(c.commandId)
-        if (c.wave === 2) clock.at(clock.now() + 30_000, () => abort.abort())
+    const result = await runRollout(
+      ssm,
+      options(ids),
+      makeRuntime({ clock, log, signal: abort.signal }),
+      {
+        onCommandSent: (c) => {
+          sent.push(c.commandId)
+          if (c.wave === 2) clock.at(clock.now() + 30_000, () => abort.abort())
+        }
       }
-    })
+    )
     expect(sent).toEqual(fleet.commands.map((c) => c.id))
     expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: sent[1] })
     expect(statuses(result)[ids[1]!]).toBe('Cancelled')
@@ -326,8 +332,8 @@ describe('rollout over a scripted SSM fleet', () => {
     new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, clock, { dryRun: true, maxConcurrency: { kind: 'count', value: 2 } }),
-      log
+      options(ids, { dryRun: true, maxConcurrency: { kind: 'count', value: 2 } }),
+      makeRuntime({ clock, log })
     )
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand)
     expect(result.waves.map((w) => w.instanceIds)).toEqual([
@@ -344,7 +350,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids, {
       throttle: (api, n) => api === 'ListCommands' && n % 3 === 0
     }).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids, clock), log)
+    const result = await runRollout(ssm, options(ids), makeRuntime({ clock, log }))
     expect(result.ok).toBe(true)
     expect(fleet.calls['ListCommands']).toBeGreaterThan(4)
   })
@@ -353,7 +359,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const ids = SimulatedFleet.ids(3)
     new SimulatedFleet(clock, ids).mock(ssmMock)
     const seen: string[] = []
-    await runRollout(ssm, options(ids, clock), log, {
+    await runRollout(ssm, options(ids), makeRuntime({ clock, log }), {
       onWaveDone: (wave, results) =>
         seen.push(`${wave.kind}:${results.map((r) => r.status).join(',')}`)
     })
@@ -371,7 +377,7 @@ describe('rollout through the real SDK under throttling', () => {
       // The SDK's own retries at work (standard mode: adaptive adds a client-side rate limiter
       // that would make this test slow without changing what it shows).
       const client = fleet.client({ maxAttempts: 5, retryMode: 'standard' })
-      const result = await runRollout(client, options(ids, clock), new RecordingLog())
+      const result = await runRollout(client, options(ids), makeRuntime({ clock }))
       expect(result.ok).toBe(true)
       expect(result.results.filter((r) => r.status === 'Success')).toHaveLength(60)
       expect(fleet.batches().map((b) => b.length)).toEqual([1, 50, 9])

@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { ActionError } from '../../errors.js'
 import { resolveHosts } from '../../hosts/resolve.js'
-import { hostsTable } from '../../report/hosts.js'
+import { hostsTable, standbyNote } from '../../report/hosts.js'
 import { hostOutputs, readHostQuery } from '../shared/hosts.js'
 import { clientsFromInputs, readInputs, runAction, setOutputs } from '../shared/runner.js'
 
@@ -27,6 +27,7 @@ export async function run(): Promise<void> {
       .addRaw(`## resolve-hosts\n\nFilter: ${query.description}\n\n`)
       .addRaw(hosts.length ? hostsTable(hosts) : '**No instance matched.**')
       .addEOL()
+      .addRaw(standbyNote(hosts) ? `\n${standbyNote(hosts)}\n` : '')
       .write()
 
     if (hosts.length === 0 && failIfEmpty) {

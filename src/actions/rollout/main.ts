@@ -4,7 +4,8 @@ import { ActionError, InputError } from '../../errors.js'
 import { resolveHosts } from '../../hosts/resolve.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
 import { runRollout } from '../../rollout/run.js'
-import type { HostResult, RolloutResult } from '../../rollout/types.js'
+import type { RolloutResult } from '../../rollout/types.js'
+import { makeRuntime } from '../../runtime.js'
 import { runContext } from '../shared/context.js'
 import { readHostQuery } from '../shared/hosts.js'
 import { readInstanceIds, readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
@@ -51,8 +52,8 @@ export async function run(): Promise<void> {
     const abort = watchForCancellation()
     const result = await runRollout(
       clients.ssm,
-      { ...settings, instanceIds: targets, signal: abort.signal },
-      runnerLog,
+      { ...settings, instanceIds: targets },
+      makeRuntime({ log: runnerLog, signal: abort.signal }),
       { onCommandSent: (c) => onCommandSent(c.commandId) }
     )
     setOutputs(rolloutOutputs(result))
@@ -61,10 +62,7 @@ export async function run(): Promise<void> {
   })
 }
 
-async function writeSummary(
-  result: RolloutResult & { runOnce?: HostResult },
-  region: string
-): Promise<void> {
+async function writeSummary(result: RolloutResult, region: string): Promise<void> {
   await core.summary
     .addRaw(`## rollout${result.dryRun ? ' (dry run)' : ''}\n\n${rolloutTotals(result)}\n\n`)
     .addRaw(`${rolloutTable(result)}\n\n`)

@@ -4,7 +4,7 @@ import { INSTANCE_ID } from '../../hosts/host.js'
 import { type RunContext, shortSha } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
-import { isFailure, type HostResult, type RolloutResult } from '../../rollout/types.js'
+import { isFailure, type RolloutResult } from '../../rollout/types.js'
 import { buildScript } from '../../rollout/script.js'
 
 /** Everything but the targets, the clock and the signal. */
@@ -80,9 +80,7 @@ export function readInstanceIds(inputs: Inputs): string[] {
 }
 
 /** The rollout outputs (the rollout action's and deploy's). */
-export function rolloutOutputs(
-  result: RolloutResult & { runOnce?: HostResult }
-): Record<string, string | object> {
+export function rolloutOutputs(result: RolloutResult): Record<string, string | object> {
   return {
     'command-ids': result.commands.map((c) => c.commandId),
     'succeeded-instance-ids': result.results
