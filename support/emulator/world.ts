@@ -17,6 +17,7 @@ import {
   type BlockDeviceMapping,
   type _InstanceType
 } from '@aws-sdk/client-ec2'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import type { AwsClients } from '../../src/aws/clients.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
@@ -36,7 +37,8 @@ export function testClients(endpoint: string): TestClients {
     region: 'us-east-1',
     ec2: new EC2Client(config),
     ssm: new SSMClient(config),
-    autoscaling: new AutoScalingClient(config)
+    autoscaling: new AutoScalingClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config)
   }
 }
 
