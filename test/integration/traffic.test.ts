@@ -170,6 +170,12 @@ describe('leaving and returning to service', () => {
     )
     const hosts = await hostsOf(c, world.asgName)
     const standby = hosts.find((h) => h.lifecycleState === 'Standby')!
+    // As on AWS, Standby took it out of the target group, and a change to the group (here a
+    // scale-out) does not put it back.
+    await setDesired(c, world.asgName, 3)
+    const states = await targetStates(c, world.targetGroups[0]!.arn)
+    expect(states[standby.instanceId]?.state).toBe('draining')
+    expect(Object.values(states).filter((s) => s.state !== 'draining')).toHaveLength(3)
     const loose: Host = {
       ...hosts[0]!,
       instanceId: 'i-00000000000000000',
