@@ -12,6 +12,7 @@ import {
   type AutoScalingGroup
 } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { silentLog } from '../src/log.js'
 import { runSnapshotAction } from '../src/snapshot/run.js'
@@ -136,7 +137,12 @@ async function once(completionMs: number): Promise<Sample> {
   const marks: Record<string, number> = {}
   const { ec2, completedAt } = fakeEc2(completionMs, calls, marks)
   const result = await runSnapshotAction(
-    { ec2, autoscaling: fakeAutoScaling(calls), ssm: new SSMClient({ region: 'us-east-1' }) },
+    {
+      ec2,
+      autoscaling: fakeAutoScaling(calls),
+      ssm: new SSMClient({ region: 'us-east-1' }),
+      elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
+    },
     {
       snapshot: {
         source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },

@@ -5,6 +5,7 @@
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { InputError } from '../errors.js'
 import { PROJECT, VERSION } from '../version.js'
@@ -14,6 +15,7 @@ export interface Clients {
   readonly ec2: EC2Client
   readonly ssm: SSMClient
   readonly autoscaling: AutoScalingClient
+  readonly elbv2: ElasticLoadBalancingV2Client
 }
 
 /** The clients and the region they were made for (summaries link to the console there). */
@@ -90,6 +92,7 @@ export function createClients(options: ClientOptions): AwsClients {
     region,
     ec2: new EC2Client(config),
     ssm: new SSMClient(config),
-    autoscaling: new AutoScalingClient(config)
+    autoscaling: new AutoScalingClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config)
   }
 }

@@ -25,6 +25,8 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.ssm.models import Command
 from moto.server import main
 
+import elbv2  # noqa: F401 (target health and Auto Scaling registration as AWS does them)
+
 PAGE = 50
 
 

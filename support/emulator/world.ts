@@ -10,6 +10,7 @@ import {
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
+  DescribeVpcsCommand,
   EC2Client,
   RunInstancesCommand,
   StopInstancesCommand,
@@ -17,6 +18,13 @@ import {
   type BlockDeviceMapping,
   type _InstanceType
 } from '@aws-sdk/client-ec2'
+import {
+  AddTagsCommand,
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand
+} from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import type { AwsClients } from '../../src/aws/clients.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
@@ -36,7 +44,8 @@ export function testClients(endpoint: string): TestClients {
     region: 'us-east-1',
     ec2: new EC2Client(config),
     ssm: new SSMClient(config),
-    autoscaling: new AutoScalingClient(config)
+    autoscaling: new AutoScalingClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config)
   }
 }
 
@@ -99,7 +108,15 @@ export interface CodeVolumeWorld {
  */
 export async function codeVolumeWorld(
   c: TestClients,
-  options: { size?: number; name?: string; tags?: Record<string, string> } = {}
+  options: {
+    size?: number
+    name?: string
+    tags?: Record<string, string>
+    /** Target groups the group registers its members in (behindTargetGroups builds them). */
+    targetGroupArns?: string[]
+    /** Classic load balancers named on the group (the emulator holds none: only the names). */
+    loadBalancerNames?: string[]
+  } = {}
 ): Promise<CodeVolumeWorld> {
   const name = options.name ?? 'app'
   const tags = options.tags ?? { Role: 'app', Environment: 'production' }
@@ -154,6 +171,8 @@ export async function codeVolumeWorld(
       MaxSize: 20,
       DesiredCapacity: size,
       AvailabilityZones: ['us-east-1a'],
+      ...(options.targetGroupArns ? { TargetGroupARNs: options.targetGroupArns } : {}),
+      ...(options.loadBalancerNames ? { LoadBalancerNames: options.loadBalancerNames } : {}),
       Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true }))
     })
   )
@@ -172,4 +191,111 @@ export async function setDesired(c: TestClients, asgName: string, capacity: numb
   await c.autoscaling.send(
     new SetDesiredCapacityCommand({ AutoScalingGroupName: asgName, DesiredCapacity: capacity })
   )
+}
+
+export interface TargetGroupOptions {
+  name: string
+  /** The port targets are registered on (the group's members get it). */
+  port?: number
+  /** deregistration_delay.timeout_seconds; AWS's default is 300. */
+  deregistrationDelaySeconds?: number
+  intervalSeconds?: number
+  healthyThreshold?: number
+  /**
+   * The emulator's `emulator:time-scale` tag: every ELB duration times this. The default 0.01
+   * drains a 300 s delay in 3 s and passes 10 s x 2 health checks in 0.2 s.
+   */
+  timeScale?: number
+}
+
+export interface TargetGroupRef {
+  arn: string
+  name: string
+}
+
+/** An instance target group, timed by the emulator as AWS times it, scaled by `timeScale`. */
+export async function createTargetGroup(
+  c: TestClients,
+  options: TargetGroupOptions
+): Promise<TargetGroupRef> {
+  const vpcs = await c.ec2.send(new DescribeVpcsCommand({}))
+  const out = await c.elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: options.name,
+      Protocol: 'HTTP',
+      Port: options.port ?? 80,
+      VpcId: vpcs.Vpcs![0]!.VpcId!,
+      TargetType: 'instance',
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: options.intervalSeconds ?? 10,
+      HealthyThresholdCount: options.healthyThreshold ?? 2
+    })
+  )
+  const arn = out.TargetGroups![0]!.TargetGroupArn!
+  await c.elbv2.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: arn,
+      Attributes: [
+        {
+          Key: 'deregistration_delay.timeout_seconds',
+          Value: String(options.deregistrationDelaySeconds ?? 300)
+        }
+      ]
+    })
+  )
+  await c.elbv2.send(
+    new AddTagsCommand({
+      ResourceArns: [arn],
+      Tags: [{ Key: 'emulator:time-scale', Value: String(options.timeScale ?? 0.01) }]
+    })
+  )
+  return { arn, name: options.name }
+}
+
+/** Every target of a target group with its state, as DescribeTargetHealth lists them. */
+export async function targetStates(
+  c: TestClients,
+  arn: string
+): Promise<Record<string, { state: string; port: number | undefined; reason?: string }>> {
+  const out = await c.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))
+  const states: Record<string, { state: string; port: number | undefined; reason?: string }> = {}
+  for (const d of out.TargetHealthDescriptions ?? []) {
+    states[d.Target!.Id!] = {
+      state: d.TargetHealth!.State!,
+      port: d.Target!.Port,
+      ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {})
+    }
+  }
+  return states
+}
+
+export interface TargetGroupWorld extends CodeVolumeWorld {
+  targetGroups: TargetGroupRef[]
+}
+
+/**
+ * codeVolumeWorld behind target groups attached to its Auto Scaling group, returned once every
+ * member is healthy in each (they start `initial`, as on AWS).
+ */
+export async function behindTargetGroups(
+  c: TestClients,
+  options: { size?: number; name?: string; targetGroups: TargetGroupOptions[] }
+): Promise<TargetGroupWorld> {
+  const targetGroups: TargetGroupRef[] = []
+  for (const tg of options.targetGroups) targetGroups.push(await createTargetGroup(c, tg))
+  const world = await codeVolumeWorld(c, {
+    ...(options.size !== undefined ? { size: options.size } : {}),
+    ...(options.name ? { name: options.name } : {}),
+    targetGroupArns: targetGroups.map((t) => t.arn)
+  })
+  for (const tg of targetGroups) {
+    for (let i = 0; ; i++) {
+      const states = Object.values(await targetStates(c, tg.arn))
+      if (states.length === world.instanceIds.length && states.every((s) => s.state === 'healthy'))
+        break
+      if (i > 200) throw new Error(`Target group ${tg.name} did not become healthy`)
+      await sleep(50)
+    }
+  }
+  return { ...world, targetGroups }
 }

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { runDeploy } from '../../src/deploy/pipeline.js'
@@ -15,7 +16,8 @@ const ssmMock = mockClient(SSMClient)
 const clients = {
   ec2: new EC2Client({ region: 'us-east-1' }),
   ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' })
+  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
+  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
 }
 const IDS = SimulatedFleet.ids(4)
 const COMMAND_MS = 60_000

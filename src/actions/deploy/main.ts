@@ -5,6 +5,7 @@ import { ActionError } from '../../errors.js'
 import { deployReport, snapshotView } from '../../report/deploy.js'
 import { rolloutFailure } from '../../report/rollout.js'
 import { runContext } from '../shared/context.js'
+import { readTrafficSettings } from '../shared/traffic.js'
 import { hostOutputs, readHostQuery } from '../shared/hosts.js'
 import { readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
 import {
@@ -24,6 +25,8 @@ export async function run(): Promise<void> {
     const ctx = runContext()
     const query = readHostQuery(inputs, { requireSelector: true })
     const rollout = readRolloutSettings(inputs, ctx)
+    // Checked before any change; applied once the rollout awaits the traffic steps (README).
+    readTrafficSettings(inputs)
     const device = readDevice(inputs)
     // The snapshot action's tags, description and timeout are named for the snapshot here.
     const snapshot = readSnapshotSettings(

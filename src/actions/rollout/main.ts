@@ -7,6 +7,7 @@ import { runRollout } from '../../rollout/run.js'
 import type { RolloutResult } from '../../rollout/types.js'
 import { makeRuntime } from '../../runtime.js'
 import { runContext } from '../shared/context.js'
+import { readTrafficSettings } from '../shared/traffic.js'
 import { readHostQuery } from '../shared/hosts.js'
 import { readInstanceIds, readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
 import {
@@ -37,6 +38,8 @@ export async function run(): Promise<void> {
       )
     }
     const settings = readRolloutSettings(inputs, runContext())
+    // Checked before any change; applied once the rollout awaits the traffic steps (README).
+    readTrafficSettings(inputs)
     const clients = clientsFromInputs(inputs, 'rollout')
 
     let targets = instanceIds
