@@ -1,3 +1,4 @@
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 /** The `snapshot-state` output is `error` for a snapshot that ended in error, in both actions. */
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
@@ -25,7 +26,8 @@ const clients = {
   region: 'us-east-1',
   ec2: new EC2Client({ region: 'us-east-1' }),
   ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' })
+  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
+  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
 }
 const IDS = SimulatedFleet.ids(3)
 
