@@ -98,7 +98,11 @@ describe('the rollout bundle, run as the runner runs it', () => {
       ],
       [
         { tags: 'Role=app', commands: 'x', env: 'GIT SHA=1' },
-        'Input "env": "GIT SHA=1" is not a KEY=VALUE line'
+        'Input "env": line 1: the name before "=" is not a shell variable name.'
+      ],
+      [
+        { tags: 'Role=app', commands: 'x', env: 'A=1\nLD_PRELOAD=/tmp/x.so' },
+        'Input "env": line 2 sets LD_PRELOAD, which changes what the dynamic loader loads'
       ],
       [
         { tags: 'Role=app', 'instance-ids': 'i-0123456789abcdef0', commands: 'x' },

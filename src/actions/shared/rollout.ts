@@ -22,7 +22,7 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
       'is empty. Expected the deploy script to run on every host (multi-line).'
     )
   }
-  const env = inputs.keyValues('env')
+  const env = inputs.env('env')
   const workingDirectory = inputs.optional('working-directory')
   const scriptOptions = { env, ...(workingDirectory ? { workingDirectory } : {}) }
   const runOnce = inputs.text('run-once')
