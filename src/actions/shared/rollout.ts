@@ -24,7 +24,13 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
   }
   const env = inputs.env('env')
   const workingDirectory = inputs.optional('working-directory')
-  const scriptOptions = { env, ...(workingDirectory ? { workingDirectory } : {}) }
+  const runAs = inputs.user('run-as')
+  const run = ['run', ctx.runId, ctx.runAttempt].filter(Boolean).join('-')
+  const scriptOptions = {
+    env,
+    ...(workingDirectory ? { workingDirectory } : {}),
+    ...(runAs ? { runAs } : {})
+  }
   const runOnce = inputs.text('run-once')
   const hostTimeoutMs = inputs.duration('timeout', '10m', {
     minMs: 1000,
@@ -41,9 +47,15 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
   const s3KeyPrefix = inputs.optional('output-s3-key-prefix')
   const cloudWatchLogGroup = inputs.optional('cloudwatch-log-group')
   return {
-    script: buildScript({ commands, ...scriptOptions }),
+    script: buildScript({ commands, ...scriptOptions, logName: `${run}-commands` }),
     ...(runOnce.trim()
-      ? { runOnceScript: buildScript({ commands: runOnce, ...scriptOptions }) }
+      ? {
+          runOnceScript: buildScript({
+            commands: runOnce,
+            ...scriptOptions,
+            logName: `${run}-run-once`
+          })
+        }
       : {}),
     document: inputs.string('document', 'AWS-RunShellScript'),
     canary: inputs.integer('canary', 1, { min: 0, max: 1000 }),
