@@ -110,6 +110,10 @@ describe('the rollout bundle, run as the runner runs it', () => {
         'Input "run-as": "root; id" is not a user name.'
       ],
       [
+        { tags: 'Role=app', commands: 'x', document: 'AWS-RunPowerShellScript' },
+        'Input "document": "AWS-RunPowerShellScript" is a Windows document'
+      ],
+      [
         { tags: 'Role=app', 'instance-ids': 'i-0123456789abcdef0', commands: 'x' },
         'Input "instance-ids": is set together with tags or asg-name'
       ]

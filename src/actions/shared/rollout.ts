@@ -22,6 +22,7 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
       'is empty. Expected the deploy script to run on every host (multi-line).'
     )
   }
+  const document = readDocument(inputs)
   const env = inputs.env('env')
   const workingDirectory = inputs.optional('working-directory')
   const runAs = inputs.user('run-as')
@@ -57,7 +58,7 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
           })
         }
       : {}),
-    document: inputs.string('document', 'AWS-RunShellScript'),
+    document,
     canary: inputs.integer('canary', 1, { min: 0, max: 1000 }),
     maxConcurrency: inputs.countOrPercent('max-concurrency', '100%', 1),
     maxErrors: inputs.countOrPercent('max-errors', '0'),
@@ -76,6 +77,18 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
         }
       : {})
   }
+}
+
+/** The SSM document; a Windows one is refused: the script is POSIX shell for Linux. */
+function readDocument(inputs: Inputs): string {
+  const document = inputs.string('document', 'AWS-RunShellScript')
+  if (/powershell|windows/i.test(document)) {
+    throw new InputError(
+      'document',
+      `${JSON.stringify(document)} is a Windows document, and the script this action sends is POSIX shell for Linux hosts. Expected AWS-RunShellScript, or a Linux document that takes commands and executionTimeout like it.`
+    )
+  }
+  return document
 }
 
 /** `instance-ids` as given (resolve-hosts' JSON output or a plain list), the first the primary. */
