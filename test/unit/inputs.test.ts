@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'yaml'
 import { InputError } from '../../src/errors.js'
 import {
   Inputs,
@@ -15,6 +18,7 @@ import {
   resolveCountOrPercent
 } from '../../src/inputs.js'
 import { formatDuration } from '../../src/duration.js'
+import { ROOT } from '../emulator/install.mjs'
 
 const tagsOf = (raw: string): Record<string, readonly string[]> =>
   Object.fromEntries(parseTags('tags', raw))
@@ -472,4 +476,45 @@ describe('Inputs', () => {
     expect(i.user('run-as')).toBe('deploy')
     expect(inputs({}).user('run-as')).toBeUndefined()
   })
+})
+
+describe('the env of the example workflows', () => {
+  const SHA = 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3'
+  const MESSAGE = "Fix login\n\nPATH=/tmp/x\nEOF\nLD_PRELOAD=/tmp/x.so\n$(touch pwned) it's `id`"
+  // What GitHub puts in place of each expression, hostile where a person or an event chooses it.
+  const EXPRESSIONS: Record<string, string> = {
+    'github.sha': SHA,
+    'github.event.head_commit.message': MESSAGE,
+    'inputs.ref': 'main\nRAILS_ENV=test',
+    'github.run_id': '4242',
+    'github.run_attempt': '1'
+  }
+  const VALUES: Record<string, string> = {
+    GIT_SHA: SHA,
+    COMMIT_MESSAGE: MESSAGE,
+    DEPLOY_REF: 'main\nRAILS_ENV=test'
+  }
+  const dir = join(ROOT, 'examples', 'workflows')
+
+  it.each(readdirSync(dir).filter((f) => f.endsWith('.yml')))(
+    '%s: every value arrives whole, none adds a variable',
+    (file) => {
+      const workflow = parse(readFileSync(join(dir, file), 'utf8')) as {
+        jobs: Record<string, { steps: Array<{ with?: Record<string, string> }> }>
+      }
+      const envs = Object.values(workflow.jobs).flatMap((job) =>
+        job.steps.flatMap((step) => (step.with?.['env'] ? [step.with['env']] : []))
+      )
+      expect(envs.length).toBeGreaterThan(0)
+      for (const env of envs) {
+        const expanded = env.replace(/\$\{\{\s*([\w.]+)\s*\}\}/g, (_, name: string) => {
+          expect(EXPRESSIONS).toHaveProperty([name])
+          return EXPRESSIONS[name]!
+        })
+        // One variable per NAME= or NAME<< line written in the YAML, each holding its whole value.
+        const names = [...env.matchAll(/^([A-Za-z_]\w*)(=|<<)/gm)].map((m) => m[1]!)
+        expect(parseEnv('env', expanded)).toEqual(names.map((name) => [name, VALUES[name]]))
+      }
+    }
+  )
 })
