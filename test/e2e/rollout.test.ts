@@ -52,7 +52,7 @@ describe('the rollout bundle, run as the runner runs it', () => {
     expect(script).toContain("export GIT_SHA='0123456789abcdef'")
     expect(script).toContain(`export MESSAGE='fix: it'\\''s "done" $(rm -rf /)'`)
     // The commands, as written, in the shell of their own the script starts (test/unit/script.test.ts).
-    expect(script.join('\n')).toContain("'\ncd /srv/app\n./bin/deploy'\n")
+    expect(script.join('\n')).toContain("fi\ncd /srv/app\n./bin/deploy'\nexec 3>&1\n")
     expect(r.state['isPost']).toBe('true')
     expect(JSON.parse(r.state['command-ids']!)).toEqual(JSON.parse(r.outputs['command-ids']!))
   })
