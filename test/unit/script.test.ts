@@ -282,6 +282,7 @@ describe('run-as', () => {
       : 'a real user (skipped: creating one needs root and useradd)',
     () => {
       beforeAll(() => {
+        spawnSync('userdel', [user]) // left over by a run that died
         execFileSync('useradd', ['-M', '-d', home, '-s', '/usr/sbin/nologin', user])
         mkdirSync(home)
         chownSync(
@@ -301,7 +302,11 @@ describe('run-as', () => {
         ['su', '/usr/bin:/bin']
       ])(
         'through %s: runs as the user, in its own environment, with env and working-directory',
-        (_, path) => {
+        (via, path) => {
+          const runuserOnPath = spawnSync('sh', ['-c', 'command -v runuser'], {
+            env: { PATH: path }
+          })
+          expect(runuserOnPath.status === 0).toBe(via === 'runuser')
           const work = scratch()
           const logs = join(scratch(), 'logs')
           chownSync(work, Number(execFileSync('id', ['-u', user])), 0)
