@@ -44,14 +44,15 @@ describe('the rollout bundle, run as the runner runs it', () => {
     const sent = await emulator.clients.ssm.send(
       new ListCommandsCommand({ CommandId: JSON.parse(r.outputs['command-ids']!)[0] })
     )
-    expect(sent.Commands?.[0]?.Parameters?.['commands']).toEqual([
+    const script = sent.Commands?.[0]?.Parameters?.['commands'] ?? []
+    expect(script.slice(0, 2)).toEqual([
       'set -e',
-      'if [ -n "${BASH_VERSION:-}" ]; then set -o pipefail; fi',
-      "export GIT_SHA='0123456789abcdef'",
-      `export MESSAGE='fix: it'\\''s "done" $(rm -rf /)'`,
-      'cd /srv/app',
-      './bin/deploy'
+      'if [ -n "${BASH_VERSION:-}" ]; then set -o pipefail; fi'
     ])
+    expect(script).toContain("export GIT_SHA='0123456789abcdef'")
+    expect(script).toContain(`export MESSAGE='fix: it'\\''s "done" $(rm -rf /)'`)
+    // The commands, as written, in the shell of their own the script starts (test/unit/script.test.ts).
+    expect(script.join('\n')).toContain("fi\ncd /srv/app\n./bin/deploy'\nexec 3>&1\n")
     expect(r.state['isPost']).toBe('true')
     expect(JSON.parse(r.state['command-ids']!)).toEqual(JSON.parse(r.outputs['command-ids']!))
   })
@@ -98,7 +99,19 @@ describe('the rollout bundle, run as the runner runs it', () => {
       ],
       [
         { tags: 'Role=app', commands: 'x', env: 'GIT SHA=1' },
-        'Input "env": "GIT SHA=1" is not a KEY=VALUE line'
+        'Input "env": line 1: the name before "=" is not a shell variable name.'
+      ],
+      [
+        { tags: 'Role=app', commands: 'x', env: 'A=1\nLD_PRELOAD=/tmp/x.so' },
+        'Input "env": line 2 sets LD_PRELOAD, which changes what the dynamic loader loads'
+      ],
+      [
+        { tags: 'Role=app', commands: 'x', 'run-as': 'root; id' },
+        'Input "run-as": "root; id" is not a user name.'
+      ],
+      [
+        { tags: 'Role=app', commands: 'x', document: 'AWS-RunPowerShellScript' },
+        'Input "document": "AWS-RunPowerShellScript" is a Windows document'
       ],
       [
         { tags: 'Role=app', 'instance-ids': 'i-0123456789abcdef0', commands: 'x' },

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'yaml'
 import { InputError } from '../../src/errors.js'
 import {
   Inputs,
@@ -6,13 +9,16 @@ import {
   parseCountOrPercent,
   parseDuration,
   parseInteger,
-  parseKeyValueLines,
+  parseEnv,
   parseList,
   parseStates,
   parseTags,
+  parseUserName,
+  refusedEnvName,
   resolveCountOrPercent
 } from '../../src/inputs.js'
 import { formatDuration } from '../../src/duration.js'
+import { ROOT } from '../../support/emulator/install.mjs'
 
 const tagsOf = (raw: string): Record<string, readonly string[]> =>
   Object.fromEntries(parseTags('tags', raw))
@@ -279,31 +285,141 @@ describe('parseStates', () => {
   })
 })
 
-describe('parseKeyValueLines', () => {
-  it('reads KEY=VALUE lines, values keeping commas, spaces and "="', () => {
-    expect(
-      parseKeyValueLines('env', 'RAILS_ENV=production\n\nGREETING=hello, world\nQUERY=a=b \n')
-    ).toEqual([
+describe('parseEnv', () => {
+  const env = (raw: string) => parseEnv('env', raw)
+  const error = (raw: string) => inputError(() => env(raw)).message
+
+  it('reads NAME=value lines, values keeping commas, spaces and "="', () => {
+    expect(env('RAILS_ENV=production\n\nGREETING=hello, world\nQUERY=a=b \n')).toEqual([
       ['RAILS_ENV', 'production'],
       ['GREETING', 'hello, world'],
       ['QUERY', 'a=b ']
     ])
-    expect(parseKeyValueLines('env', '')).toEqual([])
-    expect(parseKeyValueLines('env', '_X=')).toEqual([['_X', '']])
+    expect(env('')).toEqual([])
+    expect(env('_X=')).toEqual([['_X', '']])
   })
 
-  it.each(['no equals sign', '=value', '1ABC=x', 'MY-VAR=x', 'A B=x'])(
-    'rejects the line %j',
-    (line) => {
-      expect(inputError(() => parseKeyValueLines('env', `OK=1\n${line}`)).message).toBe(
-        `Input "env": ${JSON.stringify(line)} is not a KEY=VALUE line. Expected one per line, the key a shell variable name (letters, digits, _).`
-      )
+  it('reads NAME<<DELIMITER heredocs byte for byte, as GITHUB_ENV does', () => {
+    const message = 'Fix login\n\nPATH=/tmp/x\n  indented $(touch x) `id` \'q\' "d"\n\nEOF2\n'
+    expect(env(`GIT_SHA=abc\nMSG<<EOF\n${message}\nEOF\nAFTER=1`)).toEqual([
+      ['GIT_SHA', 'abc'],
+      ['MSG', message],
+      ['AFTER', '1']
+    ])
+    // An empty value, a delimiter with symbols, and "=" after "<<" belongs to the delimiter.
+    expect(env('EMPTY<<END\nEND\nB<<a=b\nx\na=b')).toEqual([
+      ['EMPTY', ''],
+      ['B', 'x']
+    ])
+    // "=" before "<<" makes a plain line whose value holds "<<".
+    expect(env('A=x<<y')).toEqual([['A', 'x<<y']])
+  })
+
+  it('a commit message body in the heredoc cannot add a variable', () => {
+    const sha = '0123456789abcdef0123456789abcdef01234567'
+    const message = 'Fix login\n\nPATH=/tmp/x\nLD_PRELOAD=/tmp/x.so\nEOF\nRAILS_ENV=test'
+    expect(env(`COMMIT_MESSAGE<<EOF_${sha}\n${message}\nEOF_${sha}`)).toEqual([
+      ['COMMIT_MESSAGE', message]
+    ])
+  })
+
+  it.each([
+    ['no equals sign', 1],
+    ['OK=1\nFix login', 2],
+    ['OK=1\n\n  Closes #12', 3]
+  ])('names the line of %j that is neither form, never its text', (raw, line) => {
+    const message = error(raw)
+    expect(message).toBe(
+      `Input "env": line ${line} is neither NAME=value nor NAME<<DELIMITER. Expected one variable per line, or NAME<<DELIMITER, the value's lines, then a line holding only DELIMITER.`
+    )
+  })
+
+  it.each([
+    ['=value', '='],
+    ['1ABC=x', '='],
+    ['MY-VAR=secret-ish', '='],
+    ['A B=x', '='],
+    ['MY-VAR<<EOF\nx\nEOF', '<<']
+  ])('rejects the bad name in %j without quoting it', (line, sign) => {
+    const message = error(`OK=1\n${line}`)
+    expect(message).toBe(
+      `Input "env": line 2: the name before "${sign}" is not a shell variable name. Expected letters, digits and _, not starting with a digit.`
+    )
+    expect(message).not.toContain(line.split(sign)[0]!.trim() || '=value')
+  })
+
+  it('rejects a heredoc without a delimiter, or never closed, naming its line only', () => {
+    expect(error('A=1\nMSG<<\nx')).toBe(
+      `Input "env": line 2: MSG<< has no delimiter. Expected NAME<<DELIMITER, the value's lines, then a line holding only DELIMITER.`
+    )
+    const unclosed = error('A=1\nMSG<<EOF \nsecret value\nEOF')
+    expect(unclosed).toBe(
+      'Input "env": line 2: the value of MSG is never closed. Expected a later line holding only its delimiter, exactly as written after "<<" (spaces count).'
+    )
+    expect(unclosed).not.toContain('secret')
+  })
+
+  it.each([
+    ['PATH', 'changes where the shell finds commands or how it reads and runs them'],
+    ['IFS', 'changes where the shell finds commands or how it reads and runs them'],
+    ['ENV', 'changes where the shell finds commands or how it reads and runs them'],
+    ['BASH_ENV', 'changes where the shell finds commands or how it reads and runs them'],
+    ['BASH_FUNC_x', 'changes where the shell finds commands or how it reads and runs them'],
+    ['SHELLOPTS', 'changes where the shell finds commands or how it reads and runs them'],
+    ['BASHOPTS', 'changes where the shell finds commands or how it reads and runs them'],
+    ['PS4', 'changes where the shell finds commands or how it reads and runs them'],
+    ['PROMPT_COMMAND', 'changes where the shell finds commands or how it reads and runs them'],
+    ['GLOBIGNORE', 'changes where the shell finds commands or how it reads and runs them'],
+    ['CDPATH', 'changes where the shell finds commands or how it reads and runs them'],
+    ['LD_PRELOAD', 'changes what the dynamic loader loads into every program'],
+    ['LD_LIBRARY_PATH', 'changes what the dynamic loader loads into every program'],
+    ['LD_AUDIT', 'changes what the dynamic loader loads into every program'],
+    ['UID', 'is read-only in bash, so exporting it would fail on the host'],
+    ['HOME', 'is set by the script from the user the commands run as (run-as)'],
+    ['LOGNAME', 'is set by the script from the user the commands run as (run-as)'],
+    ['ebs_autoscale_log', 'is reserved for the script itself']
+  ])('refuses %s by name, whichever form sets it', (name, why) => {
+    const expected = `Input "env": line 2 sets ${name}, which ${why}: it is refused. Expected your application's own variables; set ${name} inside commands if a command really needs it.`
+    expect(error(`OK=1\n${name}=/tmp/x`)).toBe(expected)
+    expect(error(`OK=1\n${name}<<EOF\n/tmp/x\nEOF`)).toBe(expected)
+    expect(refusedEnvName(name)).toBe(why)
+  })
+
+  it('takes names that only look close to refused ones', () => {
+    for (const name of ['MYPATH', 'PATHS', 'LD', 'HOMEPAGE', 'BASHFUL', 'ENVIRONMENT']) {
+      expect(refusedEnvName(name)).toBeUndefined()
+    }
+  })
+
+  it('rejects a name set twice, in either form', () => {
+    expect(error('A=1\nB=2\nA=3')).toBe('Input "env": line 3 sets A again (line 1 set it first).')
+    expect(error('A<<EOF\n1\nEOF\nA=3')).toBe(
+      'Input "env": line 4 sets A again (line 1 set it first).'
+    )
+  })
+})
+
+describe('parseUserName', () => {
+  it.each(['deploy', 'ec2-user', 'www-data', '_app', 'first.last', 'a'.repeat(32)])(
+    'takes %j',
+    (name) => {
+      expect(parseUserName('run-as', ` ${name} `)).toBe(name)
     }
   )
 
-  it('rejects a key set twice', () => {
-    expect(inputError(() => parseKeyValueLines('env', 'A=1\nB=2\nA=3')).message).toBe(
-      'Input "env": "A" is set twice.'
+  it.each([
+    '1000',
+    '-rf',
+    '.hidden',
+    'a b',
+    'dom\\user',
+    'user@corp',
+    'x;id',
+    '~root',
+    'a'.repeat(33)
+  ])('rejects %j', (raw) => {
+    expect(inputError(() => parseUserName('run-as', raw)).message).toBe(
+      `Input "run-as": ${JSON.stringify(raw)} is not a user name. Expected a Linux user name such as "deploy" or "ec2-user": letters, digits, _, . and -, not starting with a digit, . or -, at most 32 characters.`
     )
   })
 })
@@ -346,12 +462,59 @@ describe('Inputs', () => {
     )
   })
 
-  it('reads tags and KEY=VALUE lines untrimmed', () => {
-    const i = inputs({ tags: 'Role=app\nEnvironment=production\n', env: 'A=1 \n' })
+  it('reads tags and env untrimmed, and run-as only when set', () => {
+    const i = inputs({
+      tags: 'Role=app\nEnvironment=production\n',
+      env: 'A=1 \n',
+      'run-as': 'deploy'
+    })
     expect(Object.fromEntries(i.tags('tags'))).toEqual({
       Role: ['app'],
       Environment: ['production']
     })
-    expect(i.keyValues('env')).toEqual([['A', '1 ']])
+    expect(i.env('env')).toEqual([['A', '1 ']])
+    expect(i.user('run-as')).toBe('deploy')
+    expect(inputs({}).user('run-as')).toBeUndefined()
   })
+})
+
+describe('the env of the example workflows', () => {
+  const SHA = 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3'
+  const MESSAGE = "Fix login\n\nPATH=/tmp/x\nEOF\nLD_PRELOAD=/tmp/x.so\n$(touch pwned) it's `id`"
+  // What GitHub puts in place of each expression, hostile where a person or an event chooses it.
+  const EXPRESSIONS: Record<string, string> = {
+    'github.sha': SHA,
+    'github.event.head_commit.message': MESSAGE,
+    'inputs.ref': 'main\nRAILS_ENV=test',
+    'github.run_id': '4242',
+    'github.run_attempt': '1'
+  }
+  const VALUES: Record<string, string> = {
+    GIT_SHA: SHA,
+    COMMIT_MESSAGE: MESSAGE,
+    DEPLOY_REF: 'main\nRAILS_ENV=test'
+  }
+  const dir = join(ROOT, 'examples', 'workflows')
+
+  it.each(readdirSync(dir).filter((f) => f.endsWith('.yml')))(
+    '%s: every value arrives whole, none adds a variable',
+    (file) => {
+      const workflow = parse(readFileSync(join(dir, file), 'utf8')) as {
+        jobs: Record<string, { steps: Array<{ with?: Record<string, string> }> }>
+      }
+      const envs = Object.values(workflow.jobs).flatMap((job) =>
+        job.steps.flatMap((step) => (step.with?.['env'] ? [step.with['env']] : []))
+      )
+      expect(envs.length).toBeGreaterThan(0)
+      for (const env of envs) {
+        const expanded = env.replace(/\$\{\{\s*([\w.]+)\s*\}\}/g, (_, name: string) => {
+          expect(EXPRESSIONS).toHaveProperty([name])
+          return EXPRESSIONS[name]!
+        })
+        // One variable per NAME= or NAME<< line written in the YAML, each holding its whole value.
+        const names = [...env.matchAll(/^([A-Za-z_]\w*)(=|<<)/gm)].map((m) => m[1]!)
+        expect(parseEnv('env', expanded)).toEqual(names.map((name) => [name, VALUES[name]]))
+      }
+    }
+  )
 })

@@ -1,13 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { SendCommandCommand, CancelCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
-import { buildScript } from '../../src/rollout/script.js'
-import { shellQuote } from '../../src/shell.js'
 import { planWaves } from '../../src/rollout/plan.js'
 import { runOnHost } from '../../src/ssm/run-on-host.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -443,45 +437,5 @@ describe('planWaves', () => {
         (w) => w.instanceIds
       )
     ).toEqual([['a'], ['a', 'b'], ['c']])
-  })
-})
-
-describe('the script and env values', () => {
-  const nasty: Array<[string, string]> = [
-    ['QUOTES', `it's "quoted" 'twice'`],
-    ['SUBSHELL', '$(touch PWNED) and `touch PWNED2`'],
-    ['NEWLINES', 'line one\nline two\n\nline four'],
-    ['DOLLARS', '$HOME ${PATH} $1 \\ \\n'],
-    ['EMPTY', '']
-  ]
-
-  it.each([['sh'], ['bash']])('arrive verbatim in %s and nothing in them runs', (shell) => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebs-autoscale-env-'))
-    const script = buildScript({
-      commands: `printf '%s\\0' "$QUOTES" "$SUBSHELL" "$NEWLINES" "$DOLLARS" "$EMPTY"`,
-      env: nasty,
-      workingDirectory: dir
-    })
-    const out = execFileSync(shell, ['-c', script.join('\n')], { cwd: tmpdir() }).toString()
-    expect(out.split('\0').slice(0, -1)).toEqual(nasty.map(([, v]) => v))
-    expect(existsSync(join(dir, 'PWNED'))).toBe(false)
-    expect(existsSync(join(dir, 'PWNED2'))).toBe(false)
-  })
-
-  it('stops at the first failing command, like a GitHub run step', () => {
-    const script = buildScript({ commands: 'false\necho should-not-print' })
-    expect(() => execFileSync('sh', ['-c', script.join('\n')], { stdio: 'pipe' })).toThrow()
-    const bash = buildScript({ commands: 'false | true\necho should-not-print' })
-    expect(() => execFileSync('bash', ['-c', bash.join('\n')], { stdio: 'pipe' })).toThrow()
-  })
-
-  it('changes to the working directory, quoted', () => {
-    expect(buildScript({ commands: 'make', workingDirectory: "/srv/my app's" })).toContain(
-      `cd -- '/srv/my app'\\''s'`
-    )
-  })
-
-  it('shellQuote escapes single quotes only', () => {
-    expect(shellQuote(`a'b`)).toBe(`'a'\\''b'`)
   })
 })

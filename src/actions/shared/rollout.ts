@@ -22,9 +22,16 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
       'is empty. Expected the deploy script to run on every host (multi-line).'
     )
   }
-  const env = inputs.keyValues('env')
+  const document = readDocument(inputs)
+  const env = inputs.env('env')
   const workingDirectory = inputs.optional('working-directory')
-  const scriptOptions = { env, ...(workingDirectory ? { workingDirectory } : {}) }
+  const runAs = inputs.user('run-as')
+  const run = ['run', ctx.runId, ctx.runAttempt].filter(Boolean).join('-')
+  const scriptOptions = {
+    env,
+    ...(workingDirectory ? { workingDirectory } : {}),
+    ...(runAs ? { runAs } : {})
+  }
   const runOnce = inputs.text('run-once')
   const hostTimeoutMs = inputs.duration('timeout', '10m', {
     minMs: 1000,
@@ -41,11 +48,17 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
   const s3KeyPrefix = inputs.optional('output-s3-key-prefix')
   const cloudWatchLogGroup = inputs.optional('cloudwatch-log-group')
   return {
-    script: buildScript({ commands, ...scriptOptions }),
+    script: buildScript({ commands, ...scriptOptions, logName: `${run}-commands` }),
     ...(runOnce.trim()
-      ? { runOnceScript: buildScript({ commands: runOnce, ...scriptOptions }) }
+      ? {
+          runOnceScript: buildScript({
+            commands: runOnce,
+            ...scriptOptions,
+            logName: `${run}-run-once`
+          })
+        }
       : {}),
-    document: inputs.string('document', 'AWS-RunShellScript'),
+    document,
     canary: inputs.integer('canary', 1, { min: 0, max: 1000 }),
     maxConcurrency: inputs.countOrPercent('max-concurrency', '100%', 1),
     maxErrors: inputs.countOrPercent('max-errors', '0'),
@@ -64,6 +77,18 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
         }
       : {})
   }
+}
+
+/** The SSM document; a Windows one is refused: the script is POSIX shell for Linux. */
+function readDocument(inputs: Inputs): string {
+  const document = inputs.string('document', 'AWS-RunShellScript')
+  if (/powershell|windows/i.test(document)) {
+    throw new InputError(
+      'document',
+      `${JSON.stringify(document)} is a Windows document, and the script this action sends is POSIX shell for Linux hosts. Expected AWS-RunShellScript, or a Linux document that takes commands and executionTimeout like it.`
+    )
+  }
+  return document
 }
 
 /** `instance-ids` as given (resolve-hosts' JSON output or a plain list), the first the primary. */

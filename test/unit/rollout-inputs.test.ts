@@ -1,0 +1,53 @@
+/** The rollout inputs as rollout and deploy read them: what reaches the script sent to hosts. */
+import { describe, expect, it } from '@jest/globals'
+import { readRolloutSettings } from '../../src/actions/shared/rollout.js'
+import { Inputs } from '../../src/inputs.js'
+import { RUN } from '../../support/fixtures.js'
+
+const settings = (values: Record<string, string>) =>
+  readRolloutSettings(new Inputs((name) => values[name] ?? ''), RUN)
+
+describe('readRolloutSettings', () => {
+  it('hands env, run-as and working-directory to both scripts, each with its own log name', () => {
+    const s = settings({
+      commands: './bin/deploy',
+      'run-once': './bin/migrate',
+      env: 'MSG<<EOF\nFix login\n\nCloses #12\nEOF',
+      'run-as': 'deploy',
+      'working-directory': '/srv/app'
+    })
+    for (const [script, name] of [
+      [s.script, 'commands'],
+      [s.runOnceScript!, 'run-once']
+    ] as const) {
+      const text = script.join('\n')
+      expect(text).toContain("export MSG='Fix login\n\nCloses #12'")
+      expect(text).toContain(`runuser -u 'deploy' --`)
+      expect(text).toContain(`cd -- '\\''/srv/app'\\''`)
+      expect(text).toContain(`-run-${RUN.runId}-${RUN.runAttempt}-${name}-$$.log"`)
+    }
+    expect(s.script.join('\n')).toContain("\n./bin/deploy'\n")
+    expect(s.runOnceScript!.join('\n')).toContain("\n./bin/migrate'\n")
+    expect(s.document).toBe('AWS-RunShellScript')
+  })
+
+  it('runs as root without switching users when run-as is empty', () => {
+    expect(settings({ commands: 'make' }).script.join('\n')).not.toContain('runuser')
+  })
+
+  it.each([
+    'AWS-RunPowerShellScript',
+    'arn:aws:ssm:eu-west-1:123456789012:document/MyPowerShellDeploy',
+    'Acme-Windows-Deploy'
+  ])('refuses the Windows document %s by name', (document) => {
+    expect(() => settings({ commands: 'make', document })).toThrow(
+      `Input "document": ${JSON.stringify(document)} is a Windows document, and the script this action sends is POSIX shell for Linux hosts. Expected AWS-RunShellScript, or a Linux document that takes commands and executionTimeout like it.`
+    )
+  })
+
+  it('takes a Linux document of your own', () => {
+    expect(settings({ commands: 'make', document: 'Acme-RunShellScript' }).document).toBe(
+      'Acme-RunShellScript'
+    )
+  })
+})
