@@ -148,7 +148,7 @@ export async function publishAndRefresh(
   return outcome
 }
 
-/** Retention for the snapshots named like this one and, optionally, the template's versions. */
+/** Retention for the template's snapshots (without one: those named like this one) and versions. */
 export function retain(
   ec2: EC2Client,
   options: SnapshotActionOptions,

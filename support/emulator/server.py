@@ -3,6 +3,11 @@
 Each patch below makes the emulator closer to AWS, never looser. Everything else is moto as
 published. Start it as `python server.py -H 127.0.0.1 -p PORT` (the arguments of moto.server).
 
+EC2 behaviours modelled below: CreateLaunchTemplateVersion honours SourceVersion and ClientToken;
+a launch (RunInstances, or Auto Scaling from a template) with Encrypted=false beside a SnapshotId
+is refused as AWS refuses it; DescribeLaunchTemplates and DescribeLaunchTemplateVersions page with
+NextToken; DeleteLaunchTemplateVersions exists.
+
 Test affordances (documented in README.md here), read from instance tags so a test can shape
 the fleet through the real EC2 API:
   emulator:ssm-ping    Online (default) | ConnectionLost | Inactive | none (not SSM-managed)

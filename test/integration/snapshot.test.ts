@@ -1,11 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
 import {
   CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
   CreateSecurityGroupCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   type EC2Client,
+  ModifyLaunchTemplateCommand,
   RunInstancesCommand
 } from '@aws-sdk/client-ec2'
 import { snapshotReport } from '../../src/report/snapshot.js'
@@ -288,11 +290,36 @@ describe('encryption beside the snapshot', () => {
         ]
       }
     )
-    await expect(launching).rejects.toMatchObject({
+    const refused = {
       name: 'InvalidParameter',
       message:
         'Parameter encrypted is invalid. You cannot specify the encrypted flag if specifying a snapshot id in a block device mapping.'
-    })
+    }
+    await expect(launching).rejects.toMatchObject(refused)
+
+    // The same mapping in a template's default version: the group's scale-out is refused too.
+    await c.ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: world.launchTemplateId,
+        SourceVersion: '1',
+        LaunchTemplateData: {
+          BlockDeviceMappings: [
+            {
+              DeviceName: '/dev/sdf',
+              Ebs: { SnapshotId: world.initialSnapshotId, Encrypted: false }
+            }
+          ]
+        }
+      })
+    )
+    await c.ec2.send(
+      new ModifyLaunchTemplateCommand({
+        LaunchTemplateId: world.launchTemplateId,
+        DefaultVersion: '2'
+      })
+    )
+    await expect(setDesired(c, world.asgName, 2)).rejects.toMatchObject(refused)
+    await expect(launchFromTemplate(c.ec2, world.launchTemplateId)).rejects.toMatchObject(refused)
   })
 
   it('publishes a blank Encrypted: false mapping so that instances still launch, from the snapshot', async () => {
