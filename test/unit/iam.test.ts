@@ -7,7 +7,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { TAG } from '../../src/snapshot/tags.js'
+import { snapshotTags, TAG } from '../../src/snapshot/tags.js'
+import { RUN } from '../../support/fixtures.js'
 import { ROOT } from '../../support/emulator/install.mjs'
 
 const SERVICES: Record<string, string> = {
@@ -99,16 +100,25 @@ const allowing = (name: string, action: string): Statement[] =>
 /** Tags written after creation, by CreateTags on the snapshot: the status and why it failed. */
 const LATER_KEYS: string[] = [TAG.status, TAG.failure].sort()
 /**
- * Tags written at creation: every key of TAG but the later ones, and the launch template's id
- * (written at creation once retention is scoped per template; listed so the policy allows it
- * before and after that change).
+ * Tags written at creation, as the code writes them for a snapshot made for a template (every
+ * optional tag present): the policy must allow exactly these keys.
  */
-const CREATION_KEYS = [
-  ...new Set([
-    ...Object.values(TAG).filter((k) => !LATER_KEYS.includes(k)),
-    `${TAG.repository.split(':')[0]}:launch-template`
-  ])
-].sort()
+const CREATION_KEYS = Object.keys(
+  snapshotTags(
+    'shop',
+    RUN,
+    {
+      volumeId: 'vol-1',
+      availabilityZone: 'us-east-1a',
+      sizeGiB: 8,
+      encrypted: false,
+      instanceId: 'i-1'
+    },
+    '/dev/sdf',
+    {},
+    'lt-0123456789abcdef0'
+  )
+).sort()
 const REPOSITORY = 'acme/shop'
 const WITH_SNAPSHOTS = ['deploy', 'snapshot']
 
