@@ -13,7 +13,7 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { realClock } from '../src/clock.js'
 import { runDeploy } from '../src/deploy/pipeline.js'
-import { silentLog } from '../src/log.js'
+import { makeRuntime } from '../src/runtime.js'
 import { SimulatedEc2 } from '../test/helpers/ec2-world.js'
 import { deployOptions } from '../test/helpers/fixtures.js'
 import { SimulatedFleet } from '../test/helpers/ssm-fleet.js'
@@ -53,7 +53,7 @@ async function once(commandMs: number, snapshotMs: number): Promise<number> {
         autoscaling: new AutoScalingClient({ region: 'us-east-1' })
       },
       deployOptions({ catchUp: { maxRounds: 3, readyTimeoutMs: 60_000 } }),
-      silentLog
+      makeRuntime()
     )
     if (!result.ok) throw new Error(`bench deploy failed: ${result.failure}`)
     if (process.env['BENCH_VERBOSE'])

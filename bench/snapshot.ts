@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { SSMClient } from '@aws-sdk/client-ssm'
-import { silentLog } from '../src/log.js'
+import { makeRuntime } from '../src/runtime.js'
 import { runSnapshotAction } from '../src/snapshot/run.js'
 import { RUN } from '../test/helpers/fixtures.js'
 
@@ -150,7 +150,7 @@ async function once(completionMs: number): Promise<Sample> {
       retention: { keepSnapshots: 5, keepVersions: 0 },
       dryRun: false
     },
-    silentLog
+    makeRuntime()
   )
   if (result.failure || !marks['published'])
     throw new Error(`bench snapshot failed: ${result.failure?.message}`)

@@ -11,14 +11,13 @@
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { Clients } from '../aws/clients.js'
-import { type Clock, realClock } from '../clock.js'
 import { ActionError, errorMessage, InputError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
 import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
 import type { Log } from '../log.js'
 import { runRollout, type RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
-import { makeRuntime } from '../runtime.js'
+import type { Runtime } from '../runtime.js'
 import { createCodeSnapshot } from '../snapshot/create.js'
 import { discardSnapshot, markSnapshotFailed } from '../snapshot/failed.js'
 import {
@@ -68,9 +67,8 @@ export interface DeployResult {
   dryRun: boolean
 }
 
-export interface DeployRuntime {
-  clock?: Clock
-  signal?: AbortSignal
+export interface DeployHooks {
+  /** Each command as soon as it is sent (the post step cancels what is still running). */
   onCommandSent?: (commandId: string) => void
 }
 
@@ -95,14 +93,12 @@ function inferTemplate(
 export async function runDeploy(
   clients: DeployClients,
   options: DeployOptions,
-  log: Log,
-  runtime: DeployRuntime = {}
+  runtime: Runtime,
+  hooks: DeployHooks = {}
 ): Promise<DeployResult> {
-  const clock = runtime.clock ?? realClock
-  const rt = makeRuntime({ clock, log, ...(runtime.signal ? { signal: runtime.signal } : {}) })
-  const phases = new Phases(clock)
+  const { log } = runtime
+  const phases = new Phases(runtime.clock)
   const result: DeployResult = { ok: false, hosts: [], phases, dryRun: options.dryRun }
-  const time = runtime.clock ? { clock: runtime.clock } : {}
 
   // 1. Resolve, and every read-only check, before anything changes.
   const resolved = await phases.run('resolve', () => resolveHosts(clients, options.query))
@@ -136,24 +132,27 @@ export async function runDeploy(
   const startSnapshot = (instanceId: string): void => {
     snapshotTask = phases
       .run('snapshot', async () => {
-        result.snapshot = await createCodeSnapshot(clients.ec2, clients.ssm, {
-          ...snapshotOptions.snapshot,
-          source: { kind: 'instance', instanceId, device: options.snapshot.device },
-          dryRun: options.dryRun,
-          log,
-          ...time
-        })
+        result.snapshot = await createCodeSnapshot(
+          clients.ec2,
+          clients.ssm,
+          {
+            ...snapshotOptions.snapshot,
+            source: { kind: 'instance', instanceId, device: options.snapshot.device },
+            dryRun: options.dryRun
+          },
+          runtime
+        )
         result.snapshotState = result.snapshot.state
         if (options.dryRun) return
         log.info(
           `Snapshot ${result.snapshot.snapshotId} started; it completes while the fleet deploys.`
         )
-        result.completion = await waitOrMarkFailed(clients.ec2, result.snapshot.snapshotId, {
-          timeoutMs: options.snapshot.timeoutMs,
-          log,
-          ...time,
-          ...(runtime.signal ? { signal: runtime.signal } : {})
-        })
+        result.completion = await waitOrMarkFailed(
+          clients.ec2,
+          result.snapshot.snapshotId,
+          { timeoutMs: options.snapshot.timeoutMs },
+          runtime
+        )
         result.snapshotState = 'completed'
       })
       .catch((err: unknown) => {
@@ -168,9 +167,9 @@ export async function runDeploy(
     runRollout(
       clients.ssm,
       { ...options.rollout, instanceIds: resolved.hosts.map((h) => h.instanceId) },
-      rt,
+      runtime,
       {
-        onCommandSent: (c) => runtime.onCommandSent?.(c.commandId),
+        onCommandSent: (c) => hooks.onCommandSent?.(c.commandId),
         onPrimaryDone: (primaryResult) => startSnapshot(primaryResult.instanceId)
       }
     )
@@ -202,7 +201,7 @@ export async function runDeploy(
     return result
   }
   const published = await phases.run('publish', () =>
-    publishAndRefresh(clients, snapshotOptions, prepared, result.snapshot!, log, runtime)
+    publishAndRefresh(clients, snapshotOptions, prepared, result.snapshot!, runtime)
   )
   result.publish = published
   if (published.failure) {
@@ -224,21 +223,20 @@ export async function runDeploy(
             : {}),
           readyTimeoutMs: options.catchUp.readyTimeoutMs,
           maxRounds: options.catchUp.maxRounds,
-          ...time,
           rollout: (ids) =>
             runRollout(
               clients.ssm,
               { ...options.rollout, runOnceScript: undefined, canary: 0, instanceIds: ids },
-              // Not the deploy's signal: a cancelled deploy still lets catch-up finish what it
-              // sent, as before (the reshape gives catch-up the signal throughout).
-              makeRuntime({ clock, log }),
-              { onCommandSent: (c) => runtime.onCommandSent?.(c.commandId) }
+              runtime,
+              { onCommandSent: (c) => hooks.onCommandSent?.(c.commandId) }
             )
         },
-        log
+        runtime
       )
     )
-    if (result.catchUp.failed.length) {
+    if (result.catchUp.cancelled) {
+      result.failure = `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${result.catchUp.failed.map((f) => f.instanceId).join(' ') || 'none'}`
+    } else if (result.catchUp.failed.length) {
       result.failure = `Instances launched during the deploy could not be caught up and may run old code: ${result.catchUp.failed.map((f) => `${f.instanceId} (${f.reason})`).join('; ')}`
     }
   }

@@ -4,10 +4,9 @@
  */
 import { CreateSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import type { Clock } from '../clock.js'
 import { aws } from '../errors.js'
 import type { RunContext } from '../github/context.js'
-import { type Log, silentLog } from '../log.js'
+import type { Runtime } from '../runtime.js'
 import { withConsistency } from './consistency.js'
 import { fullDeviceName } from './device.js'
 import { checkPermission } from './dry-run.js'
@@ -26,16 +25,15 @@ export interface CreateSnapshotOptions {
   tags?: Readonly<Record<string, string>>
   run: RunContext
   dryRun?: boolean
-  clock?: Clock
-  log?: Log
 }
 
 export async function createCodeSnapshot(
   ec2: EC2Client,
   ssm: SSMClient | undefined,
-  options: CreateSnapshotOptions
+  options: CreateSnapshotOptions,
+  runtime: Runtime
 ): Promise<CreatedSnapshot> {
-  const log = options.log ?? silentLog
+  const { log } = runtime
   const volume = await findCodeVolume(ec2, options.source)
   const device =
     options.source.kind === 'instance' ? fullDeviceName(options.source.device) : volume.device
@@ -67,7 +65,8 @@ export async function createCodeSnapshot(
       }
       return aws('CreateSnapshot', ec2.send(new CreateSnapshotCommand(request)))
     },
-    { log, dryRun: options.dryRun ?? false, ...(options.clock ? { clock: options.clock } : {}) }
+    { dryRun: options.dryRun ?? false },
+    runtime
   )
 
   if (!value) {

@@ -8,11 +8,10 @@ import {
   type InstanceRefresh,
   StartInstanceRefreshCommand
 } from '@aws-sdk/client-auto-scaling'
-import { type Clock, realClock } from '../clock.js'
 import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
 import { formatDuration } from '../duration.js'
-import { type Log, silentLog } from '../log.js'
 import { poll, PollTimeoutError } from '../poll.js'
+import type { Runtime } from '../runtime.js'
 import type { RefreshResult } from './types.js'
 
 const ACTIVE = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'])
@@ -74,10 +73,10 @@ export async function waitForInstanceRefresh(
   autoscaling: AutoScalingClient,
   groupName: string,
   refreshId: string,
-  options: { timeoutMs: number; clock?: Clock; signal?: AbortSignal; log?: Log }
+  options: { timeoutMs: number },
+  runtime: Runtime
 ): Promise<RefreshResult> {
-  const log = options.log ?? silentLog
-  const clock = options.clock ?? realClock
+  const { log, clock, signal } = runtime
   let last: RefreshResult = { groupName, refreshId, status: 'Pending' }
   let lastLine = ''
   try {
@@ -86,7 +85,7 @@ export async function waitForInstanceRefresh(
       timeoutMs: options.timeoutMs,
       backoff: REFRESH_BACKOFF,
       clock,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal,
       check: async () => {
         const out = await aws(
           'DescribeInstanceRefreshes',

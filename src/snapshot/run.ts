@@ -7,7 +7,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import type { Clients } from '../aws/clients.js'
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import type { Clock } from '../clock.js'
+import type { Runtime } from '../runtime.js'
 import { ActionError, errorMessage } from '../errors.js'
 import type { Log } from '../log.js'
 import { createCodeSnapshot, type CreateSnapshotOptions } from './create.js'
@@ -30,12 +30,12 @@ import type {
   RetentionResult,
   SnapshotCompletion
 } from './types.js'
-import { SnapshotFailedError, waitForSnapshot } from './wait.js'
+import { SnapshotFailedError, waitForSnapshot, type WaitOptions } from './wait.js'
 
 export const DEFAULT_DEVICE = '/dev/sdf'
 
 export interface SnapshotActionOptions {
-  snapshot: Omit<CreateSnapshotOptions, 'dryRun' | 'clock' | 'log'>
+  snapshot: Omit<CreateSnapshotOptions, 'dryRun'>
   /** Wait for `completed` (required to publish). */
   wait: boolean
   timeoutMs: number
@@ -112,9 +112,9 @@ export async function publishAndRefresh(
   options: SnapshotActionOptions,
   prepared: PreparedPublish,
   snapshot: CreatedSnapshot,
-  log: Log,
-  runtime: { clock?: Clock; signal?: AbortSignal } = {}
+  runtime: Runtime
 ): Promise<PublishOutcome> {
+  const { log } = runtime
   const outcome: PublishOutcome = { refreshes: [] }
   let phase: SnapshotPhase = 'publish'
   try {
@@ -136,7 +136,6 @@ export async function publishAndRefresh(
         prepared.groups.filter((g) => picksUp(g, outcome.published!.isDefault || options.dryRun)),
         options.instanceRefresh,
         options.dryRun,
-        log,
         runtime
       )
     }
@@ -176,14 +175,15 @@ export function retain(
 export async function waitOrMarkFailed(
   ec2: EC2Client,
   snapshotId: string,
-  options: Parameters<typeof waitForSnapshot>[2]
+  options: WaitOptions,
+  runtime: Runtime
 ): Promise<SnapshotCompletion> {
   try {
-    return await waitForSnapshot(ec2, snapshotId, options)
+    return await waitForSnapshot(ec2, snapshotId, options, runtime)
   } catch (err) {
     if (err instanceof SnapshotFailedError) {
       await markSnapshotFailed(ec2, snapshotId, err.stateMessage).catch((e: unknown) =>
-        options.log?.warning(`Could not tag ${snapshotId} as failed: ${errorMessage(e)}`)
+        runtime.log.warning(`Could not tag ${snapshotId} as failed: ${errorMessage(e)}`)
       )
     }
     throw err
@@ -193,24 +193,25 @@ export async function waitOrMarkFailed(
 export async function runSnapshotAction(
   clients: SnapshotClients,
   options: SnapshotActionOptions,
-  log: Log,
-  runtime: { clock?: Clock; signal?: AbortSignal } = {}
+  runtime: Runtime
 ): Promise<SnapshotActionResult> {
   const { ec2 } = clients
-  const clock = runtime.clock ? { clock: runtime.clock } : {}
-  const signal = runtime.signal ? { signal: runtime.signal } : {}
+  const { log } = runtime
   if (options.publish && !options.wait && !options.dryRun) {
     // Instances cannot launch from a snapshot that has not completed.
     throw new ActionError('Publishing a snapshot needs wait: true.')
   }
   const prepared = await preparePublish(clients, options)
 
-  const snapshot = await createCodeSnapshot(ec2, clients.ssm, {
-    ...options.snapshot,
-    dryRun: options.dryRun,
-    log,
-    ...clock
-  })
+  const snapshot = await createCodeSnapshot(
+    ec2,
+    clients.ssm,
+    {
+      ...options.snapshot,
+      dryRun: options.dryRun
+    },
+    runtime
+  )
   const result: SnapshotActionResult = {
     snapshot,
     state: snapshot.state,
@@ -221,12 +222,12 @@ export async function runSnapshotAction(
   }
   if (options.wait && !options.dryRun) {
     try {
-      result.completion = await waitOrMarkFailed(ec2, snapshot.snapshotId, {
-        timeoutMs: options.timeoutMs,
-        log,
-        ...clock,
-        ...signal
-      })
+      result.completion = await waitOrMarkFailed(
+        ec2,
+        snapshot.snapshotId,
+        { timeoutMs: options.timeoutMs },
+        runtime
+      )
       result.state = 'completed'
     } catch (err) {
       if (err instanceof SnapshotFailedError) result.state = 'error'
@@ -235,7 +236,7 @@ export async function runSnapshotAction(
     }
   }
   if (prepared) {
-    const outcome = await publishAndRefresh(clients, options, prepared, snapshot, log, runtime)
+    const outcome = await publishAndRefresh(clients, options, prepared, snapshot, runtime)
     if (outcome.published) result.published = outcome.published
     result.refreshes = outcome.refreshes
     if (outcome.failure) {
@@ -280,9 +281,9 @@ async function refreshGroups(
   groups: readonly GroupUsage[],
   settings: NonNullable<SnapshotActionOptions['instanceRefresh']>,
   dryRun: boolean,
-  log: Log,
-  runtime: { clock?: Clock; signal?: AbortSignal }
+  runtime: Runtime
 ): Promise<RefreshResult[]> {
+  const { log } = runtime
   const results: RefreshResult[] = []
   for (const g of groups) {
     if (dryRun) {
@@ -296,12 +297,13 @@ async function refreshGroups(
   }
   if (!settings.wait || dryRun) return results
   for (const [i, r] of results.entries()) {
-    results[i] = await waitForInstanceRefresh(autoscaling, r.groupName, r.refreshId!, {
-      timeoutMs: settings.timeoutMs,
-      log,
-      ...(runtime.clock ? { clock: runtime.clock } : {}),
-      ...(runtime.signal ? { signal: runtime.signal } : {})
-    })
+    results[i] = await waitForInstanceRefresh(
+      autoscaling,
+      r.groupName,
+      r.refreshId!,
+      { timeoutMs: settings.timeoutMs },
+      runtime
+    )
   }
   return results
 }

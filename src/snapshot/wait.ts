@@ -3,18 +3,14 @@
  * first looks, at most ~2 s apart), not the SDK waiter that polls every 15 s at least.
  */
 import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2'
-import { type Clock, realClock } from '../clock.js'
 import { ActionError, awsErrorCode, wrapAwsError } from '../errors.js'
 import { formatDuration } from '../duration.js'
-import { type Log, silentLog } from '../log.js'
 import { type Backoff, poll, PollTimeoutError } from '../poll.js'
+import type { Runtime } from '../runtime.js'
 import type { SnapshotCompletion } from './types.js'
 
 export interface WaitOptions {
   timeoutMs: number
-  clock?: Clock
-  signal?: AbortSignal
-  log?: Log
   backoff?: Partial<Backoff>
   /** Least time between two progress lines in the log. */
   progressEveryMs?: number
@@ -34,10 +30,10 @@ export class SnapshotFailedError extends ActionError {
 export async function waitForSnapshot(
   ec2: EC2Client,
   snapshotId: string,
-  options: WaitOptions
+  options: WaitOptions,
+  runtime: Runtime
 ): Promise<SnapshotCompletion> {
-  const clock = options.clock ?? realClock
-  const log = options.log ?? silentLog
+  const { clock, log, signal } = runtime
   const progressEveryMs = options.progressEveryMs ?? 10_000
   const started = clock.now()
   let checks = 0
@@ -66,7 +62,7 @@ export async function waitForSnapshot(
       check,
       timeoutMs: options.timeoutMs,
       clock,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       onPending: (status) => {
         if (clock.now() - lastLine < progressEveryMs) return

@@ -5,6 +5,7 @@ import {
   DescribeVolumesCommand,
   type EC2Client
 } from '@aws-sdk/client-ec2'
+import { makeRuntime } from '../../src/runtime.js'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
 import { codeVolumeWorld, setDesired } from '../emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
@@ -72,7 +73,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const [codeVolume] = await volumeAt(c.ec2, primary, '/dev/sdf')
 
     const log = new RecordingLog()
-    const result = await runSnapshotAction(c, options(primary), log)
+    const result = await runSnapshotAction(c, options(primary), makeRuntime({ log }))
 
     expect(result.failure).toBeUndefined()
     const snapshotId = result.snapshot.snapshotId
@@ -174,7 +175,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
   it('returns the same version when the publish is retried with the same snapshot', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
-    const first = await runSnapshotAction(c, options(world.instanceIds[0]!), new RecordingLog())
+    const first = await runSnapshotAction(c, options(world.instanceIds[0]!), makeRuntime())
     const { publishSnapshot } = await import('../../src/snapshot/publish.js')
     const again = await publishSnapshot(c.ec2, {
       launchTemplate: world.launchTemplateId,
@@ -192,14 +193,14 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const world = await codeVolumeWorld(c)
     const primary = world.instanceIds[0]!
     const snapshotOnly = { publish: undefined, retention: { keepSnapshots: 1, keepVersions: 0 } }
-    const first = await runSnapshotAction(c, options(primary, snapshotOnly), new RecordingLog())
+    const first = await runSnapshotAction(c, options(primary, snapshotOnly), makeRuntime())
     const second = await runSnapshotAction(
       c,
       options(primary, {
         ...snapshotOnly,
         snapshot: { ...options(primary).snapshot, run: { ...run, runId: '4243' } }
       }),
-      new RecordingLog()
+      makeRuntime({ log: new RecordingLog() })
     )
     expect(second.failure).toBeUndefined()
     expect(second.retention!.deletedSnapshots.map((s) => s.snapshotId)).toEqual([
@@ -222,7 +223,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const result = await runSnapshotAction(
       c,
       options(world.instanceIds[0]!, { dryRun: true }),
-      new RecordingLog()
+      makeRuntime({ log: new RecordingLog() })
     )
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('dry-run')

@@ -4,6 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { runDeploy } from '../../src/deploy/pipeline.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { GROUP, SimulatedEc2, TEMPLATE_ID } from '../helpers/ec2-world.js'
 import { SimulatedFleet, VirtualClock } from '../helpers/ssm-fleet.js'
@@ -42,7 +43,11 @@ describe('the deploy pipeline', () => {
 
   it('snapshots the primary once it succeeded, while the fleet deploys, and publishes after the fleet', async () => {
     const start = clock.now()
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(true)
 
     const canaryDone = start + COMMAND_MS
@@ -83,7 +88,11 @@ describe('the deploy pipeline', () => {
 
   it('a failed wave leaves the template untouched and the snapshot tagged failed', async () => {
     fleet.setHost(IDS[2]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(false)
     expect(result.failure).toContain(
       "nothing was published; the launch template's default is unchanged"
@@ -99,9 +108,11 @@ describe('the deploy pipeline', () => {
 
   it('with on-failure: delete, the failed deploy leaves no snapshot behind', async () => {
     fleet.setHost(IDS[3]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
-    const result = await runDeploy(clients, options({ onFailure: 'delete' }), new RecordingLog(), {
-      clock
-    })
+    const result = await runDeploy(
+      clients,
+      options({ onFailure: 'delete' }),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(false)
     expect(world.snapshots.size).toBe(0)
     expect(result.snapshotState).toBe('deleted')
@@ -110,7 +121,11 @@ describe('the deploy pipeline', () => {
 
   it('a canary failure never snapshots at all', async () => {
     fleet.setHost(IDS[0]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(false)
     expect(world.calls['CreateSnapshot']).toBeUndefined()
     expect(result.snapshot).toBeUndefined()
@@ -119,7 +134,9 @@ describe('the deploy pipeline', () => {
   it('an AWS error that stops the rollout leaves the snapshot tagged failed, never published', async () => {
     // The agent drops between the check and the fleet wave: SendCommand answers InvalidInstanceId.
     clock.at(clock.now() + COMMAND_MS / 2, () => fleet.setHost(IDS[2]!, { ping: 'ConnectionLost' }))
-    await expect(runDeploy(clients, options(), new RecordingLog(), { clock })).rejects.toThrow(
+    await expect(
+      runDeploy(clients, options(), makeRuntime({ clock, log: new RecordingLog() }))
+    ).rejects.toThrow(
       /SendCommand failed: InvalidInstanceId: .*Hint: the instance is not SSM-managed or its agent is offline/
     )
     const [snapshot] = [...world.snapshots.values()]
@@ -134,7 +151,11 @@ describe('the deploy pipeline', () => {
       world.launch(late, { version: 1 })
       fleet.setHost(late, { durationMs: 30_000 })
     })
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(true)
     expect(result.catchUp?.caughtUp).toEqual([late])
     expect(result.rollout?.results.map((r) => r.instanceId)).toEqual(IDS)
@@ -142,6 +163,42 @@ describe('the deploy pipeline', () => {
     expect(catchUpCommand.instanceIds).toEqual([late])
     expect(catchUpCommand.sentAt).toBeGreaterThanOrEqual(world.firstCall('ModifyLaunchTemplate')!)
     expect(result.catchUp?.rounds).toBe(2)
+  })
+
+  it('cancelled while catch-up waits for a late instance, stops promptly and says what it left', async () => {
+    const late = 'i-00000000000000097'
+    clock.at(clock.now() + COMMAND_MS + 10_000, () => {
+      world.launch(late, { version: 1 })
+      fleet.setHost(late, { ping: 'none' })
+    })
+    const abort = new AbortController()
+    const answer = world.handle.bind(world)
+    let cancelAt = 0
+    world.handle = (api, input) => {
+      const out = answer(api, input)
+      // Cancelled 20 s after the publish, while catch-up waits for the late instance's agent.
+      if (api === 'ModifyLaunchTemplate')
+        clock.at((cancelAt = clock.now() + 20_000), () => abort.abort())
+      return out
+    }
+    const log = new RecordingLog()
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log, signal: abort.signal })
+    )
+    expect(cancelAt).toBeGreaterThan(0)
+    expect(clock.now() - cancelAt).toBeLessThan(10_000)
+    expect(result.ok).toBe(false)
+    expect(result.catchUp?.cancelled).toBe(true)
+    expect(result.catchUp?.failed).toEqual([
+      { instanceId: late, reason: 'the deploy was cancelled before this instance was deployed to' }
+    ])
+    expect(result.failure).toBe(
+      `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${late}`
+    )
+    expect(world.defaultVersion).toBe(2)
+    expect(fleet.commands.some((c) => c.instanceIds.includes(late))).toBe(false)
   })
 
   it('an instance launched after the publish, from the new version, needs nothing', async () => {
@@ -156,7 +213,11 @@ describe('the deploy pipeline', () => {
       }
       return out
     }
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(true)
     expect(world.instances.get(fresh)?.version).toBe(2)
     expect(result.catchUp?.upToDate).toEqual([fresh])
@@ -169,7 +230,11 @@ describe('the deploy pipeline', () => {
       world.versions.push({ number: 2, data: { ImageId: 'ami-0other' } })
       world.defaultVersion = 2
     })
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(false)
     expect(result.failure).toMatch(/default version/i)
     expect(world.defaultVersion).toBe(2)
@@ -187,8 +252,7 @@ describe('the deploy pipeline', () => {
           publish: { launchTemplate: '', sourceVersion: '$Default', setDefault: false }
         }
       }),
-      new RecordingLog(),
-      { clock }
+      makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(true)
     expect(result.prepared?.template.id).toBe(TEMPLATE_ID)
@@ -204,8 +268,7 @@ describe('the deploy pipeline', () => {
     const result = await runDeploy(
       clients,
       options({ dryRun: true, rollout: { ...options().rollout, dryRun: true } }),
-      new RecordingLog(),
-      { clock }
+      makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(true)
     expect(fleet.calls['SendCommand']).toBeUndefined()

@@ -22,6 +22,7 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../helpers/ssm-fleet.js'
 import { RUN } from '../helpers/fixtures.js'
@@ -144,7 +145,7 @@ describe('runSnapshotAction', () => {
 
   it('snapshots, waits, publishes, reports the groups and applies retention', async () => {
     fleet()
-    const result = await runSnapshotAction(clients, options(), log, { clock })
+    const result = await runSnapshotAction(clients, options(), makeRuntime({ log, clock }))
 
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('completed')
@@ -187,8 +188,7 @@ describe('runSnapshotAction', () => {
       runSnapshotAction(
         clients,
         options({ instanceRefresh: { minHealthyPercentage: 90, wait: true, timeoutMs: 600_000 } }),
-        log,
-        { clock }
+        makeRuntime({ log, clock })
       )
     ).rejects.toThrow('An instance refresh is already InProgress on Auto Scaling group web (ir-9).')
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateSnapshotCommand, 0)
@@ -204,8 +204,7 @@ describe('runSnapshotAction', () => {
     const result = await runSnapshotAction(
       clients,
       options({ instanceRefresh: { minHealthyPercentage: 90, wait: false, timeoutMs: 600_000 } }),
-      log,
-      { clock }
+      makeRuntime({ log, clock })
     )
     expect(asgMock).toHaveReceivedCommandTimes(StartInstanceRefreshCommand, 1)
     expect(asgMock).toHaveReceivedCommandWith(StartInstanceRefreshCommand, {
@@ -217,7 +216,7 @@ describe('runSnapshotAction', () => {
   it('marks a snapshot that ends in error as failed and publishes nothing', async () => {
     fleet('error')
     ec2Mock.on(CreateTagsCommand).resolves({})
-    const result = await runSnapshotAction(clients, options(), log, { clock })
+    const result = await runSnapshotAction(clients, options(), makeRuntime({ log, clock }))
 
     expect(result.failure).toEqual({
       phase: 'wait',
@@ -245,7 +244,11 @@ describe('runSnapshotAction', () => {
       .rejects(
         Object.assign(new Error('Request would have succeeded'), { name: 'DryRunOperation' })
       )
-    const result = await runSnapshotAction(clients, options({ dryRun: true }), log, { clock })
+    const result = await runSnapshotAction(
+      clients,
+      options({ dryRun: true }),
+      makeRuntime({ log, clock })
+    )
 
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('dry-run')

@@ -11,11 +11,11 @@ import {
   clientsFromInputs,
   readInputs,
   runAction,
-  runnerLog,
+  runnerRuntime,
   setOutputs
 } from '../shared/runner.js'
 import { readDevice, readSnapshotSettings, snapshotOutputs } from '../shared/snapshot.js'
-import { recordSentCommands, watchForCancellation } from '../rollout/post.js'
+import { recordSentCommands } from '../rollout/post.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -42,7 +42,6 @@ export async function run(): Promise<void> {
     }
     const clients = clientsFromInputs(inputs, 'deploy')
 
-    const abort = watchForCancellation()
     const result = await runDeploy(
       clients,
       {
@@ -53,8 +52,8 @@ export async function run(): Promise<void> {
         catchUp,
         dryRun: rollout.dryRun
       },
-      runnerLog,
-      { signal: abort.signal, onCommandSent }
+      runnerRuntime(),
+      { onCommandSent }
     )
     setOutputs(deployOutputs(result))
     await core.summary.addRaw(deployReport(result, ctx, clients.region)).write()

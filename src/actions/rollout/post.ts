@@ -6,17 +6,11 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../../errors.js'
 import { cancelCommand } from '../../rollout/commands.js'
-import { clientsFromInputs, readInputs, runAction } from '../shared/runner.js'
+import { clientsFromInputs, readInputs, runAction, runnerRuntime } from '../shared/runner.js'
 
-export function watchForCancellation(): AbortController {
-  const abort = new AbortController()
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      core.warning(`Received ${signal}: cancelling the commands still running.`)
-      abort.abort()
-    })
-  }
-  return abort
+/** The rollout adapter's cancellation: the signal of the step's one runtime. */
+export function watchForCancellation(): { signal: AbortSignal } {
+  return { signal: runnerRuntime().signal }
 }
 
 /**
