@@ -138,15 +138,19 @@ async function once(completionMs: number): Promise<Sample> {
   const result = await runSnapshotAction(
     { ec2, autoscaling: fakeAutoScaling(calls), ssm: new SSMClient({ region: 'us-east-1' }) },
     {
+      source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },
       snapshot: {
-        source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },
         consistency: { mode: 'none' },
         name: 'bench',
         run: RUN
       },
       wait: true,
       timeoutMs: 600_000,
-      publish: { launchTemplate: 'app-lt', sourceVersion: '$Default', setDefault: true },
+      publish: {
+        targets: [{ launchTemplate: 'app-lt', sourceVersion: '$Default' }],
+        device: '/dev/sdf',
+        setDefault: true
+      },
       retention: { keepSnapshots: 5, keepVersions: 0 },
       dryRun: false
     },

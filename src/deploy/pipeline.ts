@@ -18,19 +18,21 @@ import type { Log } from '../log.js'
 import { runRollout, type RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
-import { createCodeSnapshot } from '../snapshot/create.js'
+import { createCodeSnapshot, type SnapshotSpec } from '../snapshot/create.js'
 import { discardSnapshot, markSnapshotFailed } from '../snapshot/failed.js'
+import { publishToTargets } from '../snapshot/publishing.js'
+import { refreshTargets } from '../snapshot/refresh.js'
+import { retain, type RetentionSettings } from '../snapshot/retain.js'
 import {
-  preparePublish,
-  type PreparedPublish,
-  publishAndRefresh,
-  type PublishOutcome,
-  retain,
-  type SnapshotActionOptions,
-  waitOrMarkFailed
-} from '../snapshot/run.js'
+  type PreparedTarget,
+  prepareTargets,
+  type PublishSettings,
+  type PublishTarget,
+  targetFailure,
+  type TargetReport
+} from '../snapshot/targets.js'
 import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../snapshot/types.js'
-import { SnapshotFailedError } from '../snapshot/wait.js'
+import { SnapshotFailedError, waitOrMarkFailed } from '../snapshot/wait.js'
 import { catchUp, type CatchUpResult } from './catch-up.js'
 import { Phases } from './phases.js'
 
@@ -38,12 +40,22 @@ export interface DeployOptions {
   query: HostQuery
   /** The rollout, but for its targets (resolved here). */
   rollout: Omit<RolloutOptions, 'instanceIds'>
-  /** The snapshot and its publication; the source is the primary, found here. */
-  snapshot: Omit<SnapshotActionOptions, 'dryRun'> & { device: string }
+  /** The code volume's device on the primary, and the device each template maps. */
+  device: string
+  /** The snapshot of the primary's code volume, and how long it may take to complete. */
+  snapshot: SnapshotSpec & { timeoutMs: number }
+  publish: Omit<PublishSettings, 'targets' | 'device'> & { targets: readonly DeployTarget[] }
+  retention: RetentionSettings
   /** A failed rollout's snapshot: tagged failed (kept for inspection) or deleted. */
   onFailure: 'tag' | 'delete'
   catchUp: { maxRounds: number; readyTimeoutMs: number }
   dryRun: boolean
+}
+
+/** A publish target whose template may be left to the deploy to find. */
+export type DeployTarget = Omit<PublishTarget, 'launchTemplate'> & {
+  /** Undefined: the template of the hosts' group, else the one the primary was launched from. */
+  launchTemplate?: string
 }
 
 export type DeployClients = Clients
@@ -58,9 +70,10 @@ export interface DeployResult {
   /** pending, completed, error, failed (the rollout failed), deleted, dry-run. */
   snapshotState?: string
   completion?: SnapshotCompletion
-  /** The template and its groups, read before anything changed. */
-  prepared?: PreparedPublish
-  publish?: PublishOutcome
+  /** The targets, their templates and groups, read before anything changed. */
+  prepared?: PreparedTarget[]
+  /** One per target, once published (or failed to). */
+  targets?: TargetReport[]
   catchUp?: CatchUpResult
   retention?: RetentionResult
   phases: Phases
@@ -106,29 +119,22 @@ export async function runDeploy(
   log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
   const primary = resolved.hosts[0]
   if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
-  const launchTemplate =
-    options.snapshot.publish?.launchTemplate ||
-    inferTemplate(options.query, resolved.group, primary)
-  const snapshotOptions: SnapshotActionOptions = {
-    ...options.snapshot,
-    publish: {
-      sourceVersion: '$Default',
-      setDefault: true,
-      ...options.snapshot.publish,
-      launchTemplate,
-      device: options.snapshot.device
-    },
-    dryRun: options.dryRun
-  }
-  const prepared = (await preparePublish(clients, snapshotOptions))!
+  const targets = options.publish.targets.map((t) => ({
+    ...t,
+    launchTemplate: t.launchTemplate || inferTemplate(options.query, resolved.group, primary)
+  }))
+  const prepared = await prepareTargets(clients, { ...options.publish, targets })
   result.prepared = prepared
-  log.info(
-    `Publishing to launch template ${prepared.template.name} (${prepared.template.id}), default version ${prepared.template.defaultVersion} now.`
-  )
+  for (const { template } of prepared) {
+    log.info(
+      `Publishing to launch template ${template.name} (${template.id}), default version ${template.defaultVersion} now.`
+    )
+  }
 
   // 2 + 3. The rollout; the primary's snapshot starts as soon as the primary succeeded.
   let snapshotTask: Promise<void> | undefined
   let snapshotError: unknown
+  const { timeoutMs, ...spec } = options.snapshot
   const startSnapshot = (instanceId: string): void => {
     snapshotTask = phases
       .run('snapshot', async () => {
@@ -136,8 +142,8 @@ export async function runDeploy(
           clients.ec2,
           clients.ssm,
           {
-            ...snapshotOptions.snapshot,
-            source: { kind: 'instance', instanceId, device: options.snapshot.device },
+            ...spec,
+            source: { kind: 'instance', instanceId, device: options.device },
             dryRun: options.dryRun
           },
           runtime
@@ -150,7 +156,7 @@ export async function runDeploy(
         result.completion = await waitOrMarkFailed(
           clients.ec2,
           result.snapshot.snapshotId,
-          { timeoutMs: options.snapshot.timeoutMs },
+          { timeoutMs },
           runtime
         )
         result.snapshotState = 'completed'
@@ -200,26 +206,35 @@ export async function runDeploy(
     if (result.snapshot?.snapshotId) await settleFailedSnapshot(clients.ec2, result, 'tag', log)
     return result
   }
-  const published = await phases.run('publish', () =>
-    publishAndRefresh(clients, snapshotOptions, prepared, result.snapshot!, runtime)
-  )
-  result.publish = published
-  if (published.failure) {
-    result.failure = published.failure.message
+  const snapshot = result.snapshot
+  result.targets = await phases.run('publish', async () => {
+    const context = { run: options.snapshot.run, dryRun: options.dryRun, log }
+    const settings = { ...options.publish, device: options.device }
+    const reports = await publishToTargets(clients.ec2, snapshot, prepared, settings, context)
+    const refresh = options.publish.instanceRefresh
+    if (refresh)
+      await refreshTargets(clients.autoscaling, reports, refresh, options.dryRun, runtime)
+    return reports
+  })
+  const failed = targetFailure(result.targets)
+  if (failed) {
+    result.failure = failed.message
     return result
   }
 
   // 5. Catch-up: instances launched meanwhile booted from the old version.
   if (!options.dryRun) {
-    const version = published.published?.version
+    // Catch-up follows the first target (the only one today).
+    const published = result.targets[0]?.published
+    const version = published?.version
     result.catchUp = await phases.run('catch-up', () =>
       catchUp(
         clients,
         {
           query: options.query,
           known: new Set(resolved.hosts.map((h) => h.instanceId)),
-          ...(version !== undefined && published.published?.isDefault
-            ? { published: { launchTemplateId: prepared.template.id, version } }
+          ...(version !== undefined && published?.isDefault
+            ? { published: { launchTemplateId: published.launchTemplateId, version } }
             : {}),
           readyTimeoutMs: options.catchUp.readyTimeoutMs,
           maxRounds: options.catchUp.maxRounds,
@@ -243,7 +258,7 @@ export async function runDeploy(
 
   // 6. Retention.
   result.retention = await phases.run('retention', () =>
-    retain(clients.ec2, snapshotOptions, prepared, result.snapshot!, log)
+    retain(clients.ec2, snapshot, prepared, options.retention, { dryRun: options.dryRun, log })
   )
   result.ok = !result.failure
   return result

@@ -27,6 +27,9 @@ export interface CreateSnapshotOptions {
   dryRun?: boolean
 }
 
+/** What the snapshot is, wherever its volume comes from. */
+export type SnapshotSpec = Omit<CreateSnapshotOptions, 'source' | 'dryRun'>
+
 export async function createCodeSnapshot(
   ec2: EC2Client,
   ssm: SSMClient | undefined,

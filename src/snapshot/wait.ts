@@ -3,10 +3,11 @@
  * first looks, at most ~2 s apart), not the SDK waiter that polls every 15 s at least.
  */
 import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2'
-import { ActionError, awsErrorCode, wrapAwsError } from '../errors.js'
+import { ActionError, awsErrorCode, errorMessage, wrapAwsError } from '../errors.js'
 import { formatDuration } from '../duration.js'
 import { type Backoff, poll, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
+import { markSnapshotFailed } from './failed.js'
 import type { SnapshotCompletion } from './types.js'
 
 export interface WaitOptions {
@@ -91,5 +92,27 @@ async function describeSnapshot(ec2: EC2Client, snapshotId: string): Promise<Sna
     if (awsErrorCode(err) === 'InvalidSnapshot.NotFound') return undefined
     // A wrapped throttling error keeps its code: the poller still absorbs it and slows down.
     throw wrapAwsError('DescribeSnapshots', err)
+  }
+}
+
+/**
+ * The wait phase: marks the snapshot failed when it ended in `error`, then rethrows, so a
+ * broken snapshot is never mistaken for a good one.
+ */
+export async function waitOrMarkFailed(
+  ec2: EC2Client,
+  snapshotId: string,
+  options: WaitOptions,
+  runtime: Runtime
+): Promise<SnapshotCompletion> {
+  try {
+    return await waitForSnapshot(ec2, snapshotId, options, runtime)
+  } catch (err) {
+    if (err instanceof SnapshotFailedError) {
+      await markSnapshotFailed(ec2, snapshotId, err.stateMessage).catch((e: unknown) =>
+        runtime.log.warning(`Could not tag ${snapshotId} as failed: ${errorMessage(e)}`)
+      )
+    }
+    throw err
   }
 }

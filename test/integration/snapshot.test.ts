@@ -21,8 +21,8 @@ function options(
   extra: Partial<SnapshotActionOptions> = {}
 ): SnapshotActionOptions {
   return {
+    source: { kind: 'instance', instanceId, device: 'sdf' },
     snapshot: {
-      source: { kind: 'instance', instanceId, device: 'sdf' },
       consistency: { mode: 'sync', mountPoint: '/srv/app' },
       name: 'app',
       tags: { Team: 'web' },
@@ -31,10 +31,9 @@ function options(
     wait: true,
     timeoutMs: 60_000,
     publish: {
-      launchTemplate: 'app-lt',
-      sourceVersion: '$Default',
-      setDefault: true,
-      device: 'sdf'
+      targets: [{ launchTemplate: 'app-lt', sourceVersion: '$Default' }],
+      device: 'sdf',
+      setDefault: true
     },
     retention: { keepSnapshots: 1, keepVersions: 0 },
     dryRun: false,
@@ -134,13 +133,13 @@ describe('snapshot against the emulator, with the real SDK', () => {
         }
       ]
     })
-    expect(result.published).toMatchObject({
+    expect(result.targets[0]!.published).toMatchObject({
       version: 2,
       previousDefaultVersion: 1,
       isDefault: true,
       reusedVersion: false
     })
-    expect(result.groups).toEqual([
+    expect(result.targets[0]!.groups).toEqual([
       {
         name: 'app-asg',
         via: 'launch-template',
@@ -227,7 +226,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
     )
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('dry-run')
-    expect(result.published).toMatchObject({ dryRun: true, previousDefaultVersion: 1 })
+    expect(result.targets[0]!.published).toMatchObject({ dryRun: true, previousDefaultVersion: 1 })
     const snaps = await c.ec2.send(
       new DescribeSnapshotsCommand({ Filters: [{ Name: 'tag:Name', Values: ['app'] }] })
     )

@@ -74,7 +74,7 @@ describe('the deploy pipeline', () => {
     ])
     expect(world.versions[1]!.data.ImageId).toBe('ami-0123456789abcdef0')
     expect(result.snapshotState).toBe('completed')
-    expect(result.publish?.published?.previousDefaultVersion).toBe(1)
+    expect(result.targets?.[0]?.published?.previousDefaultVersion).toBe(1)
     expect(result.catchUp?.caughtUp).toEqual([])
     expect(result.phases.timings.map((t) => t.name)).toEqual([
       'resolve',
@@ -242,20 +242,16 @@ describe('the deploy pipeline', () => {
   })
 
   it('finds the template from the group it already read, and keeps set-default: false', async () => {
-    const base = options()
     const result = await runDeploy(
       clients,
       options({
         query: { tags: new Map(), states: ['running'], asgName: GROUP },
-        snapshot: {
-          ...base.snapshot,
-          publish: { launchTemplate: '', sourceVersion: '$Default', setDefault: false }
-        }
+        publish: { targets: [{ sourceVersion: '$Default' }], setDefault: false }
       }),
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(true)
-    expect(result.prepared?.template.id).toBe(TEMPLATE_ID)
+    expect(result.prepared?.[0]?.template.id).toBe(TEMPLATE_ID)
     expect(world.versions).toHaveLength(2)
     expect(world.defaultVersion).toBe(1)
     expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
@@ -281,6 +277,6 @@ describe('the deploy pipeline', () => {
       expect([api, world.calls[api]]).toEqual([api, undefined])
     }
     expect(world.snapshots.size).toBe(0)
-    expect(result.publish?.published?.dryRun).toBe(true)
+    expect(result.targets?.[0]?.published?.dryRun).toBe(true)
   })
 })

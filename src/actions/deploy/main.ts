@@ -14,7 +14,12 @@ import {
   runnerRuntime,
   setOutputs
 } from '../shared/runner.js'
-import { readDevice, readSnapshotSettings, snapshotOutputs } from '../shared/snapshot.js'
+import {
+  readPublishSettings,
+  readSnapshotSpec,
+  readSnapshotTimeout,
+  snapshotOutputs
+} from '../shared/snapshot.js'
 import { recordSentCommands } from '../rollout/post.js'
 
 export async function run(): Promise<void> {
@@ -24,17 +29,14 @@ export async function run(): Promise<void> {
     const ctx = runContext()
     const query = readHostQuery(inputs, { requireSelector: true })
     const rollout = readRolloutSettings(inputs, ctx)
-    const device = readDevice(inputs)
     // The snapshot action's tags, description and timeout are named for the snapshot here.
-    const snapshot = readSnapshotSettings(
-      inputs.renamed({
-        tags: 'snapshot-tags',
-        description: 'snapshot-description',
-        timeout: 'snapshot-timeout'
-      }),
-      ctx,
-      { source: { kind: 'instance', instanceId: '', device }, wait: true, templateFoundLater: true }
-    )
+    const renamed = inputs.renamed({
+      tags: 'snapshot-tags',
+      description: 'snapshot-description',
+      timeout: 'snapshot-timeout'
+    })
+    const snapshot = { ...readSnapshotSpec(renamed, ctx), timeoutMs: readSnapshotTimeout(renamed) }
+    const { target, retention, device, ...publish } = readPublishSettings(inputs)
     const onFailure = inputs.oneOf('on-failure', ['tag', 'delete'] as const, 'tag')
     const catchUp = {
       maxRounds: inputs.integer('catch-up-rounds', 3, { min: 0, max: 20 }),
@@ -47,7 +49,10 @@ export async function run(): Promise<void> {
       {
         query,
         rollout,
-        snapshot: { ...snapshot, device },
+        device,
+        snapshot,
+        publish: { ...publish, targets: [target] },
+        retention,
         onFailure,
         catchUp,
         dryRun: rollout.dryRun
