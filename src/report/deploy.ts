@@ -91,5 +91,11 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
   const view = snapshotView(result)
   if (view) parts.push(snapshotReport(view, region))
   if (result.catchUp) parts.push('### Catch-up', catchUpTable(result.catchUp))
+  if (result.released.length) {
+    parts.push(
+      '### Released at the end',
+      result.released.map((r) => `- ${r.ok ? '' : '⚠️ '}${r.outcome}`).join('\n')
+    )
+  }
   return parts.filter((p) => p !== '').join('\n\n') + '\n'
 }

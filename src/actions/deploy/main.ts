@@ -20,11 +20,11 @@ import {
   readSnapshotTimeout,
   snapshotOutputs
 } from '../shared/snapshot.js'
-import { recordSentCommands } from '../rollout/post.js'
+import { markMainStep, runnerState } from '../rollout/post.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    const onCommandSent = recordSentCommands()
+    markMainStep()
     const inputs = readInputs()
     const ctx = runContext()
     const query = readHostQuery(inputs, { requireSelector: true })
@@ -58,7 +58,7 @@ export async function run(): Promise<void> {
         dryRun: rollout.dryRun
       },
       runnerRuntime(),
-      { onCommandSent }
+      runnerState
     )
     setOutputs(deployOutputs(result))
     await core.summary.addRaw(deployReport(result, ctx, clients.region)).write()
