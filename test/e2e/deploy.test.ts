@@ -5,10 +5,12 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import {
+  CreateSnapshotCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand
 } from '@aws-sdk/client-ec2'
+import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
 import { describeGroup } from '../../src/hosts/resolve.js'
 import { codeVolumeWorld, setDesired, tag } from '../emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
@@ -202,5 +204,78 @@ describe('the deploy bundle, run as the runner runs it', () => {
       new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: world.launchTemplateId })
     )
     expect(versions.LaunchTemplateVersions).toHaveLength(1)
+  })
+
+  it('the post step, after a main step that died, cancels only what still runs and tags the unpublished snapshot', async () => {
+    const { ec2, ssm } = emulator.clients
+    const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
+    const [first, second] = (await members(world.asgName)).sort()
+    await tag(ec2, [second!], { 'emulator:ssm-seconds': '60' })
+    const send = async (id: string) =>
+      (
+        await ssm.send(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: [id],
+            Parameters: { commands: ['./bin/deploy'] }
+          })
+        )
+      ).Command!.CommandId!
+    const ended = await send(first!)
+    const running = await send(second!)
+    const volume = await ec2.send(
+      new DescribeVolumesCommand({
+        Filters: [{ Name: 'attachment.instance-id', Values: [first!] }]
+      })
+    )
+    const snapshotId = (
+      await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.Volumes![0]!.VolumeId! }))
+    ).SnapshotId!
+    // The journal the main step wrote through core.saveState, as the runner hands it back.
+    const journal = JSON.stringify([
+      { held: { kind: 'command', commandId: ended } },
+      { held: { kind: 'command', commandId: running } },
+      { held: { kind: 'snapshot', snapshotId } },
+      { held: { kind: 'command', commandId: 'released-already' }, released: 'ended' }
+    ])
+    const r = await runBundle(
+      BUNDLES.deploy,
+      { 'asg-name': world.asgName, commands: './bin/deploy' },
+      emulator.env,
+      { state: { isPost: 'true', journal } }
+    )
+    expect(r.stderr).toBe('')
+    expect(r.exitCode).toBe(0)
+    const done = [
+      `Left command ${ended} as it was: it had already ended (Success).`,
+      `Cancelled command ${running} (it was InProgress).`,
+      `Tagged snapshot ${snapshotId} as failed: it was never published.`
+    ]
+    expect(r.stdout.split('\n').filter((l) => done.includes(l))).toEqual(done)
+    for (const line of done) expect(r.summary).toContain(line)
+    const statuses = async (commandId: string) =>
+      (
+        await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId }))
+      ).CommandInvocations!.map((i) => i.Status)
+    expect(await statuses(ended)).toEqual(['Success'])
+    expect(await statuses(running)).toEqual(['Cancelled'])
+    const snap = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))
+    expect(snap.Snapshots![0]!.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'ebs-autoscale:status', Value: 'failed' }])
+    )
+  })
+
+  it('the post step after a main step that released everything does nothing', async () => {
+    const journal = JSON.stringify([
+      { held: { kind: 'command', commandId: 'cmd-1' }, released: 'ended' },
+      { held: { kind: 'snapshot', snapshotId: 'snap-1' }, released: 'published' }
+    ])
+    const r = await runBundle(BUNDLES.deploy, { commands: './bin/deploy' }, emulator.env, {
+      state: { isPost: 'true', journal }
+    })
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain(
+      'The main step left no command running and no unpublished snapshot: nothing to do.'
+    )
   })
 })
