@@ -74,6 +74,10 @@ async function rollout(run: DeployRun): Promise<boolean> {
     startSnapshot(run, rolled.primaryInstanceId)
   await run.snapshotTask
 
+  if (!rolled.ok && run.snapshotError !== undefined) {
+    result.failure = `The snapshot failed, so the rollout stopped before any new host started and nothing was published: ${errorMessage(run.snapshotError)}`
+    return false
+  }
   if (!rolled.ok) {
     result.failure = `The rollout failed (${rolled.stoppedReason ?? 'see the hosts below'}): nothing was published; the launch template's default is unchanged.`
     run.settle = options.onFailure
@@ -93,7 +97,12 @@ async function rollOut(
 ): Promise<RolloutResult> {
   const rolled = await runRollout(run.clients.ssm, options, run.runtime, {
     onCommandSent: (c) => run.journal.take({ kind: 'command', commandId: c.commandId }),
-    onPrimaryDone: (primary) => startSnapshot(run, primary.instanceId)
+    onPrimaryDone: (primary) => startSnapshot(run, primary.instanceId),
+    // The code could never be published: no new host starts on it.
+    shouldStop: () =>
+      run.snapshotError === undefined
+        ? undefined
+        : `the snapshot failed, so nothing can be published: ${errorMessage(run.snapshotError)}`
   })
   for (const c of rolled.commands) {
     run.journal.release({ kind: 'command', commandId: c.commandId }, 'ended')

@@ -119,6 +119,56 @@ describe('the deploy pipeline', () => {
     expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
   })
 
+  // Depends on the rollout asking hooks.shouldStop before each new host (the rollout branch).
+  it('a snapshot that ends in error stops the rollout before any new host starts, and says so', async () => {
+    world = new SimulatedEc2(clock, { snapshotMs: 30_000, snapshotEnds: 'error' })
+    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
+    world.mock(ec2Mock, asgMock)
+    const one = { kind: 'count' as const, value: 1 }
+    const result = await runDeploy(
+      clients,
+      options({ rollout: { ...options().rollout, maxConcurrency: one } }),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+    // The canary (IDS[0]) and the host already running when the snapshot failed; no other.
+    expect(fleet.commands.flatMap((c) => c.instanceIds)).toEqual([IDS[0], IDS[1]])
+    expect(result.ok).toBe(false)
+    const snapshotId = result.snapshot!.snapshotId
+    expect(result.failure).toBe(
+      `The snapshot failed, so the rollout stopped before any new host started and nothing was published: Snapshot ${snapshotId} failed: state error: The volume was deleted while the snapshot was in progress`
+    )
+    expect(result.rollout?.stoppedReason).toContain('the snapshot failed')
+    expect(result.snapshotState).toBe('error')
+    expect(world.snapshots.get(snapshotId)!.tags['ebs-autoscale:status']).toBe('failed')
+    expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
+  })
+
+  // Depends on the rollout asking hooks.shouldStop before each new host (the rollout branch).
+  it('a snapshot that times out stops the rollout before any new host starts, and says so', async () => {
+    const one = { kind: 'count' as const, value: 1 }
+    const base = options()
+    const result = await runDeploy(
+      clients,
+      options({
+        rollout: { ...base.rollout, maxConcurrency: one },
+        snapshot: { ...base.snapshot, timeoutMs: 20_000 }
+      }),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+    expect(fleet.commands.flatMap((c) => c.instanceIds)).toEqual([IDS[0], IDS[1]])
+    expect(result.ok).toBe(false)
+    const snapshotId = result.snapshot!.snapshotId
+    expect(result.failure).toMatch(
+      new RegExp(
+        `^The snapshot failed, so the rollout stopped before any new host started and nothing was published: Snapshot ${snapshotId} did not complete within 20s`
+      )
+    )
+    // Still pending in AWS: the deploy's finally tags it failed, never to be published.
+    expect(result.snapshotState).toBe('failed')
+    expect(world.snapshots.get(snapshotId)!.tags['ebs-autoscale:status']).toBe('failed')
+    expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
+  })
+
   it('a canary failure never snapshots at all', async () => {
     fleet.setHost(IDS[0]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
     const result = await runDeploy(
