@@ -113,7 +113,7 @@ describe('snapshot inputs', () => {
       'volume-id': 'vol-0123456789abcdef0',
       consistency: 'freeze',
       'mount-point': '/srv/app/',
-      tags: 'Team=web\nCostCenter=42',
+      'snapshot-tags': 'Team=web\nCostCenter=42',
       'launch-template': 'lt-0123456789abcdef0',
       'source-version': '7',
       'keep-versions': '10',
@@ -169,18 +169,21 @@ describe('snapshot inputs', () => {
       { 'instance-id': 'i-0123456789abcdef0', 'mount-point': '/srv/$(reboot)' },
       'Input "mount-point": "/srv/$(reboot)" is not an absolute path.'
     ],
-    [{ 'instance-id': 'i-0123456789abcdef0', tags: 'Name=other' }, 'Input "tags": sets Name.'],
     [
-      { 'instance-id': 'i-0123456789abcdef0', tags: 'Team=a,b' },
-      'Input "tags": "Team" has several values (a, b).'
+      { 'instance-id': 'i-0123456789abcdef0', 'snapshot-tags': 'Name=other' },
+      'Input "snapshot-tags": sets Name.'
     ],
     [
-      { 'instance-id': 'i-0123456789abcdef0', tags: 'ebs-autoscale:commit=x' },
-      'Input "tags": "ebs-autoscale:commit" uses a reserved prefix'
+      { 'instance-id': 'i-0123456789abcdef0', 'snapshot-tags': 'Team=a,b' },
+      'Input "snapshot-tags": "Team" has several values (a, b).'
     ],
     [
-      { 'instance-id': 'i-0123456789abcdef0', timeout: 'soon' },
-      'Input "timeout": "soon" is not a duration.'
+      { 'instance-id': 'i-0123456789abcdef0', 'snapshot-tags': 'ebs-autoscale:commit=x' },
+      'Input "snapshot-tags": "ebs-autoscale:commit" uses a reserved prefix'
+    ],
+    [
+      { 'instance-id': 'i-0123456789abcdef0', 'snapshot-timeout': 'soon' },
+      'Input "snapshot-timeout": "soon" is not a duration.'
     ],
     [
       { 'instance-id': 'i-0123456789abcdef0', 'launch-template': 'app-lt', wait: 'false' },
@@ -224,15 +227,15 @@ describe('the tag budget', () => {
   const userTags = (n: number) => Array.from({ length: n }, (_, i) => `k${i}=v${i}`).join('\n')
 
   it('leaves room for every tag the project writes, the status and failure tags included', () => {
-    const s = settings({ ...base, tags: userTags(MAX_USER_TAGS) })
+    const s = settings({ ...base, 'snapshot-tags': userTags(MAX_USER_TAGS) })
     const written = snapshotTags('shop', run, VOLUME, '/dev/sdf', s.snapshot.tags)
     const later = { [TAG.status]: 'failed', [TAG.failure]: 'x' }
     expect(Object.keys({ ...written, ...later })).toHaveLength(MAX_TAGS)
   })
 
   it('refuses one user tag more, saying how many the project keeps', () => {
-    expect(() => settings({ ...base, tags: userTags(MAX_USER_TAGS + 1) })).toThrow(
-      `Input "tags": has ${MAX_USER_TAGS + 1} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows 50 per snapshot and this action keeps ${Object.keys(TAG).length} for its own).`
+    expect(() => settings({ ...base, 'snapshot-tags': userTags(MAX_USER_TAGS + 1) })).toThrow(
+      `Input "snapshot-tags": has ${MAX_USER_TAGS + 1} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows 50 per snapshot and this action keeps ${Object.keys(TAG).length} for its own).`
     )
   })
 })

@@ -29,12 +29,8 @@ export async function run(): Promise<void> {
     const ctx = runContext()
     const query = readHostQuery(inputs, { requireSelector: true })
     const rollout = readRolloutSettings(inputs, ctx)
-    // The snapshot action's tags, description and timeout are named for the snapshot here.
-    const renamed = inputs.renamed({
-      tags: 'snapshot-tags',
-      description: 'snapshot-description',
-      timeout: 'snapshot-timeout'
-    })
+    // The snapshot action's description is named for the snapshot here.
+    const renamed = inputs.renamed({ description: 'snapshot-description' })
     const snapshot = { ...readSnapshotSpec(renamed, ctx), timeoutMs: readSnapshotTimeout(renamed) }
     const { target, retention, device, ...publish } = readPublishSettings(inputs)
     const onFailure = inputs.oneOf('on-failure', ['tag', 'delete'] as const, 'tag')

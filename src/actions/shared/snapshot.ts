@@ -101,27 +101,27 @@ export function readConsistency(inputs: Inputs): Consistency {
 /** Extra snapshot tags: one value per key, none of the keys this project writes. */
 export function readSnapshotTags(inputs: Inputs): Record<string, string> {
   const tags: Record<string, string> = {}
-  for (const [key, values] of inputs.tags('tags')) {
+  for (const [key, values] of inputs.tags('snapshot-tags')) {
     if (values.length > 1) {
       throw new InputError(
-        inputs.nameOf('tags'),
+        inputs.nameOf('snapshot-tags'),
         `${quote(key)} has several values (${values.join(', ')}). Expected one value per key.`
       )
     }
     if (key === 'Name')
       throw new InputError(
-        inputs.nameOf('tags'),
+        inputs.nameOf('snapshot-tags'),
         'sets Name. Expected other keys; the Name tag comes from the name input.'
       )
     if (key.startsWith('aws:') || key.startsWith(TAG_PREFIX)) {
       throw new InputError(
-        inputs.nameOf('tags'),
+        inputs.nameOf('snapshot-tags'),
         `${quote(key)} uses a reserved prefix (aws: or ${TAG_PREFIX}).`
       )
     }
     if (key.length > 128 || values[0]!.length > 256) {
       throw new InputError(
-        inputs.nameOf('tags'),
+        inputs.nameOf('snapshot-tags'),
         `${quote(key)} is too long. Expected keys up to 128 and values up to 256 characters.`
       )
     }
@@ -129,7 +129,7 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
   }
   if (Object.keys(tags).length > MAX_USER_TAGS) {
     throw new InputError(
-      inputs.nameOf('tags'),
+      inputs.nameOf('snapshot-tags'),
       `has ${Object.keys(tags).length} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows ${MAX_TAGS} per snapshot and this action keeps ${MAX_TAGS - MAX_USER_TAGS} for its own).`
     )
   }
@@ -195,7 +195,7 @@ export function readSnapshotSpec(inputs: Inputs, ctx: RunContext): SnapshotSpec 
 }
 
 export function readSnapshotTimeout(inputs: Inputs): number {
-  return inputs.duration('timeout', '30m', { minMs: 1000, maxMs: DAY_MS })
+  return inputs.duration('snapshot-timeout', '30m', { minMs: 1000, maxMs: DAY_MS })
 }
 
 /**
