@@ -31,7 +31,8 @@ import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../sn
 import type { CatchUpResult } from './catch-up.js'
 import { Journal, mapStateProvider, type StateProvider } from './journal.js'
 import { Phases } from './phases.js'
-import { releaseHeld, type Released } from './release.js'
+import { commandReleaser, releaseHeld, type Released } from './release.js'
+import { snapshotReleaser } from './release-snapshot.js'
 import { DEPLOY_PHASES } from './steps.js'
 
 export interface DeployOptions {
@@ -131,9 +132,12 @@ export async function runDeploy(
 /** Whatever ended the run: cancel what still runs, settle a snapshot never published. */
 async function release(run: DeployRun): Promise<void> {
   const { result, runtime } = run
-  const released = await releaseHeld(run.journal, run.clients, {
-    reason: result.failure ?? 'the deploy ended before publishing it',
-    snapshot: run.settle
+  const released = await releaseHeld(run.journal, {
+    command: commandReleaser(run.clients.ssm),
+    snapshot: snapshotReleaser(run.clients.ec2, {
+      reason: result.failure ?? 'the deploy ended before publishing it',
+      settle: run.settle
+    })
   })
   result.released = released
   for (const r of released) {

@@ -1,23 +1,20 @@
 /**
- * Releases what a journal still holds, the same way whoever does it: a command is cancelled
- * only if it is still running (its status is read first); a snapshot the run made but never
- * published is tagged failed (or deleted, when the deploy asks so). Each release says what it
- * did; one that fails is reported and the others still go on.
+ * Releases what a journal still holds, each kind by its own releaser, the same way whoever
+ * does it (the run's finally, or a post step): a command is cancelled only if it is still
+ * running (its status is read first). Each release says what it did; one that fails is
+ * reported and the others still go on. Snapshots: release-snapshot.ts.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2'
 import { ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { aws, errorMessage } from '../errors.js'
 import { cancelCommand } from '../rollout/commands.js'
-import { discardSnapshot, markSnapshotFailed } from '../snapshot/failed.js'
 import { TERMINAL_COMMAND_STATUSES } from '../ssm/status.js'
 import type { Held, Journal } from './journal.js'
 
-export interface ReleaseOptions {
-  /** Why the snapshot was not published (its failure tag). */
-  reason: string
-  /** A failed rollout's snapshot may be deleted (on-failure: delete); otherwise tagged. */
-  snapshot: 'tag' | 'delete'
-}
+/** Releases one kind of entry; answers a sentence for the log. */
+export type Releaser<K extends Held['kind']> = (held: Extract<Held, { kind: K }>) => Promise<string>
+
+/** One releaser per kind a step may find in its journal. */
+export type Releasers = { [K in Held['kind']]?: Releaser<K> }
 
 export interface Released {
   held: Held
@@ -26,15 +23,13 @@ export interface Released {
   ok: boolean
 }
 
-export async function releaseHeld(
-  journal: Journal,
-  clients: { ec2: EC2Client; ssm: SSMClient },
-  options: ReleaseOptions
-): Promise<Released[]> {
+export async function releaseHeld(journal: Journal, releasers: Releasers): Promise<Released[]> {
   const done: Released[] = []
   for (const held of journal.held()) {
     try {
-      const outcome = await release(held, clients, options)
+      const releaser = releasers[held.kind] as Releaser<typeof held.kind> | undefined
+      if (!releaser) throw new Error(`this step cannot release a ${held.kind}`)
+      const outcome = await releaser(held as never)
       journal.release(held, outcome)
       done.push({ held, outcome, ok: true })
     } catch (err) {
@@ -48,26 +43,15 @@ export async function releaseHeld(
   return done
 }
 
-async function release(
-  held: Held,
-  clients: { ec2: EC2Client; ssm: SSMClient },
-  options: ReleaseOptions
-): Promise<string> {
-  if (held.kind === 'command') {
-    const status = await commandStatus(clients.ssm, held.commandId)
-    const id = held.commandId
+/** Cancels a command only while SSM still lists it running. */
+export function commandReleaser(ssm: SSMClient): Releaser<'command'> {
+  return async ({ commandId }) => {
+    const status = await commandStatus(ssm, commandId)
     if (status && TERMINAL_COMMAND_STATUSES.has(status))
-      return `Left command ${id} as it was: it had already ended (${status}).`
-    await cancelCommand(clients.ssm, id)
-    return `Cancelled command ${id} (it was ${status ?? 'not listed yet'}).`
+      return `Left command ${commandId} as it was: it had already ended (${status}).`
+    await cancelCommand(ssm, commandId)
+    return `Cancelled command ${commandId} (it was ${status ?? 'not listed yet'}).`
   }
-  const id = held.snapshotId
-  if (options.snapshot === 'delete') {
-    await discardSnapshot(clients.ec2, id)
-    return `Deleted snapshot ${id}: it was never published (on-failure: delete).`
-  }
-  await markSnapshotFailed(clients.ec2, id, options.reason)
-  return `Tagged snapshot ${id} as failed: it was never published.`
 }
 
 /** The command's overall status, or undefined when SSM does not list it (yet). */

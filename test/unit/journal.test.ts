@@ -5,7 +5,8 @@ import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { Journal, JOURNAL_KEY, mapStateProvider } from '../../src/deploy/journal.js'
 import { runDeploy } from '../../src/deploy/pipeline.js'
-import { releaseHeld } from '../../src/deploy/release.js'
+import { commandReleaser, releaseHeld } from '../../src/deploy/release.js'
+import { snapshotReleaser } from '../../src/deploy/release-snapshot.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { SimulatedEc2 } from '../helpers/ec2-world.js'
 import { deployOptions } from '../helpers/fixtures.js'
@@ -110,9 +111,9 @@ describe('the deploy journal', () => {
 
     // The post step: a new process, the journal read back from the state the runner kept.
     const post = Journal.read(mapStateProvider(new Map([[JOURNAL_KEY, state.get(JOURNAL_KEY)!]])))
-    const released = await releaseHeld(post, clients, {
-      reason: 'the main step died',
-      snapshot: 'tag'
+    const released = await releaseHeld(post, {
+      command: commandReleaser(clients.ssm),
+      snapshot: snapshotReleaser(clients.ec2, { reason: 'the main step died', settle: 'tag' })
     })
 
     expect(released.map((r) => r.outcome)).toEqual([

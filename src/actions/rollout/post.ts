@@ -7,7 +7,8 @@
  */
 import * as core from '@actions/core'
 import { Journal, type StateProvider } from '../../deploy/journal.js'
-import { releaseHeld } from '../../deploy/release.js'
+import type { AwsClients } from '../../aws/clients.js'
+import { releaseHeld, type Releasers } from '../../deploy/release.js'
 import { clientsFromInputs, readInputs, runAction, runnerRuntime } from '../shared/runner.js'
 
 /** The runner's state file (STATE_* in the post step) as the journal's store. */
@@ -36,8 +37,14 @@ export function recordSentCommands(): (commandId: string) => void {
   return (commandId) => journal.take({ kind: 'command', commandId })
 }
 
-/** The post step of `action` (rollout or deploy): releases what the main step still held. */
-export async function runPostStep(action: string): Promise<void> {
+/**
+ * The post step of `action` (rollout or deploy): releases what the main step still held,
+ * with the releasers that action needs (the rollout holds commands only).
+ */
+export async function runPostStep(
+  action: string,
+  releasers: (clients: AwsClients) => Releasers
+): Promise<void> {
   await runAction(async () => {
     const journal = Journal.read(runnerState)
     if (journal.held().length === 0) {
@@ -45,10 +52,7 @@ export async function runPostStep(action: string): Promise<void> {
       return
     }
     const clients = clientsFromInputs(readInputs(), `${action}-post`)
-    const released = await releaseHeld(journal, clients, {
-      reason: 'the deploy did not finish; its post step released it',
-      snapshot: 'tag'
-    })
+    const released = await releaseHeld(journal, releasers(clients))
     for (const r of released) {
       if (r.ok) core.info(r.outcome)
       else core.warning(r.outcome)
