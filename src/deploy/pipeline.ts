@@ -69,6 +69,8 @@ export interface DeployResult {
   /** pending, completed, error, failed (never published), deleted, dry-run. */
   snapshotState?: string
   completion?: SnapshotCompletion
+  /** The pre-flight checks passed, one line each. */
+  preflight?: string[]
   /** The targets, their templates and groups, read before anything changed. */
   prepared?: PreparedTarget[]
   /** One per target, once published (or failed to). */

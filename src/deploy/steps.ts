@@ -15,6 +15,7 @@ import { retain } from '../snapshot/retain.js'
 import { prepareTargets, targetFailure } from '../snapshot/targets.js'
 import { catchUp } from './catch-up.js'
 import type { DeployRun } from './pipeline.js'
+import { preflight } from './preflight.js'
 import { startSnapshot } from './snapshot.js'
 
 export interface DeployPhase {
@@ -32,7 +33,7 @@ export const DEPLOY_PHASES: readonly DeployPhase[] = [
   { name: 'retention', run: retention }
 ]
 
-/** Hosts and targets, and every read-only check, before anything changes. */
+/** Hosts and targets, and every read-only check (pre-flight), before anything changes. */
 async function resolve(run: DeployRun): Promise<boolean> {
   const { clients, options, result, runtime } = run
   const resolved = await resolveHosts(clients, options.query)
@@ -51,6 +52,16 @@ async function resolve(run: DeployRun): Promise<boolean> {
       `Publishing to launch template ${template.name} (${template.id}), default version ${template.defaultVersion} now.`
     )
   }
+  result.preflight = await preflight(
+    clients,
+    {
+      primary: primary.instanceId,
+      device: options.device,
+      document: options.rollout.document,
+      targets: run.prepared
+    },
+    runtime.log
+  )
   return true
 }
 

@@ -75,6 +75,11 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
     '### Phases',
     phasesTable(result)
   ]
+  if (result.preflight) {
+    parts.push(
+      `<details><summary>Pre-flight: ${result.preflight.length} checks passed</summary>\n\n${result.preflight.map((l) => `- ${l}`).join('\n')}\n\n</details>`
+    )
+  }
   if (result.rollout) {
     parts.push(
       '### Rollout',

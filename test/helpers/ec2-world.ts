@@ -63,6 +63,8 @@ export class SimulatedEc2 {
   readonly snapshots = new Map<string, SimSnapshot>()
   readonly versions: Version[] = []
   defaultVersion = 1
+  /** The version the group launches: $Default, $Latest or a number (pinned). */
+  groupVersion = '$Default'
   private tokens = new Map<string, number>()
   private counter = 0
 
@@ -217,7 +219,7 @@ export class SimulatedEc2 {
           LaunchTemplate: {
             LaunchTemplateId: TEMPLATE_ID,
             LaunchTemplateName: 'app-lt',
-            Version: '$Default'
+            Version: this.groupVersion
           },
           DesiredCapacity: this.instances.size,
           MinSize: 0,

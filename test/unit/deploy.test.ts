@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
-import { SSMClient } from '@aws-sdk/client-ssm'
+import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { makeRuntime } from '../../src/runtime.js'
@@ -39,6 +39,9 @@ describe('the deploy pipeline', () => {
       clock,
       Object.fromEntries(IDS.map((id) => [id, { durationMs: COMMAND_MS }]))
     ).mock(ssmMock)
+    ssmMock
+      .on(DescribeDocumentCommand, { Name: 'AWS-RunShellScript' })
+      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
   })
 
   it('snapshots the primary once it succeeded, while the fleet deploys, and publishes after the fleet', async () => {
@@ -308,6 +311,71 @@ describe('the deploy pipeline', () => {
     // Resolve, the group report and catch-up's look read the group; inferring the template
     // from it does not read it again.
     expect(world.calls['DescribeAutoScalingGroups']).toBe(3)
+  })
+
+  describe('pre-flight: checked before any command is sent', () => {
+    const refused = async (extra: Parameters<typeof options>[0], message: string | RegExp) => {
+      await expect(
+        runDeploy(clients, options(extra), makeRuntime({ clock, log: new RecordingLog() }))
+      ).rejects.toThrow(message)
+      return {
+        sent: fleet.calls['SendCommand'] ?? 0,
+        snapshots: world.calls['CreateSnapshot'] ?? 0
+      }
+    }
+    const NOTHING = { sent: 0, snapshots: 0 }
+
+    it('the primary has a volume at device', async () =>
+      expect(
+        await refused(
+          { device: '/dev/sdz' },
+          `No volume is attached to ${IDS[0]} at /dev/sdz (looked for /dev/sdz, sdz, /dev/xvdz, xvdz). Attached: /dev/sdf (vol-${IDS[0]!.slice(2)}).`
+        )
+      ).toEqual(NOTHING))
+
+    it('the source version exists', async () =>
+      expect(
+        await refused(
+          { publish: { targets: [{ sourceVersion: '99' }], setDefault: true } },
+          `Input "source-version": "99" is not a version of launch template app-lt (${TEMPLATE_ID}). Expected $Default, $Latest or a version from 1 to 1.`
+        )
+      ).toEqual(NOTHING))
+
+    it('the SSM document exists', async () => {
+      ssmMock.on(DescribeDocumentCommand, { Name: 'Deploy-App' }).rejects(
+        Object.assign(new Error('The specified document does not exist.'), {
+          name: 'InvalidDocument'
+        })
+      )
+      const done = await refused(
+        { rollout: { ...options().rollout, document: 'Deploy-App' } },
+        'Input "document": "Deploy-App" is not an SSM document this account can run in this region.'
+      )
+      expect(done).toEqual(NOTHING)
+    })
+
+    it('a group pinned to a version number is refused by name, with the command that fixes it', async () => {
+      world.groupVersion = '1'
+      const done = await refused(
+        {},
+        `Auto Scaling group ${GROUP} is pinned to version 1 of app-lt (${TEMPLATE_ID}), so the instances it launches ignore the new version and boot with old code. Make it follow the default version ($Default): aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${GROUP} --launch-template 'LaunchTemplateId=${TEMPLATE_ID},Version=$Default'`
+      )
+      expect(done).toEqual(NOTHING)
+    })
+
+    it('dry run shows the same checks', async () => {
+      const result = await runDeploy(
+        clients,
+        options({ dryRun: true, rollout: { ...options().rollout, dryRun: true } }),
+        makeRuntime({ clock, log: new RecordingLog() })
+      )
+      expect(result.preflight).toEqual([
+        `The primary ${IDS[0]} has its code volume vol-${IDS[0]!.slice(2)} at /dev/sdf.`,
+        `Launch template app-lt (${TEMPLATE_ID}) has source version $Default (1).`,
+        `Auto Scaling group ${GROUP} follows $Default: it boots the new code.`,
+        'SSM document AWS-RunShellScript exists.'
+      ])
+    })
   })
 
   it('dry run plans everything and changes nothing', async () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { CreateSnapshotCommand, EC2Client } from '@aws-sdk/client-ec2'
-import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { DescribeDocumentCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { Journal, JOURNAL_KEY, mapStateProvider } from '../../src/deploy/journal.js'
 import { runDeploy } from '../../src/deploy/pipeline.js'
@@ -39,6 +39,9 @@ describe('the deploy journal', () => {
       clock,
       Object.fromEntries(IDS.map((id) => [id, { durationMs: 60_000 }]))
     ).mock(ssmMock)
+    ssmMock
+      .on(DescribeDocumentCommand, { Name: 'AWS-RunShellScript' })
+      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
   })
 
   it('records what a deploy takes as it takes it, and how each was released', async () => {
