@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
 import { describeGroup } from '../../src/hosts/resolve.js'
-import { codeVolumeWorld, setDesired, tag } from '../emulator/world.js'
+import { codeVolumeWorld, setDesired, sleep, tag } from '../emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../helpers/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
 
@@ -223,6 +223,8 @@ describe('the deploy bundle, run as the runner runs it', () => {
       ).Command!.CommandId!
     const ended = await send(first!)
     const running = await send(second!)
+    // The first host's command ends after its 1 s (emulator:ssm-seconds); the second's runs on.
+    await sleep(1_500)
     const volume = await ec2.send(
       new DescribeVolumesCommand({
         Filters: [{ Name: 'attachment.instance-id', Values: [first!] }]
