@@ -92,16 +92,11 @@ export async function catchUp(
       log.info(`Catch-up look ${round}: no instance launched with old code.`)
       return result
     }
+    const ids = stale.map((h) => h.instanceId)
     if (round > options.maxRounds) {
-      for (const h of stale) {
-        result.failed.push({
-          instanceId: h.instanceId,
-          reason: `still appearing after ${options.maxRounds} catch-up round(s)`
-        })
-      }
+      leave(result, ids, `still appearing after ${options.maxRounds} catch-up round(s)`)
       return result
     }
-    const ids = stale.map((h) => h.instanceId)
     log.info(
       `Catch-up look ${round}: ${ids.length} instance(s) launched with old code: ${ids.join(' ')}`
     )
@@ -124,23 +119,26 @@ export async function catchUp(
         title: 'Instance not caught up'
       })
     }
-    if (ready.length === 0) continue
-    const rolled = await options.rollout(ready)
-    result.rollouts.push(rolled)
-    for (const r of rolled.results) {
-      if (r.status === 'Success') result.caughtUp.push(r.instanceId)
-      else
-        result.failed.push({
-          instanceId: r.instanceId,
-          reason: `catch-up rollout: ${r.status}${r.reason ? ` (${r.reason})` : ''}`
-        })
-    }
+    if (ready.length) record(result, await options.rollout(ready))
   }
   if (signal.aborted) {
     result.cancelled = true
     log.warning('Catch-up stopped: the deploy was cancelled.')
   }
   return result
+}
+
+/** A catch-up rollout's hosts: caught up, or failed with the rollout's reason. */
+function record(result: CatchUpResult, rolled: RolloutResult): void {
+  result.rollouts.push(rolled)
+  for (const r of rolled.results) {
+    if (r.status === 'Success') result.caughtUp.push(r.instanceId)
+    else
+      result.failed.push({
+        instanceId: r.instanceId,
+        reason: `catch-up rollout: ${r.status}${r.reason ? ` (${r.reason})` : ''}`
+      })
+  }
 }
 
 /** Instances catch-up had to leave on old code. */
