@@ -206,6 +206,53 @@ describe('the deploy bundle, run as the runner runs it', () => {
     expect(versions.LaunchTemplateVersions).toHaveLength(1)
   })
 
+  it('cancelled while catch-up waits for a late instance: stops by itself, with its summary and what it left', async () => {
+    const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
+    const before = await members(world.asgName)
+    let late: string | undefined
+    const started = Date.now()
+    const r = await runBundle(
+      BUNDLES.deploy,
+      {
+        'asg-name': world.asgName,
+        commands: './bin/deploy',
+        'run-once': './bin/migrate',
+        'catch-up-timeout': '10m'
+      },
+      emulator.env,
+      {
+        onOutput: {
+          when: 'Starting wave 3',
+          run: async (child) => {
+            // The group scales out with an instance whose agent never comes online...
+            await setDesired(emulator.clients, world.asgName, before.length + 1)
+            late = (await members(world.asgName)).find((id) => !before.includes(id))
+            await tag(emulator.clients.ec2, [late!], { 'emulator:ssm-ping': 'none' })
+            // ...and the runner cancels the job while catch-up waits for it.
+            let seen = ''
+            let cancelled = false
+            child.stdout!.on('data', (d: Buffer) => {
+              seen += d.toString()
+              if (!cancelled && seen.includes('Catch-up look 1:')) cancelled = child.kill('SIGINT')
+            })
+          }
+        }
+      }
+    )
+    expect(late).toBeDefined()
+    expect(r.exitCode).toBe(1)
+    // Well before the 10-minute catch-up-timeout: the wait ended on the signal.
+    expect(Date.now() - started).toBeLessThan(60_000)
+    const failure = `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${late}`
+    expect(annotations(r.stdout, 'error').at(-1)).toContain(failure)
+    expect(r.summary).toContain(`**Failed**: ${failure}`)
+    expect(r.summary).toContain(
+      `| \`${late}\` | ❌ the deploy was cancelled before this instance was deployed to |`
+    )
+    expect(r.outputs['launch-template-version']).toBe('2')
+    expect(JSON.parse(r.outputs['caught-up-instance-ids']!)).toEqual([])
+  })
+
   it('the post step, after a main step that died, cancels only what still runs and tags the unpublished snapshot', async () => {
     const { ec2, ssm } = emulator.clients
     const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
