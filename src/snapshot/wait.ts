@@ -78,7 +78,7 @@ export async function waitForSnapshot(
     if (!(err instanceof PollTimeoutError)) throw err
     throw new ActionError(
       `Snapshot ${snapshotId} did not complete within ${formatDuration(options.timeoutMs)}: still pending at ${lastProgress || '0%'}. ` +
-        'It keeps going in AWS (a first snapshot of a volume can take long); raise timeout, or run again once it has completed.'
+        'It keeps going in AWS (a first snapshot of a volume can take long); raise snapshot-timeout, or run again once it has completed.'
     )
   }
 }
