@@ -14,10 +14,10 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { realClock } from '../src/clock.js'
 import { runDeploy } from '../src/deploy/pipeline.js'
-import { silentLog } from '../src/log.js'
 import { SimulatedEc2 } from '../support/ec2-world.js'
 import { deployOptions } from '../support/fixtures.js'
 import { SimulatedFleet } from '../support/ssm-fleet.js'
+import { makeRuntime } from '../src/runtime.js'
 import { printTable } from './lib.js'
 
 const HOSTS = 20
@@ -55,7 +55,7 @@ async function once(commandMs: number, snapshotMs: number): Promise<number> {
         elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
       },
       deployOptions({ catchUp: { maxRounds: 3, readyTimeoutMs: 60_000 } }),
-      silentLog
+      makeRuntime()
     )
     if (!result.ok) throw new Error(`bench deploy failed: ${result.failure}`)
     if (process.env['BENCH_VERBOSE'])

@@ -14,7 +14,7 @@ import {
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
-import { silentLog } from '../src/log.js'
+import { makeRuntime } from '../src/runtime.js'
 import { runSnapshotAction } from '../src/snapshot/run.js'
 import { RUN } from '../support/fixtures.js'
 
@@ -144,19 +144,23 @@ async function once(completionMs: number): Promise<Sample> {
       elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
     },
     {
+      source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },
       snapshot: {
-        source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },
         consistency: { mode: 'none' },
         name: 'bench',
         run: RUN
       },
       wait: true,
       timeoutMs: 600_000,
-      publish: { launchTemplate: 'app-lt', sourceVersion: '$Default', setDefault: true },
+      publish: {
+        targets: [{ launchTemplate: 'app-lt', sourceVersion: '$Default' }],
+        device: '/dev/sdf',
+        setDefault: true
+      },
       retention: { keepSnapshots: 5, keepVersions: 0 },
       dryRun: false
     },
-    silentLog
+    makeRuntime()
   )
   if (result.failure || !marks['published'])
     throw new Error(`bench snapshot failed: ${result.failure?.message}`)

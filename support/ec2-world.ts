@@ -1,7 +1,7 @@
 /**
  * A scripted EC2 + Auto Scaling world for unit tests and benchmarks of the deploy pipeline:
  * instances launched from a template version, their code volumes, snapshots that stay
- * `pending` for a set time, launch template versions (SourceVersion and ClientToken honoured)
+ * `pending` for a set time (then complete, or end in error), launch template versions (SourceVersion and ClientToken honoured)
  * and one Auto Scaling group. It records when each call came, so tests can check the order
  * of the phases. Wire it with aws-sdk-client-mock: `world.mock(ec2Stub, asgStub)`.
  */
@@ -63,12 +63,19 @@ export class SimulatedEc2 {
   readonly snapshots = new Map<string, SimSnapshot>()
   readonly versions: Version[] = []
   defaultVersion = 1
+  /** The version the group launches: $Default, $Latest or a number (pinned). */
+  groupVersion = '$Default'
   private tokens = new Map<string, number>()
   private counter = 0
 
   constructor(
     readonly clock: { now(): number },
-    readonly options: { snapshotMs: number; tags?: Record<string, string> } = { snapshotMs: 0 }
+    readonly options: {
+      snapshotMs: number
+      tags?: Record<string, string>
+      /** How a snapshot ends once snapshotMs has passed (AWS's StateMessage for `error`). */
+      snapshotEnds?: 'completed' | 'error'
+    } = { snapshotMs: 0 }
   ) {
     this.versions.push({
       number: 1,
@@ -212,7 +219,7 @@ export class SimulatedEc2 {
           LaunchTemplate: {
             LaunchTemplateId: TEMPLATE_ID,
             LaunchTemplateName: 'app-lt',
-            Version: '$Default'
+            Version: this.groupVersion
           },
           DesiredCapacity: this.instances.size,
           MinSize: 0,
@@ -271,8 +278,11 @@ export class SimulatedEc2 {
     return {
       SnapshotId: s.id,
       VolumeId: s.volumeId,
-      State: (done ? 'completed' : 'pending') as ec2.SnapshotState,
+      State: (done ? (this.options.snapshotEnds ?? 'completed') : 'pending') as ec2.SnapshotState,
       Progress: `${progress}%`,
+      ...(done && this.options.snapshotEnds === 'error'
+        ? { StateMessage: 'The volume was deleted while the snapshot was in progress' }
+        : {}),
       StartTime: new Date(s.createdAt),
       OwnerId: '123456789012',
       VolumeSize: 8,

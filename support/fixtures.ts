@@ -40,20 +40,19 @@ export function deployOptions(extra: Partial<DeployOptions> = {}): DeployOptions
   return {
     query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
     rollout: rolloutSettings(),
+    device: '/dev/sdf',
     snapshot: {
-      snapshot: {
-        source: { kind: 'instance', instanceId: '', device: '/dev/sdf' },
-        consistency: { mode: 'none' },
-        name: 'shop',
-        tags: {},
-        run: RUN
-      },
-      device: '/dev/sdf',
-      wait: true,
-      timeoutMs: 1_800_000,
-      publish: { launchTemplate: TEMPLATE_ID, sourceVersion: '$Default', setDefault: true },
-      retention: { keepSnapshots: 5, keepVersions: 0 }
+      consistency: { mode: 'none' },
+      name: 'shop',
+      tags: {},
+      run: RUN,
+      timeoutMs: 1_800_000
     },
+    publish: {
+      targets: [{ launchTemplate: TEMPLATE_ID, sourceVersion: '$Default' }],
+      setDefault: true
+    },
+    retention: { keepSnapshots: 5, keepVersions: 0 },
     onFailure: 'tag',
     catchUp: { maxRounds: 3, readyTimeoutMs: 600_000 },
     dryRun: false,

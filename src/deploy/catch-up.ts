@@ -6,14 +6,13 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { type Clock, realClock } from '../clock.js'
 import type { Host } from '../hosts/host.js'
 import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
 import { formatDuration } from '../duration.js'
-import type { Log } from '../log.js'
-import { poll, PollTimeoutError } from '../poll.js'
+import { poll, PollAbortedError, PollTimeoutError } from '../poll.js'
 import { checkAgents } from '../rollout/agents.js'
 import type { RolloutResult } from '../rollout/types.js'
+import type { Runtime } from '../runtime.js'
 
 /** Where new code comes from: instances launched from this template at this version or later. */
 export interface PublishedTemplate {
@@ -33,7 +32,6 @@ export interface CatchUpOptions {
   maxRounds: number
   /** The same rollout the fleet got, for these instances. */
   rollout: (instanceIds: string[]) => Promise<RolloutResult>
-  clock?: Clock
 }
 
 export interface CatchUpResult {
@@ -45,6 +43,8 @@ export interface CatchUpResult {
   failed: Array<{ instanceId: string; reason: string }>
   rounds: number
   rollouts: RolloutResult[]
+  /** The run was cancelled: catch-up stopped, and `failed` names what it left. */
+  cancelled: boolean
 }
 
 /** Launched from an older version of the template (or from something else): old code. */
@@ -61,18 +61,25 @@ const MEMBER_STATES = ['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService'
 export async function catchUp(
   clients: { ec2: EC2Client; autoscaling: AutoScalingClient; ssm: SSMClient },
   options: CatchUpOptions,
-  log: Log
+  runtime: Runtime
 ): Promise<CatchUpResult> {
-  const clock = options.clock ?? realClock
+  const { log, signal } = runtime
   const known = new Set(options.known)
-  const result: CatchUpResult = { caughtUp: [], upToDate: [], failed: [], rounds: 0, rollouts: [] }
+  const result: CatchUpResult = {
+    caughtUp: [],
+    upToDate: [],
+    failed: [],
+    rounds: 0,
+    rollouts: [],
+    cancelled: false
+  }
   const query: HostQuery = {
     ...options.query,
     states: ['pending', 'running'],
     asgLifecycleStates: MEMBER_STATES
   }
 
-  for (let round = 1; round <= options.maxRounds + 1; round++) {
+  for (let round = 1; round <= options.maxRounds + 1 && !signal.aborted; round++) {
     result.rounds = round
     const { hosts } = await resolveHosts(clients, query)
     const fresh = hosts.filter((h) => !known.has(h.instanceId))
@@ -85,16 +92,11 @@ export async function catchUp(
       log.info(`Catch-up look ${round}: no instance launched with old code.`)
       return result
     }
+    const ids = stale.map((h) => h.instanceId)
     if (round > options.maxRounds) {
-      for (const h of stale) {
-        result.failed.push({
-          instanceId: h.instanceId,
-          reason: `still appearing after ${options.maxRounds} catch-up round(s)`
-        })
-      }
+      leave(result, ids, `still appearing after ${options.maxRounds} catch-up round(s)`)
       return result
     }
-    const ids = stale.map((h) => h.instanceId)
     log.info(
       `Catch-up look ${round}: ${ids.length} instance(s) launched with old code: ${ids.join(' ')}`
     )
@@ -102,8 +104,12 @@ export async function catchUp(
       clients.ssm,
       ids,
       options.readyTimeoutMs,
-      clock
+      runtime
     )
+    if (signal.aborted) {
+      leave(result, ids, 'the deploy was cancelled before this instance was deployed to')
+      break
+    }
     for (const id of notReady) {
       result.failed.push({
         instanceId: id,
@@ -113,19 +119,31 @@ export async function catchUp(
         title: 'Instance not caught up'
       })
     }
-    if (ready.length === 0) continue
-    const rolled = await options.rollout(ready)
-    result.rollouts.push(rolled)
-    for (const r of rolled.results) {
-      if (r.status === 'Success') result.caughtUp.push(r.instanceId)
-      else
-        result.failed.push({
-          instanceId: r.instanceId,
-          reason: `catch-up rollout: ${r.status}${r.reason ? ` (${r.reason})` : ''}`
-        })
-    }
+    if (ready.length) record(result, await options.rollout(ready))
+  }
+  if (signal.aborted) {
+    result.cancelled = true
+    log.warning('Catch-up stopped: the deploy was cancelled.')
   }
   return result
+}
+
+/** A catch-up rollout's hosts: caught up, or failed with the rollout's reason. */
+function record(result: CatchUpResult, rolled: RolloutResult): void {
+  result.rollouts.push(rolled)
+  for (const r of rolled.results) {
+    if (r.status === 'Success') result.caughtUp.push(r.instanceId)
+    else
+      result.failed.push({
+        instanceId: r.instanceId,
+        reason: `catch-up rollout: ${r.status}${r.reason ? ` (${r.reason})` : ''}`
+      })
+  }
+}
+
+/** Instances catch-up had to leave on old code. */
+function leave(result: CatchUpResult, ids: readonly string[], reason: string): void {
+  for (const instanceId of ids) result.failed.push({ instanceId, reason })
 }
 
 /** Waits (bounded) until the instances' agents are Online; reports those that never were. */
@@ -133,7 +151,7 @@ async function waitUntilReady(
   ssm: SSMClient,
   ids: string[],
   timeoutMs: number,
-  clock: Clock
+  runtime: Runtime
 ): Promise<{ ready: string[]; notReady: string[] }> {
   let last = {
     online: [] as string[],
@@ -143,7 +161,8 @@ async function waitUntilReady(
     await poll({
       label: `${ids.length} new instance(s) to come online`,
       timeoutMs,
-      clock,
+      clock: runtime.clock,
+      signal: runtime.signal,
       backoff: { initialMs: 1000, maxMs: 5000 },
       check: async () => {
         last = await checkAgents(ssm, ids)
@@ -153,7 +172,8 @@ async function waitUntilReady(
       }
     })
   } catch (err) {
-    if (!(err instanceof PollTimeoutError)) throw err
+    // Not online in time, or cancelled: the caller reports which.
+    if (!(err instanceof PollTimeoutError || err instanceof PollAbortedError)) throw err
   }
   return { ready: last.online, notReady: last.offline.map((o) => o.instanceId) }
 }

@@ -1,50 +1,60 @@
 /**
  * deploy: the whole pipeline in one process, holding the state three separate steps cannot.
  *
- *   resolve -> rollout (run-once, canary, waves)
- *                 `-- as soon as the primary succeeded: snapshot its code volume, and let the
- *                     snapshot complete while the other waves run
- *           -> publish, only if the whole fleet succeeded (else: tag or delete the snapshot)
- *           -> catch-up: instances launched meanwhile from the old version get the rollout
- *           -> retention
+ *   resolve (hosts, targets, read-only checks)
+ *   -> rollout (run-once, canary, waves)
+ *        `-- as soon as the primary succeeded: snapshot its code volume, and let the
+ *            snapshot complete while the other waves run
+ *   -> publish, only if the whole fleet succeeded
+ *   -> catch-up: instances launched meanwhile from the old version get the rollout
+ *   -> retention
+ *
+ * The phases (steps.ts) run in one loop with one exit; a `finally` releases whatever the
+ * journal still holds (running commands, a snapshot never published), on every path.
  */
-import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
-import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { Clients } from '../aws/clients.js'
-import { type Clock, realClock } from '../clock.js'
-import { ActionError, errorMessage, InputError } from '../errors.js'
+import { errorMessage } from '../errors.js'
 import type { Host } from '../hosts/host.js'
-import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
-import type { Log } from '../log.js'
-import { runRollout, type RolloutOptions } from '../rollout/run.js'
+import type { HostQuery } from '../hosts/resolve.js'
+import type { RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
-import { makeRuntime } from '../runtime.js'
-import { createCodeSnapshot } from '../snapshot/create.js'
-import { discardSnapshot, markSnapshotFailed } from '../snapshot/failed.js'
-import {
-  preparePublish,
-  type PreparedPublish,
-  publishAndRefresh,
-  type PublishOutcome,
-  retain,
-  type SnapshotActionOptions,
-  waitOrMarkFailed
-} from '../snapshot/run.js'
+import type { Runtime } from '../runtime.js'
+import type { SnapshotSpec } from '../snapshot/create.js'
+import type { RetentionSettings } from '../snapshot/retain.js'
+import type {
+  PreparedTarget,
+  PublishSettings,
+  PublishTarget,
+  TargetReport
+} from '../snapshot/targets.js'
 import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../snapshot/types.js'
-import { SnapshotFailedError } from '../snapshot/wait.js'
-import { catchUp, type CatchUpResult } from './catch-up.js'
+import type { CatchUpResult } from './catch-up.js'
+import { Journal, mapStateProvider, type StateProvider } from './journal.js'
 import { Phases } from './phases.js'
+import { commandReleaser, releaseHeld, type Released } from './release.js'
+import { snapshotReleaser } from './release-snapshot.js'
+import { DEPLOY_PHASES } from './steps.js'
 
 export interface DeployOptions {
   query: HostQuery
   /** The rollout, but for its targets (resolved here). */
   rollout: Omit<RolloutOptions, 'instanceIds'>
-  /** The snapshot and its publication; the source is the primary, found here. */
-  snapshot: Omit<SnapshotActionOptions, 'dryRun'> & { device: string }
+  /** The code volume's device on the primary, and the device each template maps. */
+  device: string
+  /** The snapshot of the primary's code volume, and how long it may take to complete. */
+  snapshot: SnapshotSpec & { timeoutMs: number }
+  publish: Omit<PublishSettings, 'targets' | 'device'> & { targets: readonly DeployTarget[] }
+  retention: RetentionSettings
   /** A failed rollout's snapshot: tagged failed (kept for inspection) or deleted. */
   onFailure: 'tag' | 'delete'
   catchUp: { maxRounds: number; readyTimeoutMs: number }
   dryRun: boolean
+}
+
+/** A publish target whose template may be left to the deploy to find. */
+export type DeployTarget = Omit<PublishTarget, 'launchTemplate'> & {
+  /** Undefined: the template of the hosts' group, else the one the primary was launched from. */
+  launchTemplate?: string
 }
 
 export type DeployClients = Clients
@@ -56,229 +66,86 @@ export interface DeployResult {
   hosts: Host[]
   rollout?: RolloutResult
   snapshot?: CreatedSnapshot
-  /** pending, completed, error, failed (the rollout failed), deleted, dry-run. */
+  /** pending, completed, error, failed (never published), deleted, dry-run. */
   snapshotState?: string
   completion?: SnapshotCompletion
-  /** The template and its groups, read before anything changed. */
-  prepared?: PreparedPublish
-  publish?: PublishOutcome
+  /** The pre-flight checks passed, one line each. */
+  preflight?: string[]
+  /** The targets, their templates and groups, read before anything changed. */
+  prepared?: PreparedTarget[]
+  /** One per target, once published (or failed to). */
+  targets?: TargetReport[]
   catchUp?: CatchUpResult
   retention?: RetentionResult
+  /** What the run still held when it ended, and what became of each. */
+  released: Released[]
   phases: Phases
   dryRun: boolean
 }
 
-export interface DeployRuntime {
-  clock?: Clock
-  signal?: AbortSignal
-  onCommandSent?: (commandId: string) => void
-}
-
-/** Where the template comes from when launch-template is not given. */
-function inferTemplate(
-  query: HostQuery,
-  group: AutoScalingGroup | undefined,
-  primary: Host
-): string {
-  const spec =
-    group?.LaunchTemplate ??
-    group?.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification
-  const fromGroup = spec?.LaunchTemplateId ?? spec?.LaunchTemplateName
-  if (fromGroup) return fromGroup
-  if (primary.launchTemplateId) return primary.launchTemplateId
-  throw new InputError(
-    'launch-template',
-    `is not set, and ${query.asgName ? `Auto Scaling group ${query.asgName} names none and ` : ''}the primary ${primary.instanceId} was not launched from a launch template. Expected the launch template to publish the snapshot to.`
-  )
+/** One deploy in progress: what every phase reads and writes. */
+export interface DeployRun {
+  readonly clients: DeployClients
+  readonly options: DeployOptions
+  readonly runtime: Runtime
+  readonly journal: Journal
+  readonly phases: Phases
+  readonly result: DeployResult
+  prepared: PreparedTarget[]
+  /** The snapshot beside the rollout, and how it failed. */
+  snapshotTask?: Promise<void>
+  snapshotError?: unknown
+  /** What becomes of a snapshot never published: on-failure once the rollout failed. */
+  settle: 'tag' | 'delete'
 }
 
 export async function runDeploy(
   clients: DeployClients,
   options: DeployOptions,
-  log: Log,
-  runtime: DeployRuntime = {}
+  runtime: Runtime,
+  state: StateProvider = mapStateProvider()
 ): Promise<DeployResult> {
-  const clock = runtime.clock ?? realClock
-  const rt = makeRuntime({ clock, log, ...(runtime.signal ? { signal: runtime.signal } : {}) })
-  const phases = new Phases(clock)
-  const result: DeployResult = { ok: false, hosts: [], phases, dryRun: options.dryRun }
-  const time = runtime.clock ? { clock: runtime.clock } : {}
-
-  // 1. Resolve, and every read-only check, before anything changes.
-  const resolved = await phases.run('resolve', () => resolveHosts(clients, options.query))
-  result.hosts = resolved.hosts
-  log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
-  const primary = resolved.hosts[0]
-  if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
-  const launchTemplate =
-    options.snapshot.publish?.launchTemplate ||
-    inferTemplate(options.query, resolved.group, primary)
-  const snapshotOptions: SnapshotActionOptions = {
-    ...options.snapshot,
-    publish: {
-      sourceVersion: '$Default',
-      setDefault: true,
-      ...options.snapshot.publish,
-      launchTemplate,
-      device: options.snapshot.device
-    },
-    dryRun: options.dryRun
+  const phases = new Phases(runtime.clock)
+  const run: DeployRun = {
+    clients,
+    options,
+    runtime,
+    journal: Journal.start(state),
+    phases,
+    result: { ok: false, hosts: [], released: [], phases, dryRun: options.dryRun },
+    prepared: [],
+    settle: 'tag'
   }
-  const prepared = (await preparePublish(clients, snapshotOptions))!
-  result.prepared = prepared
-  log.info(
-    `Publishing to launch template ${prepared.template.name} (${prepared.template.id}), default version ${prepared.template.defaultVersion} now.`
-  )
-
-  // 2 + 3. The rollout; the primary's snapshot starts as soon as the primary succeeded.
-  let snapshotTask: Promise<void> | undefined
-  let snapshotError: unknown
-  const startSnapshot = (instanceId: string): void => {
-    snapshotTask = phases
-      .run('snapshot', async () => {
-        result.snapshot = await createCodeSnapshot(clients.ec2, clients.ssm, {
-          ...snapshotOptions.snapshot,
-          source: { kind: 'instance', instanceId, device: options.snapshot.device },
-          launchTemplateId: prepared.template.id,
-          dryRun: options.dryRun,
-          log,
-          ...time
-        })
-        result.snapshotState = result.snapshot.state
-        if (options.dryRun) return
-        log.info(
-          `Snapshot ${result.snapshot.snapshotId} started; it completes while the fleet deploys.`
-        )
-        result.completion = await waitOrMarkFailed(clients.ec2, result.snapshot.snapshotId, {
-          timeoutMs: options.snapshot.timeoutMs,
-          log,
-          ...time,
-          ...(runtime.signal ? { signal: runtime.signal } : {})
-        })
-        result.snapshotState = 'completed'
-      })
-      .catch((err: unknown) => {
-        snapshotError = err
-        if (err instanceof SnapshotFailedError) result.snapshotState = 'error'
-        log.error(`The snapshot failed, so nothing will be published: ${errorMessage(err)}`, {
-          title: 'Snapshot failed'
-        })
-      })
-  }
-  const rolling = phases.run('rollout', () =>
-    runRollout(
-      clients.ssm,
-      { ...options.rollout, instanceIds: resolved.hosts.map((h) => h.instanceId) },
-      rt,
-      {
-        onCommandSent: (c) => runtime.onCommandSent?.(c.commandId),
-        onPrimaryDone: (primaryResult) => startSnapshot(primaryResult.instanceId)
-      }
-    )
-  )
-  let rollout: Awaited<typeof rolling>
   try {
-    rollout = await rolling
+    for (const phase of DEPLOY_PHASES) {
+      if (phase.skip?.(run)) continue
+      if (!(await phases.run(phase.name, () => phase.run(run)))) break
+    }
+    run.result.ok = !run.result.failure
+    return run.result
   } catch (err) {
-    // An AWS error stopped the rollout: the snapshot already started is never published.
-    await snapshotTask
-    result.failure = errorMessage(err)
-    await settleFailedSnapshot(clients.ec2, result, options.onFailure, log)
+    run.result.failure ??= errorMessage(err)
     throw err
+  } finally {
+    await release(run)
   }
-  result.rollout = rollout
-  if (options.dryRun && !snapshotTask && rollout.primaryInstanceId)
-    startSnapshot(rollout.primaryInstanceId)
-  await snapshotTask
-
-  // 4. Publish only after the whole fleet succeeded.
-  if (!rollout.ok) {
-    result.failure = rolloutFailureText(rollout)
-    await settleFailedSnapshot(clients.ec2, result, options.onFailure, log)
-    return result
-  }
-  if (snapshotError !== undefined || !result.snapshot) {
-    result.failure = `The fleet is deployed, but the snapshot failed, so nothing was published and new instances would boot the old code: ${snapshotError === undefined ? 'the primary never succeeded' : errorMessage(snapshotError)}`
-    if (result.snapshot?.snapshotId) await settleFailedSnapshot(clients.ec2, result, 'tag', log)
-    return result
-  }
-  const published = await phases.run('publish', () =>
-    publishAndRefresh(clients, snapshotOptions, prepared, result.snapshot!, log, runtime)
-  )
-  result.publish = published
-  if (published.failure) {
-    result.failure = published.failure.message
-    return result
-  }
-
-  // 5. Catch-up: instances launched meanwhile booted from the old version.
-  if (!options.dryRun) {
-    const version = published.published?.version
-    result.catchUp = await phases.run('catch-up', () =>
-      catchUp(
-        clients,
-        {
-          query: options.query,
-          known: new Set(resolved.hosts.map((h) => h.instanceId)),
-          ...(version !== undefined && published.published?.isDefault
-            ? { published: { launchTemplateId: prepared.template.id, version } }
-            : {}),
-          readyTimeoutMs: options.catchUp.readyTimeoutMs,
-          maxRounds: options.catchUp.maxRounds,
-          ...time,
-          rollout: (ids) =>
-            runRollout(
-              clients.ssm,
-              { ...options.rollout, runOnceScript: undefined, canary: 0, instanceIds: ids },
-              // Not the deploy's signal: a cancelled deploy still lets catch-up finish what it
-              // sent, as before (the reshape gives catch-up the signal throughout).
-              makeRuntime({ clock, log }),
-              { onCommandSent: (c) => runtime.onCommandSent?.(c.commandId) }
-            )
-        },
-        log
-      )
-    )
-    if (result.catchUp.failed.length) {
-      result.failure = `Instances launched during the deploy could not be caught up and may run old code: ${result.catchUp.failed.map((f) => `${f.instanceId} (${f.reason})`).join('; ')}`
-    }
-  }
-
-  // 6. Retention.
-  result.retention = await phases.run('retention', () =>
-    retain(clients.ec2, snapshotOptions, prepared, result.snapshot!, log)
-  )
-  result.ok = !result.failure
-  return result
 }
 
-function rolloutFailureText(rollout: RolloutResult): string {
-  return `The rollout failed (${rollout.stoppedReason ?? 'see the hosts below'}): nothing was published; the launch template's default is unchanged.`
-}
-
-/** A failed deploy's snapshot is never published: tag it failed, or delete it. */
-async function settleFailedSnapshot(
-  ec2: EC2Client,
-  result: DeployResult,
-  onFailure: 'tag' | 'delete',
-  log: Log
-): Promise<void> {
-  const id = result.snapshot?.snapshotId
-  if (!id || result.dryRun) return
-  // A snapshot that ended in error is already tagged failed with AWS's reason; it stays `error`.
-  const errored = result.snapshotState === 'error'
-  if (errored && onFailure === 'tag') return
-  try {
-    if (onFailure === 'delete') {
-      await discardSnapshot(ec2, id)
-      result.snapshotState = errored ? 'error' : 'deleted'
-      log.info(`Deleted snapshot ${id}: the deploy failed (on-failure: delete).`)
-    } else {
-      await markSnapshotFailed(ec2, id, result.failure)
-      result.snapshotState = 'failed'
-      log.info(`Tagged snapshot ${id} as failed: it will never be published.`)
-    }
-  } catch (err) {
-    log.warning(`Could not ${onFailure} snapshot ${id}: ${errorMessage(err)}`)
+/** Whatever ended the run: cancel what still runs, settle a snapshot never published. */
+async function release(run: DeployRun): Promise<void> {
+  const { result, runtime } = run
+  const released = await releaseHeld(run.journal, {
+    command: commandReleaser(run.clients.ssm),
+    snapshot: snapshotReleaser(run.clients.ec2, {
+      reason: result.failure ?? 'the deploy ended before publishing it',
+      settle: run.settle
+    })
+  })
+  result.released = released
+  for (const r of released) {
+    if (!r.ok) runtime.log.warning(r.outcome)
+    else runtime.log.info(r.outcome)
+    if (r.ok && r.held.kind === 'snapshot')
+      result.snapshotState = run.settle === 'delete' ? 'deleted' : 'failed'
   }
 }

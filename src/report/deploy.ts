@@ -4,6 +4,7 @@ import type { DeployResult } from '../deploy/pipeline.js'
 import { type RunContext, shortSha } from '../github/context.js'
 import { formatDuration } from '../duration.js'
 import type { SnapshotActionResult } from '../snapshot/run.js'
+import { targetFailure } from '../snapshot/targets.js'
 import { hostsTable } from './hosts.js'
 import { code, table } from './markdown.js'
 import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
@@ -12,15 +13,16 @@ import { snapshotReport } from './snapshot.js'
 /** The deploy seen as the snapshot action's result, so the snapshot report serves both. */
 export function snapshotView(result: DeployResult): SnapshotActionResult | undefined {
   if (!result.snapshot) return undefined
-  const failure = result.publish?.failure
+  const failure = result.targets ? targetFailure(result.targets) : undefined
+  // Before the publish phase, the targets as read: their templates and groups.
+  const targets =
+    result.targets ??
+    (result.prepared ?? []).map(({ template, groups }) => ({ template, groups, refreshes: [] }))
   return {
     snapshot: result.snapshot,
     state: result.snapshotState ?? result.snapshot.state,
     ...(result.completion ? { completion: result.completion } : {}),
-    ...(result.prepared ? { template: result.prepared.template } : {}),
-    ...(result.publish?.published ? { published: result.publish.published } : {}),
-    groups: result.prepared?.groups ?? [],
-    refreshes: result.publish?.refreshes ?? [],
+    targets,
     ...(result.retention ? { retention: result.retention } : {}),
     ...(failure ? { failure } : {}),
     dryRun: result.dryRun
@@ -32,7 +34,7 @@ export function deployVerdict(result: DeployResult, run: RunContext): string {
   if (result.dryRun)
     return `**Dry run** of deploying ${what}to ${result.hosts.length} host(s): nothing was sent, created or changed.`
   if (!result.ok) return `**Failed**: ${result.failure ?? 'see below'}`
-  const published = result.publish?.published
+  const published = result.targets?.[0]?.published
   return (
     `**Deployed** ${what}to ${result.rollout?.results.length ?? 0} host(s)` +
     (result.catchUp?.caughtUp.length
@@ -73,6 +75,11 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
     '### Phases',
     phasesTable(result)
   ]
+  if (result.preflight) {
+    parts.push(
+      `<details><summary>Pre-flight: ${result.preflight.length} checks passed</summary>\n\n${result.preflight.map((l) => `- ${l}`).join('\n')}\n\n</details>`
+    )
+  }
   if (result.rollout) {
     parts.push(
       '### Rollout',
@@ -89,5 +96,11 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
   const view = snapshotView(result)
   if (view) parts.push(snapshotReport(view, region))
   if (result.catchUp) parts.push('### Catch-up', catchUpTable(result.catchUp))
+  if (result.released.length) {
+    parts.push(
+      '### Released at the end',
+      result.released.map((r) => `- ${r.ok ? '' : '⚠️ '}${r.outcome}`).join('\n')
+    )
+  }
   return parts.filter((p) => p !== '').join('\n\n') + '\n'
 }

@@ -32,7 +32,11 @@ export function snapshotVerdict(result: SnapshotActionResult): string {
   if (result.failure)
     return `**Failed** while ${PHASE[result.failure.phase]}: ${result.failure.message}`
   if (result.dryRun) return '**Dry run**: nothing was created, changed or deleted.'
-  const published = result.published
+  const versions = result.targets.flatMap((t) => (t.published ? [t.published] : []))
+  if (versions.length > 1) {
+    return `**Published** to ${versions.length} launch templates: new instances boot from ${code(result.snapshot.snapshotId)} where the new version is the default.`
+  }
+  const published = versions[0]
   if (published?.isDefault) {
     return `**Published**: new instances boot from ${code(result.snapshot.snapshotId)} (launch template version ${published.version}, the default).`
   }
@@ -201,15 +205,23 @@ export function snapshotReport(result: SnapshotActionResult, region: string): st
     '### Snapshot',
     snapshotTable(result.snapshot, result.state, result.completion, region)
   ]
-  if (result.published) {
-    parts.push('### Launch template', templateTable(result.published, region))
-    parts.push(
-      `New code volumes: ${encryptionText(result.published.encryption)}. ${initializationText(result.published)}`
-    )
-    for (const note of result.published.notes) parts.push(`> ${note}`)
+  // One section per publish target.
+  for (const target of result.targets) {
+    if (target.published) {
+      parts.push('### Launch template', templateTable(target.published, region))
+      parts.push(
+        `New code volumes: ${encryptionText(target.published.encryption)}. ${initializationText(target.published)}`
+      )
+      for (const note of target.published.notes) parts.push(`> ${note}`)
+    } else if (target.failure) {
+      parts.push(
+        '### Launch template',
+        `${launchTemplateLink(region, target.template.id, target.template.name)}: not published (${target.failure.message})`
+      )
+    }
+    parts.push('### Auto Scaling groups', groupsTable(target.groups))
+    if (target.refreshes.length) parts.push(refreshTable(target.refreshes))
   }
-  if (result.template) parts.push('### Auto Scaling groups', groupsTable(result.groups))
-  if (result.refreshes.length) parts.push(refreshTable(result.refreshes))
   if (result.retention) parts.push('### Retention', retentionSection(result.retention, region))
   return parts.join('\n\n') + '\n'
 }

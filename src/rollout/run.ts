@@ -61,6 +61,8 @@ export interface RolloutHooks {
   onPrimaryDone?(result: HostResult): void
   /** After each wave, with its results. */
   onWaveDone?(wave: Wave, results: readonly HostResult[]): void
+  /** Asked before any new host starts: a reason stops the rollout as max-errors does. */
+  shouldStop?(): string | undefined
 }
 
 /** Full output is fetched for at most this many failed hosts; the rest keep the listing's. */

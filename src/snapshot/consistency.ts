@@ -5,9 +5,8 @@
  * thaws by itself if the thaw never comes (the runner died, SSM became unreachable).
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import type { Clock } from '../clock.js'
 import { errorMessage } from '../errors.js'
-import type { Log } from '../log.js'
+import type { Runtime } from '../runtime.js'
 import { shellQuote } from '../shell.js'
 import { runOnHost } from '../ssm/run-on-host.js'
 import type { Consistency, ConsistencyMode } from './types.js'
@@ -53,8 +52,6 @@ export function thawScript(mountPoint: string): string[] {
 }
 
 export interface ConsistencyOptions {
-  clock?: Clock
-  log: Log
   dryRun?: boolean
 }
 
@@ -67,9 +64,10 @@ export async function withConsistency<T>(
   instanceId: string | undefined,
   consistency: Consistency,
   takeSnapshot: () => Promise<T>,
-  options: ConsistencyOptions
+  options: ConsistencyOptions,
+  runtime: Runtime
 ): Promise<{ value: T; applied: ConsistencyMode }> {
-  const { log } = options
+  const { log } = runtime
   if (consistency.mode === 'none') return { value: await takeSnapshot(), applied: 'none' }
   if (!instanceId) {
     log.info(
@@ -78,7 +76,6 @@ export async function withConsistency<T>(
     return { value: await takeSnapshot(), applied: 'none' }
   }
   if (!ssm) throw new Error(`consistency ${consistency.mode} needs an SSM client`)
-  const common = { ...(options.clock ? { clock: options.clock } : {}) }
   const target = consistency.mountPoint ?? 'every filesystem'
   if (options.dryRun) {
     log.info(`Dry run: would ${consistency.mode} ${target} on ${instanceId} through SSM.`)
@@ -86,32 +83,48 @@ export async function withConsistency<T>(
   }
 
   if (consistency.mode === 'sync') {
-    await runOnHost(ssm, instanceId, syncScript(consistency.mountPoint), {
-      purpose: `sync ${target}`,
-      timeoutMs: SYNC_TIMEOUT_MS,
-      ...common
-    })
+    await runOnHost(
+      ssm,
+      instanceId,
+      syncScript(consistency.mountPoint),
+      {
+        purpose: `sync ${target}`,
+        timeoutMs: SYNC_TIMEOUT_MS
+      },
+      runtime
+    )
     log.info(`Flushed ${target} on ${instanceId} (sync).`)
     return { value: await takeSnapshot(), applied: 'sync' }
   }
 
   const { mountPoint } = consistency
   const watchdogSeconds = consistency.watchdogSeconds ?? DEFAULT_WATCHDOG_SECONDS
-  await runOnHost(ssm, instanceId, freezeScript(mountPoint, watchdogSeconds), {
-    purpose: `freeze ${mountPoint}`,
-    timeoutMs: FREEZE_TIMEOUT_MS,
-    ...common
-  })
+  await runOnHost(
+    ssm,
+    instanceId,
+    freezeScript(mountPoint, watchdogSeconds),
+    {
+      purpose: `freeze ${mountPoint}`,
+      timeoutMs: FREEZE_TIMEOUT_MS
+    },
+    runtime
+  )
   log.info(`Froze ${mountPoint} on ${instanceId} (watchdog: ${watchdogSeconds}s).`)
   try {
     return { value: await takeSnapshot(), applied: 'freeze' }
   } finally {
     try {
-      await runOnHost(ssm, instanceId, thawScript(mountPoint), {
-        purpose: `thaw ${mountPoint}`,
-        timeoutMs: FREEZE_TIMEOUT_MS,
-        ...common
-      })
+      await runOnHost(
+        ssm,
+        instanceId,
+        thawScript(mountPoint),
+        {
+          purpose: `thaw ${mountPoint}`,
+          timeoutMs: FREEZE_TIMEOUT_MS
+        },
+        // Thawed even when the run is cancelled: a frozen code volume blocks the application.
+        { clock: runtime.clock, signal: new AbortController().signal }
+      )
       log.info(`Thawed ${mountPoint} on ${instanceId}.`)
     } catch (err) {
       log.warning(

@@ -4,10 +4,9 @@
  */
 import { CreateSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import type { Clock } from '../clock.js'
 import { aws } from '../errors.js'
 import type { RunContext } from '../github/context.js'
-import { type Log, silentLog } from '../log.js'
+import type { Runtime } from '../runtime.js'
 import { withConsistency } from './consistency.js'
 import { fullDeviceName } from './device.js'
 import { checkPermission } from './dry-run.js'
@@ -28,16 +27,18 @@ export interface CreateSnapshotOptions {
   launchTemplateId?: string
   run: RunContext
   dryRun?: boolean
-  clock?: Clock
-  log?: Log
 }
+
+/** What the snapshot is, wherever its volume comes from. */
+export type SnapshotSpec = Omit<CreateSnapshotOptions, 'source' | 'dryRun'>
 
 export async function createCodeSnapshot(
   ec2: EC2Client,
   ssm: SSMClient | undefined,
-  options: CreateSnapshotOptions
+  options: CreateSnapshotOptions,
+  runtime: Runtime
 ): Promise<CreatedSnapshot> {
-  const log = options.log ?? silentLog
+  const { log } = runtime
   const volume = await findCodeVolume(ec2, options.source)
   const device =
     options.source.kind === 'instance' ? fullDeviceName(options.source.device) : volume.device
@@ -76,7 +77,8 @@ export async function createCodeSnapshot(
       }
       return aws('CreateSnapshot', ec2.send(new CreateSnapshotCommand(request)))
     },
-    { log, dryRun: options.dryRun ?? false, ...(options.clock ? { clock: options.clock } : {}) }
+    { dryRun: options.dryRun ?? false },
+    runtime
   )
 
   if (!value) {

@@ -1,10 +1,10 @@
 /**
- * The snapshot core, in phases the deploy pipeline can call one by one:
- * createCodeSnapshot -> waitForSnapshot -> publishSnapshot -> inspectGroups / instance refresh
- * -> applyRetention; markSnapshotFailed or discardSnapshot when a rollout fails.
+ * The snapshot core, in phases the deploy and the snapshot action call one by one:
+ * prepareTargets -> createCodeSnapshot -> waitOrMarkFailed -> publishToTargets ->
+ * refreshTargets -> retain; markSnapshotFailed or discardSnapshot when a rollout fails.
  */
 export * from './types.js'
-export { createCodeSnapshot, type CreateSnapshotOptions } from './create.js'
+export { createCodeSnapshot, type CreateSnapshotOptions, type SnapshotSpec } from './create.js'
 export { waitForSnapshot, SnapshotFailedError, type WaitOptions } from './wait.js'
 export {
   publishSnapshot,
@@ -27,10 +27,22 @@ export { withCodeSnapshot } from './mappings.js'
 export { deviceAliases, isDeviceName, sameDevice } from './device.js'
 export { TAG, snapshotTags, defaultDescription } from './tags.js'
 export {
+  prepareTargets,
+  targetFailure,
+  type PreparedTarget,
+  type PublishSettings,
+  type PublishTarget,
+  type SnapshotPhase,
+  type TargetReport
+} from './targets.js'
+export { publishToTargets } from './publishing.js'
+export { refreshTargets } from './refresh.js'
+export { retain, type RetentionSettings } from './retain.js'
+export { waitOrMarkFailed } from './wait.js'
+export {
   runSnapshotAction,
   DEFAULT_DEVICE,
   type SnapshotActionOptions,
   type SnapshotActionResult,
-  type SnapshotClients,
-  type SnapshotPhase
+  type SnapshotClients
 } from './run.js'

@@ -3,18 +3,15 @@
  * first looks, at most ~2 s apart), not the SDK waiter that polls every 15 s at least.
  */
 import { DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2'
-import { type Clock, realClock } from '../clock.js'
-import { ActionError, awsErrorCode, wrapAwsError } from '../errors.js'
+import { ActionError, awsErrorCode, errorMessage, wrapAwsError } from '../errors.js'
 import { formatDuration } from '../duration.js'
-import { type Log, silentLog } from '../log.js'
 import { type Backoff, poll, PollTimeoutError } from '../poll.js'
+import type { Runtime } from '../runtime.js'
+import { markSnapshotFailed } from './failed.js'
 import type { SnapshotCompletion } from './types.js'
 
 export interface WaitOptions {
   timeoutMs: number
-  clock?: Clock
-  signal?: AbortSignal
-  log?: Log
   backoff?: Partial<Backoff>
   /** Least time between two progress lines in the log. */
   progressEveryMs?: number
@@ -34,10 +31,10 @@ export class SnapshotFailedError extends ActionError {
 export async function waitForSnapshot(
   ec2: EC2Client,
   snapshotId: string,
-  options: WaitOptions
+  options: WaitOptions,
+  runtime: Runtime
 ): Promise<SnapshotCompletion> {
-  const clock = options.clock ?? realClock
-  const log = options.log ?? silentLog
+  const { clock, log, signal } = runtime
   const progressEveryMs = options.progressEveryMs ?? 10_000
   const started = clock.now()
   let checks = 0
@@ -66,7 +63,7 @@ export async function waitForSnapshot(
       check,
       timeoutMs: options.timeoutMs,
       clock,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       onPending: (status) => {
         if (clock.now() - lastLine < progressEveryMs) return
@@ -81,7 +78,7 @@ export async function waitForSnapshot(
     if (!(err instanceof PollTimeoutError)) throw err
     throw new ActionError(
       `Snapshot ${snapshotId} did not complete within ${formatDuration(options.timeoutMs)}: still pending at ${lastProgress || '0%'}. ` +
-        'It keeps going in AWS (a first snapshot of a volume can take long); raise timeout, or run again once it has completed.'
+        'It keeps going in AWS (a first snapshot of a volume can take long); raise snapshot-timeout, or run again once it has completed.'
     )
   }
 }
@@ -95,5 +92,27 @@ async function describeSnapshot(ec2: EC2Client, snapshotId: string): Promise<Sna
     if (awsErrorCode(err) === 'InvalidSnapshot.NotFound') return undefined
     // A wrapped throttling error keeps its code: the poller still absorbs it and slows down.
     throw wrapAwsError('DescribeSnapshots', err)
+  }
+}
+
+/**
+ * The wait phase: marks the snapshot failed when it ended in `error`, then rethrows, so a
+ * broken snapshot is never mistaken for a good one.
+ */
+export async function waitOrMarkFailed(
+  ec2: EC2Client,
+  snapshotId: string,
+  options: WaitOptions,
+  runtime: Runtime
+): Promise<SnapshotCompletion> {
+  try {
+    return await waitForSnapshot(ec2, snapshotId, options, runtime)
+  } catch (err) {
+    if (err instanceof SnapshotFailedError) {
+      await markSnapshotFailed(ec2, snapshotId, err.stateMessage).catch((e: unknown) =>
+        runtime.log.warning(`Could not tag ${snapshotId} as failed: ${errorMessage(e)}`)
+      )
+    }
+    throw err
   }
 }

@@ -8,9 +8,9 @@ import {
   SendCommandCommand,
   type SSMClient
 } from '@aws-sdk/client-ssm'
-import type { Clock } from '../clock.js'
 import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
 import { poll } from '../poll.js'
+import type { Runtime } from '../runtime.js'
 import { TERMINAL_COMMAND_STATUSES } from './status.js'
 
 export interface HostCommandResult {
@@ -31,9 +31,8 @@ export async function runOnHost(
     timeoutMs: number
     document?: string
     comment?: string
-    clock?: Clock
-    signal?: AbortSignal
-  }
+  },
+  runtime: Pick<Runtime, 'clock' | 'signal'>
 ): Promise<HostCommandResult> {
   const timeoutSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000))
   const sent = await aws(
@@ -52,8 +51,8 @@ export async function runOnHost(
   const result = await poll({
     label: `${options.purpose} on ${instanceId} (command ${commandId})`,
     timeoutMs: options.timeoutMs + 30_000,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
+    clock: runtime.clock,
+    signal: runtime.signal,
     check: async () => {
       try {
         const inv = await ssm.send(

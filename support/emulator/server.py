@@ -252,6 +252,31 @@ SimpleSystemManagerResponse.list_command_invocations = list_command_invocations
 SimpleSystemManagerResponse.describe_instance_information = describe_instance_information
 SimpleSystemManagerResponse.cancel_command = cancel_command
 
+# --- SSM: the AWS-managed documents exist in every region (moto knows none of them).
+_original_describe_document = SimpleSystemManagerResponse.describe_document
+_AWS_DOCUMENTS = {"AWS-RunShellScript": "Linux", "AWS-RunPowerShellScript": "Windows"}
+
+
+def describe_document(self):
+    name = self._get_param("Name")
+    if name not in _AWS_DOCUMENTS:
+        return _original_describe_document(self)
+    return ActionResult(
+        {
+            "Document": {
+                "Name": name,
+                "Owner": "Amazon",
+                "Status": "Active",
+                "DocumentType": "Command",
+                "SchemaVersion": "1.2",
+                "PlatformTypes": [_AWS_DOCUMENTS[name]],
+            }
+        }
+    )
+
+
+SimpleSystemManagerResponse.describe_document = describe_document
+
 # --- EC2: CreateLaunchTemplateVersion inherits from SourceVersion and honours ClientToken.
 _original_create_version = EC2Response.create_launch_template_version
 _tokens = {}

@@ -5,12 +5,14 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import {
+  CreateSnapshotCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand
 } from '@aws-sdk/client-ec2'
+import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
 import { describeGroup } from '../../src/hosts/resolve.js'
-import { codeVolumeWorld, setDesired, tag } from '../../support/emulator/world.js'
+import { codeVolumeWorld, setDesired, sleep, tag } from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
 
@@ -202,5 +204,127 @@ describe('the deploy bundle, run as the runner runs it', () => {
       new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: world.launchTemplateId })
     )
     expect(versions.LaunchTemplateVersions).toHaveLength(1)
+  })
+
+  it('cancelled while catch-up waits for a late instance: stops by itself, with its summary and what it left', async () => {
+    const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
+    const before = await members(world.asgName)
+    let late: string | undefined
+    const started = Date.now()
+    const r = await runBundle(
+      BUNDLES.deploy,
+      {
+        'asg-name': world.asgName,
+        commands: './bin/deploy',
+        'run-once': './bin/migrate',
+        'catch-up-timeout': '10m'
+      },
+      emulator.env,
+      {
+        onOutput: {
+          when: 'Starting wave 3',
+          run: async (child) => {
+            // The group scales out with an instance whose agent never comes online...
+            await setDesired(emulator.clients, world.asgName, before.length + 1)
+            late = (await members(world.asgName)).find((id) => !before.includes(id))
+            await tag(emulator.clients.ec2, [late!], { 'emulator:ssm-ping': 'none' })
+            // ...and the runner cancels the job while catch-up waits for it.
+            let seen = ''
+            let cancelled = false
+            child.stdout!.on('data', (d: Buffer) => {
+              seen += d.toString()
+              if (!cancelled && seen.includes('Catch-up look 1:')) cancelled = child.kill('SIGINT')
+            })
+          }
+        }
+      }
+    )
+    expect(late).toBeDefined()
+    expect(r.exitCode).toBe(1)
+    // Well before the 10-minute catch-up-timeout: the wait ended on the signal.
+    expect(Date.now() - started).toBeLessThan(60_000)
+    const failure = `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${late}`
+    expect(annotations(r.stdout, 'error').at(-1)).toContain(failure)
+    expect(r.summary).toContain(`**Failed**: ${failure}`)
+    expect(r.summary).toContain(
+      `| \`${late}\` | ❌ the deploy was cancelled before this instance was deployed to |`
+    )
+    expect(r.outputs['launch-template-version']).toBe('2')
+    expect(JSON.parse(r.outputs['caught-up-instance-ids']!)).toEqual([])
+  })
+
+  it('the post step, after a main step that died, cancels only what still runs and tags the unpublished snapshot', async () => {
+    const { ec2, ssm } = emulator.clients
+    const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
+    const [first, second] = (await members(world.asgName)).sort()
+    await tag(ec2, [second!], { 'emulator:ssm-seconds': '60' })
+    const send = async (id: string) =>
+      (
+        await ssm.send(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: [id],
+            Parameters: { commands: ['./bin/deploy'] }
+          })
+        )
+      ).Command!.CommandId!
+    const ended = await send(first!)
+    const running = await send(second!)
+    // The first host's command ends after its 1 s (emulator:ssm-seconds); the second's runs on.
+    await sleep(1_500)
+    const volume = await ec2.send(
+      new DescribeVolumesCommand({
+        Filters: [{ Name: 'attachment.instance-id', Values: [first!] }]
+      })
+    )
+    const snapshotId = (
+      await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.Volumes![0]!.VolumeId! }))
+    ).SnapshotId!
+    // The journal the main step wrote through core.saveState, as the runner hands it back.
+    const journal = JSON.stringify([
+      { held: { kind: 'command', commandId: ended } },
+      { held: { kind: 'command', commandId: running } },
+      { held: { kind: 'snapshot', snapshotId } },
+      { held: { kind: 'command', commandId: 'released-already' }, released: 'ended' }
+    ])
+    const r = await runBundle(
+      BUNDLES.deploy,
+      { 'asg-name': world.asgName, commands: './bin/deploy' },
+      emulator.env,
+      { state: { isPost: 'true', journal } }
+    )
+    expect(r.stderr).toBe('')
+    expect(r.exitCode).toBe(0)
+    const done = [
+      `Left command ${ended} as it was: it had already ended (Success).`,
+      `Cancelled command ${running} (it was InProgress).`,
+      `Tagged snapshot ${snapshotId} as failed: it was never published.`
+    ]
+    expect(r.stdout.split('\n').filter((l) => done.includes(l))).toEqual(done)
+    for (const line of done) expect(r.summary).toContain(line)
+    const statuses = async (commandId: string) =>
+      (
+        await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId }))
+      ).CommandInvocations!.map((i) => i.Status)
+    expect(await statuses(ended)).toEqual(['Success'])
+    expect(await statuses(running)).toEqual(['Cancelled'])
+    const snap = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))
+    expect(snap.Snapshots![0]!.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'ebs-autoscale:status', Value: 'failed' }])
+    )
+  })
+
+  it('the post step after a main step that released everything does nothing', async () => {
+    const journal = JSON.stringify([
+      { held: { kind: 'command', commandId: 'cmd-1' }, released: 'ended' },
+      { held: { kind: 'snapshot', snapshotId: 'snap-1' }, released: 'published' }
+    ])
+    const r = await runBundle(BUNDLES.deploy, { commands: './bin/deploy' }, emulator.env, {
+      state: { isPost: 'true', journal }
+    })
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain(
+      'The main step left no command running and no unpublished snapshot: nothing to do.'
+    )
   })
 })

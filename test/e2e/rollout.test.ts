@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/client-ssm'
 import { launch, tag } from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
+import type { JournalEntry } from '../../src/deploy/journal.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator()
@@ -13,6 +14,12 @@ async function invocationStatuses(commandId: string): Promise<string[]> {
     new ListCommandInvocationsCommand({ CommandId: commandId })
   )
   return (out.CommandInvocations ?? []).map((i) => i.Status ?? '')
+}
+
+/** The commands the main step journaled for its post step (the runner's STATE_journal). */
+function journalCommands(state: Record<string, string>): string[] {
+  const entries = JSON.parse(state['journal'] ?? '[]') as JournalEntry[]
+  return entries.flatMap((e) => (e.held.kind === 'command' ? [e.held.commandId] : []))
 }
 
 describe('the rollout bundle, run as the runner runs it', () => {
@@ -54,7 +61,7 @@ describe('the rollout bundle, run as the runner runs it', () => {
     // The commands, as written, in the shell of their own the script starts (test/unit/script.test.ts).
     expect(script.join('\n')).toContain("fi\ncd /srv/app\n./bin/deploy'\nexec 3>&1\n")
     expect(r.state['isPost']).toBe('true')
-    expect(JSON.parse(r.state['command-ids']!)).toEqual(JSON.parse(r.outputs['command-ids']!))
+    expect(journalCommands(r.state)).toEqual(JSON.parse(r.outputs['command-ids']!))
   })
 
   it("takes resolve-hosts' JSON output as instance-ids and fails naming the failed host", async () => {
@@ -164,7 +171,7 @@ describe('the rollout bundle, run as the runner runs it', () => {
       { onOutput: { when: 'Starting wave 2', run: (c) => void c.kill('SIGINT') } }
     )
     expect(r.exitCode).toBe(1)
-    const commandIds = JSON.parse(r.state['command-ids']!) as string[]
+    const commandIds = journalCommands(r.state)
     expect(await invocationStatuses(commandIds[1]!)).toEqual(['Cancelled'])
     expect(annotations(r.stdout, 'error').at(-1)).toContain('Stopped: the rollout was cancelled.')
   })
@@ -179,7 +186,7 @@ describe('the rollout bundle, run as the runner runs it', () => {
     })
     expect(main.exitCode).not.toBe(0)
     await new Promise((r) => setTimeout(r, 300))
-    const commandIds = JSON.parse(main.state['command-ids'] ?? '[]') as string[]
+    const commandIds = journalCommands(main.state)
     expect(commandIds).toHaveLength(1)
     expect(await invocationStatuses(commandIds[0]!)).toEqual(['InProgress', 'InProgress'])
     const post = await run(inputs, { state: main.state })

@@ -60,7 +60,7 @@ describe('the snapshot bundle, run as the runner runs it', () => {
       name: 'app',
       'launch-template': world.launchTemplateName,
       'mount-point': '/srv/app',
-      tags: 'Team=web',
+      'snapshot-tags': 'Team=web',
       'keep-snapshots': '1'
     })
 

@@ -89,7 +89,13 @@ describe('rollout against the emulator, with the real SDK', () => {
   it('runOnHost sends one command and returns its result', async () => {
     const { ec2, ssm } = emulator.clients
     const [id] = await launch(ec2, 1, { Role: 'app' })
-    const r = await runOnHost(ssm, id!, ['sync'], { purpose: 'sync', timeoutMs: 30_000 })
+    const r = await runOnHost(
+      ssm,
+      id!,
+      ['sync'],
+      { purpose: 'sync', timeoutMs: 30_000 },
+      makeRuntime()
+    )
     expect(r.status).toBe('Success')
     expect(r.exitCode).toBe(0)
   })

@@ -11,6 +11,7 @@ import {
   RunInstancesCommand
 } from '@aws-sdk/client-ec2'
 import { snapshotReport } from '../../src/report/snapshot.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
 import { codeVolumeWorld, IMAGE_ID, launch, setDesired } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
@@ -26,8 +27,8 @@ function options(
   extra: Partial<SnapshotActionOptions> = {}
 ): SnapshotActionOptions {
   return {
+    source: { kind: 'instance', instanceId, device: 'sdf' },
     snapshot: {
-      source: { kind: 'instance', instanceId, device: 'sdf' },
       consistency: { mode: 'sync', mountPoint: '/srv/app' },
       name: 'app',
       tags: { Team: 'web' },
@@ -36,10 +37,9 @@ function options(
     wait: true,
     timeoutMs: 60_000,
     publish: {
-      launchTemplate: 'app-lt',
-      sourceVersion: '$Default',
-      setDefault: true,
-      device: 'sdf'
+      targets: [{ launchTemplate: 'app-lt', sourceVersion: '$Default' }],
+      device: 'sdf',
+      setDefault: true
     },
     retention: { keepSnapshots: 1, keepVersions: 0 },
     dryRun: false,
@@ -78,7 +78,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const [codeVolume] = await volumeAt(c.ec2, primary, '/dev/sdf')
 
     const log = new RecordingLog()
-    const result = await runSnapshotAction(c, options(primary), log)
+    const result = await runSnapshotAction(c, options(primary), makeRuntime({ log }))
 
     expect(result.failure).toBeUndefined()
     const snapshotId = result.snapshot.snapshotId
@@ -140,13 +140,13 @@ describe('snapshot against the emulator, with the real SDK', () => {
         }
       ]
     })
-    expect(result.published).toMatchObject({
+    expect(result.targets[0]!.published).toMatchObject({
       version: 2,
       previousDefaultVersion: 1,
       isDefault: true,
       reusedVersion: false
     })
-    expect(result.groups).toEqual([
+    expect(result.targets[0]!.groups).toEqual([
       {
         name: 'app-asg',
         via: 'launch-template',
@@ -177,7 +177,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
   it('returns the same version when the publish is retried with the same snapshot', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
-    const first = await runSnapshotAction(c, options(world.instanceIds[0]!), new RecordingLog())
+    const first = await runSnapshotAction(c, options(world.instanceIds[0]!), makeRuntime())
     const { publishSnapshot } = await import('../../src/snapshot/publish.js')
     const again = await publishSnapshot(c.ec2, {
       launchTemplate: world.launchTemplateId,
@@ -195,14 +195,14 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const world = await codeVolumeWorld(c)
     const primary = world.instanceIds[0]!
     const snapshotOnly = { publish: undefined, retention: { keepSnapshots: 1, keepVersions: 0 } }
-    const first = await runSnapshotAction(c, options(primary, snapshotOnly), new RecordingLog())
+    const first = await runSnapshotAction(c, options(primary, snapshotOnly), makeRuntime())
     const second = await runSnapshotAction(
       c,
       options(primary, {
         ...snapshotOnly,
         snapshot: { ...options(primary).snapshot, run: { ...run, runId: '4243' } }
       }),
-      new RecordingLog()
+      makeRuntime({ log: new RecordingLog() })
     )
     expect(second.failure).toBeUndefined()
     expect(second.retention!.deletedSnapshots.map((s) => s.snapshotId)).toEqual([
@@ -225,11 +225,11 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const result = await runSnapshotAction(
       c,
       options(world.instanceIds[0]!, { dryRun: true }),
-      new RecordingLog()
+      makeRuntime({ log: new RecordingLog() })
     )
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('dry-run')
-    expect(result.published).toMatchObject({ dryRun: true, previousDefaultVersion: 1 })
+    expect(result.targets[0]!.published).toMatchObject({ dryRun: true, previousDefaultVersion: 1 })
     const snaps = await c.ec2.send(
       new DescribeSnapshotsCommand({ Filters: [{ Name: 'tag:Name', Values: ['app'] }] })
     )
@@ -328,17 +328,20 @@ describe('encryption beside the snapshot', () => {
     const result = await runSnapshotAction(
       c,
       options(instanceId, {
-        publish: { ...options(instanceId).publish!, launchTemplate: 'blank-lt' }
+        publish: {
+          ...options(instanceId).publish!,
+          targets: [{ launchTemplate: 'blank-lt', sourceVersion: '$Default' }]
+        }
       }),
-      new RecordingLog()
+      makeRuntime({ log: new RecordingLog() })
     )
     expect(result.failure).toBeUndefined()
     const snapshotId = result.snapshot.snapshotId
-    expect(result.published?.mappingAfter).toEqual({
+    expect(result.targets[0]?.published?.mappingAfter).toEqual({
       DeviceName: '/dev/sdf',
       Ebs: { SnapshotId: snapshotId, VolumeSize: 8, VolumeType: 'gp3', DeleteOnTermination: true }
     })
-    expect(result.published?.encryption).toEqual({ by: 'snapshot', encrypted: false })
+    expect(result.targets[0]?.published?.encryption).toEqual({ by: 'snapshot', encrypted: false })
     expect(snapshotReport(result, 'us-east-1')).toContain(
       'New code volumes: not encrypted, like the snapshot (unless EBS encryption by default is on in the region).'
     )
@@ -371,10 +374,13 @@ describe('retention per launch template', () => {
           ...base,
           // Both environments name their snapshots after the repository.
           snapshot: { ...base.snapshot, name: 'shop', run: { ...run, runId } },
-          publish: { ...base.publish!, launchTemplate: world.launchTemplateName },
+          publish: {
+            ...base.publish!,
+            targets: [{ launchTemplate: world.launchTemplateName, sourceVersion: '$Default' }]
+          },
           retention: { keepSnapshots: 1, keepVersions: 0 }
         },
-        new RecordingLog()
+        makeRuntime({ log: new RecordingLog() })
       )
       expect(result.failure).toBeUndefined()
       return result
@@ -425,7 +431,7 @@ describe('volume initialization rate', () => {
     const result = await runSnapshotAction(
       c,
       { ...base, publish: { ...base.publish!, volumeInitializationRate: 200 } },
-      new RecordingLog()
+      makeRuntime({ log: new RecordingLog() })
     )
     expect(result.failure).toBeUndefined()
     const after = await defaultVersion(c.ec2, world.launchTemplateId)
@@ -462,7 +468,7 @@ describe('keep-versions', () => {
           snapshot: { ...base.snapshot, run: { ...run, runId } },
           retention: { keepSnapshots: 1, keepVersions }
         },
-        new RecordingLog()
+        makeRuntime({ log: new RecordingLog() })
       )
       expect(result.failure).toBeUndefined()
       return result

@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { catchUp, hasOldCode } from '../../src/deploy/catch-up.js'
 import type { Host } from '../../src/hosts/host.js'
 import type { RolloutResult } from '../../src/rollout/types.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 
@@ -89,10 +90,9 @@ describe('catch-up', () => {
         published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
         readyTimeoutMs: 60_000,
         maxRounds: 5,
-        rollout: async (ids) => (rolled.push(ids), ok(ids)),
-        clock
+        rollout: async (ids) => (rolled.push(ids), ok(ids))
       },
-      new RecordingLog()
+      makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(rolled).toEqual([['i-00000000000000001'], ['i-00000000000000003']])
     expect(result.caughtUp).toEqual(['i-00000000000000001', 'i-00000000000000003'])
@@ -142,10 +142,9 @@ describe('catch-up', () => {
         published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
         readyTimeoutMs: 120_000,
         maxRounds: 3,
-        rollout: async (ids) => (rolled.push(ids), ok(ids)),
-        clock
+        rollout: async (ids) => (rolled.push(ids), ok(ids))
       },
-      log
+      makeRuntime({ clock, log })
     )
     expect(rolled).toEqual([['i-00000000000000001']])
     expect(result.failed).toEqual([
@@ -175,15 +174,48 @@ describe('catch-up', () => {
         published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
         readyTimeoutMs: 60_000,
         maxRounds: 2,
-        rollout: async (ids) => ok(ids),
-        clock
+        rollout: async (ids) => ok(ids)
       },
-      new RecordingLog()
+      makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.caughtUp).toEqual(['i-00000000000000001', 'i-00000000000000002'])
     expect(result.failed).toEqual([
       { instanceId: 'i-00000000000000003', reason: 'still appearing after 2 catch-up round(s)' }
     ])
+  })
+
+  it('stops promptly when cancelled while waiting for a late instance, naming what it left', async () => {
+    new SimulatedFleet(clock, { 'i-00000000000000001': { ping: 'none' } }).mock(ssmMock)
+    looks([instance('i-00000000000000001', '1', 'pending')])
+    const abort = new AbortController()
+    const started = clock.now()
+    clock.at(started + 15_000, () => abort.abort())
+    const rolled: string[][] = []
+    const log = new RecordingLog()
+    const result = await catchUp(
+      clients,
+      {
+        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+        known: new Set(),
+        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        readyTimeoutMs: 600_000,
+        maxRounds: 3,
+        rollout: async (ids) => (rolled.push(ids), ok(ids))
+      },
+      makeRuntime({ clock, log, signal: abort.signal })
+    )
+    // Within one poll interval of the cancellation, not at the 10-minute ready timeout.
+    expect(clock.now() - started).toBeLessThan(15_000 + 6_000)
+    expect(rolled).toEqual([])
+    expect(result.cancelled).toBe(true)
+    expect(result.rounds).toBe(1)
+    expect(result.failed).toEqual([
+      {
+        instanceId: 'i-00000000000000001',
+        reason: 'the deploy was cancelled before this instance was deployed to'
+      }
+    ])
+    expect(log.messages('warning')).toEqual(['Catch-up stopped: the deploy was cancelled.'])
   })
 
   it('hasOldCode: older version, another template, or no template at all', () => {

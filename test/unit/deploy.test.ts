@@ -2,9 +2,10 @@ import { beforeEach, describe, expect, it } from '@jest/globals'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { SSMClient } from '@aws-sdk/client-ssm'
+import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { runDeploy } from '../../src/deploy/pipeline.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { GROUP, SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
@@ -40,11 +41,18 @@ describe('the deploy pipeline', () => {
       clock,
       Object.fromEntries(IDS.map((id) => [id, { durationMs: COMMAND_MS }]))
     ).mock(ssmMock)
+    ssmMock
+      .on(DescribeDocumentCommand, { Name: 'AWS-RunShellScript' })
+      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
   })
 
   it('snapshots the primary once it succeeded, while the fleet deploys, and publishes after the fleet', async () => {
     const start = clock.now()
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(true)
 
     const canaryDone = start + COMMAND_MS
@@ -71,7 +79,7 @@ describe('the deploy pipeline', () => {
     ])
     expect(world.versions[1]!.data.ImageId).toBe('ami-0123456789abcdef0')
     expect(result.snapshotState).toBe('completed')
-    expect(result.publish?.published?.previousDefaultVersion).toBe(1)
+    expect(result.targets?.[0]?.published?.previousDefaultVersion).toBe(1)
     expect(result.catchUp?.caughtUp).toEqual([])
     expect(result.phases.timings.map((t) => t.name)).toEqual([
       'resolve',
@@ -85,7 +93,11 @@ describe('the deploy pipeline', () => {
 
   it('a failed wave leaves the template untouched and the snapshot tagged failed', async () => {
     fleet.setHost(IDS[2]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(false)
     expect(result.failure).toContain(
       "nothing was published; the launch template's default is unchanged"
@@ -101,18 +113,74 @@ describe('the deploy pipeline', () => {
 
   it('with on-failure: delete, the failed deploy leaves no snapshot behind', async () => {
     fleet.setHost(IDS[3]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
-    const result = await runDeploy(clients, options({ onFailure: 'delete' }), new RecordingLog(), {
-      clock
-    })
+    const result = await runDeploy(
+      clients,
+      options({ onFailure: 'delete' }),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(false)
     expect(world.snapshots.size).toBe(0)
     expect(result.snapshotState).toBe('deleted')
     expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
   })
 
+  // Depends on the rollout asking hooks.shouldStop before each new host (the rollout branch).
+  it('a snapshot that ends in error stops the rollout before any new host starts, and says so', async () => {
+    world = new SimulatedEc2(clock, { snapshotMs: 30_000, snapshotEnds: 'error' })
+    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
+    world.mock(ec2Mock, asgMock)
+    const one = { kind: 'count' as const, value: 1 }
+    const result = await runDeploy(
+      clients,
+      options({ rollout: { ...options().rollout, maxConcurrency: one } }),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+    // The canary (IDS[0]) and the host already running when the snapshot failed; no other.
+    expect(fleet.commands.flatMap((c) => c.instanceIds)).toEqual([IDS[0], IDS[1]])
+    expect(result.ok).toBe(false)
+    const snapshotId = result.snapshot!.snapshotId
+    expect(result.failure).toBe(
+      `The snapshot failed, so the rollout stopped before any new host started and nothing was published: Snapshot ${snapshotId} failed: state error: The volume was deleted while the snapshot was in progress`
+    )
+    expect(result.rollout?.stoppedReason).toContain('the snapshot failed')
+    expect(result.snapshotState).toBe('error')
+    expect(world.snapshots.get(snapshotId)!.tags['ebs-autoscale:status']).toBe('failed')
+    expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
+  })
+
+  // Depends on the rollout asking hooks.shouldStop before each new host (the rollout branch).
+  it('a snapshot that times out stops the rollout before any new host starts, and says so', async () => {
+    const one = { kind: 'count' as const, value: 1 }
+    const base = options()
+    const result = await runDeploy(
+      clients,
+      options({
+        rollout: { ...base.rollout, maxConcurrency: one },
+        snapshot: { ...base.snapshot, timeoutMs: 20_000 }
+      }),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+    expect(fleet.commands.flatMap((c) => c.instanceIds)).toEqual([IDS[0], IDS[1]])
+    expect(result.ok).toBe(false)
+    const snapshotId = result.snapshot!.snapshotId
+    expect(result.failure).toMatch(
+      new RegExp(
+        `^The snapshot failed, so the rollout stopped before any new host started and nothing was published: Snapshot ${snapshotId} did not complete within 20s`
+      )
+    )
+    // Still pending in AWS: the deploy's finally tags it failed, never to be published.
+    expect(result.snapshotState).toBe('failed')
+    expect(world.snapshots.get(snapshotId)!.tags['ebs-autoscale:status']).toBe('failed')
+    expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
+  })
+
   it('a canary failure never snapshots at all', async () => {
     fleet.setHost(IDS[0]!, { durationMs: COMMAND_MS, outcome: 'Failed' })
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(false)
     expect(world.calls['CreateSnapshot']).toBeUndefined()
     expect(result.snapshot).toBeUndefined()
@@ -121,7 +189,9 @@ describe('the deploy pipeline', () => {
   it('an AWS error that stops the rollout leaves the snapshot tagged failed, never published', async () => {
     // The agent drops between the check and the fleet wave: SendCommand answers InvalidInstanceId.
     clock.at(clock.now() + COMMAND_MS / 2, () => fleet.setHost(IDS[2]!, { ping: 'ConnectionLost' }))
-    await expect(runDeploy(clients, options(), new RecordingLog(), { clock })).rejects.toThrow(
+    await expect(
+      runDeploy(clients, options(), makeRuntime({ clock, log: new RecordingLog() }))
+    ).rejects.toThrow(
       /SendCommand failed: InvalidInstanceId: .*Hint: the instance is not SSM-managed or its agent is offline/
     )
     const [snapshot] = [...world.snapshots.values()]
@@ -136,7 +206,11 @@ describe('the deploy pipeline', () => {
       world.launch(late, { version: 1 })
       fleet.setHost(late, { durationMs: 30_000 })
     })
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(true)
     expect(result.catchUp?.caughtUp).toEqual([late])
     expect(result.rollout?.results.map((r) => r.instanceId)).toEqual(IDS)
@@ -144,6 +218,42 @@ describe('the deploy pipeline', () => {
     expect(catchUpCommand.instanceIds).toEqual([late])
     expect(catchUpCommand.sentAt).toBeGreaterThanOrEqual(world.firstCall('ModifyLaunchTemplate')!)
     expect(result.catchUp?.rounds).toBe(2)
+  })
+
+  it('cancelled while catch-up waits for a late instance, stops promptly and says what it left', async () => {
+    const late = 'i-00000000000000097'
+    clock.at(clock.now() + COMMAND_MS + 10_000, () => {
+      world.launch(late, { version: 1 })
+      fleet.setHost(late, { ping: 'none' })
+    })
+    const abort = new AbortController()
+    const answer = world.handle.bind(world)
+    let cancelAt = 0
+    world.handle = (api, input) => {
+      const out = answer(api, input)
+      // Cancelled 20 s after the publish, while catch-up waits for the late instance's agent.
+      if (api === 'ModifyLaunchTemplate')
+        clock.at((cancelAt = clock.now() + 20_000), () => abort.abort())
+      return out
+    }
+    const log = new RecordingLog()
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log, signal: abort.signal })
+    )
+    expect(cancelAt).toBeGreaterThan(0)
+    expect(clock.now() - cancelAt).toBeLessThan(10_000)
+    expect(result.ok).toBe(false)
+    expect(result.catchUp?.cancelled).toBe(true)
+    expect(result.catchUp?.failed).toEqual([
+      { instanceId: late, reason: 'the deploy was cancelled before this instance was deployed to' }
+    ])
+    expect(result.failure).toBe(
+      `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${late}`
+    )
+    expect(world.defaultVersion).toBe(2)
+    expect(fleet.commands.some((c) => c.instanceIds.includes(late))).toBe(false)
   })
 
   it('an instance launched after the publish, from the new version, needs nothing', async () => {
@@ -158,7 +268,11 @@ describe('the deploy pipeline', () => {
       }
       return out
     }
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(true)
     expect(world.instances.get(fresh)?.version).toBe(2)
     expect(result.catchUp?.upToDate).toEqual([fresh])
@@ -171,7 +285,11 @@ describe('the deploy pipeline', () => {
       world.versions.push({ number: 2, data: { ImageId: 'ami-0other' } })
       world.defaultVersion = 2
     })
-    const result = await runDeploy(clients, options(), new RecordingLog(), { clock })
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
     expect(result.ok).toBe(false)
     expect(result.failure).toMatch(/default version/i)
     expect(world.defaultVersion).toBe(2)
@@ -179,21 +297,16 @@ describe('the deploy pipeline', () => {
   })
 
   it('finds the template from the group it already read, and keeps set-default: false', async () => {
-    const base = options()
     const result = await runDeploy(
       clients,
       options({
         query: { tags: new Map(), states: ['running'], asgName: GROUP },
-        snapshot: {
-          ...base.snapshot,
-          publish: { launchTemplate: '', sourceVersion: '$Default', setDefault: false }
-        }
+        publish: { targets: [{ sourceVersion: '$Default' }], setDefault: false }
       }),
-      new RecordingLog(),
-      { clock }
+      makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(true)
-    expect(result.prepared?.template.id).toBe(TEMPLATE_ID)
+    expect(result.prepared?.[0]?.template.id).toBe(TEMPLATE_ID)
     expect(world.versions).toHaveLength(2)
     expect(world.defaultVersion).toBe(1)
     expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
@@ -202,12 +315,76 @@ describe('the deploy pipeline', () => {
     expect(world.calls['DescribeAutoScalingGroups']).toBe(3)
   })
 
+  describe('pre-flight: checked before any command is sent', () => {
+    const refused = async (extra: Parameters<typeof options>[0], message: string | RegExp) => {
+      await expect(
+        runDeploy(clients, options(extra), makeRuntime({ clock, log: new RecordingLog() }))
+      ).rejects.toThrow(message)
+      return {
+        sent: fleet.calls['SendCommand'] ?? 0,
+        snapshots: world.calls['CreateSnapshot'] ?? 0
+      }
+    }
+    const NOTHING = { sent: 0, snapshots: 0 }
+
+    it('the primary has a volume at device', async () =>
+      expect(
+        await refused(
+          { device: '/dev/sdz' },
+          `No volume is attached to ${IDS[0]} at /dev/sdz (looked for /dev/sdz, sdz, /dev/xvdz, xvdz). Attached: /dev/sdf (vol-${IDS[0]!.slice(2)}).`
+        )
+      ).toEqual(NOTHING))
+
+    it('the source version exists', async () =>
+      expect(
+        await refused(
+          { publish: { targets: [{ sourceVersion: '99' }], setDefault: true } },
+          `Input "source-version": "99" is not a version of launch template app-lt (${TEMPLATE_ID}). Expected $Default, $Latest or a version from 1 to 1.`
+        )
+      ).toEqual(NOTHING))
+
+    it('the SSM document exists', async () => {
+      ssmMock.on(DescribeDocumentCommand, { Name: 'Deploy-App' }).rejects(
+        Object.assign(new Error('The specified document does not exist.'), {
+          name: 'InvalidDocument'
+        })
+      )
+      const done = await refused(
+        { rollout: { ...options().rollout, document: 'Deploy-App' } },
+        'Input "document": "Deploy-App" is not an SSM document this account can run in this region.'
+      )
+      expect(done).toEqual(NOTHING)
+    })
+
+    it('a group pinned to a version number is refused by name, with the command that fixes it', async () => {
+      world.groupVersion = '1'
+      const done = await refused(
+        {},
+        `Auto Scaling group ${GROUP} is pinned to version 1 of app-lt (${TEMPLATE_ID}), so the instances it launches ignore the new version and boot with old code. Make it follow the default version ($Default): aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${GROUP} --launch-template 'LaunchTemplateId=${TEMPLATE_ID},Version=$Default'`
+      )
+      expect(done).toEqual(NOTHING)
+    })
+
+    it('dry run shows the same checks', async () => {
+      const result = await runDeploy(
+        clients,
+        options({ dryRun: true, rollout: { ...options().rollout, dryRun: true } }),
+        makeRuntime({ clock, log: new RecordingLog() })
+      )
+      expect(result.preflight).toEqual([
+        `The primary ${IDS[0]} has its code volume vol-${IDS[0]!.slice(2)} at /dev/sdf.`,
+        `Launch template app-lt (${TEMPLATE_ID}) has source version $Default (1).`,
+        `Auto Scaling group ${GROUP} follows $Default: it boots the new code.`,
+        'SSM document AWS-RunShellScript exists.'
+      ])
+    })
+  })
+
   it('dry run plans everything and changes nothing', async () => {
     const result = await runDeploy(
       clients,
       options({ dryRun: true, rollout: { ...options().rollout, dryRun: true } }),
-      new RecordingLog(),
-      { clock }
+      makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(true)
     expect(fleet.calls['SendCommand']).toBeUndefined()
@@ -220,6 +397,6 @@ describe('the deploy pipeline', () => {
       expect([api, world.calls[api]]).toEqual([api, undefined])
     }
     expect(world.snapshots.size).toBe(0)
-    expect(result.publish?.published?.dryRun).toBe(true)
+    expect(result.targets?.[0]?.published?.dryRun).toBe(true)
   })
 })

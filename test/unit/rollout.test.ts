@@ -394,11 +394,16 @@ describe('runOnHost', () => {
       { [id!]: { durationMs: 2_000, stdout: 'synced\n' } },
       { invocationDelayMs: 1_500 }
     ).mock(ssmMock)
-    const r = await runOnHost(ssm, id!, ['sync'], {
-      purpose: 'sync the code volume',
-      timeoutMs: 60_000,
-      clock
-    })
+    const r = await runOnHost(
+      ssm,
+      id!,
+      ['sync'],
+      {
+        purpose: 'sync the code volume',
+        timeoutMs: 60_000
+      },
+      makeRuntime({ clock })
+    )
     expect(r.status).toBe('Success')
     expect(r.stdout).toBe('synced\n')
   })
@@ -410,11 +415,16 @@ describe('runOnHost', () => {
       [id!]: { outcome: 'Failed', exitCode: 1, stderr: 'fsfreeze: /srv/app: not a mount point\n' }
     }).mock(ssmMock)
     await expect(
-      runOnHost(ssm, id!, ['fsfreeze -f /srv/app'], {
-        purpose: 'freeze /srv/app',
-        timeoutMs: 60_000,
-        clock
-      })
+      runOnHost(
+        ssm,
+        id!,
+        ['fsfreeze -f /srv/app'],
+        {
+          purpose: 'freeze /srv/app',
+          timeoutMs: 60_000
+        },
+        makeRuntime({ clock })
+      )
     ).rejects.toThrow(
       `Could not freeze /srv/app on ${id}: command cmd-0001 ended Failed (exit code 1):\nfsfreeze: /srv/app: not a mount point`
     )

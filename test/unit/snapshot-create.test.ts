@@ -12,6 +12,7 @@ import { freezeScript, syncScript, thawScript } from '../../src/snapshot/consist
 import { createCodeSnapshot, type CreateSnapshotOptions } from '../../src/snapshot/create.js'
 import { deviceAliases, deviceKey, isDeviceName, sameDevice } from '../../src/snapshot/device.js'
 import { findCodeVolume } from '../../src/snapshot/volume.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 import { RUN } from '../../support/fixtures.js'
@@ -149,14 +150,14 @@ describe('createCodeSnapshot', () => {
     ssmMock.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0 })
   })
 
+  const rt = () => makeRuntime({ clock, log })
+
   const options = (extra: Partial<CreateSnapshotOptions> = {}): CreateSnapshotOptions => ({
     source: { kind: 'instance', instanceId: HOST, device: 'sdf' },
     consistency: { mode: 'none' },
     name: 'shop',
     tags: { Team: 'web' },
     run,
-    log,
-    clock,
     ...extra
   })
 
@@ -173,7 +174,7 @@ describe('createCodeSnapshot', () => {
   }
 
   it('tags the snapshot at creation with the run, the source and the user tags', async () => {
-    const created = await createCodeSnapshot(ec2, ssm, options())
+    const created = await createCodeSnapshot(ec2, ssm, options(), rt())
 
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateSnapshotCommand, 1)
     const input = ec2Mock.commandCalls(CreateSnapshotCommand)[0]!.args[0].input
@@ -202,7 +203,8 @@ describe('createCodeSnapshot', () => {
     const created = await createCodeSnapshot(
       ec2,
       ssm,
-      options({ consistency: { mode: 'sync', mountPoint: '/srv/app' } })
+      options({ consistency: { mode: 'sync', mountPoint: '/srv/app' } }),
+      rt()
     )
 
     expect(ssmMock).toHaveReceivedCommandWith(SendCommandCommand, {
@@ -229,7 +231,8 @@ describe('createCodeSnapshot', () => {
     const created = await createCodeSnapshot(
       ec2,
       ssm,
-      options({ consistency: { mode: 'freeze', mountPoint: '/srv/app' } })
+      options({ consistency: { mode: 'freeze', mountPoint: '/srv/app' } }),
+      rt()
     )
 
     expect(order).toEqual(['freeze', 'snapshot', 'thaw'])
@@ -246,7 +249,8 @@ describe('createCodeSnapshot', () => {
       createCodeSnapshot(
         ec2,
         ssm,
-        options({ consistency: { mode: 'freeze', mountPoint: '/srv/app' } })
+        options({ consistency: { mode: 'freeze', mountPoint: '/srv/app' } }),
+        rt()
       )
     ).rejects.toThrow(
       'CreateSnapshot failed: SnapshotLimitExceeded: Maximum number of snapshots reached'
@@ -270,7 +274,8 @@ describe('createCodeSnapshot', () => {
     const created = await createCodeSnapshot(
       ec2,
       ssm,
-      options({ consistency: { mode: 'freeze', mountPoint: '/srv/app' } })
+      options({ consistency: { mode: 'freeze', mountPoint: '/srv/app' } }),
+      rt()
     )
     expect(created.snapshotId).toBe(SNAP)
     expect(log.messages('warning')).toEqual([
@@ -289,7 +294,8 @@ describe('createCodeSnapshot', () => {
     const created = await createCodeSnapshot(
       ec2,
       ssm,
-      options({ dryRun: true, consistency: { mode: 'sync' } })
+      options({ dryRun: true, consistency: { mode: 'sync' } }),
+      rt()
     )
 
     expect(ec2Mock).toHaveReceivedCommandWith(CreateSnapshotCommand, {
@@ -306,7 +312,7 @@ describe('createCodeSnapshot', () => {
         name: 'UnauthorizedOperation'
       })
     )
-    await expect(createCodeSnapshot(ec2, ssm, options({ dryRun: true }))).rejects.toThrow(
+    await expect(createCodeSnapshot(ec2, ssm, options({ dryRun: true }), rt())).rejects.toThrow(
       /^CreateSnapshot \(dry run\) failed: UnauthorizedOperation/
     )
   })

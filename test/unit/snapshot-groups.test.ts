@@ -13,6 +13,7 @@ import {
   startInstanceRefresh,
   waitForInstanceRefresh
 } from '../../src/snapshot/refresh.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 
@@ -204,11 +205,15 @@ describe('instance refresh', () => {
       .resolves({
         InstanceRefreshes: [{ Status: 'Successful', PercentageComplete: 100, InstancesToUpdate: 0 }]
       })
-    const result = await waitForInstanceRefresh(autoscaling, 'web', 'ir-1', {
-      timeoutMs: 600_000,
-      clock,
-      log
-    })
+    const result = await waitForInstanceRefresh(
+      autoscaling,
+      'web',
+      'ir-1',
+      {
+        timeoutMs: 600_000
+      },
+      makeRuntime({ clock, log })
+    )
 
     expect(result).toEqual({
       groupName: 'web',
@@ -231,7 +236,13 @@ describe('instance refresh', () => {
       ]
     })
     await expect(
-      waitForInstanceRefresh(autoscaling, 'web', 'ir-1', { timeoutMs: 600_000, clock, log })
+      waitForInstanceRefresh(
+        autoscaling,
+        'web',
+        'ir-1',
+        { timeoutMs: 600_000 },
+        makeRuntime({ clock, log })
+      )
     ).rejects.toThrow('Instance refresh ir-1 of web ended Failed: Instances failed to launch.')
   })
 })

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import {
+  readPublishSettings,
   readSnapshotActionSettings,
-  readSnapshotSettings,
   snapshotOutputs
 } from '../../src/actions/shared/snapshot.js'
 import { Inputs } from '../../src/inputs.js'
@@ -45,8 +45,8 @@ describe('snapshot inputs', () => {
   it('reads the defaults of action.yml', () => {
     expect(settings({ 'instance-id': 'i-0123456789abcdef0', 'launch-template': 'app-lt' })).toEqual(
       {
+        source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },
         snapshot: {
-          source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },
           consistency: { mode: 'sync' },
           name: 'shop',
           tags: {},
@@ -55,10 +55,9 @@ describe('snapshot inputs', () => {
         wait: true,
         timeoutMs: 1_800_000,
         publish: {
-          launchTemplate: 'app-lt',
-          sourceVersion: '$Default',
-          setDefault: true,
-          device: '/dev/sdf'
+          targets: [{ launchTemplate: 'app-lt', sourceVersion: '$Default' }],
+          device: '/dev/sdf',
+          setDefault: true
         },
         retention: { keepSnapshots: 5, keepVersions: 0 },
         dryRun: false
@@ -102,8 +101,7 @@ describe('snapshot inputs', () => {
         dryRun: false
       },
       state: 'completed',
-      groups: [],
-      refreshes: [],
+      targets: [],
       dryRun: false
     }
     expect(Object.keys(snapshotOutputs(result)).sort()).toEqual(Object.keys(action.outputs).sort())
@@ -115,18 +113,17 @@ describe('snapshot inputs', () => {
       'volume-id': 'vol-0123456789abcdef0',
       consistency: 'freeze',
       'mount-point': '/srv/app/',
-      tags: 'Team=web\nCostCenter=42',
+      'snapshot-tags': 'Team=web\nCostCenter=42',
       'launch-template': 'lt-0123456789abcdef0',
       'source-version': '7',
       'keep-versions': '10',
       device: 'xvdf'
     })
-    expect(s.snapshot.source).toEqual({ kind: 'volume', volumeId: 'vol-0123456789abcdef0' })
+    expect(s.source).toEqual({ kind: 'volume', volumeId: 'vol-0123456789abcdef0' })
     expect(s.snapshot.consistency).toEqual({ mode: 'freeze', mountPoint: '/srv/app' })
     expect(s.snapshot.tags).toEqual({ Team: 'web', CostCenter: '42' })
     expect(s.publish).toEqual({
-      launchTemplate: 'lt-0123456789abcdef0',
-      sourceVersion: '7',
+      targets: [{ launchTemplate: 'lt-0123456789abcdef0', sourceVersion: '7' }],
       setDefault: true,
       device: 'xvdf'
     })
@@ -172,18 +169,21 @@ describe('snapshot inputs', () => {
       { 'instance-id': 'i-0123456789abcdef0', 'mount-point': '/srv/$(reboot)' },
       'Input "mount-point": "/srv/$(reboot)" is not an absolute path.'
     ],
-    [{ 'instance-id': 'i-0123456789abcdef0', tags: 'Name=other' }, 'Input "tags": sets Name.'],
     [
-      { 'instance-id': 'i-0123456789abcdef0', tags: 'Team=a,b' },
-      'Input "tags": "Team" has several values (a, b).'
+      { 'instance-id': 'i-0123456789abcdef0', 'snapshot-tags': 'Name=other' },
+      'Input "snapshot-tags": sets Name.'
     ],
     [
-      { 'instance-id': 'i-0123456789abcdef0', tags: 'ebs-autoscale:commit=x' },
-      'Input "tags": "ebs-autoscale:commit" uses a reserved prefix'
+      { 'instance-id': 'i-0123456789abcdef0', 'snapshot-tags': 'Team=a,b' },
+      'Input "snapshot-tags": "Team" has several values (a, b).'
     ],
     [
-      { 'instance-id': 'i-0123456789abcdef0', timeout: 'soon' },
-      'Input "timeout": "soon" is not a duration.'
+      { 'instance-id': 'i-0123456789abcdef0', 'snapshot-tags': 'ebs-autoscale:commit=x' },
+      'Input "snapshot-tags": "ebs-autoscale:commit" uses a reserved prefix'
+    ],
+    [
+      { 'instance-id': 'i-0123456789abcdef0', 'snapshot-timeout': 'soon' },
+      'Input "snapshot-timeout": "soon" is not a duration.'
     ],
     [
       { 'instance-id': 'i-0123456789abcdef0', 'launch-template': 'app-lt', wait: 'false' },
@@ -227,7 +227,7 @@ describe('the tag budget', () => {
   const userTags = (n: number) => Array.from({ length: n }, (_, i) => `k${i}=v${i}`).join('\n')
 
   it('leaves room for every tag the project writes, the status and failure tags included', () => {
-    const s = settings({ ...base, tags: userTags(MAX_USER_TAGS) })
+    const s = settings({ ...base, 'snapshot-tags': userTags(MAX_USER_TAGS) })
     const written = snapshotTags(
       'shop',
       run,
@@ -241,29 +241,25 @@ describe('the tag budget', () => {
   })
 
   it('refuses one user tag more, saying how many the project keeps', () => {
-    expect(() => settings({ ...base, tags: userTags(MAX_USER_TAGS + 1) })).toThrow(
-      `Input "tags": has ${MAX_USER_TAGS + 1} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows 50 per snapshot and this action keeps ${Object.keys(TAG).length} for its own).`
+    expect(() => settings({ ...base, 'snapshot-tags': userTags(MAX_USER_TAGS + 1) })).toThrow(
+      `Input "snapshot-tags": has ${MAX_USER_TAGS + 1} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows 50 per snapshot and this action keeps ${Object.keys(TAG).length} for its own).`
     )
   })
 })
 
-describe('the snapshot settings deploy reads', () => {
-  const source = { kind: 'instance' as const, instanceId: '', device: '/dev/sdf' }
-  const deploySettings = (given: Record<string, string>) =>
-    readSnapshotSettings(inputs(given), run, { source, wait: true, templateFoundLater: true })
+describe('the publish settings deploy reads', () => {
+  const deploySettings = (given: Record<string, string>) => readPublishSettings(inputs(given))
 
   it('keep source-version and set-default when the launch template is left to deploy to find', () => {
-    expect(deploySettings({ 'source-version': '3', 'set-default': 'false' }).publish).toEqual({
-      launchTemplate: '',
-      sourceVersion: '3',
-      setDefault: false,
-      device: '/dev/sdf'
-    })
+    const s = deploySettings({ 'source-version': '3', 'set-default': 'false' })
+    expect(s.target).toEqual({ sourceVersion: '3' })
+    expect(s.setDefault).toBe(false)
+    expect(s.device).toBe('/dev/sdf')
   })
 
   it('let asg-name and instance-refresh through without launch-template', () => {
     const s = deploySettings({ 'asg-name': 'web', 'instance-refresh': 'true' })
-    expect(s.asgName).toBe('web')
+    expect(s.target.groups).toEqual(['web'])
     expect(s.instanceRefresh).toEqual({
       minHealthyPercentage: 90,
       wait: true,

@@ -23,6 +23,8 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { makeRuntime } from '../../src/runtime.js'
+import type { InstanceRefreshSettings } from '../../src/snapshot/targets.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 import { RUN } from '../../support/fixtures.js'
@@ -44,8 +46,8 @@ const LT = 'lt-0123456789abcdef0'
 const run = RUN
 
 const options = (extra: Partial<SnapshotActionOptions> = {}): SnapshotActionOptions => ({
+  source: { kind: 'instance', instanceId: HOST, device: '/dev/sdf' },
   snapshot: {
-    source: { kind: 'instance', instanceId: HOST, device: '/dev/sdf' },
     consistency: { mode: 'none' },
     name: 'shop',
     tags: {},
@@ -54,15 +56,19 @@ const options = (extra: Partial<SnapshotActionOptions> = {}): SnapshotActionOpti
   wait: true,
   timeoutMs: 600_000,
   publish: {
-    launchTemplate: 'app-lt',
-    sourceVersion: '$Default',
-    setDefault: true,
-    device: '/dev/sdf'
+    targets: [{ launchTemplate: 'app-lt', sourceVersion: '$Default' }],
+    device: '/dev/sdf',
+    setDefault: true
   },
   retention: { keepSnapshots: 5, keepVersions: 0 },
   dryRun: false,
   ...extra
 })
+
+const withRefresh = (instanceRefresh: InstanceRefreshSettings): SnapshotActionOptions => {
+  const base = options()
+  return { ...base, publish: { ...base.publish!, instanceRefresh } }
+}
 
 function fleet(snapshotState: 'completed' | 'error' = 'completed'): void {
   ec2Mock.on(DescribeVolumesCommand).resolves({
@@ -146,16 +152,16 @@ describe('runSnapshotAction', () => {
 
   it('snapshots, waits, publishes, reports the groups and applies retention', async () => {
     fleet()
-    const result = await runSnapshotAction(clients, options(), log, { clock })
+    const result = await runSnapshotAction(clients, options(), makeRuntime({ log, clock }))
 
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('completed')
-    expect(result.published).toMatchObject({
+    expect(result.targets[0]!.published).toMatchObject({
       version: 2,
       previousDefaultVersion: 1,
       isDefault: true
     })
-    expect(result.groups.map((g) => [g.name, g.follows])).toEqual([
+    expect(result.targets[0]!.groups.map((g) => [g.name, g.follows])).toEqual([
       ['web', 'default'],
       ['workers', 'pinned']
     ])
@@ -180,6 +186,60 @@ describe('runSnapshotAction', () => {
     expect(summary).toContain(`| /dev/sdf → ${SNAP}, 8 GiB |`)
   })
 
+  it('publishes to every target and reports each, a failed one by its template', async () => {
+    fleet()
+    const OTHER = 'lt-0fedcba9876543210'
+    ec2Mock.on(DescribeLaunchTemplatesCommand, { LaunchTemplateNames: ['other-lt'] }).resolves({
+      LaunchTemplates: [
+        {
+          LaunchTemplateId: OTHER,
+          LaunchTemplateName: 'other-lt',
+          DefaultVersionNumber: 4,
+          LatestVersionNumber: 4
+        }
+      ]
+    })
+    ec2Mock.on(CreateLaunchTemplateVersionCommand, { LaunchTemplateId: OTHER }).rejects(
+      Object.assign(new Error('Launch template version limit reached'), {
+        name: 'LaunchTemplateVersionLimitExceeded'
+      })
+    )
+    const base = options()
+    const result = await runSnapshotAction(
+      clients,
+      {
+        ...base,
+        publish: {
+          ...base.publish!,
+          targets: [
+            { launchTemplate: 'app-lt', sourceVersion: '$Default' },
+            { launchTemplate: 'other-lt', sourceVersion: '$Latest' }
+          ]
+        }
+      },
+      makeRuntime({ log, clock })
+    )
+
+    expect(result.targets.map((t) => [t.template.name, t.published?.version])).toEqual([
+      ['app-lt', 2],
+      ['other-lt', undefined]
+    ])
+    expect(ec2Mock).toHaveReceivedCommandWith(ModifyLaunchTemplateCommand, {
+      LaunchTemplateId: LT,
+      DefaultVersion: '2'
+    })
+    expect(result.failure?.phase).toBe('publish')
+    expect(result.failure?.message).toMatch(
+      /^other-lt: CreateLaunchTemplateVersion failed: LaunchTemplateVersionLimitExceeded: Launch template version limit reached/
+    )
+    expect(result.retention).toBeUndefined()
+    const summary = snapshotReport(result, 'us-east-1')
+    expect(summary).toContain(`| /dev/sdf → ${SNAP}, 8 GiB |`)
+    expect(summary).toMatch(
+      /\[other-lt\]\(.*\): not published \(CreateLaunchTemplateVersion failed/
+    )
+  })
+
   it('fails before making anything when an instance refresh is already running', async () => {
     fleet()
     asgMock.on(DescribeInstanceRefreshesCommand).resolves({
@@ -188,9 +248,8 @@ describe('runSnapshotAction', () => {
     await expect(
       runSnapshotAction(
         clients,
-        options({ instanceRefresh: { minHealthyPercentage: 90, wait: true, timeoutMs: 600_000 } }),
-        log,
-        { clock }
+        withRefresh({ minHealthyPercentage: 90, wait: true, timeoutMs: 600_000 }),
+        makeRuntime({ log, clock })
       )
     ).rejects.toThrow('An instance refresh is already InProgress on Auto Scaling group web (ir-9).')
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateSnapshotCommand, 0)
@@ -205,21 +264,22 @@ describe('runSnapshotAction', () => {
     asgMock.on(StartInstanceRefreshCommand).resolves({ InstanceRefreshId: 'ir-1' })
     const result = await runSnapshotAction(
       clients,
-      options({ instanceRefresh: { minHealthyPercentage: 90, wait: false, timeoutMs: 600_000 } }),
-      log,
-      { clock }
+      withRefresh({ minHealthyPercentage: 90, wait: false, timeoutMs: 600_000 }),
+      makeRuntime({ log, clock })
     )
     expect(asgMock).toHaveReceivedCommandTimes(StartInstanceRefreshCommand, 1)
     expect(asgMock).toHaveReceivedCommandWith(StartInstanceRefreshCommand, {
       AutoScalingGroupName: 'web'
     })
-    expect(result.refreshes).toEqual([{ groupName: 'web', refreshId: 'ir-1', status: 'Pending' }])
+    expect(result.targets[0]!.refreshes).toEqual([
+      { groupName: 'web', refreshId: 'ir-1', status: 'Pending' }
+    ])
   })
 
   it('marks a snapshot that ends in error as failed and publishes nothing', async () => {
     fleet('error')
     ec2Mock.on(CreateTagsCommand).resolves({})
-    const result = await runSnapshotAction(clients, options(), log, { clock })
+    const result = await runSnapshotAction(clients, options(), makeRuntime({ log, clock }))
 
     expect(result.failure).toEqual({
       phase: 'wait',
@@ -247,7 +307,11 @@ describe('runSnapshotAction', () => {
       .rejects(
         Object.assign(new Error('Request would have succeeded'), { name: 'DryRunOperation' })
       )
-    const result = await runSnapshotAction(clients, options({ dryRun: true }), log, { clock })
+    const result = await runSnapshotAction(
+      clients,
+      options({ dryRun: true }),
+      makeRuntime({ log, clock })
+    )
 
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('dry-run')

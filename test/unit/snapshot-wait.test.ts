@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals'
 import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
 import { SnapshotFailedError, waitForSnapshot } from '../../src/snapshot/wait.js'
+import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 
@@ -39,10 +40,11 @@ describe('waitForSnapshot', () => {
     clock = new VirtualClock()
     log = new RecordingLog()
   })
+  const rt = () => makeRuntime({ clock, log })
 
   it('follows pending to completed and notices within 2.4 s', async () => {
     snapshotTimeline(clock, 60_000, { State: 'completed' })
-    const done = await waitForSnapshot(ec2, ID, { timeoutMs: 600_000, clock, log })
+    const done = await waitForSnapshot(ec2, ID, { timeoutMs: 600_000 }, rt())
 
     expect(done).toMatchObject({ snapshotId: ID, state: 'completed', progress: '100%' })
     // Noticed no later than one maximum poll interval (2 s + 20% jitter) after completion.
@@ -61,7 +63,7 @@ describe('waitForSnapshot', () => {
       State: 'error',
       StateMessage: 'The volume was deleted while the snapshot was in progress'
     })
-    const waiting = waitForSnapshot(ec2, ID, { timeoutMs: 600_000, clock, log })
+    const waiting = waitForSnapshot(ec2, ID, { timeoutMs: 600_000 }, rt())
 
     await expect(waiting).rejects.toThrow(SnapshotFailedError)
     await expect(waiting).rejects.toThrow(
@@ -71,7 +73,7 @@ describe('waitForSnapshot', () => {
 
   it('says how far the snapshot got when the wait times out', async () => {
     snapshotTimeline(clock, 100_000, { State: 'completed' })
-    const waiting = waitForSnapshot(ec2, ID, { timeoutMs: 30_000, clock, log })
+    const waiting = waitForSnapshot(ec2, ID, { timeoutMs: 30_000 }, rt())
 
     await expect(waiting).rejects.toThrow(
       `Snapshot ${ID} did not complete within 30s: still pending at 30%. It keeps going in AWS`
@@ -83,7 +85,7 @@ describe('waitForSnapshot', () => {
       .on(DescribeSnapshotsCommand)
       .rejectsOnce(new NotFound('The snapshot does not exist'))
       .resolves({ Snapshots: [{ SnapshotId: ID, State: 'completed', Progress: '100%' }] })
-    const done = await waitForSnapshot(ec2, ID, { timeoutMs: 60_000, clock, log })
+    const done = await waitForSnapshot(ec2, ID, { timeoutMs: 60_000 }, rt())
 
     expect(done.checks).toBe(2)
     expect(done.state).toBe('completed')
@@ -96,7 +98,7 @@ describe('waitForSnapshot', () => {
     })
     ec2Mock.on(DescribeSnapshotsCommand).rejects(denied)
 
-    await expect(waitForSnapshot(ec2, ID, { timeoutMs: 60_000, clock, log })).rejects.toThrow(
+    await expect(waitForSnapshot(ec2, ID, { timeoutMs: 60_000 }, rt())).rejects.toThrow(
       /^DescribeSnapshots failed: UnauthorizedOperation: You are not authorized/
     )
   })

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import {
-  readSnapshotActionSettings,
-  readSnapshotSettings
+  readPublishSettings,
+  readSnapshotActionSettings
 } from '../../src/actions/shared/snapshot.js'
 import { Inputs } from '../../src/inputs.js'
 import { withCodeSnapshot } from '../../src/snapshot/mappings.js'
@@ -38,20 +38,9 @@ const snapshotAction = (given: Record<string, string>) =>
     RUN
   )
 
-const deploy = (given: Record<string, string>) =>
-  readSnapshotSettings(
-    inputs('action.yml', given).renamed({
-      tags: 'snapshot-tags',
-      description: 'snapshot-description',
-      timeout: 'snapshot-timeout'
-    }),
-    RUN,
-    {
-      source: { kind: 'instance', instanceId: '', device: '/dev/sdf' },
-      wait: true,
-      templateFoundLater: true
-    }
-  )
+const deploy = (given: Record<string, string>) => ({
+  publish: readPublishSettings(inputs('action.yml', given))
+})
 
 describe('the volume-initialization-rate input', () => {
   it.each(['100', '250', '300'])('takes %s MiB/s, in the snapshot action and in deploy', (v) => {

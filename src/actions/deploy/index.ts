@@ -1,7 +1,16 @@
 import * as core from '@actions/core'
-import { cancelSentCommands } from '../rollout/post.js'
+import { commandReleaser } from '../../deploy/release.js'
+import { snapshotReleaser } from '../../deploy/release-snapshot.js'
+import { runPostStep } from '../rollout/post.js'
 import { run } from './main.js'
 
 // One bundle serves both steps: the main step records isPost, so the post step knows itself.
-if (core.getState('isPost') === 'true') await cancelSentCommands('deploy')
+if (core.getState('isPost') === 'true')
+  await runPostStep('deploy', (c) => ({
+    command: commandReleaser(c.ssm),
+    snapshot: snapshotReleaser(c.ec2, {
+      reason: 'the deploy did not finish; its post step released it',
+      settle: 'tag'
+    })
+  }))
 else await run()

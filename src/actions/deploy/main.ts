@@ -5,59 +5,59 @@ import { ActionError } from '../../errors.js'
 import { deployReport, snapshotView } from '../../report/deploy.js'
 import { rolloutFailure } from '../../report/rollout.js'
 import { runContext } from '../shared/context.js'
-import { readTrafficSettings } from '../shared/traffic.js'
 import { hostOutputs, readHostQuery } from '../shared/hosts.js'
 import { readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
 import {
   clientsFromInputs,
   readInputs,
   runAction,
-  runnerLog,
+  runnerRuntime,
   setOutputs
 } from '../shared/runner.js'
-import { readDevice, readSnapshotSettings, snapshotOutputs } from '../shared/snapshot.js'
-import { recordSentCommands, watchForCancellation } from '../rollout/post.js'
+import {
+  readPublishSettings,
+  readSnapshotSpec,
+  readSnapshotTimeout,
+  snapshotOutputs
+} from '../shared/snapshot.js'
+import { markMainStep, runnerState } from '../rollout/post.js'
+import { readTrafficSettings } from '../shared/traffic.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    const onCommandSent = recordSentCommands()
+    markMainStep()
     const inputs = readInputs()
     const ctx = runContext()
     const query = readHostQuery(inputs, { requireSelector: true })
     const rollout = readRolloutSettings(inputs, ctx)
-    // Checked before any change; applied once the rollout awaits the traffic steps (README).
-    readTrafficSettings(inputs)
-    const device = readDevice(inputs)
-    // The snapshot action's tags, description and timeout are named for the snapshot here.
-    const snapshot = readSnapshotSettings(
-      inputs.renamed({
-        tags: 'snapshot-tags',
-        description: 'snapshot-description',
-        timeout: 'snapshot-timeout'
-      }),
-      ctx,
-      { source: { kind: 'instance', instanceId: '', device }, wait: true, templateFoundLater: true }
-    )
+    // The snapshot action's description is named for the snapshot here.
+    const renamed = inputs.renamed({ description: 'snapshot-description' })
+    const snapshot = { ...readSnapshotSpec(renamed, ctx), timeoutMs: readSnapshotTimeout(renamed) }
+    const { target, retention, device, ...publish } = readPublishSettings(inputs)
     const onFailure = inputs.oneOf('on-failure', ['tag', 'delete'] as const, 'tag')
     const catchUp = {
       maxRounds: inputs.integer('catch-up-rounds', 3, { min: 0, max: 20 }),
       readyTimeoutMs: inputs.duration('catch-up-timeout', '10m', { minMs: 1000, maxMs: 3_600_000 })
     }
+    // Checked before any change; applied once the rollout awaits the traffic steps (README).
+    readTrafficSettings(inputs)
     const clients = clientsFromInputs(inputs, 'deploy')
 
-    const abort = watchForCancellation()
     const result = await runDeploy(
       clients,
       {
         query,
         rollout,
-        snapshot: { ...snapshot, device },
+        device,
+        snapshot,
+        publish: { ...publish, targets: [target] },
+        retention,
         onFailure,
         catchUp,
         dryRun: rollout.dryRun
       },
-      runnerLog,
-      { signal: abort.signal, onCommandSent }
+      runnerRuntime(),
+      runnerState
     )
     setOutputs(deployOutputs(result))
     await core.summary.addRaw(deployReport(result, ctx, clients.region)).write()

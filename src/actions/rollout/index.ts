@@ -1,7 +1,9 @@
 import * as core from '@actions/core'
 import { run } from './main.js'
-import { cancelSentCommands } from './post.js'
+import { commandReleaser } from '../../deploy/release.js'
+import { runPostStep } from './post.js'
 
 // One bundle serves both steps: the main step records isPost, so the post step knows itself.
-if (core.getState('isPost') === 'true') await cancelSentCommands('rollout')
+if (core.getState('isPost') === 'true')
+  await runPostStep('rollout', (c) => ({ command: commandReleaser(c.ssm) }))
 else await run()

@@ -1,55 +1,65 @@
 /**
- * Cancellation. While the main step runs, SIGINT/SIGTERM (the runner cancelling the job)
- * abort the rollout, which cancels its running commands. Should the process die first, the
- * `post` step (post-if: cancelled()) cancels every command the main step recorded.
+ * Clean-up. While the main step runs, SIGINT/SIGTERM (the runner cancelling the job) abort
+ * the one runtime's signal, so the run stops and releases what it holds itself. Should the
+ * main step die or fail first, the `post` step (post-if: cancelled() || failure()) replays
+ * the journal it left: it cancels only the commands still running (their status is read
+ * first) and tags a snapshot the run made but never published as failed, saying what it did.
  */
 import * as core from '@actions/core'
-import { errorMessage } from '../../errors.js'
-import { cancelCommand } from '../../rollout/commands.js'
-import { clientsFromInputs, readInputs, runAction } from '../shared/runner.js'
+import { Journal, type StateProvider } from '../../deploy/journal.js'
+import type { AwsClients } from '../../aws/clients.js'
+import { releaseHeld, type Releasers } from '../../deploy/release.js'
+import { clientsFromInputs, readInputs, runAction, runnerRuntime } from '../shared/runner.js'
 
-export function watchForCancellation(): AbortController {
-  const abort = new AbortController()
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      core.warning(`Received ${signal}: cancelling the commands still running.`)
-      abort.abort()
-    })
-  }
-  return abort
+/** The runner's state file (STATE_* in the post step) as the journal's store. */
+export const runnerState: StateProvider = {
+  setState: (key, value) => core.saveState(key, value),
+  getState: (key) => core.getState(key)
+}
+
+/** The rollout adapter's cancellation: the signal of the step's one runtime. */
+export function watchForCancellation(): { signal: AbortSignal } {
+  return { signal: runnerRuntime().signal }
+}
+
+/** Marks the main step, so the shared bundle knows its post step when it runs again. */
+export function markMainStep(): void {
+  core.saveState('isPost', 'true')
 }
 
 /**
- * Marks the main step (so the shared bundle knows its post step) and returns the hook that
- * records each command sent, for the post step to cancel.
+ * Marks the main step and returns the hook that journals each command sent, for the post
+ * step to cancel if it is still running.
  */
 export function recordSentCommands(): (commandId: string) => void {
-  core.saveState('isPost', 'true')
-  const sent: string[] = []
-  return (commandId) => {
-    sent.push(commandId)
-    core.saveState('command-ids', JSON.stringify(sent))
-  }
+  markMainStep()
+  const journal = Journal.start(runnerState)
+  return (commandId) => journal.take({ kind: 'command', commandId })
 }
 
-/** The post step of `action` (rollout or deploy). */
-export async function cancelSentCommands(action: string): Promise<void> {
+/**
+ * The post step of `action` (rollout or deploy): releases what the main step still held,
+ * with the releasers that action needs (the rollout holds commands only).
+ */
+export async function runPostStep(
+  action: string,
+  releasers: (clients: AwsClients) => Releasers
+): Promise<void> {
   await runAction(async () => {
-    const ids = JSON.parse(core.getState('command-ids') || '[]') as string[]
-    if (!ids.length) {
-      core.info('No command was sent: nothing to cancel.')
+    const journal = Journal.read(runnerState)
+    if (journal.held().length === 0) {
+      core.info('The main step left no command running and no unpublished snapshot: nothing to do.')
       return
     }
     const clients = clientsFromInputs(readInputs(), `${action}-post`)
-    for (const id of ids) {
-      try {
-        await cancelCommand(clients.ssm, id)
-        core.info(
-          `Cancelled command ${id} (a command that had already finished is left as it was).`
-        )
-      } catch (err) {
-        core.warning(`Could not cancel command ${id}: ${errorMessage(err)}`)
-      }
+    const released = await releaseHeld(journal, releasers(clients))
+    for (const r of released) {
+      if (r.ok) core.info(r.outcome)
+      else core.warning(r.outcome)
     }
+    await core.summary
+      .addRaw(`## ${action}: clean-up after the main step\n\n`)
+      .addList(released.map((r) => r.outcome))
+      .write()
   })
 }

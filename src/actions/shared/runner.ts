@@ -4,6 +4,7 @@ import { createClients, type AwsClients } from '../../aws/clients.js'
 import { errorMessage } from '../../errors.js'
 import { Inputs } from '../../inputs.js'
 import type { Log } from '../../log.js'
+import { makeRuntime, type Runtime } from '../../runtime.js'
 
 export function readInputs(): Inputs {
   // Trimming is left to the parser, so scripts keep their indentation.
@@ -20,6 +21,22 @@ export const runnerLog: Log = {
     for (const line of lines) core.info(line)
     core.endGroup()
   }
+}
+
+/**
+ * The one runtime of a step: the real clock, the runner's log, and a signal that aborts on
+ * SIGINT/SIGTERM (the runner cancelling the job), so every wait stops and the step still writes
+ * its summary before it exits.
+ */
+export function runnerRuntime(): Runtime {
+  const abort = new AbortController()
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      core.warning(`Received ${signal}: stopping; commands still running are cancelled.`)
+      abort.abort()
+    })
+  }
+  return makeRuntime({ log: runnerLog, signal: abort.signal })
 }
 
 /** Clients from the common inputs `aws-region` and `max-attempts`. */

@@ -4,7 +4,10 @@ import { INSTANCE_ID } from '../../hosts/host.js'
 import { repositoryName, type RunContext } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
 import { isDeviceName } from '../../snapshot/device.js'
+import type { SnapshotSpec } from '../../snapshot/create.js'
+import type { RetentionSettings } from '../../snapshot/retain.js'
 import type { SnapshotActionOptions, SnapshotActionResult } from '../../snapshot/run.js'
+import type { PublishSettings, PublishTarget } from '../../snapshot/targets.js'
 import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
 import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
 import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
@@ -98,27 +101,27 @@ export function readConsistency(inputs: Inputs): Consistency {
 /** Extra snapshot tags: one value per key, none of the keys this project writes. */
 export function readSnapshotTags(inputs: Inputs): Record<string, string> {
   const tags: Record<string, string> = {}
-  for (const [key, values] of inputs.tags('tags')) {
+  for (const [key, values] of inputs.tags('snapshot-tags')) {
     if (values.length > 1) {
       throw new InputError(
-        inputs.nameOf('tags'),
+        inputs.nameOf('snapshot-tags'),
         `${quote(key)} has several values (${values.join(', ')}). Expected one value per key.`
       )
     }
     if (key === 'Name')
       throw new InputError(
-        inputs.nameOf('tags'),
+        inputs.nameOf('snapshot-tags'),
         'sets Name. Expected other keys; the Name tag comes from the name input.'
       )
     if (key.startsWith('aws:') || key.startsWith(TAG_PREFIX)) {
       throw new InputError(
-        inputs.nameOf('tags'),
+        inputs.nameOf('snapshot-tags'),
         `${quote(key)} uses a reserved prefix (aws: or ${TAG_PREFIX}).`
       )
     }
     if (key.length > 128 || values[0]!.length > 256) {
       throw new InputError(
-        inputs.nameOf('tags'),
+        inputs.nameOf('snapshot-tags'),
         `${quote(key)} is too long. Expected keys up to 128 and values up to 256 characters.`
       )
     }
@@ -126,7 +129,7 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
   }
   if (Object.keys(tags).length > MAX_USER_TAGS) {
     throw new InputError(
-      inputs.nameOf('tags'),
+      inputs.nameOf('snapshot-tags'),
       `has ${Object.keys(tags).length} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows ${MAX_TAGS} per snapshot and this action keeps ${MAX_TAGS - MAX_USER_TAGS} for its own).`
     )
   }
@@ -135,27 +138,48 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
 
 /** The snapshot action's inputs: its own source and `wait`, then the shared settings. */
 export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): SnapshotActionOptions {
-  return readSnapshotSettings(inputs, ctx, {
-    source: readSnapshotSource(inputs),
-    wait: inputs.boolean('wait', true)
-  })
+  const source = readSnapshotSource(inputs)
+  const wait = inputs.boolean('wait', true)
+  const snapshot = readSnapshotSpec(inputs, ctx)
+  const timeoutMs = readSnapshotTimeout(inputs)
+  const publish = readPublishSettings(inputs)
+  const launchTemplate = publish.target.launchTemplate
+  if (!launchTemplate) {
+    for (const [input, set] of [
+      ['asg-name', !!publish.target.groups],
+      ['instance-refresh', !!publish.instanceRefresh],
+      ['keep-versions', publish.retention.keepVersions > 0],
+      ['volume-initialization-rate', publish.volumeInitializationRate !== undefined]
+    ] as const) {
+      if (set)
+        throw new InputError(
+          input,
+          'needs launch-template. Expected the launch template to publish the snapshot to.'
+        )
+    }
+  }
+  if (launchTemplate && !wait) {
+    throw new InputError(
+      'wait',
+      'is false while launch-template is set. Expected wait: true: instances cannot launch from a snapshot that has not completed.'
+    )
+  }
+  const { target, retention, ...settings } = publish
+  return {
+    source,
+    snapshot,
+    wait,
+    timeoutMs,
+    ...(launchTemplate
+      ? { publish: { ...settings, targets: [{ ...target, launchTemplate }] } }
+      : {}),
+    retention,
+    dryRun: inputs.boolean('dry-run', false)
+  }
 }
 
-/**
- * The settings deploy shares with the snapshot action. Deploy snapshots the primary it finds
- * and always waits, so those two come from the caller.
- */
-export function readSnapshotSettings(
-  inputs: Inputs,
-  ctx: RunContext,
-  given: {
-    source: SnapshotSource
-    wait: boolean
-    /** Deploy finds the template itself when launch-template is empty. */
-    templateFoundLater?: boolean
-  }
-): SnapshotActionOptions {
-  const { source, wait } = given
+/** What the snapshot is (the deploy's and the snapshot action's): consistency, name, tags. */
+export function readSnapshotSpec(inputs: Inputs, ctx: RunContext): SnapshotSpec {
   const consistency = readConsistency(inputs)
   const name = inputs.string('name', repositoryName(ctx))
   if (name.length > 255)
@@ -168,8 +192,21 @@ export function readSnapshotSettings(
     )
   }
   const tags = readSnapshotTags(inputs)
-  const timeoutMs = inputs.duration('timeout', '30m', { minMs: 1000, maxMs: DAY_MS })
+  return { consistency, name, ...(description ? { description } : {}), tags, run: ctx }
+}
 
+export function readSnapshotTimeout(inputs: Inputs): number {
+  return inputs.duration('snapshot-timeout', '30m', { minMs: 1000, maxMs: DAY_MS })
+}
+
+/**
+ * The publish settings deploy shares with the snapshot action, with one target; its
+ * launch template is undefined when the input is empty (deploy then finds it itself).
+ */
+export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targets'> & {
+  target: Omit<PublishTarget, 'launchTemplate'> & { launchTemplate?: string }
+  retention: RetentionSettings
+} {
   const launchTemplate = inputs.optional('launch-template')
   if (
     launchTemplate &&
@@ -189,11 +226,6 @@ export function readSnapshotSettings(
     )
   }
   const setDefault = inputs.boolean('set-default', true)
-  // EC2's range for a provisioned volume initialization rate, in MiB/s.
-  const volumeInitializationRate =
-    inputs.optional('volume-initialization-rate') === undefined
-      ? undefined
-      : inputs.integer('volume-initialization-rate', 0, { min: 100, max: 300 })
   const asgName = inputs.optional('asg-name')
   const instanceRefresh = inputs.boolean('instance-refresh', false)
   const minHealthyPercentage = inputs.integer('min-healthy-percentage', 90, { min: 0, max: 100 })
@@ -201,53 +233,20 @@ export function readSnapshotSettings(
   const refreshTimeoutMs = inputs.duration('refresh-timeout', '60m', { minMs: 1000, maxMs: DAY_MS })
   const keepSnapshots = inputs.integer('keep-snapshots', 5, { min: 0 })
   const keepVersions = inputs.integer('keep-versions', 0, { min: 0 })
-  const dryRun = inputs.boolean('dry-run', false)
-
-  if (!launchTemplate && !given.templateFoundLater) {
-    for (const [input, set] of [
-      ['asg-name', !!asgName],
-      ['instance-refresh', instanceRefresh],
-      ['keep-versions', keepVersions > 0],
-      ['volume-initialization-rate', volumeInitializationRate !== undefined]
-    ] as const) {
-      if (set)
-        throw new InputError(
-          input,
-          'needs launch-template. Expected the launch template to publish the snapshot to.'
-        )
-    }
-  }
-  if (launchTemplate && !wait) {
-    throw new InputError(
-      'wait',
-      'is false while launch-template is set. Expected wait: true: instances cannot launch from a snapshot that has not completed.'
-    )
-  }
-
+  // EC2's range for a provisioned volume initialization rate, in MiB/s.
+  const volumeInitializationRate =
+    inputs.optional('volume-initialization-rate') === undefined
+      ? undefined
+      : inputs.integer('volume-initialization-rate', 0, { min: 100, max: 300 })
   return {
-    snapshot: {
-      source,
-      consistency,
-      name,
-      ...(description ? { description } : {}),
-      tags,
-      run: ctx
+    target: {
+      ...(launchTemplate ? { launchTemplate } : {}),
+      sourceVersion,
+      ...(asgName ? { groups: [asgName] } : {})
     },
-    wait,
-    timeoutMs,
-    // Deploy publishes always: an empty launchTemplate is one it finds itself.
-    ...(launchTemplate || given.templateFoundLater
-      ? {
-          publish: {
-            launchTemplate: launchTemplate ?? '',
-            sourceVersion,
-            setDefault,
-            device: readDevice(inputs),
-            ...(volumeInitializationRate !== undefined ? { volumeInitializationRate } : {})
-          }
-        }
-      : {}),
-    ...(asgName ? { asgName } : {}),
+    device: readDevice(inputs),
+    setDefault,
+    ...(volumeInitializationRate !== undefined ? { volumeInitializationRate } : {}),
     ...(instanceRefresh
       ? {
           instanceRefresh: {
@@ -257,14 +256,14 @@ export function readSnapshotSettings(
           }
         }
       : {}),
-    retention: { keepSnapshots, keepVersions },
-    dryRun
+    retention: { keepSnapshots, keepVersions }
   }
 }
 
 /** The snapshot outputs (the snapshot action's and deploy's); all declared in their action.yml. */
 export function snapshotOutputs(result: SnapshotActionResult): Record<string, string | object> {
-  const published = result.published
+  // One target today: its template and version (several would need list outputs).
+  const published = result.targets[0]?.published
   // Under dry run nothing is deleted: the summary lists what would be.
   const retention = result.dryRun ? undefined : result.retention
   return {

@@ -8,7 +8,7 @@ import {
   clientsFromInputs,
   readInputs,
   runAction,
-  runnerLog,
+  runnerRuntime,
   setOutputs
 } from '../shared/runner.js'
 import { readSnapshotActionSettings, snapshotOutputs } from '../shared/snapshot.js'
@@ -19,7 +19,7 @@ export async function run(): Promise<void> {
     const options = readSnapshotActionSettings(inputs, runContext())
     const clients = clientsFromInputs(inputs, 'snapshot')
 
-    const result = await runSnapshotAction(clients, options, runnerLog)
+    const result = await runSnapshotAction(clients, options, runnerRuntime())
     setOutputs(snapshotOutputs(result))
     await core.summary
       .addRaw(

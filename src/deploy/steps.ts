@@ -1,0 +1,202 @@
+/**
+ * The deploy's phases, in order. Each reads and writes the one DeployRun and answers whether
+ * the deploy goes on; whatever a phase takes (commands, the snapshot) goes into the journal
+ * as it is taken, and the pipeline's `finally` releases what is still held.
+ */
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
+import { ActionError, errorMessage, InputError } from '../errors.js'
+import type { Host } from '../hosts/host.js'
+import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
+import { runRollout } from '../rollout/run.js'
+import type { RolloutResult } from '../rollout/types.js'
+import { publishToTargets } from '../snapshot/publishing.js'
+import { refreshTargets } from '../snapshot/refresh.js'
+import { retain } from '../snapshot/retain.js'
+import { prepareTargets, targetFailure } from '../snapshot/targets.js'
+import { catchUp } from './catch-up.js'
+import type { DeployRun } from './pipeline.js'
+import { preflight } from './preflight.js'
+import { startSnapshot } from './snapshot.js'
+
+export interface DeployPhase {
+  name: string
+  /** False: the deploy stops here (result.failure says why). */
+  run(run: DeployRun): Promise<boolean>
+  skip?(run: DeployRun): boolean
+}
+
+export const DEPLOY_PHASES: readonly DeployPhase[] = [
+  { name: 'resolve', run: resolve },
+  { name: 'rollout', run: rollout },
+  { name: 'publish', run: publish },
+  { name: 'catch-up', run: catchUpPhase, skip: (run) => run.options.dryRun },
+  { name: 'retention', run: retention }
+]
+
+/** Hosts and targets, and every read-only check (pre-flight), before anything changes. */
+async function resolve(run: DeployRun): Promise<boolean> {
+  const { clients, options, result, runtime } = run
+  const resolved = await resolveHosts(clients, options.query)
+  result.hosts = resolved.hosts
+  runtime.log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
+  const primary = resolved.hosts[0]
+  if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
+  const targets = options.publish.targets.map((t) => ({
+    ...t,
+    launchTemplate: t.launchTemplate || inferTemplate(options.query, resolved.group, primary)
+  }))
+  run.prepared = await prepareTargets(clients, { ...options.publish, targets })
+  result.prepared = run.prepared
+  for (const { template } of run.prepared) {
+    runtime.log.info(
+      `Publishing to launch template ${template.name} (${template.id}), default version ${template.defaultVersion} now.`
+    )
+  }
+  result.preflight = await preflight(
+    clients,
+    {
+      primary: primary.instanceId,
+      device: options.device,
+      document: options.rollout.document,
+      targets: run.prepared
+    },
+    runtime.log
+  )
+  return true
+}
+
+/** The rollout; the primary's snapshot starts as soon as the primary succeeded. */
+async function rollout(run: DeployRun): Promise<boolean> {
+  const { options, result } = run
+  let rolled: RolloutResult
+  try {
+    rolled = await rollOut(run, {
+      ...options.rollout,
+      instanceIds: result.hosts.map((h) => h.instanceId)
+    })
+  } catch (err) {
+    // An AWS error stopped the rollout: the snapshot already started is never published.
+    await run.snapshotTask
+    run.settle = options.onFailure
+    throw err
+  }
+  result.rollout = rolled
+  if (options.dryRun && !run.snapshotTask && rolled.primaryInstanceId)
+    startSnapshot(run, rolled.primaryInstanceId)
+  await run.snapshotTask
+
+  if (!rolled.ok && run.snapshotError !== undefined) {
+    result.failure = `The snapshot failed, so the rollout stopped before any new host started and nothing was published: ${errorMessage(run.snapshotError)}`
+    return false
+  }
+  if (!rolled.ok) {
+    result.failure = `The rollout failed (${rolled.stoppedReason ?? 'see the hosts below'}): nothing was published; the launch template's default is unchanged.`
+    run.settle = options.onFailure
+    return false
+  }
+  if (run.snapshotError !== undefined || !result.snapshot) {
+    result.failure = `The fleet is deployed, but the snapshot failed, so nothing was published and new instances would boot the old code: ${run.snapshotError === undefined ? 'the primary never succeeded' : errorMessage(run.snapshotError)}`
+    return false
+  }
+  return true
+}
+
+/** runRollout with every command it sends in the journal until the rollout has ended. */
+async function rollOut(
+  run: DeployRun,
+  options: Parameters<typeof runRollout>[1]
+): Promise<RolloutResult> {
+  const rolled = await runRollout(run.clients.ssm, options, run.runtime, {
+    onCommandSent: (c) => run.journal.take({ kind: 'command', commandId: c.commandId }),
+    onPrimaryDone: (primary) => startSnapshot(run, primary.instanceId),
+    // The code could never be published: no new host starts on it.
+    shouldStop: () =>
+      run.snapshotError === undefined
+        ? undefined
+        : `the snapshot failed, so nothing can be published: ${errorMessage(run.snapshotError)}`
+  })
+  for (const c of rolled.commands) {
+    run.journal.release({ kind: 'command', commandId: c.commandId }, 'ended')
+  }
+  return rolled
+}
+
+/** Only after the whole fleet succeeded: a new version of every target, refreshes if asked. */
+async function publish(run: DeployRun): Promise<boolean> {
+  const { clients, options, result, runtime } = run
+  const snapshot = result.snapshot!
+  const context = { run: options.snapshot.run, dryRun: options.dryRun, log: runtime.log }
+  const settings = { ...options.publish, device: options.device }
+  result.targets = await publishToTargets(clients.ec2, snapshot, run.prepared, settings, context)
+  if (result.targets.some((t) => t.published && !t.published.dryRun))
+    run.journal.release({ kind: 'snapshot', snapshotId: snapshot.snapshotId }, 'published')
+  const refresh = options.publish.instanceRefresh
+  if (refresh)
+    await refreshTargets(clients.autoscaling, result.targets, refresh, options.dryRun, runtime)
+  const failed = targetFailure(result.targets)
+  if (failed) result.failure = failed.message
+  return !failed
+}
+
+/** Instances launched meanwhile booted from the old version: they get the same rollout. */
+async function catchUpPhase(run: DeployRun): Promise<boolean> {
+  const { clients, options, result } = run
+  // Catch-up follows the first target (the only one today).
+  const published = result.targets?.[0]?.published
+  const version = published?.version
+  const caught = await catchUp(
+    clients,
+    {
+      query: options.query,
+      known: new Set(result.hosts.map((h) => h.instanceId)),
+      ...(version !== undefined && published?.isDefault
+        ? { published: { launchTemplateId: published.launchTemplateId, version } }
+        : {}),
+      readyTimeoutMs: options.catchUp.readyTimeoutMs,
+      maxRounds: options.catchUp.maxRounds,
+      rollout: (ids) =>
+        rollOut(run, { ...options.rollout, runOnceScript: undefined, canary: 0, instanceIds: ids })
+    },
+    run.runtime
+  )
+  result.catchUp = caught
+  const left = caught.failed.map((f) => f.instanceId)
+  if (caught.cancelled) {
+    result.failure = `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${left.join(' ') || 'none'}`
+  } else if (caught.failed.length) {
+    result.failure = `Instances launched during the deploy could not be caught up and may run old code: ${caught.failed.map((f) => `${f.instanceId} (${f.reason})`).join('; ')}`
+  }
+  // Retention still runs: the new version is published whatever catch-up left.
+  return true
+}
+
+async function retention(run: DeployRun): Promise<boolean> {
+  const { clients, options, result, runtime } = run
+  const context = { dryRun: options.dryRun, log: runtime.log }
+  result.retention = await retain(
+    clients.ec2,
+    result.snapshot!,
+    run.prepared,
+    options.retention,
+    context
+  )
+  return true
+}
+
+/** Where the template comes from when launch-template is not given. */
+function inferTemplate(
+  query: HostQuery,
+  group: AutoScalingGroup | undefined,
+  primary: Host
+): string {
+  const spec =
+    group?.LaunchTemplate ??
+    group?.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification
+  const fromGroup = spec?.LaunchTemplateId ?? spec?.LaunchTemplateName
+  if (fromGroup) return fromGroup
+  if (primary.launchTemplateId) return primary.launchTemplateId
+  throw new InputError(
+    'launch-template',
+    `is not set, and ${query.asgName ? `Auto Scaling group ${query.asgName} names none and ` : ''}the primary ${primary.instanceId} was not launched from a launch template. Expected the launch template to publish the snapshot to.`
+  )
+}

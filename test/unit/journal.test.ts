@@ -1,0 +1,138 @@
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { CreateSnapshotCommand, EC2Client } from '@aws-sdk/client-ec2'
+import { DescribeDocumentCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { Journal, JOURNAL_KEY, mapStateProvider } from '../../src/deploy/journal.js'
+import { runDeploy } from '../../src/deploy/pipeline.js'
+import { commandReleaser, releaseHeld } from '../../src/deploy/release.js'
+import { snapshotReleaser } from '../../src/deploy/release-snapshot.js'
+import { makeRuntime } from '../../src/runtime.js'
+import { SimulatedEc2 } from '../../support/ec2-world.js'
+import { deployOptions } from '../../support/fixtures.js'
+import { RecordingLog } from '../helpers/log.js'
+import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
+
+const ec2Mock = mockClient(EC2Client)
+const asgMock = mockClient(AutoScalingClient)
+const ssmMock = mockClient(SSMClient)
+const clients = {
+  ec2: new EC2Client({ region: 'us-east-1' }),
+  ssm: new SSMClient({ region: 'us-east-1' }),
+  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
+  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
+}
+const IDS = SimulatedFleet.ids(3)
+
+describe('the deploy journal', () => {
+  let clock: VirtualClock
+  let world: SimulatedEc2
+  let fleet: SimulatedFleet
+  beforeEach(() => {
+    ec2Mock.reset()
+    asgMock.reset()
+    ssmMock.reset()
+    clock = new VirtualClock()
+    world = new SimulatedEc2(clock, { snapshotMs: 30_000 })
+    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
+    world.mock(ec2Mock, asgMock)
+    fleet = new SimulatedFleet(
+      clock,
+      Object.fromEntries(IDS.map((id) => [id, { durationMs: 60_000 }]))
+    ).mock(ssmMock)
+    ssmMock
+      .on(DescribeDocumentCommand, { Name: 'AWS-RunShellScript' })
+      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
+  })
+
+  it('records what a deploy takes as it takes it, and how each was released', async () => {
+    const state = new Map<string, string>()
+    const result = await runDeploy(
+      clients,
+      deployOptions(),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      mapStateProvider(state)
+    )
+    expect(result.ok).toBe(true)
+    const entries = Journal.read(mapStateProvider(state)).entries
+    expect(entries).toEqual([
+      { held: { kind: 'command', commandId: fleet.commands[0]!.id }, released: 'ended' },
+      // The fleet wave was sent while CreateSnapshot was still on its way.
+      { held: { kind: 'command', commandId: fleet.commands[1]!.id }, released: 'ended' },
+      {
+        held: { kind: 'snapshot', snapshotId: result.snapshot!.snapshotId },
+        released: 'published'
+      }
+    ])
+    // Nothing was held at the end: nothing to release.
+    expect(result.released).toEqual([])
+  })
+
+  it("a deploy's finally settles the snapshot a failed rollout never published", async () => {
+    fleet.setHost(IDS[2]!, { durationMs: 60_000, outcome: 'Failed' })
+    const state = mapStateProvider()
+    const result = await runDeploy(
+      clients,
+      deployOptions(),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      state
+    )
+    const snapshotId = result.snapshot!.snapshotId
+    expect(result.released).toEqual([
+      {
+        held: { kind: 'snapshot', snapshotId },
+        outcome: `Tagged snapshot ${snapshotId} as failed: it was never published.`,
+        ok: true
+      }
+    ])
+    expect(world.snapshots.get(snapshotId)!.tags['ebs-autoscale:status']).toBe('failed')
+    expect(Journal.read(state).held()).toEqual([])
+  })
+
+  it('the post step replays a journal left by a main step that died: only what still runs is cancelled', async () => {
+    // What a main step killed mid-rollout leaves behind: one command ended, one still running,
+    // and a snapshot it made but never published.
+    fleet.setHost(IDS[1]!, { durationMs: 600_000 })
+    const send = (id: string) =>
+      clients.ssm.send(
+        new SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [id],
+          Parameters: { commands: ['./deploy'] }
+        })
+      )
+    const ended = (await send(IDS[0]!)).Command!.CommandId!
+    const running = (await send(IDS[1]!)).Command!.CommandId!
+    const snapshotId = (
+      await clients.ec2.send(new CreateSnapshotCommand({ VolumeId: `vol-${IDS[0]!.slice(2)}` }))
+    ).SnapshotId!
+    await clock.sleep(120_000)
+    const state = new Map<string, string>()
+    const main = Journal.start(mapStateProvider(state))
+    main.take({ kind: 'command', commandId: ended })
+    main.take({ kind: 'command', commandId: running })
+    main.take({ kind: 'snapshot', snapshotId })
+
+    // The post step: a new process, the journal read back from the state the runner kept.
+    const post = Journal.read(mapStateProvider(new Map([[JOURNAL_KEY, state.get(JOURNAL_KEY)!]])))
+    const released = await releaseHeld(post, {
+      command: commandReleaser(clients.ssm),
+      snapshot: snapshotReleaser(clients.ec2, { reason: 'the main step died', settle: 'tag' })
+    })
+
+    expect(released.map((r) => r.outcome)).toEqual([
+      `Left command ${ended} as it was: it had already ended (Success).`,
+      `Cancelled command ${running} (it was InProgress).`,
+      `Tagged snapshot ${snapshotId} as failed: it was never published.`
+    ])
+    expect(fleet.calls['CancelCommand']).toBe(1)
+    expect(fleet.commands.find((c) => c.id === running)!.cancelledAt).toBeDefined()
+    expect(fleet.commands.find((c) => c.id === ended)!.cancelledAt).toBeUndefined()
+    expect(world.snapshots.get(snapshotId)!.tags).toMatchObject({
+      'ebs-autoscale:status': 'failed',
+      'ebs-autoscale:failure': 'the main step died'
+    })
+    expect(post.held()).toEqual([])
+  })
+})
