@@ -7,6 +7,11 @@ export interface Wave {
   number: number
   kind: WaveKind
   instanceIds: string[]
+  /**
+   * Set when the wave runs as a sliding window: at most this many of its hosts run at once,
+   * the next starting as soon as one finishes. Unset: the whole wave starts together.
+   */
+  window?: number
 }
 
 /**

@@ -1,0 +1,267 @@
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { planWaves } from '../../src/rollout/plan.js'
+import { Scheduler } from '../../src/rollout/scheduler.js'
+import { StopPolicy } from '../../src/rollout/stop.js'
+import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
+import type { HostResult, Wave } from '../../src/rollout/types.js'
+import type { HostStepFailure } from '../../src/rollout/lifecycle.js'
+import { makeRuntime } from '../../src/runtime.js'
+import { rolloutSettings } from '../helpers/fixtures.js'
+import { RecordingLog } from '../helpers/log.js'
+import { SimulatedFleet } from '../helpers/ssm-fleet.js'
+import { VirtualClock } from '../helpers/virtual-clock.js'
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`)
+const started = (s: Scheduler, running: number) =>
+  s.next(running).map((x) => [x.wave.number, x.instanceIds])
+
+describe('Scheduler: discrete waves', () => {
+  const scheduler = () =>
+    new Scheduler(planWaves(ids(5), { runOnce: false, canary: 1, maxConcurrency: 2 }))
+
+  it('starts a whole wave only once nothing runs', () => {
+    const s = scheduler()
+    expect(started(s, 0)).toEqual([[1, ['h1']]])
+    expect(started(s, 1)).toEqual([])
+    expect(started(s, 0)).toEqual([[2, ['h2', 'h3']]])
+    expect(started(s, 1)).toEqual([])
+    expect(started(s, 0)).toEqual([[3, ['h4', 'h5']]])
+    expect(s.hasMore()).toBe(false)
+    expect(started(s, 0)).toEqual([])
+    expect(s.until).toBe('all')
+  })
+
+  it('knows the wave each host was planned in', () => {
+    expect(scheduler().waveOf('h4')?.number).toBe(3)
+  })
+})
+
+describe('Scheduler: sliding window', () => {
+  const scheduler = (n = 6) =>
+    new Scheduler(
+      planWaves(ids(n), { runOnce: false, canary: 1, maxConcurrency: 2, policy: 'window' })
+    )
+
+  it('plans the canary, then the rest as one window', () => {
+    expect(scheduler().waves).toEqual([
+      { number: 1, kind: 'canary', instanceIds: ['h1'] },
+      { number: 2, kind: 'fleet', instanceIds: ['h2', 'h3', 'h4', 'h5', 'h6'], window: 2 }
+    ])
+  })
+
+  it('opens the window after the canary, then starts a host as soon as a slot frees', () => {
+    const s = scheduler()
+    expect(s.until).toBe('any')
+    expect(started(s, 0)).toEqual([[1, ['h1']]])
+    expect(started(s, 1)).toEqual([]) // the canary is a gate
+    expect(started(s, 0)).toEqual([[2, ['h2', 'h3']]])
+    expect(started(s, 2)).toEqual([]) // both slots taken
+    expect(started(s, 1)).toEqual([[2, ['h4']]])
+    expect(started(s, 0)).toEqual([[2, ['h5', 'h6']]])
+    expect(s.hasMore()).toBe(false)
+  })
+
+  it('never hands out more than the window, whatever it is told', () => {
+    const s = new Scheduler(
+      planWaves(ids(100), { runOnce: false, canary: 0, maxConcurrency: 8, policy: 'window' })
+    )
+    let running = 0
+    let max = 0
+    while (s.hasMore()) {
+      for (const start of s.next(running)) running += start.instanceIds.length
+      max = Math.max(max, running)
+      running = Math.max(0, running - 3) // three finish
+    }
+    expect(max).toBe(8)
+  })
+})
+
+describe('StopPolicy', () => {
+  const wave = (kind: Wave['kind'], number = 1): Wave => ({ number, kind, instanceIds: [] })
+  const host = (status: HostResult['status']): HostResult => ({ instanceId: 'i', status })
+  const policy = (extra: Partial<ConstructorParameters<typeof StopPolicy>[0]> = {}) => {
+    const clock = new VirtualClock()
+    return new StopPolicy({
+      maxErrors: 1,
+      deadline: clock.now() + 60_000,
+      deadlineMs: 60_000,
+      clock,
+      signal: new AbortController().signal,
+      ...extra
+    })
+  }
+
+  it('counts fleet failures across waves against max-errors', () => {
+    const p = policy()
+    p.record(wave('fleet', 2), [host('Failed'), host('Success')])
+    expect(p.reason()).toBeUndefined()
+    p.record(wave('fleet', 3), [host('ExecutionTimedOut')])
+    expect(p.reason()).toBe('2 host(s) failed, more than max-errors (1)')
+  })
+
+  it('a failed gate stops whatever max-errors says; skipped hosts are no failures', () => {
+    const p = policy({ maxErrors: 50 })
+    p.record(wave('canary'), [host('Skipped')])
+    expect(p.reason()).toBeUndefined()
+    p.record(wave('canary'), [host('Failed')])
+    expect(p.reason()).toBe('the canary failed')
+    const q = policy({ maxErrors: 50 })
+    q.record(wave('run-once'), [host('Failed')])
+    expect(q.reason()).toBe('run-once failed on the primary')
+  })
+
+  it('the deadline, cancellation and the caller stop it, in that order', () => {
+    const clock = new VirtualClock()
+    const abort = new AbortController()
+    const caller: { says?: string } = {}
+    const p = policy({
+      clock,
+      deadline: clock.now() + 1_000,
+      deadlineMs: 1_000,
+      signal: abort.signal,
+      shouldStop: () => caller.says
+    })
+    expect(p.reason()).toBeUndefined()
+    caller.says = 'the snapshot failed'
+    expect(p.reason()).toBe('the snapshot failed')
+    abort.abort()
+    expect(p.reason()).toBe('the rollout was cancelled')
+    void clock.sleep(1_000)
+    expect(p.reason()).toBe('the deadline (1s) passed')
+  })
+})
+
+describe('rollout lifecycle steps and shouldStop', () => {
+  const ssmMock = mockClient(SSMClient)
+  const ssm = new SSMClient({ region: 'us-east-1' })
+  let clock: VirtualClock
+  beforeEach(() => {
+    ssmMock.reset()
+    clock = new VirtualClock()
+  })
+  const options = (hosts: string[], extra: Partial<RolloutOptions> = {}): RolloutOptions => ({
+    ...rolloutSettings({ script: ['./deploy.sh'], ...extra }),
+    instanceIds: hosts
+  })
+
+  it('awaits `before` before the send and `after` once the hosts finished', async () => {
+    const hosts = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, hosts).mock(ssmMock)
+    const events: string[] = []
+    const t0 = clock.now()
+    const result = await runRollout(ssm, options(hosts), makeRuntime({ clock }), {
+      onCommandSent: (c) => events.push(`sent ${c.instanceIds.join(',')} at ${clock.now() - t0}`),
+      lifecycle: {
+        before: async (group) => {
+          events.push(`before ${group.join(',')} at ${clock.now() - t0}`)
+          await clock.sleep(30_000) // draining
+          return []
+        },
+        after: async (results) => {
+          events.push(`after ${results.map((r) => `${r.instanceId}:${r.status}`).join(',')}`)
+          return []
+        }
+      }
+    })
+    expect(result.ok).toBe(true)
+    const [a, b, c] = hosts
+    // Each send came only once its `before` had finished draining (30 s later).
+    expect(events[0]).toBe(`before ${a} at 0`)
+    expect(events[1]).toBe(`sent ${a} at 30000`)
+    expect(events[2]).toBe(`after ${a}:Success`)
+    expect(events[3]).toMatch(new RegExp(`^before ${b},${c} at [\\d.]+$`))
+    const beforeAt = Number(events[3]!.split(' at ')[1])
+    expect(events[4]).toBe(`sent ${b},${c} at ${beforeAt + 30_000}`)
+    expect(events[5]).toBe(`after ${b}:Success,${c}:Success`)
+    expect(fleet.commands[1]!.sentAt - t0).toBe(beforeAt + 30_000)
+  })
+
+  it('a failing `after` fails the host, with its reason, and counts against max-errors', async () => {
+    const hosts = SimulatedFleet.ids(5)
+    const fleet = new SimulatedFleet(clock, hosts).mock(ssmMock)
+    const seenBefore: string[] = []
+    const seenAfter: string[] = []
+    const result = await runRollout(
+      ssm,
+      options(hosts, { canary: 0, maxConcurrency: { kind: 'count', value: 2 } }),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      {
+        lifecycle: {
+          before: async (group) => (seenBefore.push(...group), []),
+          after: async (results): Promise<HostStepFailure[]> => {
+            seenAfter.push(...results.map((r) => r.instanceId))
+            return results
+              .filter((r) => r.instanceId === hosts[1])
+              .map((r) => ({ instanceId: r.instanceId, reason: 'unhealthy in tg-web' }))
+          }
+        }
+      }
+    )
+    expect(result.results.map((r) => r.status)).toEqual([
+      'Success',
+      'Failed',
+      'Skipped',
+      'Skipped',
+      'Skipped'
+    ])
+    expect(result.results[1]!.reason).toBe('after: unhealthy in tg-web')
+    expect(result.results[1]!.exitCode).toBe(0)
+    expect(result.stoppedReason).toBe('1 host(s) failed, more than max-errors (0)')
+    expect(result.ok).toBe(false)
+    expect(fleet.batches()).toEqual([hosts.slice(0, 2)])
+    // Never started, never touched: the lifecycle saw exactly the hosts that started.
+    expect(seenBefore).toEqual(hosts.slice(0, 2))
+    expect(seenAfter).toEqual(hosts.slice(0, 2))
+  })
+
+  it('a host `before` fails runs no command, is failed, and still goes through `after`', async () => {
+    const hosts = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, hosts).mock(ssmMock)
+    const seenAfter: string[] = []
+    const result = await runRollout(
+      ssm,
+      options(hosts, { canary: 0, maxErrors: { kind: 'count', value: 1 } }),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      {
+        lifecycle: {
+          before: async () => {
+            throw new Error('DeregisterTargets failed: AccessDenied')
+          },
+          after: async (results) => (seenAfter.push(...results.map((r) => r.instanceId)), [])
+        }
+      }
+    )
+    expect(fleet.batches()).toEqual([])
+    expect(result.results.map((r) => [r.status, r.reason])).toEqual([
+      ['Failed', 'before failed: DeregisterTargets failed: AccessDenied'],
+      ['Failed', 'before failed: DeregisterTargets failed: AccessDenied'],
+      ['Failed', 'before failed: DeregisterTargets failed: AccessDenied']
+    ])
+    expect(seenAfter).toEqual(hosts)
+  })
+
+  it('shouldStop stops new hosts like max-errors: running hosts finish, the rest are skipped', async () => {
+    const hosts = SimulatedFleet.ids(5)
+    const fleet = new SimulatedFleet(clock, hosts).mock(ssmMock)
+    let snapshotFailed = false
+    const result = await runRollout(
+      ssm,
+      options(hosts, { maxConcurrency: { kind: 'count', value: 2 } }),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      {
+        onPrimaryDone: () => {
+          snapshotFailed = true
+        },
+        shouldStop: () => (snapshotFailed ? 'the snapshot failed' : undefined)
+      }
+    )
+    expect(fleet.batches()).toEqual([[hosts[0]]])
+    expect(result.stoppedReason).toBe('the snapshot failed')
+    expect(result.results.slice(1).map((r) => r.reason)).toEqual(
+      Array(4).fill('not started: the snapshot failed')
+    )
+    expect(result.ok).toBe(false)
+  })
+})
