@@ -1,6 +1,6 @@
 /**
- * The rollout: checks the agents, plans the waves (run-once on the primary, the canary, then
- * the fleet), runs them enforcing max-concurrency and max-errors across the whole fleet (SSM's
+ * The rollout: checks the agents, plans the waves (the primary's commands then run-once on it,
+ * the canary, then the fleet), runs them enforcing max-concurrency and max-errors across the whole fleet (SSM's
  * own limits apply per command of at most 50 hosts) within a deadline, and returns every
  * host's result. The parts: plan.ts and scheduler.ts (who may start), tracker.ts (the SSM
  * commands), stop.ts (when to stop), lifecycle.ts (steps around each host), result.ts.
@@ -35,7 +35,10 @@ export interface RolloutOptions {
   /** The targets, primary first. */
   instanceIds: readonly string[]
   script: readonly string[]
-  /** Runs on the primary alone before anything else; its failure stops the rollout. */
+  /**
+   * Runs on the primary right after its commands succeeded, before any other host starts; its
+   * failure stops the rollout.
+   */
   runOnceScript?: readonly string[]
   document: string
   canary: number

@@ -1,12 +1,18 @@
 /**
- * When the rollout stops starting hosts: a failed gate (run-once, the canary), more fleet
- * failures than max-errors (counted across the whole fleet), the deadline, cancellation, or a
- * reason the caller gives (the deploy stops when its snapshot failed). Asked before any new
+ * When the rollout stops starting hosts: a failed gate (the primary before run-once, run-once,
+ * the canary), more fleet failures than max-errors (counted across the whole fleet), the
+ * deadline, cancellation, or a reason the caller gives (the deploy stops when its snapshot failed). Asked before any new
  * host starts; hosts already running always finish.
  */
 import type { Clock } from '../clock.js'
 import { formatDuration } from '../duration.js'
 import { isFailure, type HostResult, type Wave } from './types.js'
+
+const GATE_FAILED: Record<Exclude<Wave['kind'], 'fleet'>, string> = {
+  primary: 'the primary failed, so run-once did not run',
+  'run-once': 'run-once failed on the primary',
+  canary: 'the canary failed'
+}
 
 export interface StopOptions {
   maxErrors: number
@@ -30,9 +36,7 @@ export class StopPolicy {
     const failed = results.filter(isFailure).length
     if (failed === 0) return
     if (wave.kind === 'fleet') this.failures += failed
-    else
-      this.gate ??=
-        wave.kind === 'run-once' ? 'run-once failed on the primary' : 'the canary failed'
+    else this.gate ??= GATE_FAILED[wave.kind]
   }
 
   /** Why no new host may start, or undefined. */

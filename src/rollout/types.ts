@@ -1,6 +1,7 @@
 /** The rollout's domain: waves of hosts, the commands sent to them, and every host's result. */
 
-export type WaveKind = 'run-once' | 'canary' | 'fleet'
+/** `primary`: the primary alone before its run-once, when there is no canary. */
+export type WaveKind = 'primary' | 'run-once' | 'canary' | 'fleet'
 
 export interface Wave {
   /** 1-based, in the order the waves run. */

@@ -34,6 +34,8 @@ export interface SimHost {
   stderr: string
   /** The agent's PingStatus, or 'none' for a host SSM does not manage. */
   ping: string
+  /** How the host runs a command whose script contains the key (e.g. a failing run-once). */
+  scripts?: Record<string, Partial<Omit<SimHost, 'ping' | 'scripts'>>>
 }
 
 export interface FleetOptions {
@@ -109,7 +111,7 @@ export class SimulatedFleet {
     const events: Array<[number, number]> = []
     for (const c of this.commands) {
       for (const id of c.instanceIds) {
-        const h = this.host(id)
+        const h = this.hostFor(c, id)
         if (h.outcome === 'DeliveryTimedOut' || h.outcome === 'Undeliverable') continue
         events.push([c.sentAt, 1], [this.finishAt(c, h), -1])
       }
@@ -125,7 +127,7 @@ export class SimulatedFleet {
   lastFinish(): number {
     let last = 0
     for (const c of this.commands)
-      for (const id of c.instanceIds) last = Math.max(last, this.finishAt(c, this.host(id)))
+      for (const id of c.instanceIds) last = Math.max(last, this.finishAt(c, this.hostFor(c, id)))
     return last
   }
 
@@ -222,6 +224,26 @@ export class SimulatedFleet {
     return this.hosts.get(id) ?? DEFAULT_HOST
   }
 
+  /** The host as it runs this command's script. */
+  private hostFor(c: SimCommand, id: string): SimHost {
+    const h = this.host(id)
+    if (!h.scripts) return h
+    const script = ((c.input['Parameters'] as Record<string, string[]>)['commands'] ?? []).join(
+      '\n'
+    )
+    const match = Object.entries(h.scripts).find(([key]) => script.includes(key))
+    return match ? { ...h, ...match[1] } : h
+  }
+
+  /** Each command sent to a host, as its script, in order. */
+  scriptsFor(instanceId: string): string[] {
+    return this.commands
+      .filter((c) => c.instanceIds.includes(instanceId))
+      .map((c) =>
+        ((c.input['Parameters'] as Record<string, string[]>)['commands'] ?? []).join('\n')
+      )
+  }
+
   private finishAt(c: SimCommand, h: SimHost): number {
     const natural = c.sentAt + Math.min(h.durationMs, c.executionTimeoutMs)
     return c.cancelledAt !== undefined ? Math.min(natural, c.cancelledAt) : natural
@@ -271,7 +293,7 @@ export class SimulatedFleet {
   }
 
   private invocation(c: SimCommand, id: string, now: number) {
-    const h = this.host(id)
+    const h = this.hostFor(c, id)
     const finish = this.finishAt(c, h)
     const cancelled =
       c.cancelledAt !== undefined && c.cancelledAt <= now && c.cancelledAt < c.sentAt + h.durationMs
