@@ -43,7 +43,7 @@ export async function sendCommands(
   ssm: SSMClient,
   instanceIds: readonly string[],
   options: SendOptions,
-  onSent: (commandId: string, instanceIds: string[]) => void
+  onSent: (commandId: string, instanceIds: string[], requestedAt?: Date) => void
 ): Promise<void> {
   const executionTimeout = String(Math.max(1, Math.ceil(options.hostTimeoutMs / 1000)))
   const deliverySeconds = Math.min(
@@ -85,7 +85,7 @@ export async function sendCommands(
     const commandId = out.Command?.CommandId
     if (!commandId)
       throw wrapAwsError('SendCommand', new Error('the response carried no CommandId'))
-    onSent(commandId, ids)
+    onSent(commandId, ids, out.Command?.RequestedDateTime)
   }
 }
 

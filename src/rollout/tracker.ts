@@ -24,6 +24,8 @@ import { type HostResult, isFailure, type SentCommand, type Wave } from './types
 const PROGRESS_EVERY_MS = 10_000
 /** ListCommands' InvokedAfter filter reaches this far back: a margin for clock skew. */
 const SKEW_MARGIN_MS = 5 * 60_000
+/** The margin when the time is SSM's own (SendCommand's RequestedDateTime). */
+const SAME_CLOCK_MARGIN_MS = 1_000
 
 export interface TrackerOptions {
   /** How every command is sent; the script and the delivery timeout come per send. */
@@ -50,7 +52,8 @@ export interface Waited {
 
 interface Tracked {
   sent: SentCommand
-  sentAt: number
+  /** Where ListCommands' InvokedAfter filter may start for this command. */
+  listFrom: number
   counts: boolean
   reported: Set<string>
   reportedFailed: number
@@ -89,10 +92,10 @@ export class CommandTracker {
           script,
           deliveryTimeoutMs: this.options.deadline - clock.now()
         },
-        (commandId, ids) => {
+        (commandId, ids, requestedAt) => {
           const sent = { commandId, wave: wave.number, instanceIds: ids }
           group.push(sent)
-          this.track(sent, wave)
+          this.track(sent, wave, requestedAt)
         }
       )
     } catch (err) {
@@ -145,11 +148,14 @@ export class CommandTracker {
     return interrupted ? { finished, interrupted } : { finished }
   }
 
-  private track(sent: SentCommand, wave: Wave): void {
+  private track(sent: SentCommand, wave: Wave, requestedAt: Date | undefined): void {
     this.sent.push(sent)
     this.pending.set(sent.commandId, {
       sent,
-      sentAt: this.runtime.clock.now(),
+      // SSM's own clock when it said (no skew), else ours with a margin for skew.
+      listFrom: requestedAt
+        ? requestedAt.getTime() - SAME_CLOCK_MARGIN_MS
+        : this.runtime.clock.now() - SKEW_MARGIN_MS,
       counts: wave.kind !== 'run-once',
       reported: new Set(),
       reportedFailed: 0,
@@ -161,12 +167,10 @@ export class CommandTracker {
 
   /** One look at every running command; reads the hosts that finished. */
   private async check(): Promise<HostResult[]> {
-    const oldest = Math.min(...[...this.pending.values()].map((t) => t.sentAt))
-    const states = await commandStates(
-      this.ssm,
-      [...this.pending.keys()],
-      new Date(oldest - SKEW_MARGIN_MS)
-    )
+    // The listing reaches back to the oldest running command only: pages stay few however
+    // many commands the rollout sent before (a window sends one per freed slot batch).
+    const from = Math.min(...[...this.pending.values()].map((t) => t.listFrom))
+    const states = await commandStates(this.ssm, [...this.pending.keys()], new Date(from))
     const finished: HostResult[] = []
     for (const t of [...this.pending.values()]) {
       const state = states.get(t.sent.commandId)

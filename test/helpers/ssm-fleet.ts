@@ -43,6 +43,8 @@ export interface FleetOptions {
   visibilityDelayMs?: number
   /** GetCommandInvocation answers InvocationDoesNotExist for this long after SendCommand. */
   invocationDelayMs?: number
+  /** A host starts running a command this long after SendCommand (the agent's delivery). */
+  deliveryDelayMs?: number
   /** Throttle call number n (1-based, over all APIs) when this says so. */
   throttle?: (api: string, n: number) => boolean
 }
@@ -244,8 +246,12 @@ export class SimulatedFleet {
       )
   }
 
+  private startAt(c: SimCommand): number {
+    return c.sentAt + (this.options.deliveryDelayMs ?? 0)
+  }
+
   private finishAt(c: SimCommand, h: SimHost): number {
-    const natural = c.sentAt + Math.min(h.durationMs, c.executionTimeoutMs)
+    const natural = this.startAt(c) + Math.min(h.durationMs, c.executionTimeoutMs)
     return c.cancelledAt !== undefined ? Math.min(natural, c.cancelledAt) : natural
   }
 
@@ -277,7 +283,13 @@ export class SimulatedFleet {
     }
     this.commands.push(c)
     return {
-      Command: { CommandId: c.id, Status: 'Pending', TargetCount: ids.length, CompletedCount: 0 }
+      Command: {
+        CommandId: c.id,
+        Status: 'Pending',
+        TargetCount: ids.length,
+        CompletedCount: 0,
+        RequestedDateTime: new Date(now)
+      }
     }
   }
 
@@ -296,7 +308,9 @@ export class SimulatedFleet {
     const h = this.hostFor(c, id)
     const finish = this.finishAt(c, h)
     const cancelled =
-      c.cancelledAt !== undefined && c.cancelledAt <= now && c.cancelledAt < c.sentAt + h.durationMs
+      c.cancelledAt !== undefined &&
+      c.cancelledAt <= now &&
+      c.cancelledAt < this.startAt(c) + h.durationMs
     let status: string
     let details: string
     let code = -1
@@ -316,7 +330,7 @@ export class SimulatedFleet {
       status,
       details,
       code,
-      start: ran ? new Date(c.sentAt) : undefined,
+      start: ran ? new Date(this.startAt(c)) : undefined,
       end: code >= 0 ? new Date(finish) : cancelled ? new Date(c.cancelledAt!) : undefined,
       stdout: ran ? h.stdout : '',
       stderr: code > 0 ? h.stderr : ''

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { SSMClient } from '@aws-sdk/client-ssm'
+import { CancelCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { planWaves } from '../../src/rollout/plan.js'
 import { Scheduler } from '../../src/rollout/scheduler.js'
@@ -263,5 +263,135 @@ describe('rollout lifecycle steps and shouldStop', () => {
       Array(4).fill('not started: the snapshot failed')
     )
     expect(result.ok).toBe(false)
+  })
+})
+
+describe('rollout in a sliding window', () => {
+  const ssmMock = mockClient(SSMClient)
+  const ssm = new SSMClient({ region: 'us-east-1' })
+  let clock: VirtualClock
+  beforeEach(() => {
+    ssmMock.reset()
+    clock = new VirtualClock()
+  })
+  const window = (hosts: string[], extra: Partial<RolloutOptions> = {}): RolloutOptions => ({
+    ...rolloutSettings({
+      script: ['./deploy.sh'],
+      schedule: 'window',
+      maxConcurrency: { kind: 'count', value: 4 },
+      ...extra
+    }),
+    instanceIds: hosts
+  })
+  /** 2 to 10 s, varied, the same every run. */
+  const durations = (n: number) =>
+    Array.from({ length: n }, (_, i) => 2_000 + ((i * 3_700) % 8_001))
+  const mixedFleet = (n: number, options = {}) => {
+    const hosts = SimulatedFleet.ids(n)
+    const d = durations(n)
+    const fleet = new SimulatedFleet(
+      clock,
+      Object.fromEntries(hosts.map((id, i) => [id, { durationMs: d[i]! }])),
+      options
+    ).mock(ssmMock)
+    return { hosts, fleet, d }
+  }
+
+  it('keeps max-concurrency hosts running, starting one as soon as another finishes', async () => {
+    const { hosts, fleet, d } = mixedFleet(30)
+    const t0 = clock.now()
+    const result = await runRollout(ssm, window(hosts), makeRuntime({ clock }))
+    expect(result.ok).toBe(true)
+    expect(result.results.map((r) => r.status)).toEqual(Array(30).fill('Success'))
+    expect(fleet.maxConcurrency()).toBe(4)
+    // Every host got exactly one command, the canary before everyone else.
+    expect(fleet.batches().flat().sort()).toEqual([...hosts].sort())
+    expect(fleet.batches()[0]).toEqual([hosts[0]])
+    // Within 15% of greedy list scheduling (canary, then each host on the first free slot).
+    const slots = [0, 0, 0, 0].map(() => d[0]!)
+    for (const x of d.slice(1)) slots.sort((a, b) => a - b)[0]! += x
+    const bound = Math.max(...slots)
+    expect(clock.now() - t0).toBeLessThan(bound * 1.15)
+    // Discrete waves of 4 wait for each wave's slowest host: measurably slower on the same fleet.
+    ssmMock.reset()
+    const waves = mixedFleet(30)
+    const t1 = clock.now()
+    await runRollout(ssm, window(waves.hosts, { schedule: 'waves' }), makeRuntime({ clock }))
+    expect(clock.now() - t1).toBeGreaterThan(bound * 1.25)
+  })
+
+  it('stops starting hosts once failures exceed max-errors; running hosts finish', async () => {
+    const { hosts, fleet } = mixedFleet(12)
+    fleet.setHost(hosts[3]!, { outcome: 'Failed', durationMs: 2_000 })
+    const result = await runRollout(
+      ssm,
+      window(hosts),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+    const started = new Set(fleet.batches().flat())
+    expect(result.stoppedReason).toBe('1 host(s) failed, more than max-errors (0)')
+    expect(result.results[3]!.status).toBe('Failed')
+    // Every host is reported: those that started finished; the rest never started, and why.
+    expect(
+      result.results.map((r) =>
+        started.has(r.instanceId) ? r.status : `${r.status}: ${r.reason ?? ''}`
+      )
+    ).toEqual(
+      hosts.map((id) =>
+        started.has(id)
+          ? id === hosts[3]
+            ? 'Failed'
+            : 'Success'
+          : `Skipped: not started: ${result.stoppedReason}`
+      )
+    )
+    expect(started.size).toBeLessThan(12)
+    // Nothing was sent after the failure was seen.
+    const failedAt = fleet.commands.find((c) => c.instanceIds.includes(hosts[3]!))!.sentAt + 2_000
+    const after = fleet.commands.filter((c) => c.sentAt > failedAt + 2_500)
+    expect(after).toEqual([])
+  })
+
+  it('cancellation reaches every command still running, and the post step saw each one', async () => {
+    const { hosts, fleet } = mixedFleet(20)
+    const abort = new AbortController()
+    const sent: string[] = []
+    clock.at(clock.now() + 12_000, () => abort.abort())
+    const result = await runRollout(
+      ssm,
+      window(hosts),
+      makeRuntime({ clock, signal: abort.signal, log: new RecordingLog() }),
+      { onCommandSent: (c) => sent.push(c.commandId) }
+    )
+    expect(sent).toEqual(fleet.commands.map((c) => c.id))
+    const cancelled = ssmMock
+      .commandCalls(CancelCommandCommand)
+      .map((c) => c.args[0].input.CommandId)
+    const running = result.results.filter((r) => r.status === 'Cancelled')
+    expect(running.length).toBeGreaterThan(0)
+    expect(cancelled).toEqual(expect.arrayContaining(running.map((r) => r.commandId)))
+    expect(result.stoppedReason).toBe('the rollout was cancelled')
+    expect(result.results.filter((r) => r.status === 'Skipped').length).toBeGreaterThan(0)
+  })
+
+  it('SSM calls per host stay bounded as the fleet grows', async () => {
+    const perHost = async (n: number): Promise<number> => {
+      ssmMock.reset()
+      const { hosts, fleet } = mixedFleet(n, { visibilityDelayMs: 1_000 })
+      const result = await runRollout(
+        ssm,
+        window(hosts, { maxConcurrency: { kind: 'count', value: 20 } }),
+        makeRuntime({ clock })
+      )
+      expect(result.ok).toBe(true)
+      expect(fleet.calls['SendCommand']).toBeLessThanOrEqual(n)
+      expect(fleet.calls['ListCommandInvocations']).toBeLessThanOrEqual(n + 1)
+      return Object.values(fleet.calls).reduce((a, b) => a + b, 0) / n
+    }
+    const small = await perHost(60)
+    const large = await perHost(600)
+    // Polls are shared by all running hosts; sends and result reads are at most one per host.
+    expect(large).toBeLessThanOrEqual(small * 1.25)
+    expect(large).toBeLessThan(6)
   })
 })
