@@ -109,7 +109,7 @@ export async function runRollout(
       runOnce: options.runOnceScript !== undefined,
       canary: options.canary,
       maxConcurrency,
-      policy: options.schedule ?? 'waves'
+      policy: options.schedule ?? 'window'
     })
   )
   logPlan(log, options, scheduler.waves, online.length, maxConcurrency, maxErrors)

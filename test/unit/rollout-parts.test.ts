@@ -374,6 +374,19 @@ describe('rollout in a sliding window', () => {
     expect(result.results.filter((r) => r.status === 'Skipped').length).toBeGreaterThan(0)
   })
 
+  it('is the default: dry run shows the canary, then one window', async () => {
+    const { hosts } = mixedFleet(5)
+    const result = await runRollout(
+      ssm,
+      { ...window(hosts, { dryRun: true }), schedule: undefined },
+      makeRuntime({ clock })
+    )
+    expect(result.waves).toEqual([
+      { number: 1, kind: 'canary', instanceIds: [hosts[0]] },
+      { number: 2, kind: 'fleet', instanceIds: hosts.slice(1), window: 4 }
+    ])
+  })
+
   it('SSM calls per host stay bounded as the fleet grows', async () => {
     const perHost = async (n: number): Promise<number> => {
       ssmMock.reset()

@@ -251,7 +251,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, { maxConcurrency: { kind: 'percent', value: 40 } }),
+      options(ids, { schedule: 'waves', maxConcurrency: { kind: 'percent', value: 40 } }),
       makeRuntime({ clock, log })
     )
     expect(result.ok).toBe(true)
@@ -291,7 +291,11 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { durationMs: 600_000 })
     const result = await runRollout(
       ssm,
-      options(ids, { deadlineMs: 120_000, maxConcurrency: { kind: 'count', value: 2 } }),
+      options(ids, {
+        schedule: 'waves',
+        deadlineMs: 120_000,
+        maxConcurrency: { kind: 'count', value: 2 }
+      }),
       makeRuntime({ clock, log })
     )
     expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, {
@@ -337,7 +341,11 @@ describe('rollout over a scripted SSM fleet', () => {
     new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, { dryRun: true, maxConcurrency: { kind: 'count', value: 2 } }),
+      options(ids, {
+        schedule: 'waves',
+        dryRun: true,
+        maxConcurrency: { kind: 'count', value: 2 }
+      }),
       makeRuntime({ clock, log })
     )
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand)
@@ -468,7 +476,12 @@ describe('run-once: on the primary after its commands, before any other host', (
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, { ...migrate, canary: 0, maxConcurrency: { kind: 'count', value: 2 } }),
+      options(ids, {
+        ...migrate,
+        schedule: 'waves',
+        canary: 0,
+        maxConcurrency: { kind: 'count', value: 2 }
+      }),
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(true)
