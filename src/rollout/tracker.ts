@@ -20,6 +20,8 @@ import {
 import { describeWave } from './plan.js'
 import { type HostResult, isFailure, type SentCommand, type Wave } from './types.js'
 
+/** The poll's ceiling while a sliding window waits for its next free slot. */
+const WINDOW_POLL_MAX_MS = 1_000
 /** Progress lines at most this often. */
 const PROGRESS_EVERY_MS = 10_000
 /** ListCommands' InvokedAfter filter reaches this far back: a margin for clock skew. */
@@ -127,7 +129,11 @@ export class CommandTracker {
         timeoutMs: Math.max(0, this.options.deadline - clock.now()),
         clock,
         signal,
-        ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+        // A window refills a slot per finished host: look a little more often than for a wave.
+        backoff: {
+          ...(until === 'any' ? { maxMs: WINDOW_POLL_MAX_MS } : {}),
+          ...this.options.backoff
+        },
         check: async () => {
           finished.push(...(await this.check()))
           this.reportProgress()
