@@ -279,6 +279,7 @@ describe('rollout in a sliding window', () => {
       script: ['./deploy.sh'],
       schedule: 'window',
       maxConcurrency: { kind: 'count', value: 4 },
+      backoff: { jitter: 0 }, // the same polls every run
       ...extra
     }),
     instanceIds: hosts
