@@ -20,6 +20,9 @@ import {
 } from '@aws-sdk/client-ssm'
 import { Readable } from 'node:stream'
 
+// Kept here too so imports written before the split keep compiling.
+export { VirtualClock } from './virtual-clock.js'
+
 export type Outcome =
   'Success' | 'Failed' | 'ExecutionTimedOut' | 'DeliveryTimedOut' | 'Undeliverable'
 
@@ -31,6 +34,8 @@ export interface SimHost {
   stderr: string
   /** The agent's PingStatus, or 'none' for a host SSM does not manage. */
   ping: string
+  /** How the host runs a command whose script contains the key (e.g. a failing run-once). */
+  scripts?: Record<string, Partial<Omit<SimHost, 'ping' | 'scripts'>>>
 }
 
 export interface FleetOptions {
@@ -38,6 +43,8 @@ export interface FleetOptions {
   visibilityDelayMs?: number
   /** GetCommandInvocation answers InvocationDoesNotExist for this long after SendCommand. */
   invocationDelayMs?: number
+  /** A host starts running a command this long after SendCommand (the agent's delivery). */
+  deliveryDelayMs?: number
   /** Throttle call number n (1-based, over all APIs) when this says so. */
   throttle?: (api: string, n: number) => boolean
 }
@@ -106,7 +113,7 @@ export class SimulatedFleet {
     const events: Array<[number, number]> = []
     for (const c of this.commands) {
       for (const id of c.instanceIds) {
-        const h = this.host(id)
+        const h = this.hostFor(c, id)
         if (h.outcome === 'DeliveryTimedOut' || h.outcome === 'Undeliverable') continue
         events.push([c.sentAt, 1], [this.finishAt(c, h), -1])
       }
@@ -122,7 +129,7 @@ export class SimulatedFleet {
   lastFinish(): number {
     let last = 0
     for (const c of this.commands)
-      for (const id of c.instanceIds) last = Math.max(last, this.finishAt(c, this.host(id)))
+      for (const id of c.instanceIds) last = Math.max(last, this.finishAt(c, this.hostFor(c, id)))
     return last
   }
 
@@ -219,8 +226,32 @@ export class SimulatedFleet {
     return this.hosts.get(id) ?? DEFAULT_HOST
   }
 
+  /** The host as it runs this command's script. */
+  private hostFor(c: SimCommand, id: string): SimHost {
+    const h = this.host(id)
+    if (!h.scripts) return h
+    const script = ((c.input['Parameters'] as Record<string, string[]>)['commands'] ?? []).join(
+      '\n'
+    )
+    const match = Object.entries(h.scripts).find(([key]) => script.includes(key))
+    return match ? { ...h, ...match[1] } : h
+  }
+
+  /** Each command sent to a host, as its script, in order. */
+  scriptsFor(instanceId: string): string[] {
+    return this.commands
+      .filter((c) => c.instanceIds.includes(instanceId))
+      .map((c) =>
+        ((c.input['Parameters'] as Record<string, string[]>)['commands'] ?? []).join('\n')
+      )
+  }
+
+  private startAt(c: SimCommand): number {
+    return c.sentAt + (this.options.deliveryDelayMs ?? 0)
+  }
+
   private finishAt(c: SimCommand, h: SimHost): number {
-    const natural = c.sentAt + Math.min(h.durationMs, c.executionTimeoutMs)
+    const natural = this.startAt(c) + Math.min(h.durationMs, c.executionTimeoutMs)
     return c.cancelledAt !== undefined ? Math.min(natural, c.cancelledAt) : natural
   }
 
@@ -252,7 +283,13 @@ export class SimulatedFleet {
     }
     this.commands.push(c)
     return {
-      Command: { CommandId: c.id, Status: 'Pending', TargetCount: ids.length, CompletedCount: 0 }
+      Command: {
+        CommandId: c.id,
+        Status: 'Pending',
+        TargetCount: ids.length,
+        CompletedCount: 0,
+        RequestedDateTime: new Date(now)
+      }
     }
   }
 
@@ -268,10 +305,12 @@ export class SimulatedFleet {
   }
 
   private invocation(c: SimCommand, id: string, now: number) {
-    const h = this.host(id)
+    const h = this.hostFor(c, id)
     const finish = this.finishAt(c, h)
     const cancelled =
-      c.cancelledAt !== undefined && c.cancelledAt <= now && c.cancelledAt < c.sentAt + h.durationMs
+      c.cancelledAt !== undefined &&
+      c.cancelledAt <= now &&
+      c.cancelledAt < this.startAt(c) + h.durationMs
     let status: string
     let details: string
     let code = -1
@@ -291,7 +330,7 @@ export class SimulatedFleet {
       status,
       details,
       code,
-      start: ran ? new Date(c.sentAt) : undefined,
+      start: ran ? new Date(this.startAt(c)) : undefined,
       end: code >= 0 ? new Date(finish) : cancelled ? new Date(c.cancelledAt!) : undefined,
       stdout: ran ? h.stdout : '',
       stderr: code > 0 ? h.stderr : ''
@@ -402,30 +441,6 @@ export class SimulatedFleet {
       StandardOutputContent: i.stdout.slice(0, 24_000),
       StandardErrorContent: i.stderr.slice(0, 24_000)
     }
-  }
-}
-
-/** A clock that moves only when someone sleeps: whole rollouts run in microseconds. */
-export class VirtualClock {
-  private t: number
-  readonly sleeps: number[] = []
-  private timers: Array<{ at: number; fn: () => void }> = []
-  constructor(start = Date.parse('2026-01-01T00:00:00Z')) {
-    this.t = start
-  }
-  now(): number {
-    return this.t
-  }
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps.push(ms)
-    if (!signal?.aborted) this.t += ms
-    for (const timer of this.timers.filter((x) => x.at <= this.t)) timer.fn()
-    this.timers = this.timers.filter((x) => x.at > this.t)
-    await Promise.resolve()
-  }
-  /** Runs `fn` once virtual time reaches `at` (checked whenever someone sleeps). */
-  at(at: number, fn: () => void): void {
-    this.timers.push({ at, fn })
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * SSM Run Command calls for one wave: send in batches of at most 50 instances, read the
+ * SSM Run Command calls the command tracker makes: send in batches of at most 50 instances, read the
  * status of every command with one ListCommands call per poll (not one call per host), and
  * read each finished command's per-host results a page of 50 at a time.
  */
@@ -43,7 +43,7 @@ export async function sendCommands(
   ssm: SSMClient,
   instanceIds: readonly string[],
   options: SendOptions,
-  onSent: (commandId: string, instanceIds: string[]) => void
+  onSent: (commandId: string, instanceIds: string[], requestedAt?: Date) => void
 ): Promise<void> {
   const executionTimeout = String(Math.max(1, Math.ceil(options.hostTimeoutMs / 1000)))
   const deliverySeconds = Math.min(
@@ -85,7 +85,7 @@ export async function sendCommands(
     const commandId = out.Command?.CommandId
     if (!commandId)
       throw wrapAwsError('SendCommand', new Error('the response carried no CommandId'))
-    onSent(commandId, ids)
+    onSent(commandId, ids, out.Command?.RequestedDateTime)
   }
 }
 
@@ -185,12 +185,16 @@ export function resultFromInvocation(inv: CommandInvocation, wave: number): Host
   return result
 }
 
-/** Every host's result for a finished command, 50 hosts a call. */
+/**
+ * Every host's result for a finished command, 50 hosts a call. With `finishedOnly`, the
+ * command may still run: only the hosts that already finished are returned.
+ */
 export async function commandResults(
   ssm: SSMClient,
   commandId: string,
   instanceIds: readonly string[],
-  wave: number
+  wave: number,
+  finishedOnly = false
 ): Promise<HostResult[]> {
   const byId = new Map<string, HostResult>()
   try {
@@ -199,12 +203,14 @@ export async function commandResults(
       { CommandId: commandId, Details: true }
     )) {
       for (const inv of page.CommandInvocations ?? []) {
+        if (finishedOnly && !TERMINAL_COMMAND_STATUSES.has(inv.Status ?? '')) continue
         if (inv.InstanceId) byId.set(inv.InstanceId, resultFromInvocation(inv, wave))
       }
     }
   } catch (err) {
     throw wrapAwsError('ListCommandInvocations', err)
   }
+  if (finishedOnly) return instanceIds.flatMap((id) => byId.get(id) ?? [])
   return instanceIds.map(
     (id) =>
       byId.get(id) ?? {

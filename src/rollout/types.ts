@@ -1,12 +1,18 @@
 /** The rollout's domain: waves of hosts, the commands sent to them, and every host's result. */
 
-export type WaveKind = 'run-once' | 'canary' | 'fleet'
+/** `primary`: the primary alone before its run-once, when there is no canary. */
+export type WaveKind = 'primary' | 'run-once' | 'canary' | 'fleet'
 
 export interface Wave {
   /** 1-based, in the order the waves run. */
   number: number
   kind: WaveKind
   instanceIds: string[]
+  /**
+   * Set when the wave runs as a sliding window: at most this many of its hosts run at once,
+   * the next starting as soon as one finishes. Unset: the whole wave starts together.
+   */
+  window?: number
 }
 
 /**

@@ -143,7 +143,8 @@ describe('the rollout bundle, run as the runner runs it', () => {
       'max-concurrency': '1'
     })
     expect(r.exitCode).toBe(0)
-    expect(r.stdout).toContain(`wave 3 (1 host(s)): ${ids[2]}`)
+    // After the canary, the rest runs as a sliding window of max-concurrency hosts.
+    expect(r.stdout).toContain(`wave 2 (2 host(s), up to 1 at once): ${ids[1]} ${ids[2]}`)
     expect(r.stdout).toContain('./deploy')
     expect(JSON.parse(r.outputs['skipped-instance-ids']!)).toEqual(ids)
     expect((await emulator.clients.ssm.send(new ListCommandsCommand({}))).Commands).toEqual([])

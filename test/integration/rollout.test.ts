@@ -71,6 +71,25 @@ describe('rollout against the emulator, with the real SDK', () => {
     expect(result.commands).toHaveLength(2)
   })
 
+  it('runs run-once on the primary after its commands, and only then the other hosts', async () => {
+    const { ec2, ssm } = emulator.clients
+    const ids = await launch(ec2, 3, { Role: 'app' })
+    const result = await runRollout(
+      ssm,
+      options(ids, { runOnceScript: ['echo migrating'] }),
+      makeRuntime({ log: new RecordingLog() })
+    )
+    expect(result.ok).toBe(true)
+    expect(result.runOnce).toMatchObject({ instanceId: ids[0], status: 'Success' })
+    expect(result.commands.map((c) => c.instanceIds)).toEqual([[ids[0]], [ids[0]], ids.slice(1)])
+    const scripts: unknown[] = []
+    for (const c of result.commands) {
+      const out = await ssm.send(new ListCommandsCommand({ CommandId: c.commandId }))
+      scripts.push(out.Commands?.[0]?.Parameters?.['commands'])
+    }
+    expect(scripts).toEqual([['echo deploying'], ['echo migrating'], ['echo deploying']])
+  })
+
   it('refuses to start when an agent is offline or the host is not SSM-managed', async () => {
     const { ec2, ssm } = emulator.clients
     const ids = await launch(ec2, 3, { Role: 'app' })

@@ -5,7 +5,8 @@ import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
 import { planWaves } from '../../src/rollout/plan.js'
 import { runOnHost } from '../../src/ssm/run-on-host.js'
 import { RecordingLog } from '../helpers/log.js'
-import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
+import { SimulatedFleet } from '../../support/ssm-fleet.js'
+import { VirtualClock } from '../../support/virtual-clock.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { rolloutSettings } from '../../support/fixtures.js'
 
@@ -115,20 +116,24 @@ describe('rollout over a scripted SSM fleet', () => {
     expect(result.stoppedReason).toBe('the canary failed')
   })
 
-  it('run-once runs on the primary first; its failure touches no other host', async () => {
+  it('run-once runs on the primary after its commands; its failure touches no other host', async () => {
     const ids = SimulatedFleet.ids(3)
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
-    fleet.setHost(ids[0]!, { outcome: 'Failed', stderr: 'relation "users" already exists\n' })
+    fleet.setHost(ids[0]!, {
+      scripts: {
+        'rake db:migrate': { outcome: 'Failed', stderr: 'relation "users" already exists\n' }
+      }
+    })
     const result = await runRollout(
       ssm,
       options(ids, { runOnceScript: ['rake db:migrate'] }),
       makeRuntime({ clock, log })
     )
-    expect(fleet.batches()).toEqual([[ids[0]]])
+    expect(fleet.batches()).toEqual([[ids[0]], [ids[0]]])
     expect(fleet.scriptFor(ids[0]!)).toBe('rake db:migrate')
     expect(result.runOnce?.status).toBe('Failed')
     expect(result.stoppedReason).toBe('run-once failed on the primary')
-    expect(result.results.every((r) => r.status === 'Skipped')).toBe(true)
+    expect(result.results.slice(1).every((r) => r.status === 'Skipped')).toBe(true)
     expect(result.ok).toBe(false)
   })
 
@@ -141,7 +146,7 @@ describe('rollout over a scripted SSM fleet', () => {
       makeRuntime({ clock, log })
     )
     expect(fleet.batches()).toEqual([[ids[0]], [ids[0]], [ids[1], ids[2]]])
-    expect(result.waves.map((w) => w.kind)).toEqual(['run-once', 'canary', 'fleet'])
+    expect(result.waves.map((w) => w.kind)).toEqual(['canary', 'run-once', 'fleet'])
     expect(result.runOnce?.status).toBe('Success')
     expect(result.ok).toBe(true)
   })
@@ -240,7 +245,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, { maxConcurrency: { kind: 'percent', value: 40 } }),
+      options(ids, { schedule: 'waves', maxConcurrency: { kind: 'percent', value: 40 } }),
       makeRuntime({ clock, log })
     )
     expect(result.ok).toBe(true)
@@ -280,7 +285,11 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { durationMs: 600_000 })
     const result = await runRollout(
       ssm,
-      options(ids, { deadlineMs: 120_000, maxConcurrency: { kind: 'count', value: 2 } }),
+      options(ids, {
+        schedule: 'waves',
+        deadlineMs: 120_000,
+        maxConcurrency: { kind: 'count', value: 2 }
+      }),
       makeRuntime({ clock, log })
     )
     expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, {
@@ -326,7 +335,11 @@ describe('rollout over a scripted SSM fleet', () => {
     new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, { dryRun: true, maxConcurrency: { kind: 'count', value: 2 } }),
+      options(ids, {
+        schedule: 'waves',
+        dryRun: true,
+        maxConcurrency: { kind: 'count', value: 2 }
+      }),
       makeRuntime({ clock, log })
     )
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand)
@@ -358,6 +371,138 @@ describe('rollout over a scripted SSM fleet', () => {
         seen.push(`${wave.kind}:${results.map((r) => r.status).join(',')}`)
     })
     expect(seen).toEqual(['canary:Success', 'fleet:Success,Success'])
+  })
+})
+
+describe('run-once: on the primary after its commands, before any other host', () => {
+  let clock: VirtualClock
+  beforeEach(() => {
+    ssmMock.reset()
+    clock = new VirtualClock()
+  })
+  const migrate = { runOnceScript: ['rake db:migrate'] }
+
+  it('sends the commands, then run-once, to the primary; others start once run-once succeeded', async () => {
+    const ids = SimulatedFleet.ids(4)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[0]!, { scripts: { 'rake db:migrate': { durationMs: 20_000 } } })
+    const events: string[] = []
+    const result = await runRollout(
+      ssm,
+      options(ids, { ...migrate, canary: 2 }),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      {
+        onCommandSent: (c) => events.push(`sent ${c.instanceIds.join(',')}`),
+        onPrimaryDone: (r) => events.push(`primary done ${r.instanceId}`)
+      }
+    )
+    expect(result.ok).toBe(true)
+    expect(fleet.scriptsFor(ids[0]!)).toEqual(['./deploy.sh', 'rake db:migrate'])
+    expect(events).toEqual([
+      `sent ${ids[0]}`,
+      `sent ${ids[0]}`,
+      `primary done ${ids[0]}`,
+      `sent ${ids[1]}`,
+      `sent ${ids[2]},${ids[3]}`
+    ])
+    // No other host was sent anything before run-once had finished (20 s after it was sent).
+    const [, runOnce, ...others] = fleet.commands
+    for (const c of others) expect(c.sentAt).toBeGreaterThanOrEqual(runOnce!.sentAt + 20_000)
+    expect(result.waves.map((w) => [w.kind, w.instanceIds])).toEqual([
+      ['canary', [ids[0]]],
+      ['run-once', [ids[0]]],
+      ['canary', [ids[1]]],
+      ['fleet', [ids[2], ids[3]]]
+    ])
+    expect(result.runOnce).toMatchObject({ instanceId: ids[0], status: 'Success', wave: 2 })
+  })
+
+  it('a failing run-once stops everything, is reported, and the primary is not done', async () => {
+    const ids = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[0]!, {
+      scripts: {
+        'rake db:migrate': { outcome: 'Failed', stderr: 'relation "users" already exists\n' }
+      }
+    })
+    let primaryDone = false
+    const log = new RecordingLog()
+    const result = await runRollout(ssm, options(ids, migrate), makeRuntime({ clock, log }), {
+      onPrimaryDone: () => (primaryDone = true)
+    })
+    expect(fleet.batches()).toEqual([[ids[0]], [ids[0]]])
+    expect(fleet.scriptsFor(ids[0]!)).toEqual(['./deploy.sh', 'rake db:migrate'])
+    expect(result.runOnce).toMatchObject({
+      status: 'Failed',
+      stderrTail: 'relation "users" already exists'
+    })
+    expect(result.stoppedReason).toBe('run-once failed on the primary')
+    expect(statuses(result)).toEqual({
+      [ids[0]!]: 'Success',
+      [ids[1]!]: 'Skipped',
+      [ids[2]!]: 'Skipped'
+    })
+    expect(result.results[1]!.reason).toBe('not started: run-once failed on the primary')
+    expect(primaryDone).toBe(false)
+    expect(result.ok).toBe(false)
+    expect(log.messages('error')).toContain(
+      'Stopping the rollout after wave 2 (run-once on the primary): run-once failed on the primary.'
+    )
+  })
+
+  it("when the primary's commands fail, run-once never runs", async () => {
+    const ids = SimulatedFleet.ids(3)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    fleet.setHost(ids[0]!, { outcome: 'Failed' })
+    const result = await runRollout(
+      ssm,
+      options(ids, migrate),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+    expect(fleet.scriptsFor(ids[0]!)).toEqual(['./deploy.sh'])
+    expect(fleet.batches()).toHaveLength(1)
+    expect(result.runOnce).toBeUndefined()
+    expect(result.stoppedReason).toBe('the canary failed')
+  })
+
+  it('with canary 0, the primary still runs alone first, then run-once, then the rest', async () => {
+    const ids = SimulatedFleet.ids(5)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    const result = await runRollout(
+      ssm,
+      options(ids, {
+        ...migrate,
+        schedule: 'waves',
+        canary: 0,
+        maxConcurrency: { kind: 'count', value: 2 }
+      }),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+    expect(result.ok).toBe(true)
+    expect(fleet.batches()).toEqual([[ids[0]], [ids[0]], [ids[1], ids[2]], [ids[3], ids[4]]])
+    expect(result.waves.map((w) => w.kind)).toEqual(['primary', 'run-once', 'fleet', 'fleet'])
+  })
+
+  it("lifecycle steps wrap the primary's commands and run-once together", async () => {
+    const ids = SimulatedFleet.ids(2)
+    const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
+    const events: string[] = []
+    await runRollout(ssm, options(ids, migrate), makeRuntime({ clock }), {
+      onCommandSent: (c) => events.push(`sent ${fleet.scriptFor(c.instanceIds[0]!)}`),
+      lifecycle: {
+        before: async (hosts) => (events.push(`before ${hosts.length}`), []),
+        after: async (results) => (events.push(`after ${results.length}`), [])
+      }
+    })
+    expect(events).toEqual([
+      'before 1',
+      'sent ./deploy.sh',
+      'sent rake db:migrate',
+      'after 1',
+      'before 1',
+      'sent ./deploy.sh',
+      'after 1'
+    ])
   })
 })
 
@@ -441,11 +586,11 @@ describe('planWaves', () => {
       { number: 3, kind: 'fleet', instanceIds: ['e'] }
     ])
   })
-  it('a canary larger than one takes the first hosts', () => {
+  it('a canary larger than one takes the first hosts, after the primary and its run-once', () => {
     expect(
       planWaves(['a', 'b', 'c'], { runOnce: true, canary: 2, maxConcurrency: 10 }).map(
         (w) => w.instanceIds
       )
-    ).toEqual([['a'], ['a', 'b'], ['c']])
+    ).toEqual([['a'], ['a'], ['b'], ['c']])
   })
 })

@@ -1,0 +1,244 @@
+/**
+ * The command tracker: everything the rollout has in flight on SSM. It sends (50 hosts a
+ * command; a group is all or nothing, so batches already sent are cancelled when a later one
+ * cannot be), waits out the moment a new command is not visible yet, polls with one
+ * ListCommands call for all running commands, reads results 50 hosts a call, cancels what
+ * still runs at the deadline or on cancellation, and logs progress.
+ */
+import type { SSMClient } from '@aws-sdk/client-ssm'
+import { errorMessage } from '../errors.js'
+import { type Backoff, poll, PollAbortedError, PollTimeoutError } from '../poll.js'
+import type { Runtime } from '../runtime.js'
+import {
+  cancelCommand,
+  commandResults,
+  commandStates,
+  sendCommands,
+  type SendOptions,
+  TERMINAL_COMMAND_STATUSES
+} from './commands.js'
+import { describeWave } from './plan.js'
+import { type HostResult, isFailure, type SentCommand, type Wave } from './types.js'
+
+/** The poll's ceiling while a sliding window waits for its next free slot. */
+const WINDOW_POLL_MAX_MS = 1_000
+/** Progress lines at most this often. */
+const PROGRESS_EVERY_MS = 10_000
+/** ListCommands' InvokedAfter filter reaches this far back: a margin for clock skew. */
+const SKEW_MARGIN_MS = 5 * 60_000
+/** The margin when the time is SSM's own (SendCommand's RequestedDateTime). */
+const SAME_CLOCK_MARGIN_MS = 1_000
+
+export interface TrackerOptions {
+  /** How every command is sent; the script and the delivery timeout come per send. */
+  send: Omit<SendOptions, 'script' | 'deliveryTimeoutMs'>
+  /** Clock time after which nothing may still run. */
+  deadline: number
+  backoff?: Partial<Backoff>
+  /**
+   * Read a command's hosts as they finish (a sliding window frees a slot per host), not only
+   * once the whole command finished. Costs at most one results call per host that finishes.
+   */
+  eager: boolean
+  /** Hosts the progress line counts (run-once is an extra step, not a host). */
+  totalHosts: number
+  onSent(sent: SentCommand): void
+}
+
+export interface Waited {
+  /** Hosts that finished since the last wait, each result carrying its wave. */
+  finished: HostResult[]
+  /** Why the wait ended early ("the deadline passed"); everything running was cancelled. */
+  interrupted?: string
+}
+
+interface Tracked {
+  sent: SentCommand
+  /** Where ListCommands' InvokedAfter filter may start for this command. */
+  listFrom: number
+  counts: boolean
+  reported: Set<string>
+  reportedFailed: number
+  completed: number
+  errors: number
+}
+
+export class CommandTracker {
+  readonly sent: SentCommand[] = []
+  private readonly pending = new Map<string, Tracked>()
+  private readonly progress = { done: 0, failed: 0, lastLine: '', lastAt: -Infinity }
+
+  constructor(
+    private readonly ssm: SSMClient,
+    private readonly runtime: Runtime,
+    private readonly options: TrackerOptions
+  ) {}
+
+  /** Hosts sent a command that have not been reported finished. */
+  get runningHosts(): number {
+    let n = 0
+    for (const t of this.pending.values()) n += t.sent.instanceIds.length - t.reported.size
+    return n
+  }
+
+  /** Sends `script` to the hosts of one group; on a failed batch, cancels the others first. */
+  async send(wave: Wave, instanceIds: readonly string[], script: readonly string[]): Promise<void> {
+    const { clock, log } = this.runtime
+    const group: SentCommand[] = []
+    try {
+      await sendCommands(
+        this.ssm,
+        instanceIds,
+        {
+          ...this.options.send,
+          script,
+          deliveryTimeoutMs: this.options.deadline - clock.now()
+        },
+        (commandId, ids, requestedAt) => {
+          const sent = { commandId, wave: wave.number, instanceIds: ids }
+          group.push(sent)
+          this.track(sent, wave, requestedAt)
+        }
+      )
+    } catch (err) {
+      for (const sent of group) {
+        log.warning(
+          `Cancelling command ${sent.commandId}: a later batch of ${describeWave(wave)} could not be sent.`
+        )
+        this.pending.delete(sent.commandId)
+        await cancelCommand(this.ssm, sent.commandId).catch((e: unknown) =>
+          log.warning(`Could not cancel command ${sent.commandId}: ${errorMessage(e)}`)
+        )
+      }
+      throw err
+    }
+  }
+
+  /**
+   * Polls until every command finished (`all`) or at least one host did (`any`). At the
+   * deadline or on cancellation, cancels everything still running and returns it too.
+   */
+  async wait(until: 'all' | 'any'): Promise<Waited> {
+    const { clock, signal, log } = this.runtime
+    const finished: HostResult[] = []
+    if (this.pending.size === 0) return { finished }
+    let interrupted: string | undefined
+    try {
+      await poll({
+        label: 'the running commands to finish',
+        timeoutMs: Math.max(0, this.options.deadline - clock.now()),
+        clock,
+        signal,
+        // A window refills a slot per finished host: look a little more often than for a wave.
+        backoff: {
+          ...(until === 'any' ? { maxMs: WINDOW_POLL_MAX_MS } : {}),
+          ...this.options.backoff
+        },
+        check: async () => {
+          finished.push(...(await this.check()))
+          this.reportProgress()
+          const done = this.pending.size === 0 || (until === 'any' && finished.length > 0)
+          return done
+            ? { done: true, value: undefined }
+            : { done: false, status: `${this.pending.size} command(s) still running` }
+        }
+      })
+    } catch (err) {
+      if (!(err instanceof PollTimeoutError) && !(err instanceof PollAbortedError)) throw err
+      interrupted =
+        err instanceof PollTimeoutError ? 'the deadline passed' : 'the rollout was cancelled'
+      log.warning(`Cancelling ${this.pending.size} command(s) still running: ${interrupted}.`)
+      finished.push(...(await this.cancelAll(interrupted)))
+    }
+    this.reportProgress(true)
+    return interrupted ? { finished, interrupted } : { finished }
+  }
+
+  private track(sent: SentCommand, wave: Wave, requestedAt: Date | undefined): void {
+    this.sent.push(sent)
+    this.pending.set(sent.commandId, {
+      sent,
+      // SSM's own clock when it said (no skew), else ours with a margin for skew.
+      listFrom: requestedAt
+        ? requestedAt.getTime() - SAME_CLOCK_MARGIN_MS
+        : this.runtime.clock.now() - SKEW_MARGIN_MS,
+      counts: wave.kind !== 'run-once',
+      reported: new Set(),
+      reportedFailed: 0,
+      completed: 0,
+      errors: 0
+    })
+    this.options.onSent(sent)
+  }
+
+  /** One look at every running command; reads the hosts that finished. */
+  private async check(): Promise<HostResult[]> {
+    // The listing reaches back to the oldest running command only: pages stay few however
+    // many commands the rollout sent before (a window sends one per freed slot batch).
+    const from = Math.min(...[...this.pending.values()].map((t) => t.listFrom))
+    const states = await commandStates(this.ssm, [...this.pending.keys()], new Date(from))
+    const finished: HostResult[] = []
+    for (const t of [...this.pending.values()]) {
+      const state = states.get(t.sent.commandId)
+      if (!state) continue // not visible yet right after SendCommand
+      t.completed = state.CompletedCount ?? 0
+      t.errors = (state.ErrorCount ?? 0) + (state.DeliveryTimedOutCount ?? 0)
+      if (TERMINAL_COMMAND_STATUSES.has(state.Status ?? ''))
+        finished.push(...(await this.collect(t)))
+      else if (this.options.eager && t.completed > t.reported.size)
+        finished.push(...(await this.collect(t, true)))
+    }
+    return finished
+  }
+
+  /** Reads a command's hosts not reported yet (only those that finished, when `finishedOnly`). */
+  private async collect(t: Tracked, finishedOnly = false): Promise<HostResult[]> {
+    const ids = t.sent.instanceIds.filter((id) => !t.reported.has(id))
+    const results = await commandResults(this.ssm, t.sent.commandId, ids, t.sent.wave, finishedOnly)
+    for (const r of results) {
+      t.reported.add(r.instanceId)
+      if (isFailure(r)) t.reportedFailed++
+      if (t.counts) {
+        this.progress.done++
+        if (isFailure(r)) this.progress.failed++
+      }
+    }
+    if (!finishedOnly || t.reported.size === t.sent.instanceIds.length)
+      this.pending.delete(t.sent.commandId)
+    return results
+  }
+
+  private async cancelAll(why: string): Promise<HostResult[]> {
+    const out: HostResult[] = []
+    for (const t of [...this.pending.values()]) {
+      try {
+        await cancelCommand(this.ssm, t.sent.commandId)
+      } catch (err) {
+        this.runtime.log.warning(
+          `Could not cancel command ${t.sent.commandId}: ${errorMessage(err)}`
+        )
+      }
+      out.push(...(await this.collect(t)))
+    }
+    for (const r of out) if (r.status === 'Cancelled' && !r.reason) r.reason = `cancelled: ${why}`
+    return out
+  }
+
+  /** "7/10 hosts done, 1 failed": when it changed, at most every 10 s unless forced. */
+  private reportProgress(force = false): void {
+    const { clock, log } = this.runtime
+    let done = this.progress.done
+    let failed = this.progress.failed
+    for (const t of this.pending.values()) {
+      if (!t.counts) continue
+      done += Math.max(0, t.completed - t.reported.size)
+      failed += Math.max(0, t.errors - t.reportedFailed)
+    }
+    const line = `${done}/${this.options.totalHosts} hosts done, ${failed} failed`
+    if (line === this.progress.lastLine) return
+    if (!force && clock.now() - this.progress.lastAt < PROGRESS_EVERY_MS) return
+    this.progress.lastLine = line
+    this.progress.lastAt = clock.now()
+    log.info(line)
+  }
+}
