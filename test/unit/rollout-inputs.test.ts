@@ -50,4 +50,20 @@ describe('readRolloutSettings', () => {
       'Acme-RunShellScript'
     )
   })
+
+  it('exports the commit being deployed and its ref, before the user env', () => {
+    const text = settings({ commands: 'make', env: 'A=1' }).script.join('\n')
+    expect(text).toContain(`export EBS_AUTOSCALE_COMMIT='${RUN.sha}'`)
+    expect(text).toContain(`export EBS_AUTOSCALE_REF='${RUN.ref}'`)
+    expect(text.indexOf('EBS_AUTOSCALE_COMMIT')).toBeLessThan(text.indexOf('export A='))
+    const other = readRolloutSettings(new Inputs((n) => ({ commands: 'make' })[n] ?? ''), {
+      ...RUN,
+      sha: 'fedcba9876543210fedcba9876543210fedcba98',
+      ref: ''
+    }).script.join('\n')
+    expect(other).toContain(
+      "export EBS_AUTOSCALE_COMMIT='fedcba9876543210fedcba9876543210fedcba98'"
+    )
+    expect(other).not.toContain('EBS_AUTOSCALE_REF')
+  })
 })

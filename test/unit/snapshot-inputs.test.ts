@@ -79,9 +79,10 @@ describe('snapshot inputs', () => {
       ),
       run
     )
-    // aws-region and max-attempts are read where the clients are made.
+    // aws-region and max-attempts are read where the clients are made, commit and github-token
+    // where the run context is (src/actions/shared/commit.ts).
     const declared = Object.keys(action.inputs).filter(
-      (n) => !['aws-region', 'max-attempts'].includes(n)
+      (n) => !['aws-region', 'max-attempts', 'commit', 'github-token'].includes(n)
     )
     expect([...read].sort()).toEqual(declared.sort())
     const undescribed = Object.entries(action.inputs).filter(([, i]) => i.description.length < 20)

@@ -4,6 +4,7 @@ import { runDeploy, type DeployResult } from '../../deploy/pipeline.js'
 import { ActionError } from '../../errors.js'
 import { deployReport, snapshotView } from '../../report/deploy.js'
 import { rolloutFailure } from '../../report/rollout.js'
+import { withDeployedCommit } from '../shared/commit.js'
 import { runContext } from '../shared/context.js'
 import { hostOutputs, readHostQuery } from '../shared/hosts.js'
 import { readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
@@ -27,7 +28,7 @@ export async function run(): Promise<void> {
   await runAction(async () => {
     markMainStep()
     const inputs = readInputs()
-    const ctx = runContext()
+    const ctx = await withDeployedCommit(inputs, runContext())
     const query = readHostQuery(inputs, { requireSelector: true })
     const rollout = readRolloutSettings(inputs, ctx)
     // The snapshot action's description is named for the snapshot here.

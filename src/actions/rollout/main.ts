@@ -6,6 +6,7 @@ import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../..
 import { runRollout } from '../../rollout/run.js'
 import type { RolloutResult } from '../../rollout/types.js'
 import { makeRuntime } from '../../runtime.js'
+import { withDeployedCommit } from '../shared/commit.js'
 import { runContext } from '../shared/context.js'
 import { readTrafficSettings } from '../shared/traffic.js'
 import { readHostQuery } from '../shared/hosts.js'
@@ -37,7 +38,7 @@ export async function run(): Promise<void> {
         "is empty and neither tags nor asg-name is set. Expected the hosts: instance-ids (e.g. resolve-hosts' instance-ids output), or tags and/or asg-name."
       )
     }
-    const settings = readRolloutSettings(inputs, runContext())
+    const settings = readRolloutSettings(inputs, await withDeployedCommit(inputs, runContext()))
     // Checked before any change; applied once the rollout awaits the traffic steps (README).
     readTrafficSettings(inputs)
     const clients = clientsFromInputs(inputs, 'rollout')

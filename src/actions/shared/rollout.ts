@@ -27,8 +27,13 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
   const workingDirectory = inputs.optional('working-directory')
   const runAs = inputs.user('run-as')
   const run = ['run', ctx.runId, ctx.runAttempt].filter(Boolean).join('-')
+  // The commit being deployed (the `commit` input, resolved), for scripts that fetch a release.
+  const ours: Array<[string, string]> = [
+    ...(ctx.sha ? [['EBS_AUTOSCALE_COMMIT', ctx.sha] as [string, string]] : []),
+    ...(ctx.ref ? [['EBS_AUTOSCALE_REF', ctx.ref] as [string, string]] : [])
+  ]
   const scriptOptions = {
-    env,
+    env: [...ours, ...env],
     ...(workingDirectory ? { workingDirectory } : {}),
     ...(runAs ? { runAs } : {})
   }

@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import { ActionError } from '../../errors.js'
 import { snapshotReport } from '../../report/snapshot.js'
 import { runSnapshotAction } from '../../snapshot/run.js'
+import { withDeployedCommit } from '../shared/commit.js'
 import { runContext } from '../shared/context.js'
 import {
   clientsFromInputs,
@@ -16,7 +17,8 @@ import { readSnapshotActionSettings, snapshotOutputs } from '../shared/snapshot.
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = readInputs()
-    const options = readSnapshotActionSettings(inputs, runContext())
+    const ctx = await withDeployedCommit(inputs, runContext())
+    const options = readSnapshotActionSettings(inputs, ctx)
     const clients = clientsFromInputs(inputs, 'snapshot')
 
     const result = await runSnapshotAction(clients, options, runnerRuntime())
