@@ -155,6 +155,33 @@ describe('the snapshot bundle, run as the runner runs it', () => {
     expect((await versions(c.ec2, world.launchTemplateId)).map((v) => v.VersionNumber)).toEqual([1])
   })
 
+  it('records the commit given as commit, not the workflow one, and refuses a bad one by name', async () => {
+    const c = emulator.clients
+    const world = await codeVolumeWorld(c)
+    const [codeVolume] = await volumeAt(c.ec2, world.instanceIds[1]!, '/dev/sdf')
+    const sha = 'fedcba9876543210fedcba9876543210fedcba98'
+    const r = await run({
+      'volume-id': codeVolume!.VolumeId!,
+      name: 'app',
+      consistency: 'none',
+      commit: sha
+    })
+    expect(r.exitCode).toBe(0)
+    const out = await c.ec2.send(
+      new DescribeSnapshotsCommand({ SnapshotIds: [r.outputs['snapshot-id']!] })
+    )
+    const tags = Object.fromEntries(out.Snapshots![0]!.Tags!.map((t) => [t.Key, t.Value]))
+    expect(tags['ebs-autoscale:commit']).toBe(sha)
+    // The workflow's own ref says nothing about another commit.
+    expect(tags['ebs-autoscale:ref']).toBeUndefined()
+
+    const bad = await run({ 'volume-id': codeVolume!.VolumeId!, commit: 'main..dev' })
+    expect(bad.exitCode).toBe(1)
+    expect(annotations(bad.stdout, 'error').join('\n')).toContain(
+      'Input "commit": "main..dev" is neither a commit SHA nor a git ref.'
+    )
+  })
+
   it('fails naming the device and what is attached, creating nothing', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
