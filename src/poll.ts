@@ -18,10 +18,23 @@ export interface Backoff {
   factor: number
   /** +/- share of each delay drawn at random, so parallel pollers do not march in step. */
   jitter: number
+  /**
+   * When set, no delay exceeds this share of the time waited so far (nor goes below initialMs),
+   * unless AWS throttled: a short wait is seen at once, a long one at maxMs, and the calls
+   * grow only with the logarithm of the wait until maxMs is reached.
+   */
+  share?: number
 }
 
 /** Quick first looks, never more than 2 s between looks: lag stays under the targets. */
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 2000, factor: 1.5, jitter: 0.2 }
+
+/**
+ * For the hops on a deploy's critical path (the primary's command the fleet waits on, the
+ * snapshot the publish waits on): seen within 4% of their duration (200 ms at least), which
+ * costs ~25 more calls per tenfold of waiting than DEFAULT_BACKOFF before both reach maxMs.
+ */
+export const CRITICAL_BACKOFF: Partial<Backoff> = { initialMs: 200, share: 0.04 }
 
 export interface PollOptions<T> {
   /** What is awaited, for messages: "snapshot snap-0abc to complete". */
@@ -73,6 +86,7 @@ export async function poll<T>(options: PollOptions<T>): Promise<T> {
   const start = clock.now()
   let status: string | undefined
   let pace = 0 // attempts so far, plus extra steps after throttling
+  let throttled = false
   for (let attempt = 0; ; attempt++) {
     if (options.signal?.aborted)
       throw new PollAbortedError(`Stopped waiting for ${options.label}: cancelled`)
@@ -84,11 +98,15 @@ export async function poll<T>(options: PollOptions<T>): Promise<T> {
       if (!isThrottling(err)) throw err
       status = `throttled: ${errorMessage(err)}`
       pace += 2
+      throttled = true
     }
     options.onPending?.(status, attempt)
     const elapsed = clock.now() - start
     if (elapsed >= options.timeoutMs) throw new PollTimeoutError(options.label, elapsed, status)
-    const delay = Math.min(backoffDelay(pace++, backoff, random), options.timeoutMs - elapsed)
+    let delay = backoffDelay(pace++, backoff, random)
+    if (backoff.share !== undefined && !throttled)
+      delay = Math.min(delay, Math.max(backoff.initialMs, backoff.share * elapsed))
+    delay = Math.min(delay, options.timeoutMs - elapsed)
     await clock.sleep(delay, options.signal)
   }
 }

@@ -16,7 +16,7 @@ import { prepareTargets, targetFailure } from '../snapshot/targets.js'
 import { catchUp } from './catch-up.js'
 import type { DeployRun } from './pipeline.js'
 import { preflight } from './preflight.js'
-import { startSnapshot } from './snapshot.js'
+import { primaryFlush, startSnapshot } from './snapshot.js'
 
 export interface DeployPhase {
   name: string
@@ -72,6 +72,7 @@ async function rollout(run: DeployRun): Promise<boolean> {
   try {
     rolled = await rollOut(run, {
       ...options.rollout,
+      ...primaryFlush(run),
       instanceIds: result.hosts.map((h) => h.instanceId)
     })
   } catch (err) {
@@ -108,7 +109,8 @@ async function rollOut(
 ): Promise<RolloutResult> {
   const rolled = await runRollout(run.clients.ssm, options, run.runtime, {
     onCommandSent: (c) => run.journal.take({ kind: 'command', commandId: c.commandId }),
-    onPrimaryDone: (primary) => startSnapshot(run, primary.instanceId),
+    onPrimaryDone: (primary) =>
+      startSnapshot(run, primary.instanceId, options.primaryLastScript !== undefined),
     // The code could never be published: no new host starts on it.
     shouldStop: () =>
       run.snapshotError === undefined

@@ -31,7 +31,7 @@ export function rolloutTable(result: RolloutResult): string {
       `${ICON[r.status] ?? '❌'} ${r.status}`,
       r.exitCode,
       r.durationMs === undefined ? undefined : formatDuration(r.durationMs),
-      r.reason ?? (isFailure(r) ? r.stderrTail?.split('\n').pop() : undefined)
+      r.reason ?? (isFailure(r) ? (r.outputTail ?? r.stderrTail)?.split('\n').pop() : undefined)
     ])
   )
 }

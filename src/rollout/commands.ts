@@ -16,6 +16,14 @@ import {
 import { aws, awsErrorCode, wrapAwsError } from '../errors.js'
 import { chunk } from '../collections.js'
 import { TERMINAL_COMMAND_STATUSES } from '../ssm/status.js'
+import {
+  INVOCATION_LIMITS,
+  LISTING_LIMITS,
+  outputCutNote,
+  readHostOutput,
+  stderrBeforeTail,
+  type OutputLimits
+} from './output.js'
 import type { HostResult, HostStatus } from './types.js'
 
 /** SendCommand takes at most 50 instance ids. */
@@ -174,15 +182,43 @@ export function resultFromInvocation(inv: CommandInvocation, wave: number): Host
   if (plugin?.ResponseCode !== undefined && plugin.ResponseCode >= 0)
     result.exitCode = plugin.ResponseCode
   if (started && finished) result.durationMs = Math.max(0, finished.getTime() - started.getTime())
-  const out = tail(stdout)
-  const err = tail(stderr)
-  if (out) result.stdoutTail = out
-  if (err) result.stderrTail = err
+  addOutput(result, stdout ?? '', stderr ?? '', LISTING_LIMITS)
   const url = plugin?.StandardOutputUrl || inv.StandardOutputUrl
   if (url) result.outputUrl = url
+  addCloudWatch(result, inv.CloudWatchOutputConfig)
   if (status !== 'Success' && inv.StatusDetails && inv.StatusDetails !== status)
     result.reason = inv.StatusDetails
   return result
+}
+
+/**
+ * A host's output as SSM returned it: the last lines of each stream, and the script's block of
+ * the output's last lines (kept apart from stderr) with where the whole log is and whether SSM
+ * cut anything. A fuller copy (GetCommandInvocation) replaces what a listing gave.
+ */
+function addOutput(result: HostResult, stdout: string, stderr: string, limits: OutputLimits): void {
+  const read = readHostOutput(stdout, stderr, limits)
+  const out = tail(stdout)
+  const err = tail(read.tail === undefined ? stderr : stderrBeforeTail(stderr))
+  if (out) result.stdoutTail = out
+  if (err) result.stderrTail = err
+  else if (read.tail !== undefined) delete result.stderrTail
+  const lastLines = read.tail?.replace(/\s+$/, '')
+  if (lastLines) result.outputTail = lastLines
+  if (read.logPath) result.logPath = read.logPath
+  const note = outputCutNote(read)
+  if (note) result.outputNote = note
+  else delete result.outputNote
+}
+
+/** The stream SSM writes the commands' stdout to, when output goes to CloudWatch Logs. */
+function addCloudWatch(
+  result: HostResult,
+  config: { CloudWatchLogGroupName?: string; CloudWatchOutputEnabled?: boolean } | undefined
+): void {
+  if (!config?.CloudWatchOutputEnabled || !config.CloudWatchLogGroupName || !result.commandId)
+    return
+  result.cloudWatchOutput = `log group ${config.CloudWatchLogGroupName}, stream ${result.commandId}/${result.instanceId}/aws-runShellScript/stdout`
 }
 
 /**
@@ -224,8 +260,8 @@ export async function commandResults(
 }
 
 /**
- * Replaces a failed host's output with the fuller copy GetCommandInvocation keeps (24,000
- * characters of each stream, against 2,500 of both in the listing).
+ * Replaces a failed host's output with the fuller copy GetCommandInvocation keeps (the first
+ * 24,000 characters of stdout and 8,000 of stderr, against 2,500 of both in the listing).
  */
 export async function addFullOutput(ssm: SSMClient, result: HostResult): Promise<void> {
   if (!result.commandId) return
@@ -236,11 +272,14 @@ export async function addFullOutput(ssm: SSMClient, result: HostResult): Promise
         InstanceId: result.instanceId
       })
     )
-    const out = tail(inv.StandardOutputContent)
-    const err = tail(inv.StandardErrorContent)
-    if (out) result.stdoutTail = out
-    if (err) result.stderrTail = err
+    addOutput(
+      result,
+      inv.StandardOutputContent ?? '',
+      inv.StandardErrorContent ?? '',
+      INVOCATION_LIMITS
+    )
     if (inv.StandardOutputUrl && !result.outputUrl) result.outputUrl = inv.StandardOutputUrl
+    if (!result.cloudWatchOutput) addCloudWatch(result, inv.CloudWatchOutputConfig)
   } catch (err) {
     // The listing's shorter output is still there; a missing copy is not worth failing over.
     if (awsErrorCode(err) !== 'InvocationDoesNotExist')

@@ -4,6 +4,7 @@
  * the waits to the command tracker, and keeps every host's result.
  */
 import type { Log } from '../log.js'
+import { CRITICAL_BACKOFF } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 import { FullOutput, reportHosts } from './host-log.js'
 import { failedByStep, type Lifecycle, runStep } from './lifecycle.js'
@@ -19,7 +20,12 @@ export interface ExecutionParts {
   stop: StopPolicy
   fullOutput: FullOutput
   runtime: Runtime
-  scripts: { commands: readonly string[]; runOnce?: readonly string[] }
+  /** `primaryLast`: replaces the primary's last script (run-once, else its commands). */
+  scripts: {
+    commands: readonly string[]
+    runOnce?: readonly string[]
+    primaryLast?: readonly string[]
+  }
   primaryInstanceId: string
   lifecycle?: Lifecycle
   onPrimaryDone?: (result: HostResult) => void
@@ -54,7 +60,11 @@ export class Execution {
           if (this.stoppedReason || !scheduler.hasMore()) break
           continue
         }
-        const waited = await tracker.wait(scheduler.until)
+        // Until the primary is done, the rest of the fleet (and the deploy's snapshot) waits on it.
+        const waited = await tracker.wait(
+          scheduler.until,
+          this.primaryNotified ? undefined : CRITICAL_BACKOFF
+        )
         await this.finish(waited.finished)
         if (waited.interrupted) this.stopWith(waited.interrupted)
       }
@@ -75,7 +85,7 @@ export class Execution {
 
   /** One group: `before` for the hosts not yet out of service, then one send for the rest. */
   private async start({ wave, instanceIds }: Start): Promise<void> {
-    const { runtime, lifecycle, tracker, scripts } = this.parts
+    const { runtime, lifecycle } = this.parts
     if (!this.announced.has(wave.number)) {
       this.announced.add(wave.number)
       this.log.info(`Starting ${describeWave(wave)}`)
@@ -94,8 +104,19 @@ export class Execution {
       )
     }
     const go = instanceIds.filter((id) => !failed.has(id))
-    const script = wave.kind === 'run-once' ? scripts.runOnce! : scripts.commands
-    if (go.length) await tracker.send(wave, go, script)
+    if (go.length) await this.send(wave, go)
+  }
+
+  /** The script for each host; the primary's own last script is sent apart when it differs. */
+  private async send(wave: Wave, ids: readonly string[]): Promise<void> {
+    const { tracker, scripts, primaryInstanceId: primary } = this.parts
+    if (wave.kind === 'run-once')
+      return tracker.send(wave, ids, scripts.primaryLast ?? scripts.runOnce!)
+    if (!scripts.primaryLast || scripts.runOnce || !ids.includes(primary))
+      return tracker.send(wave, ids, scripts.commands)
+    await tracker.send(wave, [primary], scripts.primaryLast)
+    const rest = ids.filter((id) => id !== primary)
+    if (rest.length) await tracker.send(wave, rest, scripts.commands)
   }
 
   /** Hosts that finished a step: output, `after` for those done with the rollout, stop rules. */

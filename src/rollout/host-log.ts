@@ -27,16 +27,30 @@ export class FullOutput {
 export function reportHosts(log: Log, wave: Wave, results: readonly HostResult[]): void {
   for (const r of results) {
     const head = `${r.instanceId}: ${r.status}${r.exitCode !== undefined ? ` (exit code ${r.exitCode})` : ''}${r.durationMs !== undefined ? ` in ${formatDuration(r.durationMs)}` : ''}`
-    const lines = [
-      ...(r.stdoutTail ? ['--- stdout (last lines) ---', r.stdoutTail] : []),
-      ...(r.stderrTail ? ['--- stderr (last lines) ---', r.stderrTail] : []),
-      ...(r.outputUrl ? [`Full output: ${r.outputUrl}`] : []),
-      ...(r.reason ? [`Reason: ${r.reason}`] : [])
-    ]
+    const lines = outputLines(r)
     log.group(`${describeWave(wave)} · ${head}`, lines.length ? lines : ['(no output)'])
     if (isFailure(r)) {
-      const why = r.stderrTail?.split('\n').slice(-3).join('\n') ?? r.reason ?? ''
+      const last = r.outputTail ?? r.stderrTail
+      const why = last?.split('\n').slice(-3).join('\n') ?? r.reason ?? ''
       log.error(`${head}${why ? `\n${why}` : ''}`, { title: `Deploy failed on ${r.instanceId}` })
     }
   }
+}
+
+/**
+ * A host's output for its group: the last lines of the whole output when the script printed them
+ * (they end where the failure is; SSM's copy of stdout is then only its start), else the last
+ * lines SSM kept of each stream; then where the whole output is and whether SSM cut it.
+ */
+function outputLines(r: HostResult): string[] {
+  const logPath = r.logPath ?? 'on the host'
+  return [
+    ...(r.stdoutTail && !r.outputTail ? ['--- stdout (last lines) ---', r.stdoutTail] : []),
+    ...(r.stderrTail ? ['--- stderr (last lines) ---', r.stderrTail] : []),
+    ...(r.outputTail ? [`--- last lines of output (full log: ${logPath}) ---`, r.outputTail] : []),
+    ...(r.outputNote ? [r.outputNote] : []),
+    ...(r.outputUrl ? [`Full output: ${r.outputUrl}`] : []),
+    ...(r.cloudWatchOutput ? [`Full output in CloudWatch Logs: ${r.cloudWatchOutput}`] : []),
+    ...(r.reason ? [`Reason: ${r.reason}`] : [])
+  ]
 }

@@ -73,6 +73,12 @@ export function readHostOutput(
   return result
 }
 
+/** The stderr the script printed before its block of last lines (all of it when there is none). */
+export const stderrBeforeTail = (stderr: string): string => {
+  const header = HEADER.exec(stderr)
+  return header ? stderr.slice(0, header.index) : stderr
+}
+
 /** One line for the user when SSM's copy of the output is not all of it, or undefined. */
 export function outputCutNote(output: HostOutput): string | undefined {
   const cut = [

@@ -40,6 +40,11 @@ export interface RolloutOptions {
    * failure stops the rollout.
    */
   runOnceScript?: readonly string[]
+  /**
+   * The primary's last script instead of its run-once (when there is one) or its commands: the
+   * deploy's, ending with the flush before the snapshot (consistency: sync).
+   */
+  primaryLastScript?: readonly string[]
   document: string
   canary: number
   maxConcurrency: CountOrPercent
@@ -196,7 +201,8 @@ async function execute(
     runtime,
     scripts: {
       commands: options.script,
-      ...(options.runOnceScript ? { runOnce: options.runOnceScript } : {})
+      ...(options.runOnceScript ? { runOnce: options.runOnceScript } : {}),
+      ...(options.primaryLastScript ? { primaryLast: options.primaryLastScript } : {})
     },
     primaryInstanceId: plan.primaryInstanceId,
     ...(hooks.lifecycle ? { lifecycle: hooks.lifecycle } : {}),

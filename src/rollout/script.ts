@@ -24,6 +24,8 @@ export interface ScriptOptions {
   logName?: string
   /** Where the logs go on the host (tests point it elsewhere). */
   logDirectory?: string
+  /** Ends with a flush (consistency: sync) once the commands succeeded: see flushStep. */
+  flush?: { mountPoint?: string }
 }
 
 export const LOG_DIRECTORY = '/var/log/ebs-autoscale'
@@ -44,7 +46,8 @@ export function buildScript(options: ScriptOptions): string[] {
     ...(options.runAs ? switchUser(options.runAs) : SAME_USER),
     ...openLog(options),
     ...runCommands(options),
-    ...reportFailure()
+    ...reportFailure(),
+    ...(options.flush ? flushStep(options.flush.mountPoint) : [])
   ]
     .join('\n')
     .split('\n')
@@ -129,3 +132,25 @@ function reportFailure(): string[] {
     'fi'
   ]
 }
+
+/**
+ * The flush before a snapshot (consistency: sync), as the last step of the primary's own command:
+ * it runs only when the commands succeeded (a failure exited above), so the snapshot can start
+ * the moment the command ends, without another command through SSM. `sync -f` flushes the one
+ * filesystem; `sync` (every filesystem) where that is refused.
+ */
+export function flushStep(mountPoint?: string): string[] {
+  if (!mountPoint)
+    return ['sync', "echo 'ebs-autoscale: flushed every filesystem for the snapshot'"]
+  const mp = shellQuote(mountPoint)
+  return [
+    `sync -f ${mp} 2>/dev/null || sync`,
+    `printf '%s\\n' ${shellQuote(`ebs-autoscale: flushed ${mountPoint} for the snapshot`)}`
+  ]
+}
+
+/** A script built by buildScript, ending with the flush (the deploy's primary's last command). */
+export const withFlush = (script: readonly string[], mountPoint?: string): string[] => [
+  ...script,
+  ...flushStep(mountPoint)
+]

@@ -115,10 +115,11 @@ export class CommandTracker {
   }
 
   /**
-   * Polls until every command finished (`all`) or at least one host did (`any`). At the
+   * Polls until every command finished (`all`) or at least one host did (`any`), at `pace`
+   * when given (a hop on the critical path) unless the options set one. At the
    * deadline or on cancellation, cancels everything still running and returns it too.
    */
-  async wait(until: 'all' | 'any'): Promise<Waited> {
+  async wait(until: 'all' | 'any', pace?: Partial<Backoff>): Promise<Waited> {
     const { clock, signal, log } = this.runtime
     const finished: HostResult[] = []
     if (this.pending.size === 0) return { finished }
@@ -132,6 +133,7 @@ export class CommandTracker {
         // A window refills a slot per finished host: look a little more often than for a wave.
         backoff: {
           ...(until === 'any' ? { maxMs: WINDOW_POLL_MAX_MS } : {}),
+          ...pace,
           ...this.options.backoff
         },
         check: async () => {

@@ -48,6 +48,14 @@ export interface HostResult {
   stderrTail?: string
   /** Where the full output is, when it was sent to S3 or CloudWatch. */
   outputUrl?: string
+  /** The last lines of the commands' output, as the script printed them when they failed. */
+  outputTail?: string
+  /** Where the script kept the whole output on the host. */
+  logPath?: string
+  /** Set when SSM returned only the start of the output: says so and where the whole of it is. */
+  outputNote?: string
+  /** The CloudWatch Logs group and stream holding the whole stdout, when output went there. */
+  cloudWatchOutput?: string
 }
 
 export interface SentCommand {

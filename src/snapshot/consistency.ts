@@ -53,6 +53,11 @@ export function thawScript(mountPoint: string): string[] {
 
 export interface ConsistencyOptions {
   dryRun?: boolean
+  /**
+   * consistency: sync was already done on the host, as the last step of the command that just
+   * succeeded there (the deploy's primary): no separate command is sent.
+   */
+  flushedOnHost?: boolean
 }
 
 /**
@@ -82,6 +87,10 @@ export async function withConsistency<T>(
     return { value: await takeSnapshot(), applied: consistency.mode }
   }
 
+  if (consistency.mode === 'sync' && options.flushedOnHost) {
+    log.info(`Flushed ${target} on ${instanceId} as the last step of its command (sync).`)
+    return { value: await takeSnapshot(), applied: 'sync' }
+  }
   if (consistency.mode === 'sync') {
     await runOnHost(
       ssm,

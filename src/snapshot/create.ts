@@ -27,10 +27,12 @@ export interface CreateSnapshotOptions {
   launchTemplateId?: string
   run: RunContext
   dryRun?: boolean
+  /** consistency: sync already ran on the host, at the end of its own command (deploy). */
+  flushedOnHost?: boolean
 }
 
 /** What the snapshot is, wherever its volume comes from. */
-export type SnapshotSpec = Omit<CreateSnapshotOptions, 'source' | 'dryRun'>
+export type SnapshotSpec = Omit<CreateSnapshotOptions, 'source' | 'dryRun' | 'flushedOnHost'>
 
 export async function createCodeSnapshot(
   ec2: EC2Client,
@@ -77,7 +79,7 @@ export async function createCodeSnapshot(
       }
       return aws('CreateSnapshot', ec2.send(new CreateSnapshotCommand(request)))
     },
-    { dryRun: options.dryRun ?? false },
+    { dryRun: options.dryRun ?? false, flushedOnHost: options.flushedOnHost ?? false },
     runtime
   )
 

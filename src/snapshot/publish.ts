@@ -115,17 +115,32 @@ export async function publishSnapshot(
   )
   const result = { ...base, version, reusedVersion, dryRun: false }
   if (!options.setDefault) return { ...result, isDefault: false }
+  try {
+    await makeDefault(ec2, template, version, options.snapshotId, log)
+  } catch (err) {
+    if (err instanceof ConcurrentDefaultChangeError) throw err
+    throw await notMadeDefault(ec2, template, version, options.snapshotId, err)
+  }
+  return { ...result, isDefault: true }
+}
 
+type Template = Awaited<ReturnType<typeof describeLaunchTemplate>>
+
+/** Sets the new version as the default, unless a deploy running alongside moved it. */
+async function makeDefault(
+  ec2: EC2Client,
+  template: Template,
+  version: number,
+  snapshotId: string,
+  log: Log
+): Promise<void> {
   // Re-read just before setting: a deploy running alongside may have moved the default.
   const now = await describeLaunchTemplate(ec2, template.id)
-  if (now.defaultVersion === version) {
-    await markPublished(ec2, options.snapshotId, log)
-    return { ...result, isDefault: true }
-  }
+  if (now.defaultVersion === version) return markPublished(ec2, snapshotId, log)
   if (now.defaultVersion !== template.defaultVersion) {
     throw new ConcurrentDefaultChangeError(
       `The default version of ${template.name} (${template.id}) changed from ${template.defaultVersion} to ${now.defaultVersion} while this step ran (another deploy?). ` +
-        `Version ${version} (snapshot ${options.snapshotId}) was created but NOT made the default, so the newer default is kept. ` +
+        `Version ${version} (snapshot ${snapshotId}) was created but NOT made the default, so the newer default is kept. ` +
         'Run the deploy again once the other one has finished.'
     )
   }
@@ -139,8 +154,31 @@ export async function publishSnapshot(
     )
   )
   log.info(`Version ${version} is now the default (was ${template.defaultVersion}).`)
-  await markPublished(ec2, options.snapshotId, log)
-  return { ...result, isDefault: true }
+  await markPublished(ec2, snapshotId, log)
+}
+
+/**
+ * The error when the version exists but could not be made the default (throttled past
+ * max-attempts, access denied): the template's state, read once more, and how to finish by hand.
+ */
+async function notMadeDefault(
+  ec2: EC2Client,
+  template: Template,
+  version: number,
+  snapshotId: string,
+  err: unknown
+): Promise<ActionError> {
+  const current = await describeLaunchTemplate(ec2, template.id).then(
+    (t) => `the default is version ${t.defaultVersion}`,
+    () =>
+      `the default was version ${template.defaultVersion} when last read (it could not be read again)`
+  )
+  return new ActionError(
+    `Version ${version} of ${template.name} (${template.id}) was created from snapshot ${snapshotId}, but could not be made the default: ${errorMessage(err)}. ` +
+      `The template is left so: version ${version} exists, ${current}, and new instances boot that default. ` +
+      `To publish it: aws ec2 modify-launch-template --launch-template-id ${template.id} --default-version ${version}. ` +
+      'Running the workflow again takes a new snapshot and creates another version instead.'
+  )
 }
 
 const sizeOf = (gib: number | undefined) => (gib !== undefined ? { volumeSizeGiB: gib } : {})
