@@ -13,9 +13,12 @@ import { publishToTargets } from '../snapshot/publishing.js'
 import { refreshTargets } from '../snapshot/refresh.js'
 import { retain } from '../snapshot/retain.js'
 import { prepareTargets, targetFailure } from '../snapshot/targets.js'
+import { describePlan, planTraffic } from '../traffic/plan.js'
+import { limitRollout, trafficRollout } from '../traffic/rollout.js'
 import { catchUp } from './catch-up.js'
 import type { DeployRun } from './pipeline.js'
 import { preflight } from './preflight.js'
+import { journalTraffic } from './release-traffic.js'
 import { startSnapshot } from './snapshot.js'
 
 export interface DeployPhase {
@@ -65,9 +68,35 @@ async function resolve(run: DeployRun): Promise<boolean> {
   return true
 }
 
-/** The rollout; the primary's snapshot starts as soon as the primary succeeded. */
+/**
+ * Behind target groups: the plan (read-only, so a fleet too small is refused before anything
+ * changes) and the steps that take each host out of service around its commands.
+ */
+async function planTrafficPhase(run: DeployRun): Promise<void> {
+  const { clients, options, result, runtime } = run
+  if (!options.traffic) return
+  const plan = await planTraffic(clients, result.hosts, options.traffic, {
+    maxConcurrency: options.rollout.maxConcurrency,
+    log: runtime.log
+  })
+  for (const line of describePlan(plan)) runtime.log.info(line)
+  result.traffic = { plan, hosts: [] }
+  const traffic = trafficRollout(clients.elbv2, plan, result.hosts, runtime, {
+    ...journalTraffic(run.journal),
+    ...(options.rollout.backoff ? { backoff: options.rollout.backoff } : {})
+  })
+  if (traffic) run.traffic = traffic
+}
+
+/** The hosts' timings so far, for the summary. */
+function recordTraffic(run: DeployRun): void {
+  if (run.result.traffic && run.traffic) run.result.traffic.hosts = [...run.traffic.hosts.values()]
+}
+
+/** The rollout; the primary's snapshot starts as soon as the primary is back and healthy. */
 async function rollout(run: DeployRun): Promise<boolean> {
   const { options, result } = run
+  await planTrafficPhase(run)
   let rolled: RolloutResult
   try {
     rolled = await rollOut(run, {
@@ -106,7 +135,9 @@ async function rollOut(
   run: DeployRun,
   options: Parameters<typeof runRollout>[1]
 ): Promise<RolloutResult> {
-  const rolled = await runRollout(run.clients.ssm, options, run.runtime, {
+  const limited = run.traffic ? limitRollout(options, run.traffic.plan) : options
+  const rolled = await runRollout(run.clients.ssm, limited, run.runtime, {
+    ...(run.traffic ? { lifecycle: run.traffic.lifecycle } : {}),
     onCommandSent: (c) => run.journal.take({ kind: 'command', commandId: c.commandId }),
     onPrimaryDone: (primary) => startSnapshot(run, primary.instanceId),
     // The code could never be published: no new host starts on it.
@@ -118,6 +149,7 @@ async function rollOut(
   for (const c of rolled.commands) {
     run.journal.release({ kind: 'command', commandId: c.commandId }, 'ended')
   }
+  recordTraffic(run)
   return rolled
 }
 

@@ -39,8 +39,7 @@ export async function run(): Promise<void> {
       maxRounds: inputs.integer('catch-up-rounds', 3, { min: 0, max: 20 }),
       readyTimeoutMs: inputs.duration('catch-up-timeout', '10m', { minMs: 1000, maxMs: 3_600_000 })
     }
-    // Checked before any change; applied once the rollout awaits the traffic steps (README).
-    readTrafficSettings(inputs)
+    const traffic = readTrafficSettings(inputs)
     const clients = clientsFromInputs(inputs, 'deploy')
 
     const result = await runDeploy(
@@ -54,7 +53,8 @@ export async function run(): Promise<void> {
         retention,
         onFailure,
         catchUp,
-        dryRun: rollout.dryRun
+        dryRun: rollout.dryRun,
+        traffic
       },
       runnerRuntime(),
       runnerState

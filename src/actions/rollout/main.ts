@@ -1,11 +1,18 @@
 /** rollout: inputs -> (resolve hosts) -> runRollout -> outputs, summary, annotations. */
 import * as core from '@actions/core'
 import { ActionError, InputError } from '../../errors.js'
-import { resolveHosts } from '../../hosts/resolve.js'
+import type { AwsClients } from '../../aws/clients.js'
+import { journalTraffic } from '../../deploy/release-traffic.js'
+import type { Host } from '../../hosts/host.js'
+import { describeHostsById } from './hosts.js'
+import { type HostQuery, resolveHosts } from '../../hosts/resolve.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
 import { runRollout } from '../../rollout/run.js'
 import type { RolloutResult } from '../../rollout/types.js'
 import { makeRuntime } from '../../runtime.js'
+import { trafficReport } from '../../report/traffic.js'
+import { describePlan, planTraffic, type TrafficPlan } from '../../traffic/plan.js'
+import { limitRollout, trafficRollout, type TrafficRollout } from '../../traffic/rollout.js'
 import { runContext } from '../shared/context.js'
 import { readTrafficSettings } from '../shared/traffic.js'
 import { readHostQuery } from '../shared/hosts.js'
@@ -17,11 +24,11 @@ import {
   runnerLog,
   setOutputs
 } from '../shared/runner.js'
-import { recordSentCommands, watchForCancellation } from './post.js'
+import { startJournal, watchForCancellation } from './post.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    const onCommandSent = recordSentCommands()
+    const journal = startJournal()
     const inputs = readInputs()
     const instanceIds = readInstanceIds(inputs)
     const query = readHostQuery(inputs, { requireSelector: false })
@@ -38,37 +45,86 @@ export async function run(): Promise<void> {
       )
     }
     const settings = readRolloutSettings(inputs, runContext())
-    // Checked before any change; applied once the rollout awaits the traffic steps (README).
-    readTrafficSettings(inputs)
+    const trafficSettings = readTrafficSettings(inputs)
     const clients = clientsFromInputs(inputs, 'rollout')
 
-    let targets = instanceIds
-    if (!targets.length) {
-      core.info(`Looking for instances in ${clients.region}: ${query.description}`)
-      targets = (await resolveHosts(clients, query)).hosts.map((h) => h.instanceId)
-      if (!targets.length)
-        throw new ActionError(
-          `No running instance matched ${query.description} in ${clients.region}.`
-        )
-    }
-
+    const hosts = await findHosts(clients, instanceIds, query)
     const abort = watchForCancellation()
-    const result = await runRollout(
-      clients.ssm,
-      { ...settings, instanceIds: targets },
-      makeRuntime({ log: runnerLog, signal: abort.signal }),
-      { onCommandSent: (c) => onCommandSent(c.commandId) }
-    )
+    const runtime = makeRuntime({ log: runnerLog, signal: abort.signal })
+    // Read-only: a fleet too small to keep min-healthy in service is refused here.
+    const plan = await planTraffic(clients, hosts, trafficSettings, {
+      maxConcurrency: settings.maxConcurrency,
+      log: runtime.log
+    })
+    for (const line of describePlan(plan)) core.info(line)
+    const traffic = trafficRollout(clients.elbv2, plan, hosts, runtime, journalTraffic(journal))
+    let result: RolloutResult
+    try {
+      result = await runRollout(
+        clients.ssm,
+        { ...limitRollout(settings, plan), instanceIds: hosts.map((h) => h.instanceId) },
+        runtime,
+        {
+          onCommandSent: (c) => journal.take({ kind: 'command', commandId: c.commandId }),
+          ...(traffic ? { lifecycle: traffic.lifecycle } : {})
+        }
+      )
+    } finally {
+      // Whatever ended the run, every host taken out of service is registered again.
+      await restoreTraffic(traffic)
+    }
     setOutputs(rolloutOutputs(result))
-    await writeSummary(result, clients.region)
+    await writeSummary(result, clients.region, plan, traffic)
     if (!result.ok) throw new ActionError(rolloutFailure(result))
   })
 }
 
-async function writeSummary(result: RolloutResult, region: string): Promise<void> {
+/**
+ * The hosts as Host objects (their Auto Scaling group and lifecycle state tell the traffic
+ * plan which target groups they serve in and which are in Standby), in the order given.
+ */
+async function findHosts(
+  clients: AwsClients,
+  instanceIds: readonly string[],
+  query: HostQuery & { description: string }
+): Promise<Host[]> {
+  if (!instanceIds.length) {
+    core.info(`Looking for instances in ${clients.region}: ${query.description}`)
+    const { hosts } = await resolveHosts(clients, query)
+    if (!hosts.length)
+      throw new ActionError(
+        `No running instance matched ${query.description} in ${clients.region}.`
+      )
+    return hosts
+  }
+  return describeHostsById(clients, instanceIds)
+}
+
+async function restoreTraffic(traffic: TrafficRollout | undefined): Promise<void> {
+  if (!traffic) return
+  const restored = await traffic.traffic.restoreAll()
+  for (const r of restored.restored)
+    core.info(`Registered ${r.instanceId} again in target group ${r.targetGroupName}.`)
+  for (const f of restored.failed) {
+    const ids = f.registrations.map((r) => r.instanceId).join(' ')
+    core.error(
+      `Could not register ${ids} again in target group ${f.registrations[0]?.targetGroupName}: ${f.error}. The post step tries again.`,
+      { title: 'Hosts left out of service' }
+    )
+  }
+}
+
+async function writeSummary(
+  result: RolloutResult,
+  region: string,
+  plan: TrafficPlan,
+  traffic: TrafficRollout | undefined
+): Promise<void> {
+  const hosts = traffic ? [...traffic.hosts.values()] : []
   await core.summary
     .addRaw(`## rollout${result.dryRun ? ' (dry run)' : ''}\n\n${rolloutTotals(result)}\n\n`)
     .addRaw(`${rolloutTable(result)}\n\n`)
+    .addRaw(plan.targetGroups.length ? `${trafficReport(plan, hosts, result.results)}\n\n` : '')
     .addRaw(`${commandLinks(result, region)}\n`)
     .write()
 }
