@@ -16,6 +16,7 @@ import type { Clients } from '../aws/clients.js'
 import { errorMessage } from '../errors.js'
 import type { Host } from '../hosts/host.js'
 import type { HostQuery } from '../hosts/resolve.js'
+import type { RollbackResult, RollbackSettings } from '../rollout/rollback.js'
 import type { RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
@@ -54,6 +55,8 @@ export interface DeployOptions {
   dryRun: boolean
   /** Load balancers: unset leaves traffic alone (as `target-groups: none`). */
   traffic?: TrafficSettings
+  /** rollback-commands: run on every host that started when the rollout fails. */
+  rollback?: RollbackSettings
 }
 
 /** A publish target whose template may be left to the deploy to find. */
@@ -84,6 +87,8 @@ export interface DeployResult {
   retention?: RetentionResult
   /** The load-balancer plan, and how long each host was out of service. */
   traffic?: { plan: TrafficPlan; hosts: HostTraffic[] }
+  /** The rollback, when the rollout failed and rollback-commands was given. */
+  rollback?: RollbackResult
   /** What the run still held when it ended, and what became of each. */
   released: Released[]
   phases: Phases

@@ -21,6 +21,7 @@ import {
   snapshotOutputs
 } from '../shared/snapshot.js'
 import { markMainStep, runnerState } from '../rollout/post.js'
+import { readRollbackSettings } from '../shared/rollback.js'
 import { readTrafficSettings } from '../shared/traffic.js'
 
 export async function run(): Promise<void> {
@@ -40,6 +41,7 @@ export async function run(): Promise<void> {
       readyTimeoutMs: inputs.duration('catch-up-timeout', '10m', { minMs: 1000, maxMs: 3_600_000 })
     }
     const traffic = readTrafficSettings(inputs)
+    const rollback = readRollbackSettings(inputs, ctx)
     const clients = clientsFromInputs(inputs, 'deploy')
 
     const result = await runDeploy(
@@ -54,7 +56,8 @@ export async function run(): Promise<void> {
         onFailure,
         catchUp,
         dryRun: rollout.dryRun,
-        traffic
+        traffic,
+        ...(rollback ? { rollback } : {})
       },
       runnerRuntime(),
       runnerState
@@ -86,6 +89,7 @@ export function deployOutputs(result: DeployResult): Record<string, string | num
     ...hostOutputs(result.hosts),
     ...(result.rollout ? rolloutOutputs(result.rollout) : {}),
     ...(view ? snapshotOutputs(view) : NO_SNAPSHOT),
-    'caught-up-instance-ids': result.catchUp?.caughtUp ?? []
+    'caught-up-instance-ids': result.catchUp?.caughtUp ?? [],
+    'rolled-back-instance-ids': result.rollback?.rolledBack ?? []
   }
 }

@@ -7,13 +7,15 @@ import type { Host } from '../../hosts/host.js'
 import { describeHostsById } from './hosts.js'
 import { type HostQuery, resolveHosts } from '../../hosts/resolve.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
+import { describeRollback, rollBack, type RollbackResult } from '../../rollout/rollback.js'
 import { runRollout } from '../../rollout/run.js'
-import type { RolloutResult } from '../../rollout/types.js'
+import type { RolloutResult, SentCommand } from '../../rollout/types.js'
 import { makeRuntime } from '../../runtime.js'
 import { trafficReport } from '../../report/traffic.js'
 import { describePlan, planTraffic, type TrafficPlan } from '../../traffic/plan.js'
 import { limitRollout, trafficRollout, type TrafficRollout } from '../../traffic/rollout.js'
 import { runContext } from '../shared/context.js'
+import { readRollbackSettings } from '../shared/rollback.js'
 import { readTrafficSettings } from '../shared/traffic.js'
 import { readHostQuery } from '../shared/hosts.js'
 import { readInstanceIds, readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
@@ -46,6 +48,7 @@ export async function run(): Promise<void> {
     }
     const settings = readRolloutSettings(inputs, runContext())
     const trafficSettings = readTrafficSettings(inputs)
+    const rollbackSettings = readRollbackSettings(inputs, runContext())
     const clients = clientsFromInputs(inputs, 'rollout')
 
     const hosts = await findHosts(clients, instanceIds, query)
@@ -58,24 +61,43 @@ export async function run(): Promise<void> {
     })
     for (const line of describePlan(plan)) core.info(line)
     const traffic = trafficRollout(clients.elbv2, plan, hosts, runtime, journalTraffic(journal))
+    const hooks = {
+      onCommandSent: (c: SentCommand) => journal.take({ kind: 'command', commandId: c.commandId }),
+      ...(traffic ? { lifecycle: traffic.lifecycle } : {})
+    }
+    const limited = limitRollout(settings, plan)
     let result: RolloutResult
+    let rollback: RollbackResult | undefined
     try {
       result = await runRollout(
         clients.ssm,
-        { ...limitRollout(settings, plan), instanceIds: hosts.map((h) => h.instanceId) },
+        { ...limited, instanceIds: hosts.map((h) => h.instanceId) },
         runtime,
-        {
-          onCommandSent: (c) => journal.take({ kind: 'command', commandId: c.commandId }),
-          ...(traffic ? { lifecycle: traffic.lifecycle } : {})
-        }
+        hooks
       )
+      if (!result.ok && !result.dryRun && rollbackSettings) {
+        // The rollout action knows no launch template: where it returns to is the script's.
+        const previous = { commit: '', snapshotId: '' }
+        rollback = await rollBack(
+          clients.ssm,
+          result,
+          limited,
+          rollbackSettings,
+          previous,
+          runtime,
+          hooks
+        )
+      }
     } finally {
       // Whatever ended the run, every host taken out of service is registered again.
       await restoreTraffic(traffic)
     }
-    setOutputs(rolloutOutputs(result))
+    setOutputs({
+      ...rolloutOutputs(result),
+      'rolled-back-instance-ids': rollback?.rolledBack ?? []
+    })
     await writeSummary(result, clients.region, plan, traffic)
-    if (!result.ok) throw new ActionError(rolloutFailure(result))
+    if (!result.ok) throw new ActionError(`${rolloutFailure(result)}${describeRollback(rollback)}`)
   })
 }
 
