@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2'
-import { SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { ListCommandsCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { mapStateProvider } from '../../src/deploy/journal.js'
 import { type DeployOptions, runDeploy } from '../../src/deploy/pipeline.js'
 import { makeRuntime } from '../../src/runtime.js'
@@ -177,6 +177,52 @@ describe('the deploy behind a target group', () => {
     expect(await defaultVersion(c, w.launchTemplateId)).toBe(before)
     // Still registered: ELB routes around it; nothing was left out of the group.
     expect(Object.keys(await targetStates(c, arn)).sort()).toEqual([...w.instanceIds].sort())
+  })
+
+  it('rolls back every host that started, with the same traffic steps, after a health gate failed', async () => {
+    const c = emulator.clients
+    const w = await world(c, 4)
+    const arn = w.targetGroups[0]!.arn
+    const broken = w.instanceIds.at(-1)!
+    await tag(c.ec2, [broken], { 'emulator:health': 'Target.ResponseCodeMismatch' })
+    const { ssm, atSend, sent } = recordingSends(c, [arn])
+
+    const result = await runDeploy(
+      { ...c, ssm },
+      options(w, {
+        traffic: {
+          targetGroups: { auto: true, given: [] },
+          minHealthy: { kind: 'count', value: 2 },
+          healthTimeoutMs: 1_500
+        },
+        rollback: { commands: './rollback', script: { env: [['APP', 'shop']] } }
+      }),
+      makeRuntime({ log: new RecordingLog() })
+    )
+
+    expect(result.ok).toBe(false)
+    // Every host that started (the broken one among them) is rolled back; the others never ran.
+    const started = result.rollout!.results.filter((r) => r.status !== 'Skipped')
+    const ids = started.map((r) => r.instanceId)
+    expect(ids).toContain(broken)
+    expect(result.rollback?.instanceIds).toEqual(ids)
+    // The broken host fails its health gate again after its rollback: named, not rolled back.
+    expect(result.rollback?.rolledBack).toEqual(ids.filter((id) => id !== broken))
+    expect(result.rollback?.failed.map((f) => f.instanceId)).toEqual([broken])
+    expect(result.rollback?.previous).toEqual({ commit: '', snapshotId: w.initialSnapshotId })
+    expect(result.failure).toContain(
+      `Rolled back ${ids.length - 1} of ${ids.length} host(s) to the previous release. The rollback FAILED on ${broken}`
+    )
+    // The rollback commands went out of service too: every send found its hosts deregistered.
+    expect(sent.flat()).toHaveLength(ids.length * 2)
+    for (const s of atSend) expect(s.states).toEqual([undefined])
+    const rollbackCommand = result.rollback!.rollout!.commands[0]!.commandId
+    const listed = await c.ssm.send(new ListCommandsCommand({ CommandId: rollbackCommand }))
+    const script = listed.Commands?.[0]?.Parameters?.['commands']?.join('\n') ?? ''
+    expect(script).toContain("export APP='shop'")
+    expect(script).toContain(`export EBS_AUTOSCALE_PREVIOUS_SNAPSHOT='${w.initialSnapshotId}'`)
+    expect(script).toContain("export EBS_AUTOSCALE_PREVIOUS_COMMIT=''")
+    expect(result.targets).toBeUndefined()
   })
 
   it('leaves every host registered when cancelled mid-rollout', async () => {
