@@ -2,7 +2,7 @@
  * One journal of everything a run holds, written as it is taken, so whatever ends the run (a
  * return, an error, a crash) can be followed by a release of exactly what is still held: by
  * the run's own `finally`, or by the post step replaying the journal when the main step died.
- * Today: the commands sent and the snapshot made; tomorrow hosts out of service and the lock.
+ * Today: the commands sent, the snapshot made and the hosts out of service; tomorrow the lock.
  */
 
 /**
@@ -23,6 +23,11 @@ export type Held =
   | { kind: 'command'; commandId: string }
   /** A snapshot this run made: tagged failed unless published. */
   | { kind: 'snapshot'; snapshotId: string }
+  /**
+   * A host taken out of a target group, journalled before it is deregistered: registered
+   * again (same port) unless it was put back.
+   */
+  | { kind: 'out-of-service'; targetGroupArn: string; instanceId: string; port?: number }
 
 export interface JournalEntry {
   held: Held
@@ -32,7 +37,12 @@ export interface JournalEntry {
 
 export const JOURNAL_KEY = 'journal'
 
-const idOf = (h: Held): string => (h.kind === 'command' ? h.commandId : h.snapshotId)
+const idOf = (h: Held): string =>
+  h.kind === 'command'
+    ? h.commandId
+    : h.kind === 'snapshot'
+      ? h.snapshotId
+      : `${h.targetGroupArn}|${h.instanceId}|${h.port ?? ''}`
 
 export class Journal {
   private constructor(

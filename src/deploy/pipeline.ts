@@ -16,6 +16,7 @@ import type { Clients } from '../aws/clients.js'
 import { errorMessage } from '../errors.js'
 import type { Host } from '../hosts/host.js'
 import type { HostQuery } from '../hosts/resolve.js'
+import type { RollbackResult, RollbackSettings } from '../rollout/rollback.js'
 import type { RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
@@ -28,11 +29,14 @@ import type {
   TargetReport
 } from '../snapshot/targets.js'
 import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../snapshot/types.js'
+import type { TrafficPlan, TrafficSettings } from '../traffic/plan.js'
+import type { HostTraffic, TrafficRollout } from '../traffic/rollout.js'
 import type { CatchUpResult } from './catch-up.js'
 import { Journal, mapStateProvider, type StateProvider } from './journal.js'
 import { Phases } from './phases.js'
 import { commandReleaser, releaseHeld, type Released } from './release.js'
 import { snapshotReleaser } from './release-snapshot.js'
+import { trafficReleaser } from './release-traffic.js'
 import { DEPLOY_PHASES } from './steps.js'
 
 export interface DeployOptions {
@@ -49,6 +53,10 @@ export interface DeployOptions {
   onFailure: 'tag' | 'delete'
   catchUp: { maxRounds: number; readyTimeoutMs: number }
   dryRun: boolean
+  /** Load balancers: unset leaves traffic alone (as `target-groups: none`). */
+  traffic?: TrafficSettings
+  /** rollback-commands: run on every host that started when the rollout fails. */
+  rollback?: RollbackSettings
 }
 
 /** A publish target whose template may be left to the deploy to find. */
@@ -77,6 +85,10 @@ export interface DeployResult {
   targets?: TargetReport[]
   catchUp?: CatchUpResult
   retention?: RetentionResult
+  /** The load-balancer plan, and how long each host was out of service. */
+  traffic?: { plan: TrafficPlan; hosts: HostTraffic[] }
+  /** The rollback, when the rollout failed and rollback-commands was given. */
+  rollback?: RollbackResult
   /** What the run still held when it ended, and what became of each. */
   released: Released[]
   phases: Phases
@@ -95,6 +107,8 @@ export interface DeployRun {
   /** The snapshot beside the rollout, and how it failed. */
   snapshotTask?: Promise<void>
   snapshotError?: unknown
+  /** The traffic steps around each host, when the hosts sit behind target groups. */
+  traffic?: TrafficRollout
   /** What becomes of a snapshot never published: on-failure once the rollout failed. */
   settle: 'tag' | 'delete'
 }
@@ -139,7 +153,8 @@ async function release(run: DeployRun): Promise<void> {
     snapshot: snapshotReleaser(run.clients.ec2, {
       reason: result.failure ?? 'the deploy ended before publishing it',
       settle: run.settle
-    })
+    }),
+    'out-of-service': trafficReleaser(run.clients.elbv2)
   })
   result.released = released
   for (const r of released) {

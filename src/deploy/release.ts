@@ -2,7 +2,8 @@
  * Releases what a journal still holds, each kind by its own releaser, the same way whoever
  * does it (the run's finally, or a post step): a command is cancelled only if it is still
  * running (its status is read first). Each release says what it did; one that fails is
- * reported and the others still go on. Snapshots: release-snapshot.ts.
+ * reported and the others still go on. Snapshots: release-snapshot.ts; hosts out of service:
+ * release-traffic.ts.
  */
 import { ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { aws, errorMessage } from '../errors.js'
@@ -36,7 +37,9 @@ export async function releaseHeld(journal: Journal, releasers: Releasers): Promi
       const what =
         held.kind === 'command'
           ? `cancel command ${held.commandId}`
-          : `settle snapshot ${held.snapshotId}`
+          : held.kind === 'snapshot'
+            ? `settle snapshot ${held.snapshotId}`
+            : `register ${held.instanceId} again in target group ${held.targetGroupArn}`
       done.push({ held, outcome: `Could not ${what}: ${errorMessage(err)}`, ok: false })
     }
   }

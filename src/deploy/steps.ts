@@ -7,16 +7,21 @@ import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import { ActionError, errorMessage, InputError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
 import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
+import { describeRollback, type PreviousRelease, rollBack } from '../rollout/rollback.js'
 import { runRollout } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import { publishToTargets } from '../snapshot/publishing.js'
 import { refreshTargets } from '../snapshot/refresh.js'
 import { retain } from '../snapshot/retain.js'
 import { prepareTargets, targetFailure } from '../snapshot/targets.js'
+import { describePlan, planTraffic } from '../traffic/plan.js'
+import { limitRollout, trafficRollout } from '../traffic/rollout.js'
 import { catchUp } from './catch-up.js'
 import type { DeployRun } from './pipeline.js'
 import { preflight } from './preflight.js'
 import { primaryFlush, startSnapshot } from './snapshot.js'
+import { previousRelease } from './previous.js'
+import { journalTraffic } from './release-traffic.js'
 
 export interface DeployPhase {
   name: string
@@ -65,9 +70,36 @@ async function resolve(run: DeployRun): Promise<boolean> {
   return true
 }
 
-/** The rollout; the primary's snapshot starts as soon as the primary succeeded. */
+/**
+ * Behind target groups: the plan (read-only, so a fleet too small is refused before anything
+ * changes) and the steps that take each host out of service around its commands.
+ */
+async function planTrafficPhase(run: DeployRun): Promise<void> {
+  const { clients, options, result, runtime } = run
+  if (!options.traffic) return
+  const plan = await planTraffic(clients, result.hosts, options.traffic, {
+    maxConcurrency: options.rollout.maxConcurrency,
+    log: runtime.log
+  })
+  for (const line of describePlan(plan)) runtime.log.info(line)
+  result.traffic = { plan, hosts: [] }
+  const traffic = trafficRollout(clients.elbv2, plan, result.hosts, runtime, {
+    ...journalTraffic(run.journal),
+    ...(options.rollout.backoff ? { backoff: options.rollout.backoff } : {})
+  })
+  if (traffic) run.traffic = traffic
+}
+
+/** The hosts' timings so far, for the summary. */
+function recordTraffic(run: DeployRun): void {
+  if (run.result.traffic && run.traffic) run.result.traffic.hosts = [...run.traffic.hosts.values()]
+}
+
+/** The rollout; the primary's snapshot starts as soon as the primary is back and healthy. */
 async function rollout(run: DeployRun): Promise<boolean> {
   const { options, result } = run
+  await planTrafficPhase(run)
+  const previous = await readPrevious(run)
   let rolled: RolloutResult
   try {
     rolled = await rollOut(run, {
@@ -88,18 +120,57 @@ async function rollout(run: DeployRun): Promise<boolean> {
 
   if (!rolled.ok && run.snapshotError !== undefined) {
     result.failure = `The snapshot failed, so the rollout stopped before any new host started and nothing was published: ${errorMessage(run.snapshotError)}`
-    return false
+    return rollBackPhase(run, rolled, previous)
   }
   if (!rolled.ok) {
     result.failure = `The rollout failed (${rolled.stoppedReason ?? 'see the hosts below'}): nothing was published; the launch template's default is unchanged.`
     run.settle = options.onFailure
-    return false
+    return rollBackPhase(run, rolled, previous)
   }
   if (run.snapshotError !== undefined || !result.snapshot) {
     result.failure = `The fleet is deployed, but the snapshot failed, so nothing was published and new instances would boot the old code: ${run.snapshotError === undefined ? 'the primary never succeeded' : errorMessage(run.snapshotError)}`
-    return false
+    return rollBackPhase(run, rolled, previous)
   }
   return true
+}
+
+/** Where a rollback would return to, read before anything changes (only with a rollback). */
+async function readPrevious(run: DeployRun): Promise<PreviousRelease | undefined> {
+  const template = run.prepared[0]?.template
+  if (!run.options.rollback || run.options.dryRun) return undefined
+  if (!template) return { commit: '', snapshotId: '' }
+  return previousRelease(run.clients.ec2, template, run.options.device, run.runtime.log)
+}
+
+/**
+ * A failed rollout with rollback-commands: the hosts that started go back to the previous
+ * release, with the same traffic steps, before the phase ends. Always false: the deploy failed.
+ */
+async function rollBackPhase(
+  run: DeployRun,
+  rolled: RolloutResult,
+  previous: PreviousRelease | undefined
+): Promise<false> {
+  const { options, result, runtime } = run
+  if (!options.rollback || !previous) return false
+  const limited = run.traffic ? limitRollout(options.rollout, run.traffic.plan) : options.rollout
+  result.rollback = await rollBack(
+    run.clients.ssm,
+    rolled,
+    limited,
+    options.rollback,
+    previous,
+    runtime,
+    {
+      onCommandSent: (c) => run.journal.take({ kind: 'command', commandId: c.commandId }),
+      ...(run.traffic ? { lifecycle: run.traffic.lifecycle } : {})
+    }
+  )
+  for (const c of result.rollback.rollout?.commands ?? [])
+    run.journal.release({ kind: 'command', commandId: c.commandId }, 'ended')
+  recordTraffic(run)
+  result.failure = `${result.failure ?? 'The deploy failed.'}${describeRollback(result.rollback)}`
+  return false
 }
 
 /** runRollout with every command it sends in the journal until the rollout has ended. */
@@ -107,7 +178,9 @@ async function rollOut(
   run: DeployRun,
   options: Parameters<typeof runRollout>[1]
 ): Promise<RolloutResult> {
-  const rolled = await runRollout(run.clients.ssm, options, run.runtime, {
+  const limited = run.traffic ? limitRollout(options, run.traffic.plan) : options
+  const rolled = await runRollout(run.clients.ssm, limited, run.runtime, {
+    ...(run.traffic ? { lifecycle: run.traffic.lifecycle } : {}),
     onCommandSent: (c) => run.journal.take({ kind: 'command', commandId: c.commandId }),
     onPrimaryDone: (primary) =>
       startSnapshot(run, primary.instanceId, options.primaryLastScript !== undefined),
@@ -120,6 +193,7 @@ async function rollOut(
   for (const c of rolled.commands) {
     run.journal.release({ kind: 'command', commandId: c.commandId }, 'ended')
   }
+  recordTraffic(run)
   return rolled
 }
 

@@ -6,6 +6,7 @@ import { formatDuration } from '../duration.js'
 import type { SnapshotActionResult } from '../snapshot/run.js'
 import { targetFailure } from '../snapshot/targets.js'
 import { hostsTable } from './hosts.js'
+import { trafficReport } from './traffic.js'
 import { code, table } from './markdown.js'
 import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
 import { snapshotReport } from './snapshot.js'
@@ -87,6 +88,15 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
       rolloutTable(result.rollout),
       commandLinks(result.rollout, region)
     )
+  }
+  if (result.traffic?.plan.targetGroups.length) {
+    const results = [
+      ...(result.rollout?.results ?? []),
+      ...(result.catchUp?.rollouts.flatMap((r) =>
+        r.results.map((h) => ({ ...h, wave: undefined }))
+      ) ?? [])
+    ]
+    parts.push(trafficReport(result.traffic.plan, result.traffic.hosts, results))
   }
   if (result.hosts.length) {
     parts.push(

@@ -14,7 +14,8 @@ import { ROOT } from '../../support/emulator/install.mjs'
 const SERVICES: Record<string, string> = {
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-ssm': 'ssm',
-  '@aws-sdk/client-auto-scaling': 'autoscaling'
+  '@aws-sdk/client-auto-scaling': 'autoscaling',
+  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing'
 }
 
 /** Permissions AWS checks beyond the API called. */

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { commandReleaser } from '../../deploy/release.js'
 import { snapshotReleaser } from '../../deploy/release-snapshot.js'
+import { trafficReleaser } from '../../deploy/release-traffic.js'
 import { runPostStep } from '../rollout/post.js'
 import { run } from './main.js'
 
@@ -11,6 +12,7 @@ if (core.getState('isPost') === 'true')
     snapshot: snapshotReleaser(c.ec2, {
       reason: 'the deploy did not finish; its post step released it',
       settle: 'tag'
-    })
+    }),
+    'out-of-service': trafficReleaser(c.elbv2)
   }))
 else await run()

@@ -22,6 +22,7 @@ import {
   snapshotOutputs
 } from '../shared/snapshot.js'
 import { markMainStep, runnerState } from '../rollout/post.js'
+import { readRollbackSettings } from '../shared/rollback.js'
 import { readTrafficSettings } from '../shared/traffic.js'
 
 export async function run(): Promise<void> {
@@ -40,8 +41,8 @@ export async function run(): Promise<void> {
       maxRounds: inputs.integer('catch-up-rounds', 3, { min: 0, max: 20 }),
       readyTimeoutMs: inputs.duration('catch-up-timeout', '10m', { minMs: 1000, maxMs: 3_600_000 })
     }
-    // Checked before any change; applied once the rollout awaits the traffic steps (README).
-    readTrafficSettings(inputs)
+    const traffic = readTrafficSettings(inputs)
+    const rollback = readRollbackSettings(inputs, ctx)
     const clients = clientsFromInputs(inputs, 'deploy')
 
     const result = await runDeploy(
@@ -55,7 +56,9 @@ export async function run(): Promise<void> {
         retention,
         onFailure,
         catchUp,
-        dryRun: rollout.dryRun
+        dryRun: rollout.dryRun,
+        traffic,
+        ...(rollback ? { rollback } : {})
       },
       runnerRuntime(),
       runnerState
@@ -87,6 +90,7 @@ export function deployOutputs(result: DeployResult): Record<string, string | num
     ...hostOutputs(result.hosts),
     ...(result.rollout ? rolloutOutputs(result.rollout) : {}),
     ...(view ? snapshotOutputs(view) : NO_SNAPSHOT),
-    'caught-up-instance-ids': result.catchUp?.caughtUp ?? []
+    'caught-up-instance-ids': result.catchUp?.caughtUp ?? [],
+    'rolled-back-instance-ids': result.rollback?.rolledBack ?? []
   }
 }

@@ -28,13 +28,12 @@ export function markMainStep(): void {
 }
 
 /**
- * Marks the main step and returns the hook that journals each command sent, for the post
- * step to cancel if it is still running.
+ * Marks the main step and starts its journal: each command sent (for the post step to cancel
+ * if still running) and each host out of service (to register again).
  */
-export function recordSentCommands(): (commandId: string) => void {
+export function startJournal(): Journal {
   markMainStep()
-  const journal = Journal.start(runnerState)
-  return (commandId) => journal.take({ kind: 'command', commandId })
+  return Journal.start(runnerState)
 }
 
 /**
@@ -48,7 +47,9 @@ export async function runPostStep(
   await runAction(async () => {
     const journal = Journal.read(runnerState)
     if (journal.held().length === 0) {
-      core.info('The main step left no command running and no unpublished snapshot: nothing to do.')
+      core.info(
+        'The main step left no command running, no host out of service and no unpublished snapshot: nothing to do.'
+      )
       return
     }
     const clients = clientsFromInputs(readInputs(), `${action}-post`)

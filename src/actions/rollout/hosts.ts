@@ -1,0 +1,54 @@
+/**
+ * instance-ids given bare: the hosts as Host objects, in the order given (the first is the
+ * primary), with their Auto Scaling group and lifecycle state, which the traffic plan needs
+ * (which target groups they serve in, which are in Standby).
+ */
+import {
+  type AutoScalingClient,
+  DescribeAutoScalingInstancesCommand
+} from '@aws-sdk/client-auto-scaling'
+import { type EC2Client, paginateDescribeInstances } from '@aws-sdk/client-ec2'
+import { chunk } from '../../collections.js'
+import { aws, wrapAwsError } from '../../errors.js'
+import type { Host } from '../../hosts/host.js'
+import { toHost } from '../../hosts/resolve.js'
+
+export async function describeHostsById(
+  clients: { ec2: EC2Client; autoscaling: AutoScalingClient },
+  instanceIds: readonly string[]
+): Promise<Host[]> {
+  const byId = new Map<string, Host>()
+  try {
+    for (const ids of chunk([...instanceIds], 200)) {
+      // A filter, not InstanceIds: an id that no longer exists is left to the rollout to report.
+      const filters = [{ Name: 'instance-id', Values: ids }]
+      for await (const page of paginateDescribeInstances(
+        { client: clients.ec2 },
+        { Filters: filters }
+      ))
+        for (const r of page.Reservations ?? [])
+          for (const i of r.Instances ?? []) {
+            const host = toHost(i)
+            if (host) byId.set(host.instanceId, host)
+          }
+    }
+  } catch (err) {
+    throw wrapAwsError('DescribeInstances', err)
+  }
+  for (const ids of chunk([...byId.keys()], 50)) {
+    const out = await aws(
+      'DescribeAutoScalingInstances',
+      clients.autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids }))
+    )
+    for (const a of out.AutoScalingInstances ?? []) {
+      const host = a.InstanceId ? byId.get(a.InstanceId) : undefined
+      if (!host) continue
+      if (a.AutoScalingGroupName) host.autoScalingGroup = a.AutoScalingGroupName
+      if (a.LifecycleState) host.lifecycleState = a.LifecycleState
+    }
+  }
+  // Ids EC2 does not know keep their place: the rollout reports them unreachable.
+  return instanceIds.map(
+    (id) => byId.get(id) ?? { instanceId: id, state: 'unknown', launchTime: '', tags: {} }
+  )
+}

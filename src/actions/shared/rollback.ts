@@ -1,0 +1,24 @@
+/** `rollback-commands` (rollout and deploy), with the same env, run-as and working directory. */
+import { type RunContext } from '../../github/context.js'
+import type { Inputs } from '../../inputs.js'
+import type { RollbackSettings } from '../../rollout/rollback.js'
+
+export function readRollbackSettings(
+  inputs: Inputs,
+  ctx: RunContext
+): RollbackSettings | undefined {
+  const commands = inputs.text('rollback-commands')
+  if (!commands.trim()) return undefined
+  const workingDirectory = inputs.optional('working-directory')
+  const runAs = inputs.user('run-as')
+  const run = ['run', ctx.runId, ctx.runAttempt].filter(Boolean).join('-')
+  return {
+    commands,
+    script: {
+      env: inputs.env('env'),
+      ...(workingDirectory ? { workingDirectory } : {}),
+      ...(runAs ? { runAs } : {}),
+      logName: `${run}-rollback`
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Where a rollback returns to: the snapshot the template's default version maps at the code
+ * device today, and the commit it was tagged with. Read before anything changes; what cannot
+ * be read is left empty (a rollback still runs, with less to go on).
+ */
+import { DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2'
+import { aws, errorMessage } from '../errors.js'
+import type { Log } from '../log.js'
+import type { PreviousRelease } from '../rollout/rollback.js'
+import { sameDevice } from '../snapshot/device.js'
+import { TAG } from '../snapshot/tags.js'
+import { describeVersion } from '../snapshot/template.js'
+
+export async function previousRelease(
+  ec2: EC2Client,
+  template: { id: string; defaultVersion: number },
+  device: string,
+  log: Log
+): Promise<PreviousRelease> {
+  try {
+    const version = await describeVersion(ec2, template.id, String(template.defaultVersion))
+    const mapping = version.LaunchTemplateData?.BlockDeviceMappings?.find(
+      (m) => m.DeviceName !== undefined && sameDevice(m.DeviceName, device)
+    )
+    const snapshotId = mapping?.Ebs?.SnapshotId ?? ''
+    if (!snapshotId) return { commit: '', snapshotId: '' }
+    const out = await aws(
+      'DescribeSnapshots',
+      ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))
+    )
+    const commit = out.Snapshots?.[0]?.Tags?.find((t) => t.Key === TAG.commit)?.Value ?? ''
+    return { commit, snapshotId }
+  } catch (err) {
+    log.warning(`Could not read the release the template's default maps: ${errorMessage(err)}`)
+    return { commit: '', snapshotId: '' }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The load-balancer part of a summary: the plan (which target groups, the waits, what stays in
+ * service), and per wave how long its hosts were out of service, the drain and the health wait.
+ */
+import { formatDuration } from '../duration.js'
+import type { HostResult } from '../rollout/types.js'
+import { describePlan, type TrafficPlan } from '../traffic/plan.js'
+import type { HostTraffic } from '../traffic/rollout.js'
+import { table } from './markdown.js'
+
+export function trafficReport(
+  plan: TrafficPlan,
+  hosts: readonly HostTraffic[],
+  results: readonly HostResult[]
+): string {
+  const parts = [
+    '### Load balancer',
+    describePlan(plan)
+      .map((l) => `- ${l}`)
+      .join('\n')
+  ]
+  if (hosts.length) parts.push(trafficTable(hosts, results))
+  return parts.join('\n\n')
+}
+
+/** One row per wave (catch-up hosts under their own wave numbers): the longest of its hosts. */
+export function trafficTable(
+  hosts: readonly HostTraffic[],
+  results: readonly HostResult[]
+): string {
+  const waveOf = new Map(results.map((r) => [r.instanceId, r.wave]))
+  const waves = new Map<string, HostTraffic[]>()
+  for (const h of hosts) {
+    const wave = waveOf.get(h.instanceId)
+    const key = wave === undefined ? 'catch-up' : `${wave}`
+    waves.set(key, [...(waves.get(key) ?? []), h])
+  }
+  const longest = (list: readonly HostTraffic[], f: (h: HostTraffic) => number): string =>
+    formatDuration(Math.max(...list.map(f)))
+  return table(
+    ['Wave', 'Hosts', 'Out of service', 'Drain', 'Health wait', 'Health gate'],
+    [...waves].map(([wave, list]) => [
+      wave,
+      list.length,
+      longest(list, (h) => h.outOfServiceMs),
+      longest(list, (h) => h.drainMs) +
+        (list.some((h) => h.drainTimedOut) ? ' (drain-timeout)' : ''),
+      longest(list, (h) => h.healthWaitMs),
+      list
+        .map((h) => h.failure)
+        .filter(Boolean)
+        .join('; ') || '✅ healthy'
+    ])
+  )
+}

@@ -1,0 +1,104 @@
+/**
+ * The traffic steps as the rollout's lifecycle: `before` takes a group of hosts out of every
+ * target group and waits out the drain, `after` puts them back and waits until healthy. The
+ * plan caps how many hosts run at once (a host holds its slot until it is back and healthy,
+ * since the rollout awaits `after` before it starts anyone else), and the per-host timings
+ * feed the summary.
+ */
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import type { Host } from '../hosts/host.js'
+import type { Lifecycle } from '../rollout/lifecycle.js'
+import type { RolloutOptions } from '../rollout/run.js'
+import type { Runtime } from '../runtime.js'
+import { Traffic, type TrafficOptions } from './service.js'
+import type { TrafficPlan } from './plan.js'
+
+/** How long one host was out of service, and what it waited for. */
+export interface HostTraffic {
+  instanceId: string
+  drainMs: number
+  drainTimedOut: boolean
+  healthWaitMs: number
+  outOfServiceMs: number
+  /** The health gate's failure, when it failed. */
+  failure?: string
+}
+
+export interface TrafficRollout {
+  plan: TrafficPlan
+  traffic: Traffic
+  lifecycle: Lifecycle
+  /** Every host taken out of service so far, with its timings. */
+  hosts: Map<string, HostTraffic>
+}
+
+/** The rollout options with max-concurrency (and the canary) capped by the plan's capacity. */
+export function limitRollout<T extends Pick<RolloutOptions, 'maxConcurrency' | 'canary'>>(
+  options: T,
+  plan: TrafficPlan
+): T {
+  const max = plan.capacity?.maxOutOfService
+  if (!max) return options
+  return {
+    ...options,
+    maxConcurrency: { kind: 'count', value: max },
+    canary: Math.min(options.canary, max)
+  }
+}
+
+/**
+ * The lifecycle for `plan`, or undefined when no host leaves service (no target group).
+ * `hosts` must hold every host the rollout may start (for its Auto Scaling lifecycle state).
+ */
+export function trafficRollout(
+  elbv2: ElasticLoadBalancingV2Client,
+  plan: TrafficPlan,
+  hosts: readonly Host[],
+  runtime: Runtime,
+  callbacks: Pick<TrafficOptions, 'onLeave' | 'onReturn' | 'backoff'> = {}
+): TrafficRollout | undefined {
+  if (!plan.targetGroups.length) return undefined
+  const traffic = new Traffic(
+    elbv2,
+    {
+      targetGroups: plan.targetGroups,
+      drainTimeoutMs: plan.drainTimeoutMs,
+      healthTimeoutMs: plan.healthTimeoutMs,
+      ...callbacks
+    },
+    runtime
+  )
+  const byId = new Map(hosts.map((h) => [h.instanceId, h]))
+  const hostOf = (id: string): Host =>
+    byId.get(id) ?? { instanceId: id, state: '', launchTime: '', tags: {} }
+  const timings = new Map<string, HostTraffic>()
+  const lifecycle: Lifecycle = {
+    before: async (ids) => {
+      const left = await traffic.leaveService(ids.map(hostOf))
+      for (const id of left.instanceIds) {
+        timings.set(id, {
+          instanceId: id,
+          drainMs: left.drainMs,
+          drainTimedOut: left.drainTimedOut,
+          healthWaitMs: 0,
+          outOfServiceMs: 0
+        })
+      }
+      return []
+    },
+    after: async (results) => {
+      const back = await traffic.returnToService(results.map((r) => hostOf(r.instanceId)))
+      const failed = new Map(back.failed.map((f) => [f.instanceId, f.message]))
+      for (const id of back.instanceIds) {
+        const t = timings.get(id)
+        if (!t) continue
+        t.healthWaitMs = back.healthWaitMs
+        t.outOfServiceMs = back.outOfServiceMs
+        const failure = failed.get(id)
+        if (failure) t.failure = failure
+      }
+      return back.failed.map((f) => ({ instanceId: f.instanceId, reason: f.message }))
+    }
+  }
+  return { plan, traffic, lifecycle, hosts: timings }
+}

@@ -1,0 +1,268 @@
+/**
+ * The deploy behind a target group, against the emulator's ELBv2 (draining, initial, failing
+ * health checks): what the load balancer says at the moment each command is sent, how many
+ * hosts stay healthy throughout, a health gate that fails, and a cancelled deploy.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2'
+import { ListCommandsCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { mapStateProvider } from '../../src/deploy/journal.js'
+import { type DeployOptions, runDeploy } from '../../src/deploy/pipeline.js'
+import { makeRuntime } from '../../src/runtime.js'
+import {
+  behindTargetGroups,
+  sleep,
+  tag,
+  targetStates,
+  type TargetGroupWorld,
+  type TestClients
+} from '../../support/emulator/world.js'
+import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
+import { RecordingLog } from '../helpers/log.js'
+import { useEmulator } from '../helpers/emulator.js'
+
+const emulator = useEmulator()
+const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
+
+function options(world: TargetGroupWorld, extra: Partial<DeployOptions> = {}): DeployOptions {
+  return deployOptions({
+    query: { tags: new Map(), states: ['running'], asgName: world.asgName },
+    rollout: rolloutSettings({ script: ['echo deploying'], backoff: FAST }),
+    publish: {
+      targets: [{ launchTemplate: world.launchTemplateId, sourceVersion: '$Default' }],
+      setDefault: true
+    },
+    catchUp: { maxRounds: 0, readyTimeoutMs: 5_000 },
+    traffic: {
+      targetGroups: { auto: true, given: [] },
+      minHealthy: { kind: 'count', value: 3 },
+      healthTimeoutMs: 10_000
+    },
+    ...extra
+  })
+}
+
+/** The SSM client, with what each target group says about the hosts at each SendCommand. */
+function recordingSends(c: TestClients, arns: readonly string[]) {
+  const atSend: Array<{ instanceId: string; states: Array<string | undefined> }> = []
+  const sent: string[][] = []
+  const ssm = new Proxy(c.ssm, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
+      return async (command: unknown) => {
+        if (command instanceof SendCommandCommand) {
+          const ids = command.input.InstanceIds ?? []
+          sent.push([...ids])
+          const states = await Promise.all(arns.map((arn) => targetStates(c, arn)))
+          for (const id of ids)
+            atSend.push({ instanceId: id, states: states.map((s) => s[id]?.state) })
+        }
+        return target.send(command as never)
+      }
+    }
+  }) as SSMClient
+  return { ssm, atSend, sent }
+}
+
+/** Samples how many hosts are healthy in the target group until stopped; answers the fewest. */
+function watchHealthy(c: TestClients, arn: string) {
+  let running = true
+  let fewest = Infinity
+  const done = (async () => {
+    while (running) {
+      const states = Object.values(await targetStates(c, arn))
+      fewest = Math.min(fewest, states.filter((s) => s.state === 'healthy').length)
+      await sleep(25)
+    }
+  })()
+  return {
+    stop: async () => {
+      running = false
+      await done
+      return fewest
+    }
+  }
+}
+
+async function defaultVersion(c: TestClients, id: string): Promise<number | undefined> {
+  const out = await c.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] }))
+  return out.LaunchTemplates?.[0]?.DefaultVersionNumber
+}
+
+async function world(c: TestClients, size: number): Promise<TargetGroupWorld> {
+  // 50 s delay x 0.01: half a second of draining; 10 s x 2 checks x 0.01: 0.2 s initial.
+  return behindTargetGroups(c, {
+    size,
+    targetGroups: [{ name: 'web', deregistrationDelaySeconds: 50 }]
+  })
+}
+
+describe('the deploy behind a target group', () => {
+  it('sends to no host still registered or draining, and keeps min-healthy healthy', async () => {
+    const c = emulator.clients
+    const w = await world(c, 4)
+    const arn = w.targetGroups[0]!.arn
+    const { ssm, atSend, sent } = recordingSends(c, [arn])
+    const watch = watchHealthy(c, arn)
+
+    const result = await runDeploy(
+      { ...c, ssm },
+      options(w),
+      makeRuntime({ log: new RecordingLog() })
+    )
+    const fewest = await watch.stop()
+
+    expect(result.failure).toBeUndefined()
+    expect(result.ok).toBe(true)
+    // min-healthy 3 of 4: one host out at a time, so one host per command.
+    expect(sent.map((ids) => ids.length)).toEqual([1, 1, 1, 1])
+    expect(atSend.map((s) => s.instanceId).sort()).toEqual([...w.instanceIds].sort())
+    // At its send, every host was out of the target group: not listed, not even draining.
+    for (const s of atSend) expect(s).toEqual({ instanceId: s.instanceId, states: [undefined] })
+    expect(fewest).toBeGreaterThanOrEqual(3)
+    // Everyone is back and healthy, and nothing is left in the journal.
+    const after = await targetStates(c, arn)
+    expect(Object.keys(after).sort()).toEqual([...w.instanceIds].sort())
+    expect(Object.values(after).map((s) => s.state)).toEqual([
+      'healthy',
+      'healthy',
+      'healthy',
+      'healthy'
+    ])
+    expect(result.released.filter((r) => r.held.kind === 'out-of-service')).toEqual([])
+    expect(result.traffic?.hosts.map((h) => h.instanceId).sort()).toEqual([...w.instanceIds].sort())
+    expect(result.targets?.[0]?.published).toBeDefined()
+  })
+
+  it('refuses a fleet too small for min-healthy before anything changes', async () => {
+    const c = emulator.clients
+    const w = await world(c, 3)
+    const { ssm, sent } = recordingSends(c, [w.targetGroups[0]!.arn])
+    await expect(
+      runDeploy({ ...c, ssm }, options(w), makeRuntime({ log: new RecordingLog() }))
+    ).rejects.toThrow(
+      'Input "min-healthy": "3" keeps 3 of the 3 host(s) in service, so none can leave the load balancer to deploy.'
+    )
+    expect(sent).toEqual([])
+  })
+
+  it('fails a host that does not become healthy, naming the group and reason, and publishes nothing', async () => {
+    const c = emulator.clients
+    const w = await world(c, 4)
+    const arn = w.targetGroups[0]!.arn
+    const broken = w.instanceIds.at(-1)!
+    await tag(c.ec2, [broken], { 'emulator:health': 'Target.ResponseCodeMismatch' })
+    const before = await defaultVersion(c, w.launchTemplateId)
+
+    const result = await runDeploy(
+      c,
+      options(w, {
+        traffic: {
+          targetGroups: { auto: true, given: [] },
+          minHealthy: { kind: 'count', value: 2 },
+          healthTimeoutMs: 1_500
+        }
+      }),
+      makeRuntime({ log: new RecordingLog() })
+    )
+
+    expect(result.ok).toBe(false)
+    const bad = result.rollout?.results.find((r) => r.instanceId === broken)
+    expect(bad?.status).toBe('Failed')
+    expect(bad?.reason).toBe(
+      `after: ${broken} not healthy in target group web after 2s: unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [502])`
+    )
+    expect(result.failure).toMatch(/^The rollout failed/)
+    expect(result.targets).toBeUndefined()
+    expect(await defaultVersion(c, w.launchTemplateId)).toBe(before)
+    // Still registered: ELB routes around it; nothing was left out of the group.
+    expect(Object.keys(await targetStates(c, arn)).sort()).toEqual([...w.instanceIds].sort())
+  })
+
+  it('rolls back every host that started, with the same traffic steps, after a health gate failed', async () => {
+    const c = emulator.clients
+    const w = await world(c, 4)
+    const arn = w.targetGroups[0]!.arn
+    const broken = w.instanceIds.at(-1)!
+    await tag(c.ec2, [broken], { 'emulator:health': 'Target.ResponseCodeMismatch' })
+    const { ssm, atSend, sent } = recordingSends(c, [arn])
+
+    const result = await runDeploy(
+      { ...c, ssm },
+      options(w, {
+        traffic: {
+          targetGroups: { auto: true, given: [] },
+          minHealthy: { kind: 'count', value: 2 },
+          healthTimeoutMs: 1_500
+        },
+        rollback: { commands: './rollback', script: { env: [['APP', 'shop']] } }
+      }),
+      makeRuntime({ log: new RecordingLog() })
+    )
+
+    expect(result.ok).toBe(false)
+    // Every host that started (the broken one among them) is rolled back; the others never ran.
+    const started = result.rollout!.results.filter((r) => r.status !== 'Skipped')
+    const ids = started.map((r) => r.instanceId)
+    expect(ids).toContain(broken)
+    expect(result.rollback?.instanceIds).toEqual(ids)
+    // The broken host fails its health gate again after its rollback: named, not rolled back.
+    expect(result.rollback?.rolledBack).toEqual(ids.filter((id) => id !== broken))
+    expect(result.rollback?.failed.map((f) => f.instanceId)).toEqual([broken])
+    expect(result.rollback?.previous).toEqual({ commit: '', snapshotId: w.initialSnapshotId })
+    expect(result.failure).toContain(
+      `Rolled back ${ids.length - 1} of ${ids.length} host(s) to the previous release. The rollback FAILED on ${broken}`
+    )
+    // The rollback commands went out of service too: every send found its hosts deregistered.
+    expect(sent.flat()).toHaveLength(ids.length * 2)
+    for (const s of atSend) expect(s.states).toEqual([undefined])
+    const rollbackCommand = result.rollback!.rollout!.commands[0]!.commandId
+    const listed = await c.ssm.send(new ListCommandsCommand({ CommandId: rollbackCommand }))
+    const script = listed.Commands?.[0]?.Parameters?.['commands']?.join('\n') ?? ''
+    expect(script).toContain("export APP='shop'")
+    expect(script).toContain(`export EBS_AUTOSCALE_PREVIOUS_SNAPSHOT='${w.initialSnapshotId}'`)
+    expect(script).toContain("export EBS_AUTOSCALE_PREVIOUS_COMMIT=''")
+    expect(result.targets).toBeUndefined()
+  })
+
+  it('leaves every host registered when cancelled mid-rollout', async () => {
+    const c = emulator.clients
+    const w = await world(c, 4)
+    const arn = w.targetGroups[0]!.arn
+    const abort = new AbortController()
+    const { ssm, sent } = recordingSends(c, [arn])
+    await tag(c.ec2, w.instanceIds, { 'emulator:ssm-seconds': '2' })
+    const state = new Map<string, string>()
+    const timer = setInterval(() => {
+      // Cancel while the second host is out of service and running its commands.
+      if (sent.length >= 2) abort.abort()
+    }, 20)
+    try {
+      await runDeploy(
+        { ...c, ssm },
+        options(w, {
+          traffic: {
+            targetGroups: { auto: true, given: [] },
+            minHealthy: { kind: 'count', value: 3 }
+          }
+        }),
+        makeRuntime({ log: new RecordingLog(), signal: abort.signal }),
+        mapStateProvider(state)
+      ).catch(() => undefined)
+    } finally {
+      clearInterval(timer)
+    }
+    expect(abort.signal.aborted).toBe(true)
+    const states = await targetStates(c, arn)
+    // Every host is registered (initial or healthy), none draining or gone.
+    expect(Object.keys(states).sort()).toEqual([...w.instanceIds].sort())
+    for (const s of Object.values(states)) expect(['initial', 'healthy']).toContain(s.state)
+    const journal = JSON.parse(state.get('journal') ?? '[]') as Array<{
+      held: { kind: string }
+      released?: string
+    }>
+    const outOfService = journal.filter((e) => e.held.kind === 'out-of-service')
+    expect(outOfService.length).toBeGreaterThanOrEqual(2)
+    expect(outOfService.filter((e) => !e.released)).toEqual([])
+  })
+})
