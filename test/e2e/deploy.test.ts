@@ -324,7 +324,7 @@ describe('the deploy bundle, run as the runner runs it', () => {
     })
     expect(r.exitCode).toBe(0)
     expect(r.stdout).toContain(
-      'The main step left no command running and no unpublished snapshot: nothing to do.'
+      'The main step left no command running, no host out of service and no unpublished snapshot: nothing to do.'
     )
   })
 })
