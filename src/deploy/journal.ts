@@ -2,7 +2,7 @@
  * One journal of everything a run holds, written as it is taken, so whatever ends the run (a
  * return, an error, a crash) can be followed by a release of exactly what is still held: by
  * the run's own `finally`, or by the post step replaying the journal when the main step died.
- * Today: the commands sent and the snapshot made; tomorrow hosts out of service and the lock.
+ * The commands sent, the snapshot made and the deploy lock; tomorrow hosts out of service.
  */
 
 /**
@@ -23,6 +23,8 @@ export type Held =
   | { kind: 'command'; commandId: string }
   /** A snapshot this run made: tagged failed unless published. */
   | { kind: 'snapshot'; snapshotId: string }
+  /** The deploy lock of one launch template (src/lock): deleted if this run still holds it. */
+  | { kind: 'lock'; name: string; token: string; templateId: string }
 
 export interface JournalEntry {
   held: Held
@@ -32,7 +34,8 @@ export interface JournalEntry {
 
 export const JOURNAL_KEY = 'journal'
 
-const idOf = (h: Held): string => (h.kind === 'command' ? h.commandId : h.snapshotId)
+const idOf = (h: Held): string =>
+  h.kind === 'command' ? h.commandId : h.kind === 'snapshot' ? h.snapshotId : h.token
 
 export class Journal {
   private constructor(

@@ -9,6 +9,9 @@
  *   -> catch-up: instances launched meanwhile from the old version get the rollout
  *   -> retention
  *
+ * Two deploys of one launch template never overlap: the resolve phase takes the template's
+ * deploy lock (lock.ts) before reading its default version.
+ *
  * The phases (steps.ts) run in one loop with one exit; a `finally` releases whatever the
  * journal still holds (running commands, a snapshot never published), on every path.
  */
@@ -31,6 +34,8 @@ import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../sn
 import type { CatchUpResult } from './catch-up.js'
 import { Journal, mapStateProvider, type StateProvider } from './journal.js'
 import { Phases } from './phases.js'
+import type { LockSettings } from './lock.js'
+import { lockReleaser } from './release-lock.js'
 import { commandReleaser, releaseHeld, type Released } from './release.js'
 import { snapshotReleaser } from './release-snapshot.js'
 import { DEPLOY_PHASES } from './steps.js'
@@ -48,6 +53,8 @@ export interface DeployOptions {
   /** A failed rollout's snapshot: tagged failed (kept for inspection) or deleted. */
   onFailure: 'tag' | 'delete'
   catchUp: { maxRounds: number; readyTimeoutMs: number }
+  /** The deploy lock per template (lock.ts); undefined: none is taken (unit tests of parts). */
+  lock?: LockSettings
   dryRun: boolean
 }
 
@@ -77,6 +84,8 @@ export interface DeployResult {
   targets?: TargetReport[]
   catchUp?: CatchUpResult
   retention?: RetentionResult
+  /** The deploy locks taken (or, in a dry run, who holds them), one line each. */
+  locks: string[]
   /** What the run still held when it ended, and what became of each. */
   released: Released[]
   phases: Phases
@@ -112,7 +121,7 @@ export async function runDeploy(
     runtime,
     journal: Journal.start(state),
     phases,
-    result: { ok: false, hosts: [], released: [], phases, dryRun: options.dryRun },
+    result: { ok: false, hosts: [], locks: [], released: [], phases, dryRun: options.dryRun },
     prepared: [],
     settle: 'tag'
   }
@@ -136,6 +145,7 @@ async function release(run: DeployRun): Promise<void> {
   const { result, runtime } = run
   const released = await releaseHeld(run.journal, {
     command: commandReleaser(run.clients.ssm),
+    lock: lockReleaser(run.clients.ssm),
     snapshot: snapshotReleaser(run.clients.ec2, {
       reason: result.failure ?? 'the deploy ended before publishing it',
       settle: run.settle

@@ -14,6 +14,7 @@ import { refreshTargets } from '../snapshot/refresh.js'
 import { retain } from '../snapshot/retain.js'
 import { prepareTargets, targetFailure } from '../snapshot/targets.js'
 import { catchUp } from './catch-up.js'
+import { lockTemplates } from './lock.js'
 import type { DeployRun } from './pipeline.js'
 import { preflight } from './preflight.js'
 import { startSnapshot } from './snapshot.js'
@@ -45,6 +46,11 @@ async function resolve(run: DeployRun): Promise<boolean> {
     ...t,
     launchTemplate: t.launchTemplate || inferTemplate(options.query, resolved.group, primary)
   }))
+  // Before the default version is read: a deploy that waited reads the one its predecessor left.
+  await lockTemplates(
+    run,
+    targets.map((t) => t.launchTemplate)
+  )
   run.prepared = await prepareTargets(clients, { ...options.publish, targets })
   result.prepared = run.prepared
   for (const { template } of run.prepared) {

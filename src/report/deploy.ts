@@ -80,6 +80,7 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
       `<details><summary>Pre-flight: ${result.preflight.length} checks passed</summary>\n\n${result.preflight.map((l) => `- ${l}`).join('\n')}\n\n</details>`
     )
   }
+  if (result.locks.length) parts.push(result.locks.map((l) => `- ${l}`).join('\n'))
   if (result.rollout) {
     parts.push(
       '### Rollout',

@@ -39,6 +39,10 @@ export async function run(): Promise<void> {
       maxRounds: inputs.integer('catch-up-rounds', 3, { min: 0, max: 20 }),
       readyTimeoutMs: inputs.duration('catch-up-timeout', '10m', { minMs: 1000, maxMs: 3_600_000 })
     }
+    const lock = {
+      timeoutMs: inputs.duration('lock-timeout', '5m', { minMs: 0, maxMs: 3_600_000 }),
+      holdMs: lockHoldMs(rollout.deadlineMs, snapshot.timeoutMs, catchUp.readyTimeoutMs)
+    }
     // Checked before any change; applied once the rollout awaits the traffic steps (README).
     readTrafficSettings(inputs)
     const clients = clientsFromInputs(inputs, 'deploy')
@@ -54,6 +58,7 @@ export async function run(): Promise<void> {
         retention,
         onFailure,
         catchUp,
+        lock,
         dryRun: rollout.dryRun
       },
       runnerRuntime(),
@@ -67,6 +72,10 @@ export async function run(): Promise<void> {
     }
   })
 }
+
+/** Past this, a lock's holder has outlived its own budget: rollout, snapshot, catch-up, margin. */
+export const lockHoldMs = (deadlineMs: number, snapshotMs: number, catchUpMs: number): number =>
+  deadlineMs + snapshotMs + catchUpMs + 15 * 60_000
 
 const NO_SNAPSHOT = {
   'snapshot-id': '',
