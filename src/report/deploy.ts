@@ -5,7 +5,7 @@ import { type RunContext, shortSha } from '../github/context.js'
 import { formatDuration } from '../duration.js'
 import type { SnapshotActionResult } from '../snapshot/run.js'
 import { targetFailure } from '../snapshot/targets.js'
-import { hostsTable } from './hosts.js'
+import { hostsTable, standbyNote } from './hosts.js'
 import { code, table } from './markdown.js'
 import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
 import { snapshotReport } from './snapshot.js'
@@ -91,7 +91,8 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
   }
   if (result.hosts.length) {
     parts.push(
-      `<details><summary>Hosts (${result.hosts.length})</summary>\n\n${hostsTable(result.hosts)}\n\n</details>`
+      `<details><summary>Hosts (${result.hosts.length})</summary>\n\n${hostsTable(result.hosts)}\n\n</details>`,
+      standbyNote(result.hosts)
     )
   }
   const view = snapshotView(result)
