@@ -30,6 +30,7 @@ import type {
   PublishTarget,
   TargetReport
 } from '../snapshot/targets.js'
+import type { WarmPoolMode, WarmPoolResult } from '../snapshot/warm-pool.js'
 import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../snapshot/types.js'
 import type { CatchUpResult } from './catch-up.js'
 import { Journal, mapStateProvider, type StateProvider } from './journal.js'
@@ -53,6 +54,8 @@ export interface DeployOptions {
   /** A failed rollout's snapshot: tagged failed (kept for inspection) or deleted. */
   onFailure: 'tag' | 'delete'
   catchUp: { maxRounds: number; readyTimeoutMs: number }
+  /** Warm pools of the groups that pick up the new version; undefined: not looked at. */
+  warmPools?: WarmPoolMode
   /** The deploy lock per template (lock.ts); undefined: none is taken (unit tests of parts). */
   lock?: LockSettings
   dryRun: boolean
@@ -82,6 +85,8 @@ export interface DeployResult {
   prepared?: PreparedTarget[]
   /** One per target, once published (or failed to). */
   targets?: TargetReport[]
+  /** Per group that picks up the new version and has a warm pool. */
+  warmPools?: WarmPoolResult[]
   catchUp?: CatchUpResult
   retention?: RetentionResult
   /** The deploy locks taken (or, in a dry run, who holds them), one line each. */

@@ -12,6 +12,7 @@ import type { RolloutResult } from '../rollout/types.js'
 import { publishToTargets } from '../snapshot/publishing.js'
 import { refreshTargets } from '../snapshot/refresh.js'
 import { retain } from '../snapshot/retain.js'
+import { refreshWarmPools } from '../snapshot/warm-pool.js'
 import { prepareTargets, targetFailure } from '../snapshot/targets.js'
 import { catchUp } from './catch-up.js'
 import { lockTemplates } from './lock.js'
@@ -139,6 +140,16 @@ async function publish(run: DeployRun): Promise<boolean> {
   const refresh = options.publish.instanceRefresh
   if (refresh)
     await refreshTargets(clients.autoscaling, result.targets, refresh, options.dryRun, runtime)
+  if (options.warmPools) {
+    const mode = { mode: options.warmPools, dryRun: options.dryRun, log: runtime.log }
+    const targets = result.targets
+    result.warmPools = await refreshWarmPools(
+      clients.autoscaling,
+      targets,
+      mode,
+      settings.setDefault
+    )
+  }
   const failed = targetFailure(result.targets)
   if (failed) result.failure = failed.message
   return !failed

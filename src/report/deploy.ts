@@ -5,6 +5,7 @@ import { type RunContext, shortSha } from '../github/context.js'
 import { formatDuration } from '../duration.js'
 import type { SnapshotActionResult } from '../snapshot/run.js'
 import { targetFailure } from '../snapshot/targets.js'
+import { warmPoolLines } from '../snapshot/warm-pool.js'
 import { hostsTable, standbyNote } from './hosts.js'
 import { code, table } from './markdown.js'
 import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
@@ -97,6 +98,8 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
   }
   const view = snapshotView(result)
   if (view) parts.push(snapshotReport(view, region))
+  const warm = warmPoolLines(result.warmPools ?? [], result.dryRun)
+  if (warm.length) parts.push('### Warm pools', warm.map((l) => `- ${l}`).join('\n'))
   if (result.catchUp) parts.push('### Catch-up', catchUpTable(result.catchUp))
   if (result.released.length) {
     parts.push(

@@ -34,6 +34,7 @@ export async function run(): Promise<void> {
     const renamed = inputs.renamed({ description: 'snapshot-description' })
     const snapshot = { ...readSnapshotSpec(renamed, ctx), timeoutMs: readSnapshotTimeout(renamed) }
     const { target, retention, device, ...publish } = readPublishSettings(inputs)
+    const warmPools = inputs.oneOf('warm-pools', ['replace', 'keep'] as const, 'replace')
     const onFailure = inputs.oneOf('on-failure', ['tag', 'delete'] as const, 'tag')
     const catchUp = {
       maxRounds: inputs.integer('catch-up-rounds', 3, { min: 0, max: 20 }),
@@ -59,6 +60,7 @@ export async function run(): Promise<void> {
         onFailure,
         catchUp,
         lock,
+        warmPools,
         dryRun: rollout.dryRun
       },
       runnerRuntime(),
