@@ -2,7 +2,7 @@
  * One journal of everything a run holds, written as it is taken, so whatever ends the run (a
  * return, an error, a crash) can be followed by a release of exactly what is still held: by
  * the run's own `finally`, or by the post step replaying the journal when the main step died.
- * Today: the commands sent, the snapshot made and the hosts out of service; tomorrow the lock.
+ * The commands sent, the snapshot made, the hosts out of service and the deploy lock.
  */
 
 /**
@@ -28,6 +28,8 @@ export type Held =
    * again (same port) unless it was put back.
    */
   | { kind: 'out-of-service'; targetGroupArn: string; instanceId: string; port?: number }
+  /** The deploy lock of one launch template (src/lock): deleted if this run still holds it. */
+  | { kind: 'lock'; name: string; token: string; templateId: string }
 
 export interface JournalEntry {
   held: Held
@@ -42,7 +44,9 @@ const idOf = (h: Held): string =>
     ? h.commandId
     : h.kind === 'snapshot'
       ? h.snapshotId
-      : `${h.targetGroupArn}|${h.instanceId}|${h.port ?? ''}`
+      : h.kind === 'lock'
+        ? h.token
+        : `${h.targetGroupArn}|${h.instanceId}|${h.port ?? ''}`
 
 export class Journal {
   private constructor(

@@ -9,6 +9,9 @@
  *   -> catch-up: instances launched meanwhile from the old version get the rollout
  *   -> retention
  *
+ * Two deploys of one launch template never overlap: the resolve phase takes the template's
+ * deploy lock (lock.ts) before reading its default version.
+ *
  * The phases (steps.ts) run in one loop with one exit; a `finally` releases whatever the
  * journal still holds (running commands, a snapshot never published), on every path.
  */
@@ -28,12 +31,15 @@ import type {
   PublishTarget,
   TargetReport
 } from '../snapshot/targets.js'
+import type { WarmPoolMode, WarmPoolResult } from '../snapshot/warm-pool.js'
 import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../snapshot/types.js'
 import type { TrafficPlan, TrafficSettings } from '../traffic/plan.js'
 import type { HostTraffic, TrafficRollout } from '../traffic/rollout.js'
 import type { CatchUpResult } from './catch-up.js'
 import { Journal, mapStateProvider, type StateProvider } from './journal.js'
 import { Phases } from './phases.js'
+import type { LockSettings } from './lock.js'
+import { lockReleaser } from './release-lock.js'
 import { commandReleaser, releaseHeld, type Released } from './release.js'
 import { snapshotReleaser } from './release-snapshot.js'
 import { trafficReleaser } from './release-traffic.js'
@@ -52,6 +58,10 @@ export interface DeployOptions {
   /** A failed rollout's snapshot: tagged failed (kept for inspection) or deleted. */
   onFailure: 'tag' | 'delete'
   catchUp: { maxRounds: number; readyTimeoutMs: number }
+  /** Warm pools of the groups that pick up the new version; undefined: not looked at. */
+  warmPools?: WarmPoolMode
+  /** The deploy lock per template (lock.ts); undefined: none is taken (unit tests of parts). */
+  lock?: LockSettings
   dryRun: boolean
   /** Load balancers: unset leaves traffic alone (as `target-groups: none`). */
   traffic?: TrafficSettings
@@ -83,12 +93,16 @@ export interface DeployResult {
   prepared?: PreparedTarget[]
   /** One per target, once published (or failed to). */
   targets?: TargetReport[]
+  /** Per group that picks up the new version and has a warm pool. */
+  warmPools?: WarmPoolResult[]
   catchUp?: CatchUpResult
   retention?: RetentionResult
   /** The load-balancer plan, and how long each host was out of service. */
   traffic?: { plan: TrafficPlan; hosts: HostTraffic[] }
   /** The rollback, when the rollout failed and rollback-commands was given. */
   rollback?: RollbackResult
+  /** The deploy locks taken (or, in a dry run, who holds them), one line each. */
+  locks: string[]
   /** What the run still held when it ended, and what became of each. */
   released: Released[]
   phases: Phases
@@ -126,7 +140,7 @@ export async function runDeploy(
     runtime,
     journal: Journal.start(state),
     phases,
-    result: { ok: false, hosts: [], released: [], phases, dryRun: options.dryRun },
+    result: { ok: false, hosts: [], locks: [], released: [], phases, dryRun: options.dryRun },
     prepared: [],
     settle: 'tag'
   }
@@ -150,6 +164,7 @@ async function release(run: DeployRun): Promise<void> {
   const { result, runtime } = run
   const released = await releaseHeld(run.journal, {
     command: commandReleaser(run.clients.ssm),
+    lock: lockReleaser(run.clients.ssm),
     snapshot: snapshotReleaser(run.clients.ec2, {
       reason: result.failure ?? 'the deploy ended before publishing it',
       settle: run.settle

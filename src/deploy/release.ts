@@ -3,7 +3,7 @@
  * does it (the run's finally, or a post step): a command is cancelled only if it is still
  * running (its status is read first). Each release says what it did; one that fails is
  * reported and the others still go on. Snapshots: release-snapshot.ts; hosts out of service:
- * release-traffic.ts.
+ * release-traffic.ts; locks: release-lock.ts.
  */
 import { ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { aws, errorMessage } from '../errors.js'
@@ -26,7 +26,10 @@ export interface Released {
 
 export async function releaseHeld(journal: Journal, releasers: Releasers): Promise<Released[]> {
   const done: Released[] = []
-  for (const held of journal.held()) {
+  // Locks last: the next deploy starts only once this one's commands and snapshot are settled.
+  const all = journal.held()
+  const ordered = [...all.filter((h) => h.kind !== 'lock'), ...all.filter((h) => h.kind === 'lock')]
+  for (const held of ordered) {
     try {
       const releaser = releasers[held.kind] as Releaser<typeof held.kind> | undefined
       if (!releaser) throw new Error(`this step cannot release a ${held.kind}`)
@@ -34,16 +37,23 @@ export async function releaseHeld(journal: Journal, releasers: Releasers): Promi
       journal.release(held, outcome)
       done.push({ held, outcome, ok: true })
     } catch (err) {
-      const what =
-        held.kind === 'command'
-          ? `cancel command ${held.commandId}`
-          : held.kind === 'snapshot'
-            ? `settle snapshot ${held.snapshotId}`
-            : `register ${held.instanceId} again in target group ${held.targetGroupArn}`
-      done.push({ held, outcome: `Could not ${what}: ${errorMessage(err)}`, ok: false })
+      done.push({ held, outcome: `Could not ${whatOf(held)}: ${errorMessage(err)}`, ok: false })
     }
   }
   return done
+}
+
+function whatOf(held: Held): string {
+  switch (held.kind) {
+    case 'command':
+      return `cancel command ${held.commandId}`
+    case 'snapshot':
+      return `settle snapshot ${held.snapshotId}`
+    case 'lock':
+      return `release the deploy lock ${held.name} (delete it by hand: aws ssm delete-parameter --name ${held.name})`
+    case 'out-of-service':
+      return `register ${held.instanceId} again in target group ${held.targetGroupArn}`
+  }
 }
 
 /** Cancels a command only while SSM still lists it running. */

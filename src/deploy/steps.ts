@@ -13,10 +13,12 @@ import type { RolloutResult } from '../rollout/types.js'
 import { publishToTargets } from '../snapshot/publishing.js'
 import { refreshTargets } from '../snapshot/refresh.js'
 import { retain } from '../snapshot/retain.js'
+import { refreshWarmPools } from '../snapshot/warm-pool.js'
 import { prepareTargets, targetFailure } from '../snapshot/targets.js'
 import { describePlan, planTraffic } from '../traffic/plan.js'
 import { limitRollout, trafficRollout } from '../traffic/rollout.js'
 import { catchUp } from './catch-up.js'
+import { lockTemplates } from './lock.js'
 import type { DeployRun } from './pipeline.js'
 import { preflight } from './preflight.js'
 import { primaryFlush, startSnapshot } from './snapshot.js'
@@ -50,6 +52,11 @@ async function resolve(run: DeployRun): Promise<boolean> {
     ...t,
     launchTemplate: t.launchTemplate || inferTemplate(options.query, resolved.group, primary)
   }))
+  // Before the default version is read: a deploy that waited reads the one its predecessor left.
+  await lockTemplates(
+    run,
+    targets.map((t) => t.launchTemplate)
+  )
   run.prepared = await prepareTargets(clients, { ...options.publish, targets })
   result.prepared = run.prepared
   for (const { template } of run.prepared) {
@@ -209,6 +216,16 @@ async function publish(run: DeployRun): Promise<boolean> {
   const refresh = options.publish.instanceRefresh
   if (refresh)
     await refreshTargets(clients.autoscaling, result.targets, refresh, options.dryRun, runtime)
+  if (options.warmPools) {
+    const mode = { mode: options.warmPools, dryRun: options.dryRun, log: runtime.log }
+    const targets = result.targets
+    result.warmPools = await refreshWarmPools(
+      clients.autoscaling,
+      targets,
+      mode,
+      settings.setDefault
+    )
+  }
   const failed = targetFailure(result.targets)
   if (failed) result.failure = failed.message
   return !failed

@@ -152,6 +152,14 @@ export async function releaseDeployLock(
   return 'released'
 }
 
+/** Who holds the lock of a template now, read only (dry run): null when nobody does. */
+export async function peekDeployLock(
+  ssm: SSMClient,
+  templateId: string
+): Promise<LockHolder | null | undefined> {
+  return readHolder(ssm, lockName(templateId))
+}
+
 async function tryCreate(ssm: SSMClient, name: string, holder: LockHolder): Promise<boolean> {
   try {
     await ssm.send(

@@ -5,7 +5,8 @@ import { type RunContext, shortSha } from '../github/context.js'
 import { formatDuration } from '../duration.js'
 import type { SnapshotActionResult } from '../snapshot/run.js'
 import { targetFailure } from '../snapshot/targets.js'
-import { hostsTable } from './hosts.js'
+import { warmPoolLines } from '../snapshot/warm-pool.js'
+import { hostsTable, standbyNote } from './hosts.js'
 import { trafficReport } from './traffic.js'
 import { code, table } from './markdown.js'
 import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
@@ -81,6 +82,7 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
       `<details><summary>Pre-flight: ${result.preflight.length} checks passed</summary>\n\n${result.preflight.map((l) => `- ${l}`).join('\n')}\n\n</details>`
     )
   }
+  if (result.locks.length) parts.push(result.locks.map((l) => `- ${l}`).join('\n'))
   if (result.rollout) {
     parts.push(
       '### Rollout',
@@ -100,11 +102,14 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
   }
   if (result.hosts.length) {
     parts.push(
-      `<details><summary>Hosts (${result.hosts.length})</summary>\n\n${hostsTable(result.hosts)}\n\n</details>`
+      `<details><summary>Hosts (${result.hosts.length})</summary>\n\n${hostsTable(result.hosts)}\n\n</details>`,
+      standbyNote(result.hosts)
     )
   }
   const view = snapshotView(result)
   if (view) parts.push(snapshotReport(view, region))
+  const warm = warmPoolLines(result.warmPools ?? [], result.dryRun)
+  if (warm.length) parts.push('### Warm pools', warm.map((l) => `- ${l}`).join('\n'))
   if (result.catchUp) parts.push('### Catch-up', catchUpTable(result.catchUp))
   if (result.released.length) {
     parts.push(

@@ -31,6 +31,7 @@ from moto.ssm.models import Command
 from moto.server import main
 
 import elbv2  # noqa: F401 (target health and Auto Scaling registration as AWS does them)
+import warm_pool  # noqa: F401 (warm pool instances, seeded by a tag)
 
 PAGE = 50
 

@@ -10,7 +10,12 @@ import {
   DescribeSnapshotsCommand,
   DescribeVolumesCommand
 } from '@aws-sdk/client-ec2'
-import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
+import {
+  GetParameterCommand,
+  ListCommandInvocationsCommand,
+  PutParameterCommand,
+  SendCommandCommand
+} from '@aws-sdk/client-ssm'
 import { describeGroup } from '../../src/hosts/resolve.js'
 import { codeVolumeWorld, setDesired, sleep, tag } from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
@@ -117,6 +122,18 @@ describe('the deploy bundle, run as the runner runs it', () => {
       expect(r.summary).toContain(`| ${phase} | +`)
     }
     expect(r.summary).toContain(`| \`${launchedMidDeploy[0]}\` | ✅ deployed |`)
+    // The deploy lock was held for the run and released at its end.
+    expect(r.summary).toContain(
+      `Held the deploy lock /ebs-autoscale/lock/${world.launchTemplateId}.`
+    )
+    expect(r.summary).toContain(
+      `Released the deploy lock /ebs-autoscale/lock/${world.launchTemplateId}.`
+    )
+    await expect(
+      emulator.clients.ssm.send(
+        new GetParameterCommand({ Name: `/ebs-autoscale/lock/${world.launchTemplateId}` })
+      )
+    ).rejects.toThrow(/ParameterNotFound|not found/i)
 
     // And an instance launched from now on boots from the new snapshot.
     await setDesired(emulator.clients, world.asgName, before.length + 2)
@@ -189,6 +206,14 @@ describe('the deploy bundle, run as the runner runs it', () => {
       [
         { 'asg-name': world.asgName, commands: './bin/deploy', 'snapshot-timeout': 'soon' },
         'Input "snapshot-timeout": "soon" is not a duration'
+      ],
+      [
+        { 'asg-name': world.asgName, commands: './bin/deploy', 'lock-timeout': 'a while' },
+        'Input "lock-timeout": "a while" is not a duration'
+      ],
+      [
+        { 'asg-name': world.asgName, commands: './bin/deploy', 'warm-pools': 'refresh' },
+        'Input "warm-pools": "refresh" is not one of: replace, keep.'
       ],
       [
         { 'asg-name': 'no-such-group', commands: './bin/deploy' },
@@ -280,8 +305,20 @@ describe('the deploy bundle, run as the runner runs it', () => {
     const snapshotId = (
       await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.Volumes![0]!.VolumeId! }))
     ).SnapshotId!
+    // The lock the dead main step still held (taken first, released last).
+    const lock = `/ebs-autoscale/lock/${world.launchTemplateId}`
+    await ssm.send(
+      new PutParameterCommand({
+        Name: lock,
+        Type: 'String',
+        Value: JSON.stringify({ token: 'tok-dead', startedAt: '2026-11-26T06:00:00Z' })
+      })
+    )
     // The journal the main step wrote through core.saveState, as the runner hands it back.
     const journal = JSON.stringify([
+      {
+        held: { kind: 'lock', name: lock, token: 'tok-dead', templateId: world.launchTemplateId }
+      },
       { held: { kind: 'command', commandId: ended } },
       { held: { kind: 'command', commandId: running } },
       { held: { kind: 'snapshot', snapshotId } },
@@ -298,7 +335,8 @@ describe('the deploy bundle, run as the runner runs it', () => {
     const done = [
       `Left command ${ended} as it was: it had already ended (Success).`,
       `Cancelled command ${running} (it was InProgress).`,
-      `Tagged snapshot ${snapshotId} as failed: it was never published.`
+      `Tagged snapshot ${snapshotId} as failed: it was never published.`,
+      `Released the deploy lock ${lock}.`
     ]
     expect(r.stdout.split('\n').filter((l) => done.includes(l))).toEqual(done)
     for (const line of done) expect(r.summary).toContain(line)
@@ -311,6 +349,9 @@ describe('the deploy bundle, run as the runner runs it', () => {
     const snap = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))
     expect(snap.Snapshots![0]!.Tags).toEqual(
       expect.arrayContaining([{ Key: 'ebs-autoscale:status', Value: 'failed' }])
+    )
+    await expect(ssm.send(new GetParameterCommand({ Name: lock }))).rejects.toThrow(
+      /ParameterNotFound|not found/i
     )
   })
 

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { lockReleaser } from '../../deploy/release-lock.js'
 import { commandReleaser } from '../../deploy/release.js'
 import { snapshotReleaser } from '../../deploy/release-snapshot.js'
 import { trafficReleaser } from '../../deploy/release-traffic.js'
@@ -9,6 +10,7 @@ import { run } from './main.js'
 if (core.getState('isPost') === 'true')
   await runPostStep('deploy', (c) => ({
     command: commandReleaser(c.ssm),
+    lock: lockReleaser(c.ssm),
     snapshot: snapshotReleaser(c.ec2, {
       reason: 'the deploy did not finish; its post step released it',
       settle: 'tag'

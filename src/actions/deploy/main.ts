@@ -36,6 +36,7 @@ export async function run(): Promise<void> {
     const renamed = inputs.renamed({ description: 'snapshot-description' })
     const snapshot = { ...readSnapshotSpec(renamed, ctx), timeoutMs: readSnapshotTimeout(renamed) }
     const { target, retention, device, ...publish } = readPublishSettings(inputs)
+    const warmPools = inputs.oneOf('warm-pools', ['replace', 'keep'] as const, 'replace')
     const onFailure = inputs.oneOf('on-failure', ['tag', 'delete'] as const, 'tag')
     const catchUp = {
       maxRounds: inputs.integer('catch-up-rounds', 3, { min: 0, max: 20 }),
@@ -43,6 +44,10 @@ export async function run(): Promise<void> {
     }
     const traffic = readTrafficSettings(inputs)
     const rollback = readRollbackSettings(inputs, ctx)
+    const lock = {
+      timeoutMs: inputs.duration('lock-timeout', '5m', { minMs: 0, maxMs: 3_600_000 }),
+      holdMs: lockHoldMs(rollout.deadlineMs, snapshot.timeoutMs, catchUp.readyTimeoutMs)
+    }
     const clients = clientsFromInputs(inputs, 'deploy')
 
     const result = await runDeploy(
@@ -58,7 +63,9 @@ export async function run(): Promise<void> {
         catchUp,
         dryRun: rollout.dryRun,
         traffic,
-        ...(rollback ? { rollback } : {})
+        ...(rollback ? { rollback } : {}),
+        lock,
+        warmPools
       },
       runnerRuntime(),
       runnerState
@@ -71,6 +78,10 @@ export async function run(): Promise<void> {
     }
   })
 }
+
+/** Past this, a lock's holder has outlived its own budget: rollout, snapshot, catch-up, margin. */
+export const lockHoldMs = (deadlineMs: number, snapshotMs: number, catchUpMs: number): number =>
+  deadlineMs + snapshotMs + catchUpMs + 15 * 60_000
 
 const NO_SNAPSHOT = {
   'snapshot-id': '',

@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals'
+import { DescribeWarmPoolCommand, PutWarmPoolCommand } from '@aws-sdk/client-auto-scaling'
+import {
+  CreateLaunchTemplateVersionCommand,
+  DescribeInstancesCommand,
+  RunInstancesCommand
+} from '@aws-sdk/client-ec2'
+import { refreshWarmPool } from '../../src/snapshot/warm-pool.js'
+import { codeVolumeWorld, type TestClients } from '../../support/emulator/world.js'
+import { useEmulator } from '../helpers/emulator.js'
+import { RecordingLog } from '../helpers/log.js'
+
+const emulator = useEmulator()
+
+/** A warm instance of `group` prepared from `version` (the emulator's emulator:warm-pool tag). */
+async function warm(c: TestClients, templateId: string, version: string, group: string) {
+  const out = await c.ec2.send(
+    new RunInstancesCommand({
+      MinCount: 1,
+      MaxCount: 1,
+      LaunchTemplate: { LaunchTemplateId: templateId, Version: version },
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: [{ Key: 'emulator:warm-pool', Value: group }] }
+      ]
+    })
+  )
+  return out.Instances![0]!.InstanceId!
+}
+
+const poolIds = async (c: TestClients, group: string) =>
+  (
+    (await c.autoscaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: group })))
+      .Instances ?? []
+  )
+    .map((i) => i.InstanceId!)
+    .sort()
+
+describe('warm pools after a publish (issue 8, item 3)', () => {
+  it('replaces the warm instances prepared from the old version and keeps the fresh ones', async () => {
+    const c = emulator.clients
+    const world = await codeVolumeWorld(c, { size: 1 })
+    const group = world.asgName
+    await c.autoscaling.send(
+      new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 2, PoolState: 'Stopped' })
+    )
+    await c.ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: world.launchTemplateId,
+        SourceVersion: '1',
+        LaunchTemplateData: {}
+      })
+    )
+    const stale = await warm(c, world.launchTemplateId, '1', group)
+    const fresh = await warm(c, world.launchTemplateId, '2', group)
+    expect(await poolIds(c, group)).toEqual([stale, fresh].sort())
+
+    const result = await refreshWarmPool(
+      c.autoscaling,
+      group,
+      { launchTemplateId: world.launchTemplateId, version: 2 },
+      { mode: 'replace', dryRun: false, log: new RecordingLog() }
+    )
+    expect(result.replaced).toEqual([stale])
+    // End state: the old-code instance is gone, the fresh one still waits in the pool.
+    expect(await poolIds(c, group)).toEqual([fresh])
+    const described = await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [stale] }))
+    expect(described.Reservations![0]!.Instances![0]!.State!.Name).toMatch(
+      /^(shutting-down|terminated)$/
+    )
+    // The pool's configuration is untouched.
+    const pool = await c.autoscaling.send(
+      new DescribeWarmPoolCommand({ AutoScalingGroupName: group })
+    )
+    expect(pool.WarmPoolConfiguration?.MinSize).toBe(2)
+  })
+
+  it('with warm-pools: keep, leaves the old-code instances in the pool and warns naming them', async () => {
+    const c = emulator.clients
+    const world = await codeVolumeWorld(c, { size: 1 })
+    const group = world.asgName
+    await c.autoscaling.send(
+      new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 1, PoolState: 'Stopped' })
+    )
+    const stale = await warm(c, world.launchTemplateId, '1', group)
+    const log = new RecordingLog()
+    const result = await refreshWarmPool(
+      c.autoscaling,
+      group,
+      { launchTemplateId: world.launchTemplateId, version: 2 },
+      { mode: 'keep', dryRun: false, log }
+    )
+    expect(result.kept).toEqual([stale])
+    expect(await poolIds(c, group)).toEqual([stale])
+    expect(log.messages('warning')[0]).toContain(
+      `will serve OLD code when they go into service: ${stale}`
+    )
+  })
+})
