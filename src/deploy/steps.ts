@@ -9,7 +9,7 @@ import type { Host } from '../hosts/host.js'
 import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
 import { describeRollback, type PreviousRelease, rollBack } from '../rollout/rollback.js'
 import { runRollout } from '../rollout/run.js'
-import type { RolloutResult } from '../rollout/types.js'
+import type { HostResult, RolloutResult } from '../rollout/types.js'
 import { publishToTargets } from '../snapshot/publishing.js'
 import { refreshTargets } from '../snapshot/refresh.js'
 import { retain } from '../snapshot/retain.js'
@@ -109,11 +109,15 @@ async function rollout(run: DeployRun): Promise<boolean> {
   const previous = await readPrevious(run)
   let rolled: RolloutResult
   try {
-    rolled = await rollOut(run, {
-      ...options.rollout,
-      ...primaryFlush(run),
-      instanceIds: result.hosts.map((h) => h.instanceId)
-    })
+    rolled = await rollOut(
+      run,
+      {
+        ...options.rollout,
+        ...primaryFlush(run),
+        instanceIds: result.hosts.map((h) => h.instanceId)
+      },
+      true
+    )
   } catch (err) {
     // An AWS error stopped the rollout: the snapshot already started is never published.
     await run.snapshotTask
@@ -180,17 +184,26 @@ async function rollBackPhase(
   return false
 }
 
-/** runRollout with every command it sends in the journal until the rollout has ended. */
+/**
+ * runRollout with every command it sends in the journal until the rollout has ended. Only the
+ * fleet's rollout snapshots its primary: a catch-up round has a "primary" too, and snapshotting
+ * it would make a second snapshot of code already published.
+ */
 async function rollOut(
   run: DeployRun,
-  options: Parameters<typeof runRollout>[1]
+  options: Parameters<typeof runRollout>[1],
+  snapshotThePrimary = false
 ): Promise<RolloutResult> {
   const limited = run.traffic ? limitRollout(options, run.traffic.plan) : options
   const rolled = await runRollout(run.clients.ssm, limited, run.runtime, {
     ...(run.traffic ? { lifecycle: run.traffic.lifecycle } : {}),
     onCommandSent: (c) => run.journal.take({ kind: 'command', commandId: c.commandId }),
-    onPrimaryDone: (primary) =>
-      startSnapshot(run, primary.instanceId, options.primaryLastScript !== undefined),
+    ...(snapshotThePrimary
+      ? {
+          onPrimaryDone: (primary: HostResult) =>
+            startSnapshot(run, primary.instanceId, options.primaryLastScript !== undefined)
+        }
+      : {}),
     // The code could never be published: no new host starts on it.
     shouldStop: () =>
       run.snapshotError === undefined

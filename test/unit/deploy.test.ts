@@ -218,6 +218,9 @@ describe('the deploy pipeline', () => {
     expect(catchUpCommand.instanceIds).toEqual([late])
     expect(catchUpCommand.sentAt).toBeGreaterThanOrEqual(world.firstCall('ModifyLaunchTemplate')!)
     expect(result.catchUp?.rounds).toBe(2)
+    // One snapshot, of the primary: the catch-up round's own first host is never snapshotted.
+    expect([...world.snapshots.values()].map((s) => s.id)).toEqual([result.snapshot!.snapshotId])
+    expect(world.snapshots.size).toBe(1)
   })
 
   it('cancelled while catch-up waits for a late instance, stops promptly and says what it left', async () => {
