@@ -4,11 +4,7 @@
  * command (and run-once) succeeded, and the hops on the path are polled tightly.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
-import { EC2Client } from '@aws-sdk/client-ec2'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
+import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,15 +19,8 @@ import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 import { deployOptions } from '../../support/fixtures.js'
 import type { DeployOptions } from '../../src/deploy/pipeline.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ssmMock = mockClient(SSMClient)
-const clients = {
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
-}
+const aws = mockAws()
+const { clients } = aws
 const IDS = SimulatedFleet.ids(4)
 const COMMAND_MS = 4_000
 const SNAPSHOT_MS = 6_000
@@ -53,20 +42,11 @@ describe("the deploy's critical path", () => {
   let world: SimulatedEc2
   let fleet: SimulatedFleet
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    clock = new VirtualClock()
-    world = new SimulatedEc2(clock, { snapshotMs: SNAPSHOT_MS })
-    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
-    world.mock(ec2Mock, asgMock)
-    fleet = new SimulatedFleet(
-      clock,
-      Object.fromEntries(IDS.map((id) => [id, { durationMs: COMMAND_MS }]))
-    ).mock(ssmMock)
-    ssmMock
-      .on(DescribeDocumentCommand, { Name: 'AWS-RunShellScript' })
-      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
+    ;({ clock, world, fleet } = scriptedFleet(aws, {
+      ids: IDS,
+      commandMs: COMMAND_MS,
+      snapshotMs: SNAPSHOT_MS
+    }))
   })
 
   it('flushes at the end of the primary’s own command, sends no separate sync, and publishes near the bound', async () => {

@@ -6,17 +6,12 @@
  * every host got that deploy's commands last.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
-import { EC2Client } from '@aws-sdk/client-ec2'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {
   DeleteParameterCommand,
-  DescribeDocumentCommand,
   GetParameterCommand,
-  PutParameterCommand,
-  SSMClient
+  PutParameterCommand
 } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
+import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { lockName } from '../../src/lock/deploy-lock.js'
 import { makeRuntime } from '../../src/runtime.js'
@@ -25,15 +20,8 @@ import { SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ssmMock = mockClient(SSMClient)
-const clients = {
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
-}
+const aws = mockAws()
+const { ssmMock, clients } = aws
 const IDS = SimulatedFleet.ids(3)
 const LOCK = { timeoutMs: 3_600_000, holdMs: 7_200_000 }
 
@@ -65,20 +53,11 @@ describe('two deploys of one launch template at the same time', () => {
   let fleet: SimulatedFleet
   let parameters: Map<string, string>
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    clock = new VirtualClock()
-    world = new SimulatedEc2(clock, { snapshotMs: 90_000 })
-    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
-    world.mock(ec2Mock, asgMock)
-    fleet = new SimulatedFleet(
-      clock,
-      Object.fromEntries(IDS.map((id) => [id, { durationMs: 60_000 }]))
-    ).mock(ssmMock)
-    ssmMock
-      .on(DescribeDocumentCommand, { Name: 'AWS-RunShellScript' })
-      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
+    ;({ clock, world, fleet } = scriptedFleet(aws, {
+      ids: IDS,
+      commandMs: 60_000,
+      snapshotMs: 90_000
+    }))
     parameters = mockParameters()
   })
 

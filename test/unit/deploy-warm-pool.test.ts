@@ -1,14 +1,10 @@
 /** The deploy replaces the warm pool instances that hold old code, once it has published. */
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import {
-  AutoScalingClient,
   DescribeWarmPoolCommand,
   TerminateInstanceInAutoScalingGroupCommand
 } from '@aws-sdk/client-auto-scaling'
-import { EC2Client } from '@aws-sdk/client-ec2'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
+import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { deployReport } from '../../src/report/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
@@ -17,15 +13,8 @@ import { GROUP, SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ssmMock = mockClient(SSMClient)
-const clients = {
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
-}
+const aws = mockAws()
+const { asgMock, clients } = aws
 const IDS = SimulatedFleet.ids(2)
 const warm = (id: string, version: string) => ({
   InstanceId: id,
@@ -41,20 +30,7 @@ describe('the deploy and warm pools', () => {
   let world: SimulatedEc2
   let terminatedAt: number[]
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    clock = new VirtualClock()
-    world = new SimulatedEc2(clock, { snapshotMs: 30_000 })
-    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
-    world.mock(ec2Mock, asgMock)
-    new SimulatedFleet(
-      clock,
-      Object.fromEntries(IDS.map((id) => [id, { durationMs: 10_000 }]))
-    ).mock(ssmMock)
-    ssmMock
-      .on(DescribeDocumentCommand)
-      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
+    ;({ clock, world } = scriptedFleet(aws, { ids: IDS, commandMs: 10_000, snapshotMs: 30_000 }))
     asgMock.on(DescribeWarmPoolCommand, { AutoScalingGroupName: GROUP }).resolves({
       WarmPoolConfiguration: { MinSize: 2, PoolState: 'Stopped' },
       // i-warm2 was prepared from a version newer than any the deploy sees: it is kept.

@@ -1,9 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
-import { EC2Client } from '@aws-sdk/client-ec2'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
+import { DescribeDocumentCommand } from '@aws-sdk/client-ssm'
+import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -11,15 +8,8 @@ import { GROUP, SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 import { deployOptions } from '../../support/fixtures.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ssmMock = mockClient(SSMClient)
-const clients = {
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
-}
+const aws = mockAws()
+const { ec2Mock, asgMock, ssmMock, clients } = aws
 const IDS = SimulatedFleet.ids(4)
 const COMMAND_MS = 60_000
 
@@ -30,20 +20,11 @@ describe('the deploy pipeline', () => {
   let world: SimulatedEc2
   let fleet: SimulatedFleet
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    clock = new VirtualClock()
-    world = new SimulatedEc2(clock, { snapshotMs: 90_000 })
-    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
-    world.mock(ec2Mock, asgMock)
-    fleet = new SimulatedFleet(
-      clock,
-      Object.fromEntries(IDS.map((id) => [id, { durationMs: COMMAND_MS }]))
-    ).mock(ssmMock)
-    ssmMock
-      .on(DescribeDocumentCommand, { Name: 'AWS-RunShellScript' })
-      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
+    ;({ clock, world, fleet } = scriptedFleet(aws, {
+      ids: IDS,
+      commandMs: COMMAND_MS,
+      snapshotMs: 90_000
+    }))
   })
 
   it('snapshots the primary once it succeeded, while the fleet deploys, and publishes after the fleet', async () => {

@@ -1,9 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { CreateSnapshotCommand, EC2Client } from '@aws-sdk/client-ec2'
-import { DescribeDocumentCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
+import { CreateSnapshotCommand } from '@aws-sdk/client-ec2'
+import { SendCommandCommand } from '@aws-sdk/client-ssm'
+import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
 import { Journal, JOURNAL_KEY, mapStateProvider } from '../../src/deploy/journal.js'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { commandReleaser, releaseHeld } from '../../src/deploy/release.js'
@@ -14,15 +12,8 @@ import { deployOptions } from '../../support/fixtures.js'
 import { RecordingLog } from '../helpers/log.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ssmMock = mockClient(SSMClient)
-const clients = {
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
-}
+const aws = mockAws()
+const { clients } = aws
 const IDS = SimulatedFleet.ids(3)
 
 describe('the deploy journal', () => {
@@ -30,20 +21,11 @@ describe('the deploy journal', () => {
   let world: SimulatedEc2
   let fleet: SimulatedFleet
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    clock = new VirtualClock()
-    world = new SimulatedEc2(clock, { snapshotMs: 30_000 })
-    IDS.forEach((id, i) => world.launch(id, { at: clock.now() - 86_400_000 + i * 1000 }))
-    world.mock(ec2Mock, asgMock)
-    fleet = new SimulatedFleet(
-      clock,
-      Object.fromEntries(IDS.map((id) => [id, { durationMs: 60_000 }]))
-    ).mock(ssmMock)
-    ssmMock
-      .on(DescribeDocumentCommand, { Name: 'AWS-RunShellScript' })
-      .resolves({ Document: { Name: 'AWS-RunShellScript', Status: 'Active' } })
+    ;({ clock, world, fleet } = scriptedFleet(aws, {
+      ids: IDS,
+      commandMs: 60_000,
+      snapshotMs: 30_000
+    }))
   })
 
   it('records what a deploy takes as it takes it, and how each was released', async () => {
