@@ -60,11 +60,10 @@ export class Execution {
           if (this.stoppedReason || !scheduler.hasMore()) break
           continue
         }
-        // Until the primary is done, the rest of the fleet (and the deploy's snapshot) waits on it.
-        const waited = await tracker.wait(
-          scheduler.until,
-          this.primaryNotified ? undefined : CRITICAL_BACKOFF
-        )
+        // Until the primary is done, a caller that waits on it (the deploy's snapshot) gets it
+        // polled tightly; a rollout alone keeps the usual pace and its API calls low.
+        const critical = this.parts.onPrimaryDone !== undefined && !this.primaryNotified
+        const waited = await tracker.wait(scheduler.until, critical ? CRITICAL_BACKOFF : undefined)
         await this.finish(waited.finished)
         if (waited.interrupted) this.stopWith(waited.interrupted)
       }

@@ -206,7 +206,8 @@ async function execute(
     },
     primaryInstanceId: plan.primaryInstanceId,
     ...(hooks.lifecycle ? { lifecycle: hooks.lifecycle } : {}),
-    onPrimaryDone: (r) => hooks.onPrimaryDone?.(r),
+    // Only a caller that waits on the primary gets it polled at the critical pace.
+    ...(hooks.onPrimaryDone ? { onPrimaryDone: (r: HostResult) => hooks.onPrimaryDone?.(r) } : {}),
     onWaveDone: (w, r) => hooks.onWaveDone?.(w, r)
   })
   await execution.execute()
