@@ -29,8 +29,6 @@ import type { HostResult, HostStatus } from './types.js'
 /** SendCommand takes at most 50 instance ids. */
 export const IDS_PER_COMMAND = 50
 
-export { TERMINAL_COMMAND_STATUSES }
-
 export interface SendOptions {
   document: string
   script: readonly string[]

@@ -9,13 +9,13 @@ import type { SSMClient } from '@aws-sdk/client-ssm'
 import { errorMessage } from '../errors.js'
 import { type Backoff, poll, PollAbortedError, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
+import { TERMINAL_COMMAND_STATUSES } from '../ssm/status.js'
 import {
   cancelCommand,
   commandResults,
   commandStates,
   sendCommands,
-  type SendOptions,
-  TERMINAL_COMMAND_STATUSES
+  type SendOptions
 } from './commands.js'
 import { describeWave } from './plan.js'
 import { type HostResult, isFailure, type SentCommand, type Wave } from './types.js'
