@@ -47,15 +47,22 @@ async function groupsOf(c: TestClients, hosts: Host[]): Promise<TargetGroup[]> {
   return plan.targetGroups
 }
 
-/** Records the states one host goes through in a target group, deduplicated, until stopped. */
-function watch(c: TestClients, arn: string, instanceId: string) {
+/**
+ * Records the states one host goes through in a target group, deduplicated, until stopped. The
+ * first state is read before it returns, so a change made right after is never the first seen.
+ */
+async function watch(c: TestClients, arn: string, instanceId: string) {
   const seen: string[] = []
   let running = true
+  const observe = async () => {
+    const state = (await targetStates(c, arn))[instanceId]?.state ?? 'absent'
+    if (seen.at(-1) !== state) seen.push(state)
+  }
+  await observe()
   const done = (async () => {
     while (running) {
-      const state = (await targetStates(c, arn))[instanceId]?.state ?? 'absent'
-      if (seen.at(-1) !== state) seen.push(state)
       await sleep(40)
+      await observe()
     }
   })()
   return {
@@ -101,7 +108,7 @@ describe('leaving and returning to service', () => {
     const t = traffic(c, groups, { onLeave: (r) => void journal.push([...r]) })
     const arn = world.targetGroups[0]!.arn
 
-    const leaving = watch(c, arn, first!.instanceId)
+    const leaving = await watch(c, arn, first!.instanceId)
     const left = await t.leaveService([first!])
     // Out of service: the group changing (a scale-out registers the new member) must not put it back.
     await setDesired(c, world.asgName, 4)
@@ -118,7 +125,7 @@ describe('leaving and returning to service', () => {
     expect(Object.keys(during)).toHaveLength(3)
     for (const h of others) expect(during[h.instanceId]).toEqual({ state: 'healthy', port: 80 })
 
-    const returning = watch(c, arn, first!.instanceId)
+    const returning = await watch(c, arn, first!.instanceId)
     const back = await t.returnToService([first!])
     expect(await returning.stop()).toEqual(['absent', 'initial', 'healthy'])
     expect(back).toMatchObject({ instanceIds: [first!.instanceId], healthy: [first!.instanceId] })
