@@ -90,8 +90,11 @@ export async function acquireDeployLock(
 ): Promise<HeldLock> {
   const { clock, log } = runtime
   const name = lockName(options.templateId)
-  const mine: LockHolder = {
-    token: randomUUID(),
+  const token = randomUUID()
+  // Stamped at each attempt: a deploy that waited holds the lock for its whole deadline from
+  // the moment it takes it, not from the moment it began to wait.
+  const stamp = (): LockHolder => ({
+    token,
     repository: options.run.repository,
     runId: options.run.runId,
     runAttempt: options.run.runAttempt,
@@ -99,8 +102,9 @@ export async function acquireDeployLock(
     sha: options.run.sha,
     startedAt: new Date(clock.now()).toISOString(),
     expiresAt: new Date(clock.now() + options.holdMs).toISOString()
-  }
-  const held: HeldLock = { name, token: mine.token, templateId: options.templateId }
+  })
+  let mine = stamp()
+  const held: HeldLock = { name, token, templateId: options.templateId }
   const started = clock.now()
   let holder: LockHolder | undefined
   let reported = ''
@@ -112,6 +116,7 @@ export async function acquireDeployLock(
       signal: runtime.signal,
       backoff: { initialMs: 1000, maxMs: 10_000 },
       check: async () => {
+        mine = stamp()
         if (await tryCreate(ssm, name, mine)) return { done: true, value: undefined }
         const current = await readHolder(ssm, name)
         if (current === null) return { done: false, status: 'released meanwhile' }

@@ -106,6 +106,18 @@ describe('two deploys of one launch template at the same time', () => {
       `Released the deploy lock ${lockName(TEMPLATE_ID)}.`
     )
     expect(parameters.size).toBe(0)
+    // The second's lock is stamped when it took it: it holds it for its whole deadline from then.
+    const taken = (runId: string) =>
+      ssmMock
+        .commandCalls(PutParameterCommand)
+        .map((call) => JSON.parse(call.args[0].input.Value!) as Record<string, string>)
+        .filter((v) => v.runId === runId)
+        .at(-1)!
+    const [lockA, lockB] = [taken('100'), taken('200')]
+    expect(Date.parse(lockB.startedAt!)).toBeGreaterThanOrEqual(
+      Date.parse(lockA.startedAt!) + 150_000
+    )
+    expect(Date.parse(lockB.expiresAt!) - Date.parse(lockB.startedAt!)).toBe(LOCK.holdMs)
   })
 
   it('with lock-timeout 0 the second fails at once, naming the holder, and changes nothing', async () => {
