@@ -22,7 +22,7 @@ import { lockTemplates } from './lock.js'
 import type { DeployRun } from './pipeline.js'
 import { preflight } from './preflight.js'
 import { primaryFlush, startSnapshot } from './snapshot.js'
-import { previousRelease } from './previous.js'
+import { previousRelease } from '../snapshot/previous.js'
 import { journalTraffic } from './release-traffic.js'
 
 export interface DeployPhase {

@@ -5,6 +5,7 @@ import type { AwsClients } from '../../aws/clients.js'
 import { journalTraffic } from '../../deploy/release-traffic.js'
 import type { Host } from '../../hosts/host.js'
 import { describeHostsById } from './hosts.js'
+import { readPrevious, readPreviousSource } from './previous.js'
 import { type HostQuery, resolveHosts } from '../../hosts/resolve.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
 import { describeRollback, rollBack, type RollbackResult } from '../../rollout/rollback.js'
@@ -51,7 +52,10 @@ export async function run(): Promise<void> {
     const settings = readRolloutSettings(inputs, ctx)
     const trafficSettings = readTrafficSettings(inputs)
     const rollbackSettings = readRollbackSettings(inputs, ctx)
+    const previousSource = readPreviousSource(inputs, rollbackSettings !== undefined)
     const clients = clientsFromInputs(inputs, 'rollout')
+    // Read-only, before anything changes: where a rollback would return to.
+    const previous = await readPrevious(clients.ec2, previousSource, runnerLog)
 
     const hosts = await findHosts(clients, instanceIds, query)
     const abort = watchForCancellation()
@@ -78,8 +82,6 @@ export async function run(): Promise<void> {
         hooks
       )
       if (!result.ok && !result.dryRun && rollbackSettings) {
-        // The rollout action knows no launch template: where it returns to is the script's.
-        const previous = { commit: '', snapshotId: '' }
         rollback = await rollBack(
           clients.ssm,
           result,

@@ -1,9 +1,9 @@
 /** The snapshot inputs, shared by the snapshot action and deploy: all parsed before any change. */
 import { InputError } from '../../errors.js'
+import { readDevice } from './device.js'
 import { INSTANCE_ID } from '../../hosts/host.js'
 import { repositoryName, type RunContext } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
-import { isDeviceName } from '../../snapshot/device.js'
 import type { SnapshotSpec } from '../../snapshot/create.js'
 import type { RetentionSettings } from '../../snapshot/retain.js'
 import type { SnapshotActionOptions, SnapshotActionResult } from '../../snapshot/run.js'
@@ -53,17 +53,6 @@ export function readSnapshotSource(inputs: Inputs): SnapshotSource {
     )
   }
   return { kind: 'instance', instanceId, device: readDevice(inputs) }
-}
-
-export function readDevice(inputs: Inputs): string {
-  const device = inputs.string('device', '/dev/sdf')
-  if (!isDeviceName(device)) {
-    throw new InputError(
-      'device',
-      `${quote(device)} is not an EBS device name. Expected e.g. "/dev/sdf", "sdf", "/dev/xvdf" or "xvdf".`
-    )
-  }
-  return device
 }
 
 export function readConsistency(inputs: Inputs): Consistency {
