@@ -1,6 +1,8 @@
 /** The rollout inputs as rollout and deploy read them: what reaches the script sent to hosts. */
 import { describe, expect, it } from '@jest/globals'
+import { readRollbackSettings } from '../../src/actions/shared/rollback.js'
 import { readRolloutSettings } from '../../src/actions/shared/rollout.js'
+import { rollbackScript } from '../../src/rollout/rollback.js'
 import { Inputs } from '../../src/inputs.js'
 import { RUN } from '../../support/fixtures.js'
 
@@ -65,5 +67,15 @@ describe('readRolloutSettings', () => {
       "export EBS_AUTOSCALE_COMMIT='fedcba9876543210fedcba9876543210fedcba98'"
     )
     expect(other).not.toContain('EBS_AUTOSCALE_REF')
+  })
+
+  it('gives the rollback the same env: the commit it rolls back from, then the user env', () => {
+    const values: Record<string, string> = { 'rollback-commands': './bin/rollback', env: 'A=1' }
+    const rollback = readRollbackSettings(new Inputs((n) => values[n] ?? ''), RUN)!
+    const text = rollbackScript(rollback, { commit: 'abc123', snapshotId: 'snap-1' }).join('\n')
+    expect(text).toContain(`export EBS_AUTOSCALE_COMMIT='${RUN.sha}'`)
+    expect(text).toContain(`export EBS_AUTOSCALE_REF='${RUN.ref}'`)
+    expect(text).toContain("export EBS_AUTOSCALE_PREVIOUS_COMMIT='abc123'")
+    expect(text.indexOf('EBS_AUTOSCALE_COMMIT')).toBeLessThan(text.indexOf('export A='))
   })
 })

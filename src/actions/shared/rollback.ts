@@ -1,7 +1,11 @@
-/** `rollback-commands` (rollout and deploy), with the same env, run-as and working directory. */
+/**
+ * `rollback-commands` (rollout and deploy), with the same env (EBS_AUTOSCALE_COMMIT and _REF
+ * included: the commit it rolls back from), run-as and working directory.
+ */
 import { type RunContext } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
 import type { RollbackSettings } from '../../rollout/rollback.js'
+import { commitEnv } from './rollout.js'
 
 export function readRollbackSettings(
   inputs: Inputs,
@@ -15,7 +19,7 @@ export function readRollbackSettings(
   return {
     commands,
     script: {
-      env: inputs.env('env'),
+      env: [...commitEnv(ctx), ...inputs.env('env')],
       ...(workingDirectory ? { workingDirectory } : {}),
       ...(runAs ? { runAs } : {}),
       logName: `${run}-rollback`

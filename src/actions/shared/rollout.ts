@@ -13,6 +13,17 @@ export type RolloutSettings = Omit<RolloutOptions, 'instanceIds' | 'clock' | 'si
 /** executionTimeout of AWS-RunShellScript: 1 s to 48 h. */
 const MAX_HOST_TIMEOUT_MS = 172_800_000
 
+/**
+ * The commit being deployed (the `commit` input, resolved), for scripts that fetch a release;
+ * the user's `env` comes after it.
+ */
+export function commitEnv(ctx: RunContext): Array<[string, string]> {
+  return [
+    ...(ctx.sha ? [['EBS_AUTOSCALE_COMMIT', ctx.sha] as [string, string]] : []),
+    ...(ctx.ref ? [['EBS_AUTOSCALE_REF', ctx.ref] as [string, string]] : [])
+  ]
+}
+
 export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSettings {
   const commands = inputs.text('commands')
   const dryRun = inputs.boolean('dry-run', false)
@@ -27,13 +38,8 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
   const workingDirectory = inputs.optional('working-directory')
   const runAs = inputs.user('run-as')
   const run = ['run', ctx.runId, ctx.runAttempt].filter(Boolean).join('-')
-  // The commit being deployed (the `commit` input, resolved), for scripts that fetch a release.
-  const ours: Array<[string, string]> = [
-    ...(ctx.sha ? [['EBS_AUTOSCALE_COMMIT', ctx.sha] as [string, string]] : []),
-    ...(ctx.ref ? [['EBS_AUTOSCALE_REF', ctx.ref] as [string, string]] : [])
-  ]
   const scriptOptions = {
-    env: [...ours, ...env],
+    env: [...commitEnv(ctx), ...env],
     ...(workingDirectory ? { workingDirectory } : {}),
     ...(runAs ? { runAs } : {})
   }
