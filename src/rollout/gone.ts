@@ -60,8 +60,7 @@ export class GoneWatch {
     return results.map((r) => {
       const state = gone.get(r.instanceId)
       if (state === undefined) return r
-      const { exitCode: _, ...rest } = r
-      return { ...rest, status: 'Terminated', reason: goneReason(state, `SSM said ${r.status}`) }
+      return { ...r, status: 'Terminated', reason: goneReason(state, `SSM said ${r.status}`) }
     })
   }
 
