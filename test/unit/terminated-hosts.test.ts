@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { goneInstances } from '../../src/hosts/gone.js'
 import { hostStatus } from '../../src/rollout/commands.js'
+import { startedHosts } from '../../src/rollout/rollback.js'
 import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { rolloutOutputs } from '../../src/actions/shared/rollout.js'
@@ -211,6 +212,24 @@ describe('a host terminated while its command runs', () => {
     )
     expect(result.runOnce).toBeUndefined()
     expect(fleet.batches()).toEqual([[ids[0]]])
+  })
+
+  it('a rollback leaves out hosts that were terminated (nothing to send to)', () => {
+    const result = {
+      ok: false,
+      waves: [],
+      results: [
+        { instanceId: 'i-1', status: 'Failed' as const, commandId: 'c-1' },
+        { instanceId: 'i-2', status: 'Terminated' as const, commandId: 'c-1' },
+        { instanceId: 'i-3', status: 'Success' as const, commandId: 'c-1' },
+        { instanceId: 'i-4', status: 'Skipped' as const }
+      ],
+      commands: [],
+      offline: [],
+      offlineSkipped: false,
+      dryRun: false
+    }
+    expect(startedHosts(result)).toEqual(['i-1', 'i-3'])
   })
 
   it("SSM's own StatusDetails Terminated (MaxErrors reached) reads Cancelled, not an instance gone", () => {
