@@ -49,14 +49,14 @@ export class GoneWatch {
   async running(instanceIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
     if (!this.goneHosts || instanceIds.length === 0) return new Map()
     if (this.runtime.clock.now() - this.lastLook < this.everyMs) return new Map()
-    return this.look(instanceIds)
+    return this.lookNow(instanceIds)
   }
 
   /** The results whose host turned out gone, rewritten Terminated; the others as they were. */
   async ended(results: readonly HostResult[]): Promise<HostResult[]> {
     const suspects = results.filter((r) => ENDED_BADLY.has(r.status)).map((r) => r.instanceId)
     if (!this.goneHosts || suspects.length === 0) return [...results]
-    const gone = await this.look(suspects)
+    const gone = await this.lookNow(suspects)
     return results.map((r) => {
       const state = gone.get(r.instanceId)
       if (state === undefined) return r
@@ -64,7 +64,9 @@ export class GoneWatch {
     })
   }
 
-  private async look(instanceIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
+  /** The gone among `instanceIds`, looked at now (none when there is no hook or it fails). */
+  async lookNow(instanceIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    if (!this.goneHosts) return new Map()
     this.lastLook = this.runtime.clock.now()
     this.looks++
     try {

@@ -7,7 +7,7 @@
  * end Terminated: looked at every STATE_CHECK_EVERY_MS while they run, and when they end badly.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { errorMessage } from '../errors.js'
+import { awsErrorCode, errorMessage } from '../errors.js'
 import { type Backoff, poll, PollAbortedError, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 import { TERMINAL_COMMAND_STATUSES } from '../ssm/status.js'
@@ -83,15 +83,44 @@ export class CommandTracker {
     this.watch = new GoneWatch(options.goneHosts, runtime, options.stateCheckEveryMs)
   }
 
-  /** Hosts sent a command that have not been reported finished. */
+  /** Hosts found gone when their command was to be sent: reported by the next wait. */
+  private readonly early: HostResult[] = []
+
+  /** Hosts sent a command (or found gone at the send) that have not been reported finished. */
   get runningHosts(): number {
-    let n = 0
+    let n = this.early.length
     for (const t of this.pending.values()) n += t.sent.instanceIds.length - t.reported.size
     return n
   }
 
-  /** Sends `script` to the hosts of one group; on a failed batch, cancels the others first. */
+  /**
+   * Sends `script` to the hosts of one group. SendCommand refuses a whole batch for one host
+   * terminated while it waited for its turn (InvalidInstanceId): the hosts EC2 says are gone
+   * are reported Terminated, and the others are sent again.
+   */
   async send(wave: Wave, instanceIds: readonly string[], script: readonly string[]): Promise<void> {
+    try {
+      await this.sendGroup(wave, instanceIds, script)
+    } catch (err) {
+      if (awsErrorCode(err) !== 'InvalidInstanceId') throw err
+      const gone = await this.watch.lookNow(instanceIds)
+      if (gone.size === 0) throw err
+      for (const [instanceId, state] of gone) {
+        const reason = goneReason(state, 'before its command was sent')
+        this.early.push({ instanceId, status: 'Terminated', wave: wave.number, reason })
+        if (wave.kind !== 'run-once') this.progress.done++
+      }
+      const rest = instanceIds.filter((id) => !gone.has(id))
+      if (rest.length) await this.send(wave, rest, script)
+    }
+  }
+
+  /** Sends to the hosts of one group; on a failed batch, cancels the others first. */
+  private async sendGroup(
+    wave: Wave,
+    instanceIds: readonly string[],
+    script: readonly string[]
+  ): Promise<void> {
     const { clock, log } = this.runtime
     const group: SentCommand[] = []
     try {
@@ -130,7 +159,7 @@ export class CommandTracker {
    */
   async wait(until: 'all' | 'any', pace?: Partial<Backoff>): Promise<Waited> {
     const { clock, signal, log } = this.runtime
-    const finished: HostResult[] = []
+    const finished: HostResult[] = this.early.splice(0)
     if (this.pending.size === 0) return { finished }
     let interrupted: string | undefined
     try {

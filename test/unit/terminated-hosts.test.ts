@@ -162,6 +162,35 @@ describe('a host terminated while its command runs', () => {
     })
   })
 
+  it('a host terminated while it waited for its turn is Terminated; the others of its batch are sent again', async () => {
+    const ids = SimulatedFleet.ids(6)
+    const fleet = new SimulatedFleet(
+      clock,
+      Object.fromEntries(ids.map((id) => [id, { durationMs: COMMAND_MS }]))
+    )
+    fleet.mock(ssmMock)
+    // Its wave (the fleet's second, [3, 4]) starts after 10 minutes; it goes after one.
+    fleet.terminate(ids[4]!, clock.now() + 60_000)
+
+    const result = await runRollout(
+      ssm,
+      options(ids, { maxConcurrency: { kind: 'count', value: 2 }, schedule: 'waves' }),
+      makeRuntime({ clock, log }),
+      { goneHosts: fleet.goneHosts }
+    )
+
+    expect(result.ok).toBe(true)
+    expect(result.results[4]).toEqual({
+      instanceId: ids[4],
+      status: 'Terminated',
+      wave: 3,
+      reason: 'the instance is terminated (before its command was sent)'
+    })
+    // SendCommand refused [3, 4] for the gone host; 3 alone was sent again, then the last wave.
+    expect(fleet.batches()).toEqual([[ids[0]], [ids[1], ids[2]], [ids[3]], [ids[5]]])
+    expect(statuses(result)[ids[3]!]).toBe('Success')
+  })
+
   it('looks at all running hosts in one call at most every 20 s, however many they are', async () => {
     const looks: Record<number, number> = {}
     for (const n of [10, 200]) {
