@@ -246,9 +246,7 @@ export class CommandTracker {
       const ids = t.sent.instanceIds.filter((id) => !t.reported.has(id) && gone.has(id))
       if (ids.length === 0) continue
       const { commandId, wave } = t.sent
-      this.runtime.log.warning(
-        `${ids.join(' ')}: terminated while running; cancelling its command.`
-      )
+      this.runtime.log.info(`${ids.join(' ')}: terminated while running; cancelling its command.`)
       await cancelCommand(this.ssm, commandId, ids).catch((e: unknown) =>
         this.runtime.log.warning(
           `Could not cancel command ${commandId} on ${ids.join(' ')}: ${errorMessage(e)}`

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-ssm'
 import { type DeployOptions, runDeploy } from '../../src/deploy/pipeline.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
+import { deployVerdict } from '../../src/report/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
   codeVolumeWorld,
@@ -23,7 +24,7 @@ import {
   type CodeVolumeWorld,
   type TestClients
 } from '../../support/emulator/world.js'
-import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
+import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { RecordingLog } from '../helpers/log.js'
 import { useEmulator } from '../helpers/emulator.js'
 
@@ -157,6 +158,10 @@ describe('a host terminated mid-rollout', () => {
     const caughtUp = result.catchUp!.rollouts[0]!.results[0]!
     expect(caughtUp).toMatchObject({ instanceId: replacement[0], status: 'Success' })
     expect(await invocationStatus(c, caughtUp.commandId!, replacement[0]!)).toBe('Success')
+
+    expect(deployVerdict(result, RUN)).toMatch(
+      /to 3 host\(s\) \(1 terminated mid-rollout\) and caught up 1 launched meanwhile/
+    )
 
     // The template's default boots the new snapshot.
     expect(result.snapshot?.snapshotId).toBeDefined()
