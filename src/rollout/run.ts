@@ -3,7 +3,8 @@
  * the canary, then the fleet), runs them enforcing max-concurrency and max-errors across the whole fleet (SSM's
  * own limits apply per command of at most 50 hosts) within a deadline, and returns every
  * host's result. The parts: plan.ts and scheduler.ts (who may start), tracker.ts (the SSM
- * commands), stop.ts (when to stop), lifecycle.ts (steps around each host), result.ts.
+ * commands), gone.ts (hosts terminated mid-rollout), stop.ts (when to stop), lifecycle.ts (steps
+ * around each host), result.ts.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError } from '../errors.js'
