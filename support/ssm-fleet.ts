@@ -5,6 +5,10 @@
  * DescribeInstanceInformation the way SSM does, including the moments right after
  * SendCommand when a command or invocation is not visible yet, and throttling.
  *
+ * A host can be terminated at a moment (`terminate`): as on AWS, its invocation then stays
+ * InProgress until the execution timeout and reads TimedOut, a later SendCommand to it fails
+ * with InvalidInstanceId, and `goneHosts` (the rollout's hook, as EC2 would answer it) names it.
+ *
  * Wire it with aws-sdk-client-mock (`fleet.mock(mockClient(SSMClient))`) or as the HTTP
  * handler of a real SSMClient (`fleet.client()`), so the SDK's own retries run too.
  */
@@ -55,6 +59,8 @@ interface SimCommand {
   sentAt: number
   executionTimeoutMs: number
   cancelledAt?: number
+  /** CancelCommand with InstanceIds: when each of those hosts was cancelled. */
+  cancelledHosts: Map<string, number>
   input: Record<string, unknown>
 }
 
@@ -87,6 +93,10 @@ export class SimulatedFleet {
   readonly commands: SimCommand[] = []
   private totalCalls = 0
   private readonly hosts = new Map<string, SimHost>()
+  /** Instance id -> when it was terminated. */
+  private readonly terminated = new Map<string, number>()
+  /** Every goneHosts call's instance ids, in order. */
+  readonly goneCalls: string[][] = []
 
   constructor(
     readonly clock: { now(): number },
@@ -108,6 +118,21 @@ export class SimulatedFleet {
     this.hosts.set(id, { ...(this.hosts.get(id) ?? DEFAULT_HOST), ...host })
   }
 
+  /** Terminates a host at `at` (now by default): scale-in or a spot reclaim. */
+  terminate(id: string, at = this.clock.now()): void {
+    this.terminated.set(id, at)
+  }
+
+  /** The rollout's goneHosts hook, answered as EC2 would: terminated hosts, from their moment. */
+  readonly goneHosts = async (ids: readonly string[]): Promise<Map<string, string>> => {
+    this.goneCalls.push([...ids])
+    const now = this.clock.now()
+    const gone = new Map<string, string>()
+    for (const id of ids)
+      if ((this.terminated.get(id) ?? Infinity) <= now) gone.set(id, 'terminated')
+    return gone
+  }
+
   /** Most hosts running at one instant over the whole run. */
   maxConcurrency(): number {
     const events: Array<[number, number]> = []
@@ -115,7 +140,7 @@ export class SimulatedFleet {
       for (const id of c.instanceIds) {
         const h = this.hostFor(c, id)
         if (h.outcome === 'DeliveryTimedOut' || h.outcome === 'Undeliverable') continue
-        events.push([c.sentAt, 1], [this.finishAt(c, h), -1])
+        events.push([c.sentAt, 1], [this.finishAt(c, h, id), -1])
       }
     }
     events.sort((a, b) => a[0] - b[0] || a[1] - b[1])
@@ -129,7 +154,8 @@ export class SimulatedFleet {
   lastFinish(): number {
     let last = 0
     for (const c of this.commands)
-      for (const id of c.instanceIds) last = Math.max(last, this.finishAt(c, this.hostFor(c, id)))
+      for (const id of c.instanceIds)
+        last = Math.max(last, this.finishAt(c, this.hostFor(c, id), id))
     return last
   }
 
@@ -163,7 +189,9 @@ export class SimulatedFleet {
         return this.getInvocation(input, now)
       case 'CancelCommand': {
         const c = this.command(String(input['CommandId']), now)
-        c.cancelledAt ??= now
+        const only = input['InstanceIds'] as string[] | undefined
+        if (!only) c.cancelledAt ??= now
+        for (const id of only ?? []) if (!c.cancelledHosts.has(id)) c.cancelledHosts.set(id, now)
         return {}
       }
       default:
@@ -250,9 +278,23 @@ export class SimulatedFleet {
     return c.sentAt + (this.options.deliveryDelayMs ?? 0)
   }
 
-  private finishAt(c: SimCommand, h: SimHost): number {
+  private finishAt(c: SimCommand, h: SimHost, id?: string): number {
     const natural = this.startAt(c) + Math.min(h.durationMs, c.executionTimeoutMs)
-    return c.cancelledAt !== undefined ? Math.min(natural, c.cancelledAt) : natural
+    const cancelledAt = this.cancelledAt(c, id)
+    return cancelledAt !== undefined ? Math.min(natural, cancelledAt) : natural
+  }
+
+  /** When the command was cancelled on this host (whole or by instance), if it was. */
+  private cancelledAt(c: SimCommand, id?: string): number | undefined {
+    const byHost = id === undefined ? undefined : c.cancelledHosts.get(id)
+    if (byHost === undefined) return c.cancelledAt
+    return c.cancelledAt === undefined ? byHost : Math.min(byHost, c.cancelledAt)
+  }
+
+  /** Terminated before its command would have ended: nobody reports back until the timeout. */
+  private lostAt(c: SimCommand, h: SimHost, id: string): number | undefined {
+    const at = this.terminated.get(id)
+    return at !== undefined && at < this.startAt(c) + h.durationMs ? at : undefined
   }
 
   private describeInstanceInformation(input: Record<string, unknown>): unknown {
@@ -269,7 +311,8 @@ export class SimulatedFleet {
     const ids = input['InstanceIds'] as string[]
     if (ids.length > 50) throw new ServiceError('ValidationException', 'at most 50 InstanceIds')
     for (const id of ids) {
-      if (!this.hosts.has(id) || this.host(id).ping !== 'Online') {
+      const gone = (this.terminated.get(id) ?? Infinity) <= now
+      if (!this.hosts.has(id) || this.host(id).ping !== 'Online' || gone) {
         throw new ServiceError('InvalidInstanceId', 'Instances not in a valid state for account')
       }
     }
@@ -279,6 +322,7 @@ export class SimulatedFleet {
       instanceIds: [...ids],
       sentAt: now,
       executionTimeoutMs: Number(params['executionTimeout']?.[0] ?? 3600) * 1000,
+      cancelledHosts: new Map(),
       input
     }
     this.commands.push(c)
@@ -306,15 +350,21 @@ export class SimulatedFleet {
 
   private invocation(c: SimCommand, id: string, now: number) {
     const h = this.hostFor(c, id)
-    const finish = this.finishAt(c, h)
+    const cancelledAt = this.cancelledAt(c, id)
+    const lost = this.lostAt(c, h, id)
+    const timesOut = c.sentAt + c.executionTimeoutMs
+    const finish =
+      lost !== undefined ? Math.min(timesOut, cancelledAt ?? Infinity) : this.finishAt(c, h, id)
     const cancelled =
-      c.cancelledAt !== undefined &&
-      c.cancelledAt <= now &&
-      c.cancelledAt < this.startAt(c) + h.durationMs
+      cancelledAt !== undefined &&
+      cancelledAt <= now &&
+      cancelledAt < (lost !== undefined ? timesOut : this.startAt(c) + h.durationMs)
     let status: string
     let details: string
     let code = -1
-    if (h.outcome === 'Undeliverable') [status, details] = ['Failed', 'Undeliverable']
+    if (lost !== undefined && !cancelled)
+      [status, details] = now < timesOut ? ['InProgress', 'InProgress'] : ['TimedOut', 'TimedOut']
+    else if (h.outcome === 'Undeliverable') [status, details] = ['Failed', 'Undeliverable']
     else if (h.outcome === 'DeliveryTimedOut' && now >= c.sentAt + 30_000)
       [status, details] = ['TimedOut', 'DeliveryTimedOut']
     else if (cancelled) [status, details] = ['Cancelled', 'Cancelled']
@@ -331,7 +381,7 @@ export class SimulatedFleet {
       details,
       code,
       start: ran ? new Date(this.startAt(c)) : undefined,
-      end: code >= 0 ? new Date(finish) : cancelled ? new Date(c.cancelledAt!) : undefined,
+      end: code >= 0 ? new Date(finish) : cancelled ? new Date(cancelledAt!) : undefined,
       stdout: ran ? h.stdout : '',
       stderr: code > 0 ? h.stderr : ''
     }
@@ -344,7 +394,7 @@ export class SimulatedFleet {
     const status =
       open > 0
         ? 'InProgress'
-        : c.cancelledAt !== undefined && invs.some((i) => i.status === 'Cancelled')
+        : invs.some((i) => i.status === 'Cancelled')
           ? 'Cancelled'
           : errors > 0
             ? 'Failed'

@@ -133,6 +133,8 @@ function record(result: CatchUpResult, rolled: RolloutResult): void {
   result.rollouts.push(rolled)
   for (const r of rolled.results) {
     if (r.status === 'Success') result.caughtUp.push(r.instanceId)
+    // Gone, so it runs no code at all; the next look finds its replacement, if any.
+    else if (r.status === 'Terminated') continue
     else
       result.failed.push({
         instanceId: r.instanceId,

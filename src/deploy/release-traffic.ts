@@ -43,6 +43,7 @@ export const heldOf = (r: Registration): OutOfService => ({
 export function journalTraffic(journal: Journal): {
   onLeave: (regs: readonly Registration[]) => void
   onReturn: (regs: readonly Registration[]) => void
+  onGone: (regs: readonly Registration[]) => void
 } {
   return {
     onLeave: (regs) => {
@@ -50,6 +51,9 @@ export function journalTraffic(journal: Journal): {
     },
     onReturn: (regs) => {
       for (const r of regs) journal.release(heldOf(r), 'back in service')
+    },
+    onGone: (regs) => {
+      for (const r of regs) journal.release(heldOf(r), 'instance terminated')
     }
   }
 }

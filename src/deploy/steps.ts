@@ -6,6 +6,7 @@
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import { ActionError, errorMessage, InputError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
+import { goneInstances } from '../hosts/gone.js'
 import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
 import { describeRollback, type PreviousRelease, rollBack } from '../rollout/rollback.js'
 import { runRollout } from '../rollout/run.js'
@@ -133,6 +134,13 @@ async function rollout(run: DeployRun): Promise<boolean> {
     result.failure = `The snapshot failed, so the rollout stopped before any new host started and nothing was published: ${errorMessage(run.snapshotError)}`
     return rollBackPhase(run, rolled, previous)
   }
+  const primary = rolled.results.find((r) => r.instanceId === rolled.primaryInstanceId)
+  const gone = primary?.status === 'Terminated' || rolled.runOnce?.status === 'Terminated'
+  if (primary && gone && !result.snapshot) {
+    result.failure = `The primary ${primary.instanceId} was terminated (scale-in or a spot reclaim) before its snapshot was taken, so nothing was published; the launch template's default is unchanged. Deploy again.`
+    run.settle = options.onFailure
+    return rollBackPhase(run, rolled, previous)
+  }
   if (!rolled.ok) {
     result.failure = `The rollout failed (${rolled.stoppedReason ?? 'see the hosts below'}): nothing was published; the launch template's default is unchanged.`
     run.settle = options.onFailure
@@ -197,6 +205,7 @@ async function rollOut(
   const limited = run.traffic ? limitRollout(options, run.traffic.plan) : options
   const rolled = await runRollout(run.clients.ssm, limited, run.runtime, {
     ...(run.traffic ? { lifecycle: run.traffic.lifecycle } : {}),
+    goneHosts: (ids) => goneInstances(run.clients.ec2, ids),
     onCommandSent: (c) => run.journal.take({ kind: 'command', commandId: c.commandId }),
     ...(snapshotThePrimary
       ? {

@@ -37,8 +37,11 @@ export function deployVerdict(result: DeployResult, run: RunContext): string {
     return `**Dry run** of deploying ${what}to ${result.hosts.length} host(s): nothing was sent, created or changed.`
   if (!result.ok) return `**Failed**: ${result.failure ?? 'see below'}`
   const published = result.targets?.[0]?.published
+  const results = result.rollout?.results ?? []
+  const gone = results.filter((r) => r.status === 'Terminated').length
   return (
-    `**Deployed** ${what}to ${result.rollout?.results.length ?? 0} host(s)` +
+    `**Deployed** ${what}to ${results.length - gone} host(s)` +
+    (gone ? ` (${gone} terminated mid-rollout)` : '') +
     (result.catchUp?.caughtUp.length
       ? ` and caught up ${result.catchUp.caughtUp.length} launched meanwhile`
       : '') +

@@ -3,7 +3,9 @@ import { formatDuration } from '../duration.js'
 import { isFailure, type HostResult, type RolloutResult } from '../rollout/types.js'
 import { code, table } from './markdown.js'
 
-const ICON: Record<string, string> = { Success: '✅', Skipped: '⏭️' }
+const ICON: Record<string, string> = { Success: '✅', Skipped: '⏭️', Terminated: '⚠️' }
+
+const isTerminated = (r: HostResult): boolean => r.status === 'Terminated'
 
 export function consoleUrl(region: string, commandId: string): string {
   return `https://${region}.console.aws.amazon.com/systems-manager/run-command/${commandId}?region=${region}`
@@ -14,6 +16,7 @@ export function rolloutTotals(result: RolloutResult): string {
   return (
     `**${result.ok ? 'Succeeded' : result.dryRun ? 'Dry run' : 'Failed'}** · ${result.results.length} host(s): ` +
     `${n((r) => r.status === 'Success')} succeeded, ${n(isFailure)} failed, ${n((r) => r.status === 'Skipped')} skipped` +
+    (n(isTerminated) ? `, ${n(isTerminated)} terminated mid-rollout` : '') +
     (result.stoppedReason ? ` · stopped: ${result.stoppedReason}` : '')
   )
 }

@@ -143,13 +143,17 @@ const DETAILED = new Set<HostStatus>([
   'DeliveryTimedOut',
   'ExecutionTimedOut',
   'Undeliverable',
-  'Terminated',
   'InvalidPlatform',
   'AccessDenied'
 ])
 
-/** SSM's status, refined by StatusDetails where it says more; unfinished means cancelled. */
+/**
+ * SSM's status, refined by StatusDetails where it says more; unfinished means cancelled. SSM's
+ * "Terminated" (stopped at the command's MaxErrors) is a cancellation: our Terminated means the
+ * instance itself is gone, which only an EC2 state check tells.
+ */
 export function hostStatus(status: string | undefined, details: string | undefined): HostStatus {
+  if (details === 'Terminated') return 'Cancelled'
   if (details && DETAILED.has(details as HostStatus)) return details as HostStatus
   if (status && TERMINAL_COMMAND_STATUSES.has(status)) return status as HostStatus
   return 'Cancelled'
@@ -285,6 +289,12 @@ export async function addFullOutput(ssm: SSMClient, result: HostResult): Promise
   }
 }
 
-export async function cancelCommand(ssm: SSMClient, commandId: string): Promise<void> {
-  await aws('CancelCommand', ssm.send(new CancelCommandCommand({ CommandId: commandId })))
+/** Cancels a command on every host, or only on `instanceIds` when given. */
+export async function cancelCommand(
+  ssm: SSMClient,
+  commandId: string,
+  instanceIds?: readonly string[]
+): Promise<void> {
+  const input = { CommandId: commandId, ...(instanceIds ? { InstanceIds: [...instanceIds] } : {}) }
+  await aws('CancelCommand', ssm.send(new CancelCommandCommand(input)))
 }

@@ -191,11 +191,18 @@ export class Execution {
     this.log.error(`Stopping the rollout${after}: ${reason}.`, { title: 'Rollout stopped' })
   }
 
-  /** Once: the primary finished everything it runs, successfully, `after` included. */
+  /**
+   * Once: the primary finished everything it runs, successfully, `after` included. A caller
+   * waiting on it (the deploy's snapshot) cannot have a primary that was terminated: stop.
+   */
   private notifyPrimary(done: readonly HostResult[]): void {
     const { primaryInstanceId, scripts, onPrimaryDone } = this.parts
     if (this.primaryNotified || !done.some((r) => r.instanceId === primaryInstanceId)) return
     const primary = this.results.get(primaryInstanceId)
+    if (primary?.status === 'Terminated' && onPrimaryDone) {
+      this.primaryNotified = true
+      return this.stopWith(`the primary ${primaryInstanceId} was terminated before it finished`)
+    }
     if (primary?.status !== 'Success') return
     if (scripts.runOnce && this.runOnce?.status !== 'Success') return
     this.primaryNotified = true

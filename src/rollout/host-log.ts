@@ -1,4 +1,4 @@
-/** What the log shows of each finished host: its output in a group, failures as annotations. */
+/** What the log shows of each finished host: its output in a group, failures and terminated hosts as annotations. */
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { formatDuration } from '../duration.js'
 import type { Log } from '../log.js'
@@ -33,6 +33,11 @@ export function reportHosts(log: Log, wave: Wave, results: readonly HostResult[]
       const last = r.outputTail ?? r.stderrTail
       const why = last?.split('\n').slice(-3).join('\n') ?? r.reason ?? ''
       log.error(`${head}${why ? `\n${why}` : ''}`, { title: `Deploy failed on ${r.instanceId}` })
+    } else if (r.status === 'Terminated') {
+      // Not a failure of the code: the group replaces the host (the deploy catches it up).
+      log.warning(`${head}: ${r.reason ?? 'the instance is gone'}`, {
+        title: `Host terminated mid-rollout: ${r.instanceId}`
+      })
     }
   }
 }

@@ -42,7 +42,10 @@ export function buildResult(o: Outcome): RolloutResult {
     : !o.stoppedReason &&
       (o.runOnce === undefined || o.runOnce.status === 'Success') &&
       results.every(
-        (r) => r.status === 'Success' || (r.status === 'Skipped' && offline.has(r.instanceId))
+        (r) =>
+          r.status === 'Success' ||
+          r.status === 'Terminated' ||
+          (r.status === 'Skipped' && offline.has(r.instanceId))
       )
   return {
     ok,

@@ -35,10 +35,11 @@ export interface RollbackResult {
   notRun?: string
 }
 
-/** Every host that started the new commands, in host order. */
+/** Every host that started the new commands and still exists, in host order. */
 export function startedHosts(rolled: RolloutResult): string[] {
   return rolled.results
     .filter((r) => r.commandId !== undefined || r.status !== 'Skipped')
+    .filter((r) => r.status !== 'Terminated')
     .map((r) => r.instanceId)
 }
 

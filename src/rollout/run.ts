@@ -3,7 +3,8 @@
  * the canary, then the fleet), runs them enforcing max-concurrency and max-errors across the whole fleet (SSM's
  * own limits apply per command of at most 50 hosts) within a deadline, and returns every
  * host's result. The parts: plan.ts and scheduler.ts (who may start), tracker.ts (the SSM
- * commands), stop.ts (when to stop), lifecycle.ts (steps around each host), result.ts.
+ * commands), gone.ts (hosts terminated mid-rollout), stop.ts (when to stop), lifecycle.ts (steps
+ * around each host), result.ts.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError } from '../errors.js'
@@ -15,6 +16,7 @@ import type { Backoff } from '../poll.js'
 import { checkAgents } from './agents.js'
 import type { OutputOptions } from './commands.js'
 import { Execution } from './execution.js'
+import type { GoneHosts } from './gone.js'
 import { FullOutput } from './host-log.js'
 import type { Lifecycle } from './lifecycle.js'
 import { describeWave, planWaves, type SchedulePolicy } from './plan.js'
@@ -59,6 +61,8 @@ export interface RolloutOptions {
   schedule?: SchedulePolicy
   /** Polling pace (tests and benchmarks); the default suits AWS. */
   backoff?: Partial<Backoff>
+  /** How often running hosts' instance states are looked at (tests); default 20 s. */
+  stateCheckEveryMs?: number
 }
 
 export interface RolloutHooks {
@@ -78,6 +82,13 @@ export interface RolloutHooks {
   shouldStop?(): string | undefined
   /** Steps awaited around each group of hosts that starts together (load balancers). */
   lifecycle?: Lifecycle
+  /**
+   * Which of these hosts are gone (EC2 instance states: shutting-down, terminated, not found).
+   * Asked about the running hosts at a bounded pace and about hosts whose invocation ended
+   * badly; a gone host is reported Terminated, not failed. Without it, a terminated host waits
+   * out its timeout and fails.
+   */
+  goneHosts?: GoneHosts
 }
 
 export async function runRollout(
@@ -150,7 +161,10 @@ export async function runRollout(
   log.info(
     `Rollout ${result.ok ? 'succeeded' : 'failed'} in ${formatDuration(clock.now() - started)}: ` +
       `${count((r) => r.status === 'Success')} succeeded, ${count(isFailure)} failed, ` +
-      `${count((r) => r.status === 'Skipped')} skipped.`
+      `${count((r) => r.status === 'Skipped')} skipped` +
+      (count((r) => r.status === 'Terminated')
+        ? `, ${count((r) => r.status === 'Terminated')} terminated mid-rollout (not failures).`
+        : '.')
   )
   return result
 }
@@ -183,7 +197,9 @@ async function execute(
     ...(options.backoff ? { backoff: options.backoff } : {}),
     eager: scheduler.until === 'any',
     totalHosts: plan.totalHosts,
-    onSent: (sent) => hooks.onCommandSent?.(sent)
+    onSent: (sent) => hooks.onCommandSent?.(sent),
+    ...(hooks.goneHosts ? { goneHosts: hooks.goneHosts } : {}),
+    ...(options.stateCheckEveryMs ? { stateCheckEveryMs: options.stateCheckEveryMs } : {})
   })
   const stop = new StopPolicy({
     maxErrors: plan.maxErrors,

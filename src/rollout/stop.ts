@@ -1,6 +1,6 @@
 /**
  * When the rollout stops starting hosts: a failed gate (the primary before run-once, run-once,
- * the canary), more fleet failures than max-errors (counted across the whole fleet), the
+ * the canary; a primary terminated before run-once ended), more fleet failures than max-errors (counted across the whole fleet), the
  * deadline, cancellation, or a reason the caller gives (the deploy stops when its snapshot failed). Asked before any new
  * host starts; hosts already running always finish.
  */
@@ -31,8 +31,15 @@ export class StopPolicy {
 
   constructor(private readonly options: StopOptions) {}
 
-  /** Counts what finished: a failure in a gate stops everything, in the fleet it counts. */
+  /**
+   * Counts what finished: a failure in a gate stops everything, in the fleet it counts. A
+   * terminated host counts nowhere, except the primary before or during run-once: run-once
+   * cannot run (or finish) on a host that is gone.
+   */
   record(wave: Wave, results: readonly HostResult[]): void {
+    const gone = results.find((r) => r.status === 'Terminated')
+    if (gone && (wave.kind === 'primary' || wave.kind === 'run-once'))
+      this.gate ??= `the primary ${gone.instanceId} was terminated ${wave.kind === 'primary' ? 'before run-once, so run-once did not run' : 'during run-once'}`
     const failed = results.filter(isFailure).length
     if (failed === 0) return
     if (wave.kind === 'fleet') this.failures += failed

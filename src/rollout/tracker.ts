@@ -3,10 +3,11 @@
  * command; a group is all or nothing, so batches already sent are cancelled when a later one
  * cannot be), waits out the moment a new command is not visible yet, polls with one
  * ListCommands call for all running commands, reads results 50 hosts a call, cancels what
- * still runs at the deadline or on cancellation, and logs progress.
+ * still runs at the deadline or on cancellation, and logs progress. Hosts that went away (gone.ts)
+ * end Terminated: looked at every STATE_CHECK_EVERY_MS while they run, and when they end badly.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { errorMessage } from '../errors.js'
+import { awsErrorCode, errorMessage } from '../errors.js'
 import { type Backoff, poll, PollAbortedError, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 import { TERMINAL_COMMAND_STATUSES } from '../ssm/status.js'
@@ -17,6 +18,7 @@ import {
   sendCommands,
   type SendOptions
 } from './commands.js'
+import { GoneWatch, type GoneHosts, goneReason } from './gone.js'
 import { describeWave } from './plan.js'
 import { type HostResult, isFailure, type SentCommand, type Wave } from './types.js'
 
@@ -43,6 +45,10 @@ export interface TrackerOptions {
   /** Hosts the progress line counts (run-once is an extra step, not a host). */
   totalHosts: number
   onSent(sent: SentCommand): void
+  /** Which hosts are gone (EC2's states); without it, a terminated host waits out its timeout. */
+  goneHosts?: GoneHosts
+  /** How often the running hosts are looked at (default STATE_CHECK_EVERY_MS). */
+  stateCheckEveryMs?: number
 }
 
 export interface Waited {
@@ -67,22 +73,54 @@ export class CommandTracker {
   readonly sent: SentCommand[] = []
   private readonly pending = new Map<string, Tracked>()
   private readonly progress = { done: 0, failed: 0, lastLine: '', lastAt: -Infinity }
+  readonly watch: GoneWatch
 
   constructor(
     private readonly ssm: SSMClient,
     private readonly runtime: Runtime,
     private readonly options: TrackerOptions
-  ) {}
+  ) {
+    this.watch = new GoneWatch(options.goneHosts, runtime, options.stateCheckEveryMs)
+  }
 
-  /** Hosts sent a command that have not been reported finished. */
+  /** Hosts found gone when their command was to be sent: reported by the next wait. */
+  private readonly early: HostResult[] = []
+
+  /** Hosts sent a command (or found gone at the send) that have not been reported finished. */
   get runningHosts(): number {
-    let n = 0
+    let n = this.early.length
     for (const t of this.pending.values()) n += t.sent.instanceIds.length - t.reported.size
     return n
   }
 
-  /** Sends `script` to the hosts of one group; on a failed batch, cancels the others first. */
+  /**
+   * Sends `script` to the hosts of one group. SendCommand refuses a whole batch for one host
+   * terminated while it waited for its turn (InvalidInstanceId): the hosts EC2 says are gone
+   * are reported Terminated, and the others are sent again.
+   */
   async send(wave: Wave, instanceIds: readonly string[], script: readonly string[]): Promise<void> {
+    try {
+      await this.sendGroup(wave, instanceIds, script)
+    } catch (err) {
+      if (awsErrorCode(err) !== 'InvalidInstanceId') throw err
+      const gone = await this.watch.lookNow(instanceIds)
+      if (gone.size === 0) throw err
+      for (const [instanceId, state] of gone) {
+        const reason = goneReason(state, 'before its command was sent')
+        this.early.push({ instanceId, status: 'Terminated', wave: wave.number, reason })
+        if (wave.kind !== 'run-once') this.progress.done++
+      }
+      const rest = instanceIds.filter((id) => !gone.has(id))
+      if (rest.length) await this.send(wave, rest, script)
+    }
+  }
+
+  /** Sends to the hosts of one group; on a failed batch, cancels the others first. */
+  private async sendGroup(
+    wave: Wave,
+    instanceIds: readonly string[],
+    script: readonly string[]
+  ): Promise<void> {
     const { clock, log } = this.runtime
     const group: SentCommand[] = []
     try {
@@ -121,7 +159,7 @@ export class CommandTracker {
    */
   async wait(until: 'all' | 'any', pace?: Partial<Backoff>): Promise<Waited> {
     const { clock, signal, log } = this.runtime
-    const finished: HostResult[] = []
+    const finished: HostResult[] = this.early.splice(0)
     if (this.pending.size === 0) return { finished }
     let interrupted: string | undefined
     try {
@@ -190,24 +228,62 @@ export class CommandTracker {
       else if (this.options.eager && t.completed > t.reported.size)
         finished.push(...(await this.collect(t, true)))
     }
+    finished.push(...(await this.checkRunning()))
     return finished
   }
 
-  /** Reads a command's hosts not reported yet (only those that finished, when `finishedOnly`). */
-  private async collect(t: Tracked, finishedOnly = false): Promise<HostResult[]> {
-    const ids = t.sent.instanceIds.filter((id) => !t.reported.has(id))
-    const results = await commandResults(this.ssm, t.sent.commandId, ids, t.sent.wave, finishedOnly)
-    for (const r of results) {
-      t.reported.add(r.instanceId)
-      if (isFailure(r)) t.reportedFailed++
-      if (t.counts) {
-        this.progress.done++
-        if (isFailure(r)) this.progress.failed++
+  /**
+   * The running hosts EC2 says are gone, when a look is due: each one's invocation is
+   * cancelled (by instance: the command's other hosts run on, and the post step finds nothing
+   * to cancel) and it is reported Terminated, without waiting for SSM's timeout.
+   */
+  private async checkRunning(): Promise<HostResult[]> {
+    const open = [...this.pending.values()]
+    const running = open.flatMap((t) => t.sent.instanceIds.filter((id) => !t.reported.has(id)))
+    const gone = await this.watch.running(running)
+    const out: HostResult[] = []
+    for (const t of gone.size ? open : []) {
+      const ids = t.sent.instanceIds.filter((id) => !t.reported.has(id) && gone.has(id))
+      if (ids.length === 0) continue
+      const { commandId, wave } = t.sent
+      this.runtime.log.info(`${ids.join(' ')}: terminated while running; cancelling its command.`)
+      await cancelCommand(this.ssm, commandId, ids).catch((e: unknown) =>
+        this.runtime.log.warning(
+          `Could not cancel command ${commandId} on ${ids.join(' ')}: ${errorMessage(e)}`
+        )
+      )
+      for (const id of ids) {
+        const reason = goneReason(gone.get(id)!, 'while its command ran; the command was cancelled')
+        out.push(this.count(t, { instanceId: id, status: 'Terminated', wave, commandId, reason }))
       }
+      if (t.reported.size === t.sent.instanceIds.length) this.pending.delete(commandId)
     }
+    return out
+  }
+
+  /**
+   * Reads a command's hosts not reported yet (only those that finished, when `finishedOnly`);
+   * a host that ended badly is looked at (`lookGone`), and reads Terminated when it is gone.
+   */
+  private async collect(t: Tracked, finishedOnly = false, lookGone = true): Promise<HostResult[]> {
+    const ids = t.sent.instanceIds.filter((id) => !t.reported.has(id))
+    const read = await commandResults(this.ssm, t.sent.commandId, ids, t.sent.wave, finishedOnly)
+    const results = lookGone ? await this.watch.ended(read) : read
+    for (const r of results) this.count(t, r)
     if (!finishedOnly || t.reported.size === t.sent.instanceIds.length)
       this.pending.delete(t.sent.commandId)
     return results
+  }
+
+  /** Marks a host reported and counts it for the progress line. */
+  private count(t: Tracked, r: HostResult): HostResult {
+    t.reported.add(r.instanceId)
+    if (isFailure(r)) t.reportedFailed++
+    if (t.counts) {
+      this.progress.done++
+      if (isFailure(r)) this.progress.failed++
+    }
+    return r
   }
 
   private async cancelAll(why: string): Promise<HostResult[]> {
@@ -220,7 +296,8 @@ export class CommandTracker {
           `Could not cancel command ${t.sent.commandId}: ${errorMessage(err)}`
         )
       }
-      out.push(...(await this.collect(t)))
+      // Cancelled by us: no state to look into.
+      out.push(...(await this.collect(t, false, false)))
     }
     for (const r of out) if (r.status === 'Cancelled' && !r.reason) r.reason = `cancelled: ${why}`
     return out

@@ -19,6 +19,10 @@ export interface Wave {
  * A host's outcome. SSM's own statuses, with StatusDetails where they say more
  * (DeliveryTimedOut, Undeliverable, ExecutionTimedOut...), plus:
  * - Skipped: never started (offline under skip-offline, or the rollout stopped first).
+ * - Terminated: the instance was shutting down, terminated or gone (scale-in, a spot reclaim)
+ *   while its command ran or after it ended badly: not a failed host, since the code did not
+ *   fail; the group's replacement is the deploy's catch-up's to handle. (SSM's own
+ *   StatusDetails "Terminated", a command stopped at its MaxErrors, reads as Cancelled.)
  */
 export type HostStatus =
   | 'Success'
@@ -88,5 +92,6 @@ export interface RolloutResult {
   dryRun: boolean
 }
 
+/** Counted against max-errors and failing the rollout: neither Success, Skipped nor Terminated. */
 export const isFailure = (r: HostResult): boolean =>
-  r.status !== 'Success' && r.status !== 'Skipped'
+  r.status !== 'Success' && r.status !== 'Skipped' && r.status !== 'Terminated'

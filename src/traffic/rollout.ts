@@ -55,7 +55,7 @@ export function trafficRollout(
   plan: TrafficPlan,
   hosts: readonly Host[],
   runtime: Runtime,
-  callbacks: Pick<TrafficOptions, 'onLeave' | 'onReturn' | 'backoff'> = {}
+  callbacks: Pick<TrafficOptions, 'onLeave' | 'onReturn' | 'onGone' | 'backoff'> = {}
 ): TrafficRollout | undefined {
   if (!plan.targetGroups.length) return undefined
   const traffic = new Traffic(
@@ -87,7 +87,11 @@ export function trafficRollout(
       return []
     },
     after: async (results) => {
-      const back = await traffic.returnToService(results.map((r) => hostOf(r.instanceId)))
+      // A terminated host cannot serve again: forgotten, not registered and waited on.
+      const gone = results.filter((r) => r.status === 'Terminated').map((r) => r.instanceId)
+      if (gone.length) await traffic.forget(gone)
+      const live = results.filter((r) => r.status !== 'Terminated')
+      const back = await traffic.returnToService(live.map((r) => hostOf(r.instanceId)))
       const failed = new Map(back.failed.map((f) => [f.instanceId, f.message]))
       for (const id of back.instanceIds) {
         const t = timings.get(id)

@@ -37,6 +37,8 @@ export interface TrafficOptions {
   onLeave?: (registrations: readonly Registration[]) => void | Promise<void>
   /** Told of every registration once made again. */
   onReturn?: (registrations: readonly Registration[]) => void | Promise<void>
+  /** Told of registrations of terminated hosts, dropped without registering them again. */
+  onGone?: (registrations: readonly Registration[]) => void | Promise<void>
   backoff?: Partial<Backoff>
 }
 
@@ -183,6 +185,19 @@ export class Traffic {
       const after = formatDuration(this.options.healthTimeoutMs)
       return pending.map((p) => failure(p.instanceId, p.group, p.health, after))
     }
+  }
+
+  /**
+   * Drops hosts that were terminated from what is out of service: nothing registers them again
+   * (a target group refuses a terminated instance), neither here, nor restoreAll, nor the post
+   * step (told through onGone).
+   */
+  async forget(instanceIds: readonly string[]): Promise<void> {
+    const ids = new Set(instanceIds)
+    const dropped = [...this.out.entries()].filter(([, r]) => ids.has(r.instanceId))
+    for (const [k] of dropped) this.out.delete(k)
+    const regs = dropped.map(([, { leftAt: _, ...r }]) => r)
+    if (regs.length) await this.options.onGone?.(regs)
   }
 
   /** Registers everything still out, without waiting for health. Safe to repeat. */

@@ -13,6 +13,12 @@ the fleet through the real EC2 API:
   emulator:ssm-ping    Online (default) | ConnectionLost | Inactive | none (not SSM-managed)
   emulator:ssm-status  Success (default) | Failed: the outcome of every command on that host
   emulator:ssm-seconds N: commands on that host stay InProgress for N seconds before ending
+
+SSM and EC2 together: a host terminated while its command runs (TerminateInstances, or
+TerminateInstanceInAutoScalingGroup, after which moto's group launches a replacement unless told
+to decrement, as AWS does) leaves its invocation InProgress until the command's
+executionTimeout, then TimedOut, as AWS reports an invocation whose agent went away.
+CancelCommand with InstanceIds cancels only those hosts' invocations.
 """
 
 import copy
@@ -67,8 +73,15 @@ Command._get_instance_ids_from_targets = _targets_only
 _original_invocation = Command.invocation_response
 
 
-# (command id, instance id) -> (time the invocation ends, its final fields)
+# (command id, instance id) -> (time the invocation ends, its final fields, its timeout)
 _running = {}
+
+_GONE = ("shutting-down", "terminated")
+
+
+def _execution_timeout(command):
+    value = (command.parameters or {}).get("executionTimeout") or ["3600"]
+    return float(value[0] if isinstance(value, list) else value)
 
 
 def _invocation(self, instance_id, plugin_name):
@@ -87,17 +100,38 @@ def _invocation(self, instance_id, plugin_name):
         )
     if seconds > 0:
         final = {k: inv[k] for k in ("Status", "StatusDetails", "ResponseCode")}
-        _running[(self.command_id, instance_id)] = (time.time() + seconds, final)
+        now = time.time()
+        timeout = now + _execution_timeout(self)
+        _running[(self.command_id, instance_id)] = (now + seconds, final, timeout)
         inv.update(Status="InProgress", StatusDetails="InProgress", ResponseCode=-1)
     return inv
 
 
+def _instance_state(command, instance_id):
+    for inst in _instances(command.account_id, command.backend_region):
+        if inst.id == instance_id:
+            return inst.state
+    return None
+
+
+# What SSM reports once a terminated host's invocation times out: the agent never answered.
+_TIMED_OUT = {"Status": "TimedOut", "StatusDetails": "TimedOut", "ResponseCode": -1}
+
+
 def _settle(command):
-    """Ends the invocations whose time has come, then recounts."""
+    """Ends the invocations whose time has come, then recounts. A host that was terminated
+    meanwhile never ends its command: its invocation times out at the executionTimeout."""
     now = time.time()
     for inv in command.invocations:
         key = (command.command_id, inv["InstanceId"])
-        if key in _running and _running[key][0] <= now:
+        if key not in _running:
+            continue
+        ends, final, timeout = _running[key]
+        if _instance_state(command, inv["InstanceId"]) in _GONE:
+            if timeout <= now:
+                _running.pop(key)
+                inv.update(_TIMED_OUT)
+        elif ends <= now:
             inv.update(_running.pop(key)[1])
     _refresh_counts(command)
 
@@ -240,8 +274,11 @@ def describe_instance_information(self):
 
 def cancel_command(self):
     command = self.ssm_backend.get_command_by_id(self._get_param("CommandId"))
+    only = set(self._get_param("InstanceIds") or [])
     _settle(command)
     for inv in command.invocations:
+        if only and inv["InstanceId"] not in only:
+            continue
         if inv["Status"] == "InProgress":
             _running.pop((command.command_id, inv["InstanceId"]), None)
             inv.update(Status="Cancelled", StatusDetails="Cancelled", ResponseCode=-1)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/client-ssm'
-import { launch, tag } from '../../support/emulator/world.js'
+import { launch, sleep, tag, terminate } from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import type { JournalEntry } from '../../src/deploy/journal.js'
 import { useEmulator } from '../helpers/emulator.js'
@@ -195,4 +195,44 @@ describe('the rollout bundle, run as the runner runs it', () => {
     expect(post.stdout).toContain(`Cancelled command ${commandIds[0]}`)
     expect(await invocationStatuses(commandIds[0]!)).toEqual(['Cancelled', 'Cancelled'])
   })
+
+  it('reports a host terminated while its command runs as Terminated and ends long before its timeout', async () => {
+    const { ec2 } = emulator.clients
+    // Each command runs 30 s; the host timeout is 10 minutes.
+    const ids = await launch(ec2, 3, { Role: 'app', 'emulator:ssm-seconds': '30' })
+    const victim = ids[2]!
+    const started = Date.now()
+    const r = await run(
+      { 'instance-ids': JSON.stringify(ids), commands: './deploy', canary: '0', timeout: '10m' },
+      {
+        timeoutMs: 150_000,
+        // A spot reclaim a moment into the commands.
+        onOutput: {
+          when: 'Starting wave 1',
+          run: () => sleep(1_000).then(() => terminate(ec2, [victim]))
+        }
+      }
+    )
+    const elapsed = Date.now() - started
+
+    expect(r.stderr).toBe('')
+    expect(r.exitCode).toBe(0)
+    expect(JSON.parse(r.outputs['terminated-instance-ids']!)).toEqual([victim])
+    expect(JSON.parse(r.outputs['failed-instance-ids']!)).toEqual([])
+    expect(JSON.parse(r.outputs['succeeded-instance-ids']!)).toEqual([ids[0], ids[1]])
+    expect(r.summary).toContain(
+      '3 host(s): 2 succeeded, 0 failed, 0 skipped, 1 terminated mid-rollout'
+    )
+    expect(annotations(r.stdout, 'warning').join('\n')).toContain(
+      `${victim}: Terminated: the instance is terminated (while its command ran; the command was cancelled)`
+    )
+    // Its invocation was cancelled: the post step has nothing left to cancel.
+    const commandId = JSON.parse(r.outputs['command-ids']!)[0] as string
+    const invocations = await emulator.clients.ssm.send(
+      new ListCommandInvocationsCommand({ CommandId: commandId, InstanceId: victim })
+    )
+    expect(invocations.CommandInvocations?.[0]?.Status).toBe('Cancelled')
+    // The others' 30 s and one look at the instance states (every 20 s), not the 10-minute timeout.
+    expect(elapsed).toBeLessThan(60_000)
+  }, 180_000)
 })

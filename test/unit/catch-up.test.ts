@@ -108,6 +108,40 @@ describe('catch-up', () => {
     })
   })
 
+  it('an instance terminated during its catch-up is not left on old code; its replacement is caught up', async () => {
+    new SimulatedFleet(clock, ['i-00000000000000001', 'i-00000000000000002']).mock(ssmMock)
+    looks(
+      [instance('i-00000000000000001', '1')],
+      // The group replaced it, from the old version again.
+      [instance('i-00000000000000002', '1')],
+      [instance('i-00000000000000002', '1')]
+    )
+    const rolled: string[][] = []
+    const result = await catchUp(
+      clients,
+      {
+        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+        known: new Set(),
+        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        readyTimeoutMs: 60_000,
+        maxRounds: 5,
+        rollout: async (ids) => {
+          rolled.push(ids)
+          const r = ok(ids)
+          if (ids[0] === 'i-00000000000000001')
+            r.results = [
+              { instanceId: ids[0], status: 'Terminated', reason: 'the instance is terminated' }
+            ]
+          return r
+        }
+      },
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+    expect(rolled).toEqual([['i-00000000000000001'], ['i-00000000000000002']])
+    expect(result.caughtUp).toEqual(['i-00000000000000002'])
+    expect(result.failed).toEqual([])
+  })
+
   it('waits for a pending instance to come online, and names one that never does', async () => {
     const fleet = new SimulatedFleet(clock, {
       'i-00000000000000001': { ping: 'none' },

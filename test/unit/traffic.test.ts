@@ -14,6 +14,7 @@ import { Inputs, parseCountOrPercent } from '../../src/inputs.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { capacity } from '../../src/traffic/capacity.js'
 import { describePlan } from '../../src/traffic/plan.js'
+import { trafficRollout } from '../../src/traffic/rollout.js'
 import { Traffic } from '../../src/traffic/service.js'
 import { attachedTargetGroups } from '../../src/traffic/target-groups.js'
 import type { TargetGroup } from '../../src/traffic/types.js'
@@ -295,6 +296,32 @@ describe('Traffic over a mocked ELBv2', () => {
     elbMock.on(RegisterTargetsCommand, { TargetGroupArn: API.arn }).resolves({})
     expect((await t.restoreAll()).restored.map((r) => r.targetGroupName)).toEqual(['api'])
     expect(t.outOfService()).toEqual([])
+  })
+
+  it('after: a terminated host is forgotten, neither registered again nor waited on, and the journal is told', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolvesOnce(registered('healthy')).resolves({})
+    elbMock.on(DeregisterTargetsCommand).resolves({})
+    const gone: string[] = []
+    const plan = { targetGroups: [WEB], drainTimeoutMs: 60_000, healthTimeoutMs: 600_000 }
+    const rollout = trafficRollout(elbv2, plan, [HOST], makeRuntime({ clock, log }), {
+      onGone: (regs) => {
+        gone.push(...regs.map((r) => r.instanceId))
+      }
+    })!
+    const runtime = makeRuntime({ clock, log })
+    await rollout.lifecycle.before!([HOST.instanceId], runtime)
+    const start = clock.now()
+    const failed = await rollout.lifecycle.after!(
+      [{ instanceId: HOST.instanceId, status: 'Terminated', reason: 'the instance is terminated' }],
+      runtime
+    )
+    expect(failed).toEqual([])
+    expect(clock.now()).toBe(start)
+    expect(elbMock).not.toHaveReceivedCommand(RegisterTargetsCommand)
+    expect(rollout.traffic.outOfService()).toEqual([])
+    expect(gone).toEqual([HOST.instanceId])
+    // Nothing left for the end of the run (or the post step) to register.
+    expect((await rollout.traffic.restoreAll()).restored).toEqual([])
   })
 
   it('describes the plan for the log and dry-run', () => {

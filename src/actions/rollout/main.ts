@@ -6,6 +6,7 @@ import { journalTraffic } from '../../deploy/release-traffic.js'
 import type { Host } from '../../hosts/host.js'
 import { describeHostsById } from './hosts.js'
 import { readPrevious, readPreviousSource } from './previous.js'
+import { goneInstances } from '../../hosts/gone.js'
 import { type HostQuery, resolveHosts } from '../../hosts/resolve.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
 import { describeRollback, rollBack, type RollbackResult } from '../../rollout/rollback.js'
@@ -69,6 +70,7 @@ export async function run(): Promise<void> {
     const traffic = trafficRollout(clients.elbv2, plan, hosts, runtime, journalTraffic(journal))
     const hooks = {
       onCommandSent: (c: SentCommand) => journal.take({ kind: 'command', commandId: c.commandId }),
+      goneHosts: (ids: readonly string[]) => goneInstances(clients.ec2, ids),
       ...(traffic ? { lifecycle: traffic.lifecycle } : {})
     }
     const limited = limitRollout(settings, plan)

@@ -126,6 +126,9 @@ export function rolloutOutputs(result: RolloutResult): Record<string, string | o
     'skipped-instance-ids': result.results
       .filter((r) => r.status === 'Skipped')
       .map((r) => r.instanceId),
+    'terminated-instance-ids': result.results
+      .filter((r) => r.status === 'Terminated')
+      .map((r) => r.instanceId),
     results: result.results.map((r) => ({
       instanceId: r.instanceId,
       status: r.status,
