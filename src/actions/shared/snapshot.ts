@@ -226,7 +226,7 @@ export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targ
     )
   }
   const setDefault = inputs.boolean('set-default', true)
-  const asgName = inputs.optional('asg-name')
+  const asgNames = inputs.groupNames('asg-name')
   const instanceRefresh = inputs.boolean('instance-refresh', false)
   const minHealthyPercentage = inputs.integer('min-healthy-percentage', 90, { min: 0, max: 100 })
   const waitForRefresh = inputs.boolean('wait-for-refresh', true)
@@ -242,7 +242,7 @@ export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targ
     target: {
       ...(launchTemplate ? { launchTemplate } : {}),
       sourceVersion,
-      ...(asgName ? { groups: [asgName] } : {})
+      ...(asgNames.length ? { groups: asgNames } : {})
     },
     device: readDevice(inputs),
     setDefault,
