@@ -430,6 +430,20 @@ describe('readHostQuery and hostOutputs (the adapter side)', () => {
     expect(readHostQuery(given, { requireSelector: true }).states).toEqual(['running'])
   })
 
+  it('reads several groups in asg-name, one per line or comma separated', () => {
+    const q = readHostQuery(inputs({ 'asg-name': 'web-asg, worker-asg\nspot-asg\n' }), {
+      requireSelector: true
+    })
+    expect(q.asgNames).toEqual(['web-asg', 'worker-asg', 'spot-asg'])
+    expect(q.description).toBe(
+      'instance-state-name in (running) AND member of Auto Scaling groups web-asg, worker-asg, spot-asg (InService, Standby)'
+    )
+    // A list of nothing is no selector.
+    expect(() => readHostQuery(inputs({ 'asg-name': ' , ' }), { requireSelector: true })).toThrow(
+      'Input "tags": neither tags nor asg-name is set.'
+    )
+  })
+
   it('refuses to select every instance in the region', () => {
     expect(() => readHostQuery(inputs({}), { requireSelector: true })).toThrow(
       'Input "tags": neither tags nor asg-name is set.'

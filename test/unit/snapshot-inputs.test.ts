@@ -261,6 +261,7 @@ describe('the publish settings deploy reads', () => {
   it('let asg-name and instance-refresh through without launch-template', () => {
     const s = deploySettings({ 'asg-name': 'web', 'instance-refresh': 'true' })
     expect(s.target.groups).toEqual(['web'])
+    expect(deploySettings({ 'asg-name': 'web,\nworker' }).target.groups).toEqual(['web', 'worker'])
     expect(s.instanceRefresh).toEqual({
       minHealthyPercentage: 90,
       wait: true,
