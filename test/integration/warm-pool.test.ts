@@ -5,7 +5,12 @@ import {
   DescribeInstancesCommand,
   RunInstancesCommand
 } from '@aws-sdk/client-ec2'
+import { snapshotReport } from '../../src/report/snapshot.js'
+import { makeRuntime } from '../../src/runtime.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import type { WarmPoolMode } from '../../src/snapshot/warm-pool.js'
 import { refreshWarmPool } from '../../src/snapshot/warm-pool.js'
+import { RUN } from '../../support/fixtures.js'
 import { codeVolumeWorld, type TestClients } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -95,4 +100,48 @@ describe('warm pools after a publish (issue 8, item 3)', () => {
       `will serve OLD code when they go into service: ${stale}`
     )
   })
+
+  it.each<[WarmPoolMode]>([['replace'], ['keep']])(
+    'the snapshot action, warm-pools: %s, does what the deploy does after its publish',
+    async (mode) => {
+      const c = emulator.clients
+      const world = await codeVolumeWorld(c, { size: 1 })
+      const group = world.asgName
+      await c.autoscaling.send(
+        new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 1, PoolState: 'Stopped' })
+      )
+      const stale = await warm(c, world.launchTemplateId, '1', group)
+      const options: SnapshotActionOptions = {
+        source: { kind: 'instance', instanceId: world.instanceIds[0]!, device: '/dev/sdf' },
+        snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
+        wait: true,
+        timeoutMs: 60_000,
+        publish: {
+          targets: [{ launchTemplate: world.launchTemplateId, sourceVersion: '$Default' }],
+          device: '/dev/sdf',
+          setDefault: true
+        },
+        warmPools: mode,
+        retention: { keepSnapshots: 0, keepVersions: 0 },
+        dryRun: false
+      }
+      const log = new RecordingLog()
+      const result = await runSnapshotAction(c, options, makeRuntime({ log }))
+
+      expect(result.failure).toBeUndefined()
+      expect(result.targets[0]?.published?.version).toBe(2)
+      if (mode === 'replace') {
+        expect(await poolIds(c, group)).toEqual([])
+        expect(result.warmPools?.map((w) => w.replaced)).toEqual([[stale]])
+        expect(snapshotReport(result, 'us-east-1')).toContain(
+          `### Warm pools\n\n- ${group}: 1 of 1 warm instance(s) held old code; replaced ${stale}`
+        )
+      } else {
+        expect(await poolIds(c, group)).toEqual([stale])
+        expect(log.messages('warning')).toEqual([
+          expect.stringContaining(`will serve OLD code when they go into service: ${stale}`)
+        ])
+      }
+    }
+  )
 })

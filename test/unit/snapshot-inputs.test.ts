@@ -59,6 +59,7 @@ describe('snapshot inputs', () => {
           device: '/dev/sdf',
           setDefault: true
         },
+        warmPools: 'replace',
         retention: { keepSnapshots: 5, keepVersions: 0 },
         dryRun: false
       }

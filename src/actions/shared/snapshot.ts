@@ -165,13 +165,14 @@ export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): Sna
     )
   }
   const { target, retention, ...settings } = publish
+  const warmPools = inputs.oneOf('warm-pools', ['replace', 'keep'] as const, 'replace')
   return {
     source,
     snapshot,
     wait,
     timeoutMs,
     ...(launchTemplate
-      ? { publish: { ...settings, targets: [{ ...target, launchTemplate }] } }
+      ? { publish: { ...settings, targets: [{ ...target, launchTemplate }] }, warmPools }
       : {}),
     retention,
     dryRun: inputs.boolean('dry-run', false)
