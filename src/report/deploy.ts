@@ -53,7 +53,7 @@ function bootsFrom(result: DeployResult): string {
   if (defaults.length === 1 && result.targets?.length === 1)
     return `; new instances boot from ${code(first.snapshotId)} (launch template version ${first.version}, the default).`
   const each = defaults.map((t) => `${t.template.name} v${t.published!.version}`).join(', ')
-  return `; new instances boot from ${code(first.snapshotId)} (${defaults.length} of ${result.targets!.length} launch templates, each with its new default version: ${each}).`
+  return `; new instances boot from ${code(first.snapshotId)} (the new default version of each launch template: ${each}).`
 }
 
 export function phasesTable(result: DeployResult): string {
