@@ -24,6 +24,7 @@ import type {
   SnapshotCompletion,
   SnapshotSource
 } from './types.js'
+import { launchTemplateTag } from './tags.js'
 import { SnapshotFailedError, waitOrMarkFailed } from './wait.js'
 import { refreshWarmPools, type WarmPoolMode, type WarmPoolResult } from './warm-pool.js'
 
@@ -80,7 +81,9 @@ export async function runSnapshotAction(
       source: options.source,
       dryRun,
       // Retention selects a template's snapshots by this tag.
-      ...(prepared[0] ? { launchTemplateId: prepared[0].template.id } : {})
+      ...(prepared.length
+        ? { launchTemplateId: launchTemplateTag(prepared.map((p) => p.template.id)) }
+        : {})
     },
     runtime
   )

@@ -8,6 +8,7 @@ import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling'
 import {
   CreateLaunchTemplateCommand,
   DescribeLaunchTemplateVersionsCommand,
+  DescribeSnapshotsCommand,
   DescribeVolumesCommand
 } from '@aws-sdk/client-ec2'
 import { SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
@@ -297,5 +298,29 @@ describe('a deploy over several Auto Scaling groups', () => {
       { version: 1, isDefault: false, snapshot: undefined },
       { version: 2, isDefault: true, snapshot: real.snapshot!.snapshotId }
     ])
+  })
+
+  it('tags the snapshot with every template, so each template’s retention counts it', async () => {
+    const c = emulator.clients
+    const [web, worker] = await webAndWorkers(c)
+    const first = await runDeploy(c, options([web.asgName, worker.asgName]), makeRuntime())
+    expect(first.ok).toBe(true)
+    const shared = first.snapshot!.snapshotId
+    const out = await c.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [shared] }))
+    expect(out.Snapshots?.[0]?.Tags).toContainEqual({
+      Key: 'ebs-autoscale:launch-template',
+      Value: `${web.launchTemplateId} ${worker.launchTemplateId}`
+    })
+
+    // A later deploy of the worker group alone, keeping one snapshot: the shared one is in the
+    // worker template's scope, older than the new one, and kept only because web-lt maps it.
+    const later = await runDeploy(
+      c,
+      options([worker.asgName], { retention: { keepSnapshots: 1, keepVersions: 0 } }),
+      makeRuntime()
+    )
+    expect(later.ok).toBe(true)
+    expect(later.retention?.protectedSnapshots.map((p) => p.snapshotId)).toEqual([shared])
+    expect(later.retention?.deletedSnapshots).toEqual([])
   })
 })
