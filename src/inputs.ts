@@ -147,7 +147,7 @@ export function parseList(input: string, raw: string): string[] {
 }
 
 /** Auto Scaling group names: 1 to 255 characters, no control characters (and, here, no comma). */
-const GROUP_NAME = /^[^\u0000-\u001f,]{1,255}$/
+const GROUP_NAME = /^[^\p{Cc},]{1,255}$/u
 
 /**
  * Auto Scaling group names, one per line or comma separated (a name may hold spaces, so
