@@ -23,8 +23,9 @@ import {
   sleep,
   type TestClients
 } from '../../support/emulator/world.js'
-import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
+import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { publishedVersions } from '../../src/actions/shared/snapshot.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
 
@@ -322,5 +323,55 @@ describe('a deploy over several Auto Scaling groups', () => {
     expect(later.ok).toBe(true)
     expect(later.retention?.protectedSnapshots.map((p) => p.snapshotId)).toEqual([shared])
     expect(later.retention?.deletedSnapshots).toEqual([])
+  })
+
+  it('the snapshot action reports on several groups of its template, and refuses one of another', async () => {
+    const c = emulator.clients
+    const [web, worker] = await webAndWorkers(c)
+    await c.autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'web-spot-asg',
+        LaunchTemplate: { LaunchTemplateName: 'web-lt' },
+        MinSize: 0,
+        MaxSize: 5,
+        DesiredCapacity: 0,
+        AvailabilityZones: ['us-east-1a']
+      })
+    )
+    const snapshotOptions = (groups: string[]): SnapshotActionOptions => ({
+      source: { kind: 'instance', instanceId: web.instanceIds[0]!, device: '/dev/sdf' },
+      snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
+      wait: true,
+      timeoutMs: 60_000,
+      publish: {
+        targets: [{ launchTemplate: 'web-lt', sourceVersion: '$Default', groups }],
+        device: '/dev/sdf',
+        setDefault: true
+      },
+      retention: { keepSnapshots: 0, keepVersions: 0 },
+      dryRun: false
+    })
+
+    await expect(
+      runSnapshotAction(c, snapshotOptions([web.asgName, worker.asgName]), makeRuntime())
+    ).rejects.toThrow(
+      `Input "asg-name": Auto Scaling group worker-asg launches from launch template worker-lt, not from launch template web-lt (${web.launchTemplateId}). Expected only groups that use it, or leave asg-name empty to find them.`
+    )
+    expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
+
+    const result = await runSnapshotAction(
+      c,
+      snapshotOptions([web.asgName, 'web-spot-asg']),
+      makeRuntime()
+    )
+    expect(result.failure).toBeUndefined()
+    expect(result.targets.map((t) => t.groups.map((g) => g.name))).toEqual([
+      [web.asgName, 'web-spot-asg']
+    ])
+    expect((await versions(c, web.launchTemplateId)).at(-1)).toEqual({
+      version: 2,
+      isDefault: true,
+      snapshot: result.snapshot.snapshotId
+    })
   })
 })
