@@ -146,6 +146,30 @@ export function parseList(input: string, raw: string): string[] {
   return [...new Set(items)]
 }
 
+/** Auto Scaling group names: 1 to 255 characters, no control characters (and, here, no comma). */
+const GROUP_NAME = /^[^\p{Cc},]{1,255}$/u
+
+/**
+ * Auto Scaling group names, one per line or comma separated (a name may hold spaces, so
+ * spaces do not separate). Duplicates are dropped, order kept: the first group's launch
+ * template is the deploy's first publish target.
+ */
+export function parseGroupNames(input: string, raw: string): string[] {
+  const names = raw
+    .split(/[\r\n,]+/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  for (const name of names) {
+    if (!GROUP_NAME.test(name)) {
+      throw new InputError(
+        input,
+        `${quote(name)} is not an Auto Scaling group name. Expected names of up to 255 characters, one per line or comma separated, e.g. "web-asg, worker-asg".`
+      )
+    }
+  }
+  return [...new Set(names)]
+}
+
 /**
  * Tags as `Key=Value`, one per line or comma separated. A comma-separated item without `=`
  * adds a value to the key before it (`Role=app,web`); repeated keys add values too.
@@ -406,6 +430,10 @@ export class Inputs {
 
   list(name: string): string[] {
     return parseList(this.nameOf(name), this.raw(name))
+  }
+
+  groupNames(name: string): string[] {
+    return parseGroupNames(this.nameOf(name), this.read(name))
   }
 
   tags(name: string): TagFilter {

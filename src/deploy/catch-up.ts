@@ -24,8 +24,12 @@ export interface CatchUpOptions {
   query: HostQuery
   /** Every instance the deploy already handled. */
   known: ReadonlySet<string>
-  /** Undefined when nothing was published: then every new instance has old code. */
-  published?: PublishedTemplate
+  /**
+   * The new default version of each template published to; an instance launched from any
+   * other template or an older version has old code. Empty when nothing was made the
+   * default: then every new instance has old code.
+   */
+  published: readonly PublishedTemplate[]
   /** How long a new instance may take to run with its SSM agent online. */
   readyTimeoutMs: number
   /** Looks after the first, at most (a group still scaling out keeps adding instances). */
@@ -47,12 +51,12 @@ export interface CatchUpResult {
   cancelled: boolean
 }
 
-/** Launched from an older version of the template (or from something else): old code. */
-export function hasOldCode(host: Host, published: PublishedTemplate | undefined): boolean {
-  if (!published) return true
-  if (host.launchTemplateId !== published.launchTemplateId) return true
+/** Launched from an older version of its template (or from something else): old code. */
+export function hasOldCode(host: Host, published: readonly PublishedTemplate[]): boolean {
+  const mine = published.find((p) => p.launchTemplateId === host.launchTemplateId)
+  if (!mine) return true
   const version = Number(host.launchTemplateVersion)
-  return !Number.isInteger(version) || version < published.version
+  return !Number.isInteger(version) || version < mine.version
 }
 
 /** Auto Scaling lifecycle states of members that exist or are about to. */

@@ -15,7 +15,10 @@ export interface LockSettings {
   holdMs: number
 }
 
-/** Takes the lock of every template named (in id order, so two runs never wait on each other). */
+/**
+ * Takes the lock of every template named, in id order whatever order they are named in: two
+ * deploys over overlapping sets of templates then never each hold one the other waits for.
+ */
 export async function lockTemplates(run: DeployRun, templates: readonly string[]): Promise<void> {
   const settings = run.options.lock
   if (!settings) return

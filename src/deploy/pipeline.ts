@@ -71,7 +71,10 @@ export interface DeployOptions {
 
 /** A publish target whose template may be left to the deploy to find. */
 export type DeployTarget = Omit<PublishTarget, 'launchTemplate'> & {
-  /** Undefined: the template of the hosts' group, else the one the primary was launched from. */
+  /**
+   * Undefined: each distinct template the asg-name groups launch from (deploy/templates.ts),
+   * else the one the primary was launched from.
+   */
   launchTemplate?: string
 }
 

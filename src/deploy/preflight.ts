@@ -3,13 +3,14 @@
  * command is sent, so a wrong device, version or document, or a group that would never boot
  * the new code, fails the deploy before any host is touched. Dry run shows the same checks.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2'
+import type { EC2Client, LaunchTemplateVersion } from '@aws-sdk/client-ec2'
 import { DescribeDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, awsErrorCode, InputError, wrapAwsError } from '../errors.js'
 import type { Log } from '../log.js'
 import { pinnedGroupWarning } from '../snapshot/groups.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
 import { describeVersion } from '../snapshot/template.js'
+import { sameDevice } from '../snapshot/device.js'
 import { findCodeVolume } from '../snapshot/volume.js'
 
 export interface PreflightSubject {
@@ -37,8 +38,13 @@ export async function preflight(
   for (const { target, template, groups } of subject.targets) {
     const version = await sourceVersion(clients.ec2, template, target.sourceVersion)
     passed.push(
-      `Launch template ${template.name} (${template.id}) has source version ${target.sourceVersion} (${version}).`
+      `Launch template ${template.name} (${template.id}) has source version ${target.sourceVersion} (${version.VersionNumber}).`
     )
+    const added = mappingToAdd(template, version, subject.device)
+    if (added) {
+      passed.push(added)
+      log.info(added)
+    }
     const pinned = groups.filter((g) => g.follows === 'pinned')
     if (pinned.length) {
       throw new ActionError(
@@ -55,13 +61,33 @@ export async function preflight(
   return passed
 }
 
+/**
+ * A source version with no EBS mapping for the code device: the new version adds one (the
+ * publish does it), so instances launched from it get a code volume they did not have before.
+ * Said before anything changes, per template; undefined when the mapping is there.
+ */
+export function mappingToAdd(
+  template: PreparedTarget['template'],
+  version: LaunchTemplateVersion,
+  device: string
+): string | undefined {
+  const mapping = (version.LaunchTemplateData?.BlockDeviceMappings ?? []).find(
+    (m) => m.DeviceName && sameDevice(m.DeviceName, device)
+  )
+  if (mapping?.Ebs) return undefined
+  const what = mapping
+    ? `maps ${mapping.DeviceName} to no EBS volume: the new version replaces that mapping with one`
+    : `has no mapping for ${device}: the new version adds one`
+  return `Launch template ${template.name} (${template.id}) version ${version.VersionNumber} ${what} for the snapshot, so its instances get a code volume at ${device}.`
+}
+
 async function sourceVersion(
   ec2: EC2Client,
   template: PreparedTarget['template'],
   version: string
-): Promise<number> {
+): Promise<LaunchTemplateVersion> {
   try {
-    return (await describeVersion(ec2, template.id, version)).VersionNumber!
+    return await describeVersion(ec2, template.id, version)
   } catch (err) {
     if (
       !(err instanceof ActionError) &&

@@ -9,6 +9,7 @@ import { CRITICAL_BACKOFF } from '../poll.js'
 import type { RolloutOptions } from '../rollout/run.js'
 import { withFlush } from '../rollout/script.js'
 import { createCodeSnapshot } from '../snapshot/create.js'
+import { launchTemplateTag } from '../snapshot/tags.js'
 import { SnapshotFailedError, waitOrMarkFailed } from '../snapshot/wait.js'
 import type { DeployRun } from './pipeline.js'
 
@@ -31,8 +32,8 @@ export function startSnapshot(run: DeployRun, instanceId: string, flushed = fals
   const source = { kind: 'instance' as const, instanceId, device: options.device }
   run.snapshotTask = run.phases
     .run('snapshot', async () => {
-      // Retention selects a template's snapshots by this tag (the first target's, today).
-      const launchTemplateId = run.prepared[0]?.template.id
+      // Retention selects a template's snapshots by this tag: every target's id.
+      const launchTemplateId = launchTemplateTag(run.prepared.map((p) => p.template.id))
       const request = {
         ...spec,
         source,

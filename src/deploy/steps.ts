@@ -3,11 +3,9 @@
  * the deploy goes on; whatever a phase takes (commands, the snapshot) goes into the journal
  * as it is taken, and the pipeline's `finally` releases what is still held.
  */
-import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
-import { ActionError, errorMessage, InputError } from '../errors.js'
-import type { Host } from '../hosts/host.js'
+import { ActionError, errorMessage } from '../errors.js'
 import { goneInstances } from '../hosts/gone.js'
-import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
+import { resolveHosts } from '../hosts/resolve.js'
 import { describeRollback, type PreviousRelease, rollBack } from '../rollout/rollback.js'
 import { runRollout } from '../rollout/run.js'
 import type { HostResult, RolloutResult } from '../rollout/types.js'
@@ -15,7 +13,7 @@ import { publishToTargets } from '../snapshot/publishing.js'
 import { refreshTargets } from '../snapshot/refresh.js'
 import { retain } from '../snapshot/retain.js'
 import { refreshWarmPools } from '../snapshot/warm-pool.js'
-import { prepareTargets, targetFailure } from '../snapshot/targets.js'
+import { prepareTargets, type PublishTarget, targetFailure } from '../snapshot/targets.js'
 import { describePlan, planTraffic } from '../traffic/plan.js'
 import { limitRollout, trafficRollout } from '../traffic/rollout.js'
 import { catchUp } from './catch-up.js'
@@ -24,6 +22,7 @@ import type { DeployRun } from './pipeline.js'
 import { preflight } from './preflight.js'
 import { primaryFlush, startSnapshot } from './snapshot.js'
 import { previousRelease } from '../snapshot/previous.js'
+import { deployTargets } from './templates.js'
 import { journalTraffic } from './release-traffic.js'
 
 export interface DeployPhase {
@@ -49,10 +48,9 @@ async function resolve(run: DeployRun): Promise<boolean> {
   runtime.log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
   const primary = resolved.hosts[0]
   if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
-  const targets = options.publish.targets.map((t) => ({
-    ...t,
-    launchTemplate: t.launchTemplate || inferTemplate(options.query, resolved.group, primary)
-  }))
+  const targets: PublishTarget[] = []
+  for (const t of options.publish.targets)
+    targets.push(...(await deployTargets(clients.ec2, t, resolved.groups, primary)))
   // Before the default version is read: a deploy that waited reads the one its predecessor left.
   await lockTemplates(
     run,
@@ -256,17 +254,18 @@ async function publish(run: DeployRun): Promise<boolean> {
 /** Instances launched meanwhile booted from the old version: they get the same rollout. */
 async function catchUpPhase(run: DeployRun): Promise<boolean> {
   const { clients, options, result } = run
-  // Catch-up follows the first target (the only one today).
-  const published = result.targets?.[0]?.published
-  const version = published?.version
+  // Every group's members: any launched meanwhile from an old version of its template.
+  const published = (result.targets ?? []).flatMap(({ published: p }) =>
+    p?.version !== undefined && p.isDefault
+      ? [{ launchTemplateId: p.launchTemplateId, version: p.version }]
+      : []
+  )
   const caught = await catchUp(
     clients,
     {
       query: options.query,
       known: new Set(result.hosts.map((h) => h.instanceId)),
-      ...(version !== undefined && published?.isDefault
-        ? { published: { launchTemplateId: published.launchTemplateId, version } }
-        : {}),
+      published,
       readyTimeoutMs: options.catchUp.readyTimeoutMs,
       maxRounds: options.catchUp.maxRounds,
       rollout: (ids) =>
@@ -296,22 +295,4 @@ async function retention(run: DeployRun): Promise<boolean> {
     context
   )
   return true
-}
-
-/** Where the template comes from when launch-template is not given. */
-function inferTemplate(
-  query: HostQuery,
-  group: AutoScalingGroup | undefined,
-  primary: Host
-): string {
-  const spec =
-    group?.LaunchTemplate ??
-    group?.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification
-  const fromGroup = spec?.LaunchTemplateId ?? spec?.LaunchTemplateName
-  if (fromGroup) return fromGroup
-  if (primary.launchTemplateId) return primary.launchTemplateId
-  throw new InputError(
-    'launch-template',
-    `is not set, and ${query.asgName ? `Auto Scaling group ${query.asgName} names none and ` : ''}the primary ${primary.instanceId} was not launched from a launch template. Expected the launch template to publish the snapshot to.`
-  )
 }

@@ -6,7 +6,8 @@ import { chunk } from '../collections.js'
 import {
   type AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
-  type AutoScalingGroup
+  type AutoScalingGroup,
+  paginateDescribeAutoScalingGroups
 } from '@aws-sdk/client-auto-scaling'
 import {
   type EC2Client,
@@ -21,8 +22,11 @@ import { compareHosts, type Host } from './host.js'
 export interface HostQuery {
   tags: TagFilter
   states: readonly InstanceState[]
-  /** Only members of this group (those in `asgLifecycleStates`, MEMBER_STATES by default). */
-  asgName?: string
+  /**
+   * Only members of these groups (those in `asgLifecycleStates`, MEMBER_STATES by default):
+   * the union of their members, every group checked to exist.
+   */
+  asgNames?: readonly string[]
   asgLifecycleStates?: readonly string[]
 }
 
@@ -32,8 +36,8 @@ export interface ResolvedHosts {
   description: string
   /** Calls made, by API name. */
   calls: Record<string, number>
-  /** The Auto Scaling group, as read, when the query named one. */
-  group?: AutoScalingGroup
+  /** The Auto Scaling groups the query named, as read, in the order named. */
+  groups: AutoScalingGroup[]
 }
 
 /**
@@ -48,9 +52,11 @@ const FILTER_VALUES_MAX = 200
 export function describeQuery(query: HostQuery): string {
   const parts = [...query.tags].map(([k, v]) => `tag:${k} in (${v.join(', ')})`)
   parts.push(`instance-state-name in (${query.states.join(', ')})`)
-  if (query.asgName) {
+  if (query.asgNames?.length) {
     const states = query.asgLifecycleStates ?? MEMBER_STATES
-    parts.push(`member of Auto Scaling group ${query.asgName} (${states.join(', ')})`)
+    const groups = query.asgNames.join(', ')
+    const noun = query.asgNames.length > 1 ? 'of Auto Scaling groups' : 'of Auto Scaling group'
+    parts.push(`member ${noun} ${groups} (${states.join(', ')})`)
   }
   return parts.join(' AND ')
 }
@@ -75,6 +81,47 @@ export async function describeGroup(
   return out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name)
 }
 
+/** AutoScalingGroupNames per call: the API answers at most 100 groups a page. */
+const GROUP_NAMES_MAX = 50
+
+/**
+ * The named groups, in the order named. A group that does not exist fails by name (all of
+ * them at once), before anything else is read.
+ */
+export async function describeGroups(
+  autoscaling: AutoScalingClient,
+  names: readonly string[]
+): Promise<AutoScalingGroup[]> {
+  const found = new Map<string, AutoScalingGroup>()
+  try {
+    for (const batch of chunk([...names], GROUP_NAMES_MAX)) {
+      for await (const page of paginateDescribeAutoScalingGroups(
+        { client: autoscaling, pageSize: 100 },
+        { AutoScalingGroupNames: batch }
+      )) {
+        for (const g of page.AutoScalingGroups ?? [])
+          if (g.AutoScalingGroupName) found.set(g.AutoScalingGroupName, g)
+      }
+    }
+  } catch (err) {
+    throw wrapAwsError('DescribeAutoScalingGroups', err)
+  }
+  const missing = names.filter((n) => !found.has(n))
+  if (missing.length === 1) {
+    throw new InputError(
+      'asg-name',
+      `Auto Scaling group ${JSON.stringify(missing[0])} does not exist in this region. Expected the name of an existing group.`
+    )
+  }
+  if (missing.length > 1) {
+    throw new InputError(
+      'asg-name',
+      `Auto Scaling groups ${missing.map((n) => JSON.stringify(n)).join(', ')} do not exist in this region. Expected the names of existing groups.`
+    )
+  }
+  return names.map((n) => found.get(n)!)
+}
+
 export async function resolveHosts(
   clients: { ec2: EC2Client; autoscaling: AutoScalingClient },
   query: HostQuery,
@@ -89,22 +136,17 @@ export async function resolveHosts(
 
   let memberIds: string[] | undefined
   const memberStates = new Map<string, string>()
-  let group: AutoScalingGroup | undefined
-  if (query.asgName) {
+  let groups: AutoScalingGroup[] = []
+  if (query.asgNames?.length) {
     count('DescribeAutoScalingGroups')
-    group = await describeGroup(clients.autoscaling, query.asgName)
-    if (!group) {
-      throw new InputError(
-        'asg-name',
-        `Auto Scaling group ${JSON.stringify(query.asgName)} does not exist in this region. Expected the name of an existing group.`
-      )
-    }
+    groups = await describeGroups(clients.autoscaling, query.asgNames)
     const lifecycle = new Set(query.asgLifecycleStates ?? MEMBER_STATES)
-    for (const i of group.Instances ?? [])
-      if (i.InstanceId && lifecycle.has(i.LifecycleState ?? ''))
-        memberStates.set(i.InstanceId, i.LifecycleState!)
+    for (const group of groups)
+      for (const i of group.Instances ?? [])
+        if (i.InstanceId && lifecycle.has(i.LifecycleState ?? ''))
+          memberStates.set(i.InstanceId, i.LifecycleState!)
     memberIds = [...memberStates.keys()]
-    if (memberIds.length === 0) return { hosts: [], description, calls, group }
+    if (memberIds.length === 0) return { hosts: [], description, calls, groups }
   }
 
   // Members go in as an `instance-id` filter (not InstanceIds), so an instance terminated
@@ -136,7 +178,7 @@ export async function resolveHosts(
     }
   }
   const hosts = [...byId.values()].sort(compareHosts)
-  return { hosts, description, calls, ...(group ? { group } : {}) }
+  return { hosts, description, calls, groups }
 }
 
 export function toHost(instance: Instance): Host | undefined {

@@ -36,7 +36,6 @@ export function deployVerdict(result: DeployResult, run: RunContext): string {
   if (result.dryRun)
     return `**Dry run** of deploying ${what}to ${result.hosts.length} host(s): nothing was sent, created or changed.`
   if (!result.ok) return `**Failed**: ${result.failure ?? 'see below'}`
-  const published = result.targets?.[0]?.published
   const results = result.rollout?.results ?? []
   const gone = results.filter((r) => r.status === 'Terminated').length
   return (
@@ -45,10 +44,19 @@ export function deployVerdict(result: DeployResult, run: RunContext): string {
     (result.catchUp?.caughtUp.length
       ? ` and caught up ${result.catchUp.caughtUp.length} launched meanwhile`
       : '') +
-    (published?.isDefault
-      ? `; new instances boot from ${code(published.snapshotId)} (launch template version ${published.version}, the default).`
-      : '.')
+    bootsFrom(result)
   )
+}
+
+/** What new instances boot from: one template's new default, or each template's. */
+function bootsFrom(result: DeployResult): string {
+  const defaults = (result.targets ?? []).flatMap((t) => (t.published?.isDefault ? [t] : []))
+  const first = defaults[0]?.published
+  if (!first) return '.'
+  if (defaults.length === 1 && result.targets?.length === 1)
+    return `; new instances boot from ${code(first.snapshotId)} (launch template version ${first.version}, the default).`
+  const each = defaults.map((t) => `${t.template.name} v${t.published!.version}`).join(', ')
+  return `; new instances boot from ${code(first.snapshotId)} (the new default version of each launch template: ${each}).`
 }
 
 export function phasesTable(result: DeployResult): string {

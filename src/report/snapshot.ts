@@ -14,6 +14,7 @@ import type {
   RetentionResult,
   SnapshotCompletion
 } from '../snapshot/types.js'
+import { warmPoolLines } from '../snapshot/warm-pool.js'
 import { code, table } from './markdown.js'
 
 const ec2Console = (region: string, fragment: string): string =>
@@ -222,6 +223,8 @@ export function snapshotReport(result: SnapshotActionResult, region: string): st
     parts.push('### Auto Scaling groups', groupsTable(target.groups))
     if (target.refreshes.length) parts.push(refreshTable(target.refreshes))
   }
+  const warm = warmPoolLines(result.warmPools ?? [], result.dryRun)
+  if (warm.length) parts.push('### Warm pools', warm.map((l) => `- ${l}`).join('\n'))
   if (result.retention) parts.push('### Retention', retentionSection(result.retention, region))
   return parts.join('\n\n') + '\n'
 }

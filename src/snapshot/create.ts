@@ -23,7 +23,10 @@ export interface CreateSnapshotOptions {
   description?: string
   /** Extra tags (the `tags` input). */
   tags?: Readonly<Record<string, string>>
-  /** The template it will be published to: tagged, so retention works per template. */
+  /**
+   * The templates it will be published to, as the launch-template tag holds them (one id, or
+   * several space separated: launchTemplateTag), so retention works per template.
+   */
   launchTemplateId?: string
   run: RunContext
   dryRun?: boolean

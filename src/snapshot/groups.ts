@@ -9,7 +9,7 @@ import {
   paginateDescribeAutoScalingGroups
 } from '@aws-sdk/client-auto-scaling'
 import { ActionError, InputError, wrapAwsError } from '../errors.js'
-import { describeGroup } from '../hosts/resolve.js'
+import { describeGroups } from '../hosts/resolve.js'
 import type { LaunchTemplateRef } from './template.js'
 import type { GroupFollows, GroupUsage } from './types.js'
 
@@ -20,18 +20,13 @@ export async function inspectGroups(
   options: { asgName?: string } = {}
 ): Promise<GroupUsage[]> {
   if (options.asgName) {
-    const group = await describeGroup(autoscaling, options.asgName)
-    if (!group) {
-      throw new InputError(
-        'asg-name',
-        `Auto Scaling group ${JSON.stringify(options.asgName)} does not exist in this region. Expected the name of an existing group.`
-      )
-    }
-    const usage = groupUsage(group, template)
+    const [group] = await describeGroups(autoscaling, [options.asgName])
+    const usage = groupUsage(group!, template)
     if (!usage) {
+      const own = templateNames(group!)
       throw new InputError(
         'asg-name',
-        `Auto Scaling group ${options.asgName} does not launch from launch template ${template.name} (${template.id}). Expected a group that uses it, or leave asg-name empty to find them.`
+        `Auto Scaling group ${options.asgName} launches from ${own.length ? `launch template ${own.join(', ')}` : 'no launch template'}, not from launch template ${template.name} (${template.id}). Expected only groups that use it, or leave asg-name empty to find them.`
       )
     }
     return [usage]
@@ -52,6 +47,24 @@ export async function inspectGroups(
     throw wrapAwsError('DescribeAutoScalingGroups', err)
   }
   return out.sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** Every template a group launches from: its own, or its mixed policy's and overrides'. */
+export function templateSpecs(group: AutoScalingGroup): LaunchTemplateSpecification[] {
+  const mixed = group.MixedInstancesPolicy?.LaunchTemplate
+  const specs = [
+    group.LaunchTemplate,
+    mixed?.LaunchTemplateSpecification,
+    ...(mixed?.Overrides ?? []).map((o) => o.LaunchTemplateSpecification)
+  ]
+  return specs.filter(
+    (s): s is LaunchTemplateSpecification => !!(s?.LaunchTemplateId || s?.LaunchTemplateName)
+  )
+}
+
+/** The templates a group launches from, by name (or id when it names none), for messages. */
+export function templateNames(group: AutoScalingGroup): string[] {
+  return [...new Set(templateSpecs(group).map((s) => s.LaunchTemplateName ?? s.LaunchTemplateId!))]
 }
 
 /** How `group` uses the template, or undefined when it does not. */

@@ -21,7 +21,7 @@ import { aws, errorMessage, wrapAwsError } from '../errors.js'
 import { chunk } from '../collections.js'
 import { type Log, silentLog } from '../log.js'
 import { snapshotsBehindImages, snapshotsInLaunchTemplates } from './references.js'
-import { TAG, tagMap } from './tags.js'
+import { launchTemplateTagFilter, TAG, tagMap } from './tags.js'
 import { describeLaunchTemplate, listVersions } from './template.js'
 import type { RetentionResult, SnapshotRecord } from './types.js'
 
@@ -255,7 +255,10 @@ export function rank(
  */
 async function snapshotsInScope(ec2: EC2Client, options: RetentionOptions): Promise<Snapshot[]> {
   const filter = options.launchTemplateId
-    ? { Name: `tag:${TAG.launchTemplate}`, Values: [options.launchTemplateId] }
+    ? {
+        Name: `tag:${TAG.launchTemplate}`,
+        Values: launchTemplateTagFilter(options.launchTemplateId)
+      }
     : { Name: 'tag:Name', Values: [options.name] }
   const out: Snapshot[] = []
   try {

@@ -24,7 +24,9 @@ import type {
   SnapshotCompletion,
   SnapshotSource
 } from './types.js'
+import { launchTemplateTag } from './tags.js'
 import { SnapshotFailedError, waitOrMarkFailed } from './wait.js'
+import { refreshWarmPools, type WarmPoolMode, type WarmPoolResult } from './warm-pool.js'
 
 export const DEFAULT_DEVICE = '/dev/sdf'
 
@@ -35,6 +37,8 @@ export interface SnapshotActionOptions {
   wait: boolean
   timeoutMs: number
   publish?: PublishSettings
+  /** Warm pools of the groups that pick up the new version; undefined: not looked at. */
+  warmPools?: WarmPoolMode
   retention: RetentionSettings
   dryRun: boolean
 }
@@ -47,6 +51,8 @@ export interface SnapshotActionResult {
   /** One per publish target, in the order given. */
   targets: TargetReport[]
   retention?: RetentionResult
+  /** One per group whose warm pool was looked at (only with publish and warmPools). */
+  warmPools?: WarmPoolResult[]
   failure?: { phase: SnapshotPhase; message: string }
   dryRun: boolean
 }
@@ -75,7 +81,9 @@ export async function runSnapshotAction(
       source: options.source,
       dryRun,
       // Retention selects a template's snapshots by this tag.
-      ...(prepared[0] ? { launchTemplateId: prepared[0].template.id } : {})
+      ...(prepared.length
+        ? { launchTemplateId: launchTemplateTag(prepared.map((p) => p.template.id)) }
+        : {})
     },
     runtime
   )
@@ -101,6 +109,16 @@ export async function runSnapshotAction(
     result.targets = await publishToTargets(ec2, snapshot, prepared, options.publish, context)
     const refresh = options.publish.instanceRefresh
     if (refresh) await refreshTargets(clients.autoscaling, result.targets, refresh, dryRun, runtime)
+    if (options.warmPools) {
+      const mode = { mode: options.warmPools, dryRun, log }
+      const { setDefault } = options.publish
+      result.warmPools = await refreshWarmPools(
+        clients.autoscaling,
+        result.targets,
+        mode,
+        setDefault
+      )
+    }
     const failure = targetFailure(result.targets)
     if (failure) {
       result.failure = failure

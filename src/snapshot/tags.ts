@@ -32,6 +32,26 @@ export const MAX_TAGS = 50
 export const MAX_USER_TAGS = MAX_TAGS - Object.keys(TAG).length
 const MAX_VALUE = 256
 
+/**
+ * The launch-template tag of a snapshot published to several templates: their ids, space
+ * separated, as many as fit in a tag value (a template left out only loses this snapshot from
+ * its keep-snapshots count; no version that maps it ever lets it be deleted).
+ */
+export function launchTemplateTag(ids: readonly string[]): string | undefined {
+  let value = ''
+  for (const id of ids) {
+    const next = value ? `${value} ${id}` : id
+    if (next.length > MAX_VALUE) break
+    value = next
+  }
+  return value || undefined
+}
+
+/** EC2 filter values matching a launch-template tag that holds `id`, alone or among others. */
+export function launchTemplateTagFilter(id: string): string[] {
+  return [id, `${id} *`, `* ${id}`, `* ${id} *`]
+}
+
 export function snapshotTags(
   name: string,
   run: RunContext,

@@ -1,7 +1,7 @@
 /**
  * Where one snapshot is published: a list of targets, each a launch template, the version its
- * new one is made from, and the groups to report on and refresh. The deploy and the snapshot
- * action pass one target today; several groups on several templates will pass more.
+ * new one is made from, and the groups to report on and refresh. The snapshot action passes
+ * one target; the deploy one per distinct template its groups launch from (deploy/templates.ts).
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'

@@ -75,6 +75,16 @@ describe('the snapshot bundle, run as the runner runs it', () => {
       'launch-template-id': world.launchTemplateId,
       'launch-template-version': '2',
       'previous-default-version': '1',
+      'published-versions': JSON.stringify([
+        {
+          launchTemplateId: world.launchTemplateId,
+          launchTemplateName: world.launchTemplateName,
+          version: 2,
+          previousDefaultVersion: 1,
+          isDefault: true,
+          groups: [world.asgName]
+        }
+      ]),
       'deleted-snapshot-ids': '[]',
       'deleted-launch-template-versions': '[]'
     })

@@ -26,7 +26,7 @@ const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
 
 function options(world: TargetGroupWorld, extra: Partial<DeployOptions> = {}): DeployOptions {
   return deployOptions({
-    query: { tags: new Map(), states: ['running'], asgName: world.asgName },
+    query: { tags: new Map(), states: ['running'], asgNames: [world.asgName] },
     rollout: rolloutSettings({ script: ['echo deploying'], backoff: FAST }),
     publish: {
       targets: [{ launchTemplate: world.launchTemplateId, sourceVersion: '$Default' }],

@@ -70,7 +70,7 @@ function expected(filter: (s: Seeded) => boolean): string[] {
 const q = (tags: string, states = 'running', asgName?: string): HostQuery => ({
   tags: parseTags('tags', tags),
   states: parseStates('states', states),
-  ...(asgName ? { asgName } : {})
+  ...(asgName ? { asgNames: [asgName] } : {})
 })
 
 const has =

@@ -26,7 +26,7 @@ describe('members in Standby (issue: a fleet that changes under the deploy)', ()
     const { hosts } = await resolveHosts(c, {
       tags: new Map(),
       states: ['running'],
-      asgName: world.asgName
+      asgNames: [world.asgName]
     })
     expect(hosts.map((h) => h.instanceId).sort()).toEqual([...world.instanceIds].sort())
     expect(Object.fromEntries(hosts.map((h) => [h.instanceId, h.lifecycleState]))).toEqual(
@@ -60,7 +60,7 @@ describe('members in Standby (issue: a fleet that changes under the deploy)', ()
     const { hosts } = await resolveHosts(c, {
       tags: new Map(),
       states: ['running'],
-      asgName: world.asgName,
+      asgNames: [world.asgName],
       asgLifecycleStates: ['InService']
     })
     expect(hosts.map((h) => h.instanceId)).toEqual([world.instanceIds[1]])

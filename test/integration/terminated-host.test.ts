@@ -35,7 +35,7 @@ const TAGS = { Role: 'app', Environment: 'production', 'emulator:ssm-seconds': '
 
 function options(world: CodeVolumeWorld, extra: Partial<DeployOptions> = {}): DeployOptions {
   return deployOptions({
-    query: { tags: new Map(), states: ['running'], asgName: world.asgName },
+    query: { tags: new Map(), states: ['running'], asgNames: [world.asgName] },
     // max-errors 0 (the fixture's): a terminated host must not count.
     rollout: rolloutSettings({
       script: ['echo deploying'],

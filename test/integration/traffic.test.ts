@@ -32,7 +32,11 @@ const emulator = useEmulator()
 const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
 
 async function hostsOf(c: TestClients, asgName: string): Promise<Host[]> {
-  const { hosts } = await resolveHosts(c, { tags: new Map(), states: ['running'], asgName })
+  const { hosts } = await resolveHosts(c, {
+    tags: new Map(),
+    states: ['running'],
+    asgNames: [asgName]
+  })
   return hosts
 }
 

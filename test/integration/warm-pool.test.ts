@@ -5,7 +5,12 @@ import {
   DescribeInstancesCommand,
   RunInstancesCommand
 } from '@aws-sdk/client-ec2'
+import { snapshotReport } from '../../src/report/snapshot.js'
+import { makeRuntime } from '../../src/runtime.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import type { WarmPoolMode } from '../../src/snapshot/warm-pool.js'
 import { refreshWarmPool } from '../../src/snapshot/warm-pool.js'
+import { RUN } from '../../support/fixtures.js'
 import { codeVolumeWorld, type TestClients } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -94,5 +99,52 @@ describe('warm pools after a publish (issue 8, item 3)', () => {
     expect(log.messages('warning')[0]).toContain(
       `will serve OLD code when they go into service: ${stale}`
     )
+  })
+
+  /** The snapshot action publishing v2 of a template whose group has one v1 warm instance. */
+  async function snapshotWithWarmPool(mode: WarmPoolMode) {
+    const c = emulator.clients
+    const world = await codeVolumeWorld(c, { size: 1 })
+    const group = world.asgName
+    await c.autoscaling.send(
+      new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 1, PoolState: 'Stopped' })
+    )
+    const stale = await warm(c, world.launchTemplateId, '1', group)
+    const options: SnapshotActionOptions = {
+      source: { kind: 'instance', instanceId: world.instanceIds[0]!, device: '/dev/sdf' },
+      snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
+      wait: true,
+      timeoutMs: 60_000,
+      publish: {
+        targets: [{ launchTemplate: world.launchTemplateId, sourceVersion: '$Default' }],
+        device: '/dev/sdf',
+        setDefault: true
+      },
+      warmPools: mode,
+      retention: { keepSnapshots: 0, keepVersions: 0 },
+      dryRun: false
+    }
+    const log = new RecordingLog()
+    const result = await runSnapshotAction(c, options, makeRuntime({ log }))
+    expect(result.failure).toBeUndefined()
+    expect(result.targets[0]?.published?.version).toBe(2)
+    return { result, log, group, stale, pool: await poolIds(c, group) }
+  }
+
+  it('the snapshot action, warm-pools: replace, replaces them after its publish, as deploy does', async () => {
+    const { result, group, stale, pool } = await snapshotWithWarmPool('replace')
+    expect(pool).toEqual([])
+    expect(result.warmPools?.map((w) => w.replaced)).toEqual([[stale]])
+    expect(snapshotReport(result, 'us-east-1')).toContain(
+      `### Warm pools\n\n- ${group}: 1 of 1 warm instance(s) held old code; replaced ${stale}`
+    )
+  })
+
+  it('the snapshot action, warm-pools: keep, keeps them and warns naming them', async () => {
+    const { log, stale, pool } = await snapshotWithWarmPool('keep')
+    expect(pool).toEqual([stale])
+    expect(log.messages('warning')).toEqual([
+      expect.stringContaining(`will serve OLD code when they go into service: ${stale}`)
+    ])
   })
 })

@@ -87,7 +87,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
         known: new Set(known),
-        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
         readyTimeoutMs: 60_000,
         maxRounds: 5,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
@@ -122,7 +122,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
         known: new Set(),
-        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
         readyTimeoutMs: 60_000,
         maxRounds: 5,
         rollout: async (ids) => {
@@ -171,9 +171,9 @@ describe('catch-up', () => {
     const result = await catchUp(
       clients,
       {
-        query: { tags: new Map(), states: ['running'], asgName: 'app-asg' },
+        query: { tags: new Map(), states: ['running'], asgNames: ['app-asg'] },
         known: new Set(),
-        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
         readyTimeoutMs: 120_000,
         maxRounds: 3,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
@@ -205,7 +205,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
         known: new Set(),
-        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
         readyTimeoutMs: 60_000,
         maxRounds: 2,
         rollout: async (ids) => ok(ids)
@@ -231,7 +231,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
         known: new Set(),
-        published: { launchTemplateId: 'lt-0123456789abcdef0', version: 2 },
+        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
         readyTimeoutMs: 600_000,
         maxRounds: 3,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
@@ -252,7 +252,7 @@ describe('catch-up', () => {
     expect(log.messages('warning')).toEqual(['Catch-up stopped: the deploy was cancelled.'])
   })
 
-  it('hasOldCode: older version, another template, or no template at all', () => {
+  it('hasOldCode: older version of its template, another template, or no template at all', () => {
     const host = (id?: string, version?: string): Host => ({
       instanceId: 'i-1',
       state: 'running',
@@ -261,12 +261,18 @@ describe('catch-up', () => {
       ...(id ? { launchTemplateId: id } : {}),
       ...(version ? { launchTemplateVersion: version } : {})
     })
-    const published = { launchTemplateId: 'lt-1', version: 5 }
+    const published = [{ launchTemplateId: 'lt-1', version: 5 }]
     expect(hasOldCode(host('lt-1', '4'), published)).toBe(true)
     expect(hasOldCode(host('lt-1', '5'), published)).toBe(false)
     expect(hasOldCode(host('lt-1', '6'), published)).toBe(false)
     expect(hasOldCode(host('lt-2', '9'), published)).toBe(true)
     expect(hasOldCode(host(), published)).toBe(true)
-    expect(hasOldCode(host('lt-1', '6'), undefined)).toBe(true)
+    expect(hasOldCode(host('lt-1', '6'), [])).toBe(true)
+    // Several templates published: each host is judged by its own template's new version.
+    const both = [...published, { launchTemplateId: 'lt-2', version: 3 }]
+    expect(hasOldCode(host('lt-2', '2'), both)).toBe(true)
+    expect(hasOldCode(host('lt-2', '3'), both)).toBe(false)
+    expect(hasOldCode(host('lt-1', '4'), both)).toBe(true)
+    expect(hasOldCode(host('lt-3', '9'), both)).toBe(true)
   })
 })

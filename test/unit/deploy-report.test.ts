@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals'
 import type { DeployResult } from '../../src/deploy/pipeline.js'
 import { Phases } from '../../src/deploy/phases.js'
 import type { Host } from '../../src/hosts/host.js'
-import { deployReport } from '../../src/report/deploy.js'
+import { deployReport, deployVerdict } from '../../src/report/deploy.js'
+import type { TargetReport } from '../../src/snapshot/targets.js'
 import { VirtualClock } from '../../support/virtual-clock.js'
 import { RUN } from '../../support/fixtures.js'
 
@@ -48,5 +49,37 @@ describe('the deploy summary', () => {
     )
     expect(report).not.toContain('Standby')
     expect(report).toContain('- Held the deploy lock /ebs-autoscale/lock/lt-0123456789abcdef0.')
+  })
+
+  it('says what each template boots when it published to several', () => {
+    const target = (id: string, name: string, version: number, isDefault = true) =>
+      ({
+        template: { id, name, defaultVersion: version - 1, latestVersion: version - 1 },
+        groups: [],
+        refreshes: [],
+        published: {
+          launchTemplateId: id,
+          snapshotId: 'snap-0123456789abcdef0',
+          version,
+          isDefault
+        }
+      }) as unknown as TargetReport
+    const deployed = (targets: TargetReport[]): DeployResult => ({
+      ...result([host('i-0000000000000000a', 'InService')]),
+      targets
+    })
+    expect(
+      deployVerdict(deployed([target('lt-0a', 'web-lt', 2), target('lt-0b', 'worker-lt', 7)]), {
+        ...RUN,
+        repository: ''
+      })
+    ).toBe(
+      '**Deployed** to 0 host(s); new instances boot from `snap-0123456789abcdef0` (the new default version of each launch template: web-lt v2, worker-lt v7).'
+    )
+    expect(
+      deployVerdict(deployed([target('lt-0a', 'web-lt', 2)]), { ...RUN, repository: '' })
+    ).toBe(
+      '**Deployed** to 0 host(s); new instances boot from `snap-0123456789abcdef0` (launch template version 2, the default).'
+    )
   })
 })

@@ -284,7 +284,7 @@ describe('the deploy pipeline', () => {
     const result = await runDeploy(
       clients,
       options({
-        query: { tags: new Map(), states: ['running'], asgName: GROUP },
+        query: { tags: new Map(), states: ['running'], asgNames: [GROUP] },
         publish: { targets: [{ sourceVersion: '$Default' }], setDefault: false }
       }),
       makeRuntime({ clock, log: new RecordingLog() })

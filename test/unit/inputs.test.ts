@@ -10,6 +10,7 @@ import {
   parseDuration,
   parseInteger,
   parseEnv,
+  parseGroupNames,
   parseList,
   parseStates,
   parseTags,
@@ -421,6 +422,29 @@ describe('parseUserName', () => {
     expect(inputError(() => parseUserName('run-as', raw)).message).toBe(
       `Input "run-as": ${JSON.stringify(raw)} is not a user name. Expected a Linux user name such as "deploy" or "ec2-user": letters, digits, _, . and -, not starting with a digit, . or -, at most 32 characters.`
     )
+  })
+})
+
+describe('parseGroupNames (asg-name)', () => {
+  it('splits on newlines and commas, never on spaces, trims, and drops duplicates in order', () => {
+    expect(parseGroupNames('asg-name', 'web-asg')).toEqual(['web-asg'])
+    expect(parseGroupNames('asg-name', 'web-asg, worker-asg')).toEqual(['web-asg', 'worker-asg'])
+    expect(parseGroupNames('asg-name', '\n web-asg\r\nspot workers \n\nweb-asg,\n')).toEqual([
+      'web-asg',
+      'spot workers'
+    ])
+    expect(parseGroupNames('asg-name', ' \n , ')).toEqual([])
+  })
+
+  it('names the input and quotes a name that is too long or holds a control character', () => {
+    const long = 'a'.repeat(256)
+    expect(inputError(() => parseGroupNames('asg-name', `web, ${long}`)).message).toBe(
+      `Input "asg-name": "${long}" is not an Auto Scaling group name. Expected names of up to 255 characters, one per line or comma separated, e.g. "web-asg, worker-asg".`
+    )
+    expect(inputError(() => parseGroupNames('asg-name', 'web\tasg')).message).toBe(
+      'Input "asg-name": "web\\tasg" is not an Auto Scaling group name. Expected names of up to 255 characters, one per line or comma separated, e.g. "web-asg, worker-asg".'
+    )
+    expect(parseGroupNames('asg-name', 'a'.repeat(255))).toEqual(['a'.repeat(255)])
   })
 })
 

@@ -96,8 +96,16 @@ describe('the example workflows and the README', () => {
 
   it('name the one group, template and tags', () => {
     for (const [where, s] of ebsSteps) {
-      const asg = withOf(s, 'asg-name') ?? NAMES.group
+      // Several groups: the one group first, the others named after it (shop-production-workers).
+      const [asg, ...more] = (withOf(s, 'asg-name') ?? NAMES.group)
+        .split(/[\n,]/)
+        .filter((n) => n.trim())
       expect([where, asg]).toEqual([where, NAMES.group])
+      for (const other of more)
+        expect([where, other]).toEqual([
+          where,
+          expect.stringMatching(new RegExp(`^${NAMES.group}-`))
+        ])
       const lt = withOf(s, 'launch-template') ?? NAMES.templateId
       expect([where, [NAMES.group, NAMES.templateId].includes(lt)]).toEqual([where, true])
       const tags = withOf(s, 'tags')

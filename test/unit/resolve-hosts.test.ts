@@ -191,7 +191,7 @@ describe('resolveHosts', () => {
           }
         ]
       })
-      const q: HostQuery = { ...query('Role=app'), asgName: 'app-asg' }
+      const q: HostQuery = { ...query('Role=app'), asgNames: ['app-asg'] }
       const result = await resolveHosts(clients, q)
 
       expect(result.hosts.map((h) => [h.instanceId, h.lifecycleState])).toEqual([
@@ -244,7 +244,7 @@ describe('resolveHosts', () => {
       const result = await resolveHosts(clients, {
         tags: new Map(),
         states: ['running'],
-        asgName: 'big'
+        asgNames: ['big']
       })
       expect(result.hosts.map((h) => h.instanceId)).toEqual(ids)
       expect(result.calls['DescribeInstances']).toBe(3)
@@ -256,7 +256,7 @@ describe('resolveHosts', () => {
 
     it('names asg-name when the group does not exist, and never calls DescribeInstances', async () => {
       asgMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] })
-      const err = await resolveHosts(clients, { ...query('Role=app'), asgName: 'nope' }).catch(
+      const err = await resolveHosts(clients, { ...query('Role=app'), asgNames: ['nope'] }).catch(
         (e: unknown) => e
       )
       expect(err).toBeInstanceOf(InputError)
@@ -283,7 +283,7 @@ describe('resolveHosts', () => {
           }
         ]
       })
-      const result = await resolveHosts(clients, { ...query('Role=app'), asgName: 'app-asg' })
+      const result = await resolveHosts(clients, { ...query('Role=app'), asgNames: ['app-asg'] })
       expect(result.hosts).toEqual([])
       expect(result.calls).toEqual({ DescribeAutoScalingGroups: 1 })
       expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstancesCommand)
@@ -297,7 +297,7 @@ describe('resolveHosts', () => {
         })
       )
       await expect(
-        resolveHosts(clients, { ...query('Role=app'), asgName: 'app-asg' })
+        resolveHosts(clients, { ...query('Role=app'), asgNames: ['app-asg'] })
       ).rejects.toThrow(
         "DescribeAutoScalingGroups failed: AccessDenied: User is not authorized. Hint: the role is not allowed to make this call; compare its policy with examples/iam/ (this project's least-privilege policies)"
       )
@@ -422,12 +422,26 @@ describe('readHostQuery and hostOutputs (the adapter side)', () => {
     const q = readHostQuery(given, { requireSelector: true, states: ['running', 'stopped'] })
     expect(Object.fromEntries(q.tags)).toEqual({ Role: ['app'], Environment: ['production'] })
     expect(q.states).toEqual(['running', 'stopped'])
-    expect(q.asgName).toBe('app-asg')
+    expect(q.asgNames).toEqual(['app-asg'])
     expect(q.description).toBe(
       'tag:Role in (app) AND tag:Environment in (production) AND instance-state-name in (running, stopped) AND member of Auto Scaling group app-asg (InService, Standby)'
     )
     // Without states from the caller: running only, whatever a `states` input says.
     expect(readHostQuery(given, { requireSelector: true }).states).toEqual(['running'])
+  })
+
+  it('reads several groups in asg-name, one per line or comma separated', () => {
+    const q = readHostQuery(inputs({ 'asg-name': 'web-asg, worker-asg\nspot-asg\n' }), {
+      requireSelector: true
+    })
+    expect(q.asgNames).toEqual(['web-asg', 'worker-asg', 'spot-asg'])
+    expect(q.description).toBe(
+      'instance-state-name in (running) AND member of Auto Scaling groups web-asg, worker-asg, spot-asg (InService, Standby)'
+    )
+    // A list of nothing is no selector.
+    expect(() => readHostQuery(inputs({ 'asg-name': ' , ' }), { requireSelector: true })).toThrow(
+      'Input "tags": neither tags nor asg-name is set.'
+    )
   })
 
   it('refuses to select every instance in the region', () => {

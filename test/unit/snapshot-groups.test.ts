@@ -122,7 +122,7 @@ describe('inspectGroups', () => {
       .resolves({ AutoScalingGroups: [] })
 
     await expect(inspectGroups(autoscaling, LT, { asgName: 'other' })).rejects.toThrow(
-      'Input "asg-name": Auto Scaling group other does not launch from launch template app-lt (lt-0123456789abcdef0).'
+      'Input "asg-name": Auto Scaling group other launches from launch template lt-0fffffffffffffff0, not from launch template app-lt (lt-0123456789abcdef0). Expected only groups that use it, or leave asg-name empty to find them.'
     )
     await expect(inspectGroups(autoscaling, LT, { asgName: 'nope' })).rejects.toThrow(
       'Input "asg-name": Auto Scaling group "nope" does not exist in this region.'

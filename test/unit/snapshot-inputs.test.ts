@@ -59,6 +59,7 @@ describe('snapshot inputs', () => {
           device: '/dev/sdf',
           setDefault: true
         },
+        warmPools: 'replace',
         retention: { keepSnapshots: 5, keepVersions: 0 },
         dryRun: false
       }
@@ -261,6 +262,7 @@ describe('the publish settings deploy reads', () => {
   it('let asg-name and instance-refresh through without launch-template', () => {
     const s = deploySettings({ 'asg-name': 'web', 'instance-refresh': 'true' })
     expect(s.target.groups).toEqual(['web'])
+    expect(deploySettings({ 'asg-name': 'web,\nworker' }).target.groups).toEqual(['web', 'worker'])
     expect(s.instanceRefresh).toEqual({
       minHealthyPercentage: 90,
       wait: true,

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
 import { applyRetention, type RetentionOptions } from '../../src/snapshot/retention.js'
+import { launchTemplateTag } from '../../src/snapshot/tags.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const ec2Mock = mockClient(EC2Client)
@@ -131,10 +132,15 @@ describe('snapshot retention', () => {
 
     const result = await applyRetention(ec2, options())
 
-    // Scoped to the template being published, whatever the Name.
+    // Scoped to the template being published (alone in the tag, or among others), whatever the Name.
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeSnapshotsCommand, {
       OwnerIds: ['self'],
-      Filters: [{ Name: 'tag:ebs-autoscale:launch-template', Values: [LT] }]
+      Filters: [
+        {
+          Name: 'tag:ebs-autoscale:launch-template',
+          Values: [LT, `${LT} *`, `* ${LT}`, `* ${LT} *`]
+        }
+      ]
     })
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeImagesCommand, {
       Owners: ['self'],
@@ -368,5 +374,17 @@ describe('launch template version retention', () => {
       'snap-15',
       'snap-16'
     ])
+  })
+})
+
+describe('launchTemplateTag (a snapshot published to several templates)', () => {
+  it('holds every id, space separated, as many whole ids as fit in 256 characters', () => {
+    expect(launchTemplateTag([])).toBeUndefined()
+    expect(launchTemplateTag(['lt-0aaaaaaaaaaaaaaa0'])).toBe('lt-0aaaaaaaaaaaaaaa0')
+    const ids = Array.from({ length: 14 }, (_, i) => `lt-0${String(i).padStart(15, '0')}0`)
+    const tag = launchTemplateTag(ids)!
+    // 20-character ids: 12 fit (12 x 20 + 11 spaces = 251); none is ever cut.
+    expect(tag.split(' ')).toEqual(ids.slice(0, 12))
+    expect(tag.length).toBe(251)
   })
 })

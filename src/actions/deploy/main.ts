@@ -90,6 +90,7 @@ const NO_SNAPSHOT = {
   'launch-template-id': '',
   'launch-template-version': '',
   'previous-default-version': '',
+  'published-versions': [],
   'deleted-snapshot-ids': [],
   'deleted-launch-template-versions': []
 }

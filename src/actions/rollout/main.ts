@@ -37,13 +37,13 @@ export async function run(): Promise<void> {
     const inputs = readInputs()
     const instanceIds = readInstanceIds(inputs)
     const query = readHostQuery(inputs, { requireSelector: false })
-    if (instanceIds.length && (query.tags.size || query.asgName)) {
+    if (instanceIds.length && (query.tags.size || query.asgNames?.length)) {
       throw new InputError(
         'instance-ids',
         'is set together with tags or asg-name. Expected one way to choose the hosts: instance-ids, or tags and/or asg-name.'
       )
     }
-    if (!instanceIds.length && !query.tags.size && !query.asgName) {
+    if (!instanceIds.length && !query.tags.size && !query.asgNames?.length) {
       throw new InputError(
         'instance-ids',
         "is empty and neither tags nor asg-name is set. Expected the hosts: instance-ids (e.g. resolve-hosts' instance-ids output), or tags and/or asg-name."

@@ -5,7 +5,7 @@ import { InputError } from '../../errors.js'
 import type { InstanceState, Inputs } from '../../inputs.js'
 
 /**
- * `tags` and `asg-name`. Only resolve-hosts lets users pick other `states` (the caller reads
+ * `tags` and `asg-name` (one group or several: their members' union). Only resolve-hosts lets users pick other `states` (the caller reads
  * them); actions that deploy work on running instances.
  */
 export function readHostQuery(
@@ -13,15 +13,15 @@ export function readHostQuery(
   options: { requireSelector: boolean; states?: InstanceState[] }
 ): HostQuery & { description: string } {
   const tags = inputs.tags('tags')
-  const asgName = inputs.optional('asg-name')
+  const asgNames = inputs.groupNames('asg-name')
   const states = options.states ?? ['running']
-  if (options.requireSelector && tags.size === 0 && !asgName) {
+  if (options.requireSelector && tags.size === 0 && asgNames.length === 0) {
     throw new InputError(
       'tags',
       'neither tags nor asg-name is set. Expected Key=Value tags (e.g. "Role=app"), an asg-name, or both; selecting every instance in the region is never what a deploy wants.'
     )
   }
-  const query: HostQuery = { tags, states, ...(asgName ? { asgName } : {}) }
+  const query: HostQuery = { tags, states, ...(asgNames.length ? { asgNames } : {}) }
   return { ...query, description: describeQuery(query) }
 }
 

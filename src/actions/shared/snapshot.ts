@@ -7,7 +7,7 @@ import type { Inputs } from '../../inputs.js'
 import type { SnapshotSpec } from '../../snapshot/create.js'
 import type { RetentionSettings } from '../../snapshot/retain.js'
 import type { SnapshotActionOptions, SnapshotActionResult } from '../../snapshot/run.js'
-import type { PublishSettings, PublishTarget } from '../../snapshot/targets.js'
+import type { PublishSettings, PublishTarget, TargetReport } from '../../snapshot/targets.js'
 import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
 import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
 import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
@@ -154,13 +154,14 @@ export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): Sna
     )
   }
   const { target, retention, ...settings } = publish
+  const warmPools = inputs.oneOf('warm-pools', ['replace', 'keep'] as const, 'replace')
   return {
     source,
     snapshot,
     wait,
     timeoutMs,
     ...(launchTemplate
-      ? { publish: { ...settings, targets: [{ ...target, launchTemplate }] } }
+      ? { publish: { ...settings, targets: [{ ...target, launchTemplate }] }, warmPools }
       : {}),
     retention,
     dryRun: inputs.boolean('dry-run', false)
@@ -215,7 +216,7 @@ export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targ
     )
   }
   const setDefault = inputs.boolean('set-default', true)
-  const asgName = inputs.optional('asg-name')
+  const asgNames = inputs.groupNames('asg-name')
   const instanceRefresh = inputs.boolean('instance-refresh', false)
   const minHealthyPercentage = inputs.integer('min-healthy-percentage', 90, { min: 0, max: 100 })
   const waitForRefresh = inputs.boolean('wait-for-refresh', true)
@@ -231,7 +232,7 @@ export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targ
     target: {
       ...(launchTemplate ? { launchTemplate } : {}),
       sourceVersion,
-      ...(asgName ? { groups: [asgName] } : {})
+      ...(asgNames.length ? { groups: asgNames } : {})
     },
     device: readDevice(inputs),
     setDefault,
@@ -249,9 +250,12 @@ export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targ
   }
 }
 
-/** The snapshot outputs (the snapshot action's and deploy's); all declared in their action.yml. */
+/**
+ * The snapshot outputs (the snapshot action's and deploy's); all declared in their action.yml.
+ * The single-value template outputs are the first target's (with several groups, the template
+ * of the first group named); `published-versions` has every target.
+ */
 export function snapshotOutputs(result: SnapshotActionResult): Record<string, string | object> {
-  // One target today: its template and version (several would need list outputs).
   const published = result.targets[0]?.published
   // Under dry run nothing is deleted: the summary lists what would be.
   const retention = result.dryRun ? undefined : result.retention
@@ -262,7 +266,29 @@ export function snapshotOutputs(result: SnapshotActionResult): Record<string, st
     'launch-template-id': published?.launchTemplateId ?? '',
     'launch-template-version': published?.version !== undefined ? String(published.version) : '',
     'previous-default-version': published ? String(published.previousDefaultVersion) : '',
+    'published-versions': publishedVersions(result.targets),
     'deleted-snapshot-ids': retention?.deletedSnapshots.map((s) => s.snapshotId) ?? [],
     'deleted-launch-template-versions': retention?.deletedVersions ?? []
   }
+}
+
+/** One entry per publish target; `version` is null when none was made (dry run, failure). */
+export interface PublishedVersionOutput {
+  launchTemplateId: string
+  launchTemplateName: string
+  version: number | null
+  previousDefaultVersion: number
+  isDefault: boolean
+  groups: string[]
+}
+
+export function publishedVersions(targets: readonly TargetReport[]): PublishedVersionOutput[] {
+  return targets.map(({ template, groups, published }) => ({
+    launchTemplateId: template.id,
+    launchTemplateName: template.name,
+    version: published && !published.dryRun ? (published.version ?? null) : null,
+    previousDefaultVersion: published?.previousDefaultVersion ?? template.defaultVersion,
+    isDefault: !!published?.isDefault && !published.dryRun,
+    groups: groups.map((g) => g.name)
+  }))
 }

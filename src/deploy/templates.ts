@@ -1,0 +1,77 @@
+/**
+ * Which launch templates a deploy publishes to. With launch-template set: that one, and every
+ * group named in asg-name must launch from it. Without it: each distinct template the named
+ * groups launch from (a group's LaunchTemplate, or its MixedInstancesPolicy's template and
+ * overrides), one target per template with the groups that use it, in the order the groups
+ * are named; with no group named, the template the primary was launched from.
+ */
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
+import type { EC2Client } from '@aws-sdk/client-ec2'
+import { InputError } from '../errors.js'
+import type { Host } from '../hosts/host.js'
+import { groupUsage, templateNames, templateSpecs } from '../snapshot/groups.js'
+import type { PublishTarget } from '../snapshot/targets.js'
+import { describeLaunchTemplate, type LaunchTemplateRef } from '../snapshot/template.js'
+import type { DeployTarget } from './pipeline.js'
+
+export async function deployTargets(
+  ec2: EC2Client,
+  target: DeployTarget,
+  groups: readonly AutoScalingGroup[],
+  primary: Host
+): Promise<PublishTarget[]> {
+  const names = groups.map((g) => g.AutoScalingGroupName ?? '')
+  if (target.launchTemplate) {
+    const template = await describeLaunchTemplate(ec2, target.launchTemplate)
+    for (const group of groups) requireUses(group, template)
+    return [{ ...target, launchTemplate: template.id, ...(names.length ? { groups: names } : {}) }]
+  }
+  if (groups.length === 0) return [{ ...target, launchTemplate: primaryTemplate(primary) }]
+
+  const byTemplate = new Map<string, string[]>()
+  const ids = new Map<string, string>()
+  for (const group of groups) {
+    const specs = templateSpecs(group)
+    if (specs.length === 0) {
+      throw new InputError(
+        'asg-name',
+        `Auto Scaling group ${group.AutoScalingGroupName} launches from no launch template (a launch configuration?), so no template version can boot the new code. Expected groups that launch from a launch template.`
+      )
+    }
+    for (const spec of specs) {
+      const id = spec.LaunchTemplateId ?? (await idOf(ec2, spec.LaunchTemplateName!, ids))
+      const users = byTemplate.get(id) ?? []
+      if (!users.includes(group.AutoScalingGroupName!)) users.push(group.AutoScalingGroupName!)
+      byTemplate.set(id, users)
+    }
+  }
+  return [...byTemplate].map(([launchTemplate, users]) => ({
+    ...target,
+    launchTemplate,
+    groups: users
+  }))
+}
+
+/** An explicit launch-template with groups: each group must launch from it. */
+function requireUses(group: AutoScalingGroup, template: LaunchTemplateRef): void {
+  if (groupUsage(group, template)) return
+  const own = templateNames(group)
+  throw new InputError(
+    'launch-template',
+    `is ${template.name} (${template.id}), but Auto Scaling group ${group.AutoScalingGroupName} launches from ${own.length ? `launch template ${own.join(', ')}` : 'no launch template'}. Expected the template every group in asg-name launches from, or leave launch-template empty to publish to each group's own template.`
+  )
+}
+
+function primaryTemplate(primary: Host): string {
+  if (primary.launchTemplateId) return primary.launchTemplateId
+  throw new InputError(
+    'launch-template',
+    `is not set, and the primary ${primary.instanceId} was not launched from a launch template. Expected the launch template to publish the snapshot to.`
+  )
+}
+
+async function idOf(ec2: EC2Client, name: string, cache: Map<string, string>): Promise<string> {
+  const id = cache.get(name) ?? (await describeLaunchTemplate(ec2, name)).id
+  cache.set(name, id)
+  return id
+}

@@ -1,0 +1,377 @@
+/**
+ * Hosts in several Auto Scaling groups (issue 8, item 5), against the emulator: the deploy
+ * publishes the one snapshot to each distinct launch template the groups launch from, and
+ * every group's hosts, and those a group launches during the deploy, get the code.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling'
+import {
+  CreateLaunchTemplateCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand
+} from '@aws-sdk/client-ec2'
+import { SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { type DeployOptions, runDeploy } from '../../src/deploy/pipeline.js'
+import { describeGroup } from '../../src/hosts/resolve.js'
+import { makeRuntime } from '../../src/runtime.js'
+import {
+  codeVolumeWorld,
+  type CodeVolumeWorld,
+  IMAGE_ID,
+  setDesired,
+  sleep,
+  type TestClients
+} from '../../support/emulator/world.js'
+import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
+import { publishedVersions } from '../../src/actions/shared/snapshot.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { useEmulator } from '../helpers/emulator.js'
+import { RecordingLog } from '../helpers/log.js'
+
+const emulator = useEmulator()
+const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
+const LOCK = { timeoutMs: 30_000, holdMs: 3_600_000 }
+
+function options(groups: readonly string[], extra: Partial<DeployOptions> = {}): DeployOptions {
+  return deployOptions({
+    query: { tags: new Map(), states: ['running'], asgNames: groups },
+    rollout: rolloutSettings({ script: ['echo deploying'], backoff: FAST }),
+    // As the deploy action reads it: asg-name's groups, no launch-template.
+    publish: { targets: [{ sourceVersion: '$Default', groups }], setDefault: true },
+    catchUp: { maxRounds: 2, readyTimeoutMs: 10_000 },
+    lock: LOCK,
+    ...extra
+  })
+}
+
+async function members(c: TestClients, asgName: string): Promise<string[]> {
+  const group = await describeGroup(c.autoscaling, asgName)
+  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
+}
+
+/** Each version of the template: its number, and the snapshot its /dev/sdf mapping boots. */
+async function versions(c: TestClients, templateId: string) {
+  const out = await c.ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId })
+  )
+  return (out.LaunchTemplateVersions ?? [])
+    .map((v) => ({
+      version: v.VersionNumber,
+      isDefault: v.DefaultVersion,
+      snapshot: v.LaunchTemplateData?.BlockDeviceMappings?.find((m) => m.DeviceName === '/dev/sdf')
+        ?.Ebs?.SnapshotId
+    }))
+    .sort((a, b) => a.version! - b.version!)
+}
+
+async function volumeSnapshotAt(c: TestClients, instanceId: string): Promise<string | undefined> {
+  const out = await c.ec2.send(
+    new DescribeVolumesCommand({
+      Filters: [
+        { Name: 'attachment.instance-id', Values: [instanceId] },
+        { Name: 'attachment.device', Values: ['/dev/sdf'] }
+      ]
+    })
+  )
+  return out.Volumes?.[0]?.SnapshotId
+}
+
+/** The SSM client, running `onFirstSend` once, just before the deploy's first command. */
+function onFirstSend(c: TestClients, action: () => Promise<void>): SSMClient {
+  let done = false
+  return new Proxy(c.ssm, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
+      return async (command: unknown) => {
+        if (command instanceof SendCommandCommand && !done) {
+          done = true
+          await action()
+        }
+        return target.send(command as never)
+      }
+    }
+  }) as SSMClient
+}
+
+/** Two groups on two templates, the web one older (so the primary is a web host). */
+async function webAndWorkers(c: TestClients): Promise<[CodeVolumeWorld, CodeVolumeWorld]> {
+  const web = await codeVolumeWorld(c, { name: 'web', size: 2 })
+  // Launch times are whole seconds: the web hosts come first in the stable order.
+  await sleep(1100)
+  const worker = await codeVolumeWorld(c, { name: 'worker', size: 2 })
+  return [web, worker]
+}
+
+describe('a deploy over several Auto Scaling groups', () => {
+  it('publishes to each group’s template and catches up a host the second group launched meanwhile', async () => {
+    const c = emulator.clients
+    const [web, worker] = await webAndWorkers(c)
+    const before = [...web.instanceIds, ...worker.instanceIds]
+    const ssm = onFirstSend(c, () => setDesired(c, worker.asgName, 3))
+
+    const result = await runDeploy(
+      { ...c, ssm },
+      options([web.asgName, worker.asgName]),
+      makeRuntime({ log: new RecordingLog() })
+    )
+
+    expect(result.failure).toBeUndefined()
+    expect(result.ok).toBe(true)
+    // Every member of both groups got the commands and succeeded; the primary is a web host.
+    expect(result.hosts.map((h) => h.instanceId).sort()).toEqual([...before].sort())
+    expect(result.hosts[0]!.autoScalingGroup).toBe(web.asgName)
+    expect(result.rollout?.results.map((r) => [r.instanceId, r.status]).sort()).toEqual(
+      [...before].sort().map((id) => [id, 'Success'])
+    )
+    // The worker launched during the deploy (from worker-lt v1) was caught up.
+    const launched = (await members(c, worker.asgName)).filter((id) => !before.includes(id))
+    expect(launched).toHaveLength(1)
+    expect(result.catchUp?.caughtUp).toEqual(launched)
+    expect(result.catchUp?.failed).toEqual([])
+
+    // Each template got exactly one new version, the default, mapping the one snapshot.
+    const snapshotId = result.snapshot!.snapshotId
+    for (const w of [web, worker]) {
+      expect(await versions(c, w.launchTemplateId)).toEqual([
+        { version: 1, isDefault: false, snapshot: w.initialSnapshotId },
+        { version: 2, isDefault: true, snapshot: snapshotId }
+      ])
+    }
+    expect(publishedVersions(result.targets!)).toEqual([
+      {
+        launchTemplateId: web.launchTemplateId,
+        launchTemplateName: 'web-lt',
+        version: 2,
+        previousDefaultVersion: 1,
+        isDefault: true,
+        groups: [web.asgName]
+      },
+      {
+        launchTemplateId: worker.launchTemplateId,
+        launchTemplateName: 'worker-lt',
+        version: 2,
+        previousDefaultVersion: 1,
+        isDefault: true,
+        groups: [worker.asgName]
+      }
+    ])
+    // Both templates' locks were held, in id order, and released.
+    const ids = [web.launchTemplateId, worker.launchTemplateId].sort()
+    expect(result.locks).toEqual(ids.map((id) => `Held the deploy lock /ebs-autoscale/lock/${id}.`))
+    expect(result.released.filter((r) => r.held.kind === 'lock').map((r) => r.ok)).toEqual([
+      true,
+      true
+    ])
+
+    // And an instance either group launches from now on boots the new snapshot.
+    await setDesired(c, web.asgName, 3)
+    await setDesired(c, worker.asgName, 4)
+    const fresh = [
+      ...(await members(c, web.asgName)).filter((id) => !before.includes(id)),
+      ...(await members(c, worker.asgName)).filter(
+        (id) => !before.includes(id) && !launched.includes(id)
+      )
+    ]
+    expect(fresh).toHaveLength(2)
+    for (const id of fresh) expect(await volumeSnapshotAt(c, id)).toBe(snapshotId)
+  })
+
+  it('publishes once to a template two groups share', async () => {
+    const c = emulator.clients
+    const app = await codeVolumeWorld(c, { name: 'app', size: 2 })
+    await c.autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'app-spot-asg',
+        LaunchTemplate: { LaunchTemplateId: app.launchTemplateId, Version: '$Default' },
+        MinSize: 0,
+        MaxSize: 5,
+        DesiredCapacity: 2,
+        AvailabilityZones: ['us-east-1a']
+      })
+    )
+    const spot = await members(c, 'app-spot-asg')
+
+    const result = await runDeploy(
+      c,
+      options([app.asgName, 'app-spot-asg']),
+      makeRuntime({ log: new RecordingLog() })
+    )
+
+    expect(result.ok).toBe(true)
+    expect(result.rollout?.results.map((r) => r.instanceId).sort()).toEqual(
+      [...app.instanceIds, ...spot].sort()
+    )
+    expect(await versions(c, app.launchTemplateId)).toEqual([
+      { version: 1, isDefault: false, snapshot: app.initialSnapshotId },
+      { version: 2, isDefault: true, snapshot: result.snapshot!.snapshotId }
+    ])
+    expect(publishedVersions(result.targets!)).toEqual([
+      expect.objectContaining({ version: 2, groups: [app.asgName, 'app-spot-asg'] })
+    ])
+  })
+
+  it('refuses an explicit launch-template that a group does not use, before anything changes', async () => {
+    const c = emulator.clients
+    const [web, worker] = await webAndWorkers(c)
+    let sent = 0
+    const ssm = onFirstSend(c, async () => {
+      sent++
+    })
+    const given = options([web.asgName, worker.asgName])
+
+    await expect(
+      runDeploy(
+        { ...c, ssm },
+        {
+          ...given,
+          publish: {
+            ...given.publish,
+            targets: [{ ...given.publish.targets[0]!, launchTemplate: 'web-lt' }]
+          }
+        },
+        makeRuntime({ log: new RecordingLog() })
+      )
+    ).rejects.toThrow(
+      `Input "launch-template": is web-lt (${web.launchTemplateId}), but Auto Scaling group worker-asg launches from launch template worker-lt. Expected the template every group in asg-name launches from, or leave launch-template empty to publish to each group's own template.`
+    )
+    expect(sent).toBe(0)
+    for (const w of [web, worker]) expect(await versions(c, w.launchTemplateId)).toHaveLength(1)
+  })
+
+  it('fails by name on a group that does not exist, before anything changes', async () => {
+    const c = emulator.clients
+    const web = await codeVolumeWorld(c, { name: 'web', size: 2 })
+    await expect(
+      runDeploy(c, options([web.asgName, 'nope-asg', 'gone-asg']), makeRuntime())
+    ).rejects.toThrow(
+      'Input "asg-name": Auto Scaling groups "nope-asg", "gone-asg" do not exist in this region. Expected the names of existing groups.'
+    )
+    expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
+  })
+
+  it('adds the code mapping to a template that has none, and says so in the plan first', async () => {
+    const c = emulator.clients
+    const web = await codeVolumeWorld(c, { name: 'web', size: 2 })
+    await sleep(1100)
+    const bare = await c.ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: 'batch-lt',
+        LaunchTemplateData: {
+          ImageId: IMAGE_ID,
+          InstanceType: 't3.micro',
+          SecurityGroupIds: [web.securityGroupId]
+        }
+      })
+    )
+    const bareId = bare.LaunchTemplate!.LaunchTemplateId!
+    await c.autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'batch-asg',
+        LaunchTemplate: { LaunchTemplateId: bareId, Version: '$Default' },
+        MinSize: 0,
+        MaxSize: 5,
+        DesiredCapacity: 1,
+        AvailabilityZones: ['us-east-1a']
+      })
+    )
+    const planned = `Launch template batch-lt (${bareId}) version 1 has no mapping for /dev/sdf: the new version adds one for the snapshot, so its instances get a code volume at /dev/sdf.`
+
+    const log = new RecordingLog()
+    const dry = await runDeploy(
+      c,
+      options([web.asgName, 'batch-asg'], { dryRun: true }),
+      makeRuntime({ log })
+    )
+    expect(dry.ok).toBe(true)
+    expect(dry.preflight).toContain(planned)
+    expect(log.messages('info')).toContain(planned)
+    // Said only for the template that lacks it.
+    expect(dry.preflight?.filter((l) => l.includes('no mapping'))).toEqual([planned])
+    expect(await versions(c, bareId)).toEqual([
+      { version: 1, isDefault: true, snapshot: undefined }
+    ])
+
+    const real = await runDeploy(c, options([web.asgName, 'batch-asg']), makeRuntime())
+    expect(real.ok).toBe(true)
+    expect(real.preflight).toContain(planned)
+    expect(await versions(c, bareId)).toEqual([
+      { version: 1, isDefault: false, snapshot: undefined },
+      { version: 2, isDefault: true, snapshot: real.snapshot!.snapshotId }
+    ])
+  })
+
+  it('tags the snapshot with every template, so each template’s retention counts it', async () => {
+    const c = emulator.clients
+    const [web, worker] = await webAndWorkers(c)
+    const first = await runDeploy(c, options([web.asgName, worker.asgName]), makeRuntime())
+    expect(first.ok).toBe(true)
+    const shared = first.snapshot!.snapshotId
+    const out = await c.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [shared] }))
+    expect(out.Snapshots?.[0]?.Tags).toContainEqual({
+      Key: 'ebs-autoscale:launch-template',
+      Value: `${web.launchTemplateId} ${worker.launchTemplateId}`
+    })
+
+    // A later deploy of the worker group alone, keeping one snapshot: the shared one is in the
+    // worker template's scope, older than the new one, and kept only because web-lt maps it.
+    const later = await runDeploy(
+      c,
+      options([worker.asgName], { retention: { keepSnapshots: 1, keepVersions: 0 } }),
+      makeRuntime()
+    )
+    expect(later.ok).toBe(true)
+    expect(later.retention?.protectedSnapshots.map((p) => p.snapshotId)).toEqual([shared])
+    expect(later.retention?.deletedSnapshots).toEqual([])
+  })
+
+  it('the snapshot action reports on several groups of its template, and refuses one of another', async () => {
+    const c = emulator.clients
+    const [web, worker] = await webAndWorkers(c)
+    await c.autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'web-spot-asg',
+        LaunchTemplate: { LaunchTemplateName: 'web-lt' },
+        MinSize: 0,
+        MaxSize: 5,
+        DesiredCapacity: 0,
+        AvailabilityZones: ['us-east-1a']
+      })
+    )
+    const snapshotOptions = (groups: string[]): SnapshotActionOptions => ({
+      source: { kind: 'instance', instanceId: web.instanceIds[0]!, device: '/dev/sdf' },
+      snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
+      wait: true,
+      timeoutMs: 60_000,
+      publish: {
+        targets: [{ launchTemplate: 'web-lt', sourceVersion: '$Default', groups }],
+        device: '/dev/sdf',
+        setDefault: true
+      },
+      retention: { keepSnapshots: 0, keepVersions: 0 },
+      dryRun: false
+    })
+
+    await expect(
+      runSnapshotAction(c, snapshotOptions([web.asgName, worker.asgName]), makeRuntime())
+    ).rejects.toThrow(
+      `Input "asg-name": Auto Scaling group worker-asg launches from launch template worker-lt, not from launch template web-lt (${web.launchTemplateId}). Expected only groups that use it, or leave asg-name empty to find them.`
+    )
+    expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
+
+    const result = await runSnapshotAction(
+      c,
+      snapshotOptions([web.asgName, 'web-spot-asg']),
+      makeRuntime()
+    )
+    expect(result.failure).toBeUndefined()
+    expect(result.targets.map((t) => t.groups.map((g) => g.name))).toEqual([
+      [web.asgName, 'web-spot-asg']
+    ])
+    expect((await versions(c, web.launchTemplateId)).at(-1)).toEqual({
+      version: 2,
+      isDefault: true,
+      snapshot: result.snapshot.snapshotId
+    })
+  })
+})

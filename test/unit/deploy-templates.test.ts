@@ -1,0 +1,123 @@
+/**
+ * Which launch templates a deploy over several groups publishes to (src/deploy/templates.ts):
+ * one target per distinct template, with the groups that use it; an explicit launch-template
+ * must be every group's.
+ */
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
+import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2'
+import { mockClient } from 'aws-sdk-client-mock'
+import { deployTargets } from '../../src/deploy/templates.js'
+import { InputError } from '../../src/errors.js'
+import type { Host } from '../../src/hosts/host.js'
+
+const ec2Mock = mockClient(EC2Client)
+const ec2 = new EC2Client({ region: 'us-east-1' })
+const WEB = 'lt-0aaaaaaaaaaaaaaa0'
+const WORKER = 'lt-0bbbbbbbbbbbbbbb0'
+const SPOT = 'lt-0ccccccccccccccc0'
+const TEMPLATES: Record<string, string> = { 'web-lt': WEB, 'worker-lt': WORKER, 'spot-lt': SPOT }
+const primary: Host = {
+  instanceId: 'i-0123456789abcdef0',
+  state: 'running',
+  launchTime: '',
+  tags: {},
+  launchTemplateId: WEB
+}
+const target = { sourceVersion: '$Default' }
+
+const group = (name: string, extra: Partial<AutoScalingGroup>): AutoScalingGroup =>
+  ({ AutoScalingGroupName: name, ...extra }) as AutoScalingGroup
+
+beforeEach(() => {
+  ec2Mock.reset()
+  ec2Mock
+    .on(DescribeLaunchTemplatesCommand)
+    .callsFake((input: { LaunchTemplateNames?: string[]; LaunchTemplateIds?: string[] }) => {
+      const name =
+        input.LaunchTemplateNames?.[0] ??
+        Object.keys(TEMPLATES).find((n) => TEMPLATES[n] === input.LaunchTemplateIds?.[0])!
+      return {
+        LaunchTemplates: [
+          {
+            LaunchTemplateId: TEMPLATES[name],
+            LaunchTemplateName: name,
+            DefaultVersionNumber: 1,
+            LatestVersionNumber: 1
+          }
+        ]
+      }
+    })
+})
+
+describe('deployTargets', () => {
+  it('makes one target per distinct template, with the groups using it, in the order named', async () => {
+    const groups = [
+      group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB, Version: '$Default' } }),
+      // By name: the same template as web-asg's, so the same target.
+      group('web-canary-asg', { LaunchTemplate: { LaunchTemplateName: 'web-lt' } }),
+      group('worker-asg', {
+        MixedInstancesPolicy: {
+          LaunchTemplate: {
+            LaunchTemplateSpecification: { LaunchTemplateName: 'worker-lt' },
+            // An override's own template launches instances too: it gets the code as well.
+            Overrides: [
+              { InstanceType: 'c7g.large', LaunchTemplateSpecification: { LaunchTemplateId: SPOT } }
+            ]
+          }
+        }
+      })
+    ]
+    expect(await deployTargets(ec2, target, groups, primary)).toEqual([
+      { sourceVersion: '$Default', launchTemplate: WEB, groups: ['web-asg', 'web-canary-asg'] },
+      { sourceVersion: '$Default', launchTemplate: WORKER, groups: ['worker-asg'] },
+      { sourceVersion: '$Default', launchTemplate: SPOT, groups: ['worker-asg'] }
+    ])
+  })
+
+  it('without groups, publishes to the template the primary was launched from', async () => {
+    expect(await deployTargets(ec2, target, [], primary)).toEqual([
+      { sourceVersion: '$Default', launchTemplate: WEB }
+    ])
+  })
+
+  it('takes an explicit launch-template every group uses, with all the groups', async () => {
+    const groups = [
+      group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
+      group('web-spot-asg', {
+        MixedInstancesPolicy: {
+          LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateName: 'web-lt' } }
+        }
+      })
+    ]
+    expect(
+      await deployTargets(ec2, { ...target, launchTemplate: 'web-lt' }, groups, primary)
+    ).toEqual([
+      { sourceVersion: '$Default', launchTemplate: WEB, groups: ['web-asg', 'web-spot-asg'] }
+    ])
+  })
+
+  it('refuses an explicit launch-template a group does not use, naming the group and its template', async () => {
+    const groups = [
+      group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
+      group('worker-asg', { LaunchTemplate: { LaunchTemplateName: 'worker-lt' } })
+    ]
+    const err = await deployTargets(ec2, { ...target, launchTemplate: WEB }, groups, primary).catch(
+      (e: unknown) => e
+    )
+    expect(err).toBeInstanceOf(InputError)
+    expect((err as Error).message).toBe(
+      `Input "launch-template": is web-lt (${WEB}), but Auto Scaling group worker-asg launches from launch template worker-lt. Expected the template every group in asg-name launches from, or leave launch-template empty to publish to each group's own template.`
+    )
+  })
+
+  it('refuses a group that launches from no launch template, by name', async () => {
+    const groups = [
+      group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
+      group('legacy-asg', { LaunchConfigurationName: 'legacy-lc' })
+    ]
+    await expect(deployTargets(ec2, target, groups, primary)).rejects.toThrow(
+      'Input "asg-name": Auto Scaling group legacy-asg launches from no launch template (a launch configuration?), so no template version can boot the new code. Expected groups that launch from a launch template.'
+    )
+  })
+})
