@@ -103,7 +103,7 @@ function recordTraffic(run: DeployRun): void {
 
 /** The rollout; the primary's snapshot starts as soon as the primary is back and healthy. */
 async function rollout(run: DeployRun): Promise<boolean> {
-  const { options, result } = run
+  const { options, result, runtime } = run
   await planTrafficPhase(run)
   const previous = await readPrevious(run)
   let rolled: RolloutResult
@@ -128,6 +128,12 @@ async function rollout(run: DeployRun): Promise<boolean> {
     startSnapshot(run, rolled.primaryInstanceId)
   await run.snapshotTask
 
+  if (!rolled.ok && runtime.signal.aborted) {
+    // Said first: the snapshot's wait and the hosts' commands ended because of it, not on their own.
+    result.failure = `The deploy was cancelled during the rollout: nothing was published; the launch template's default is unchanged.`
+    run.settle = options.onFailure
+    return rollBackPhase(run, rolled, previous)
+  }
   if (!rolled.ok && run.snapshotError !== undefined) {
     result.failure = `The snapshot failed, so the rollout stopped before any new host started and nothing was published: ${errorMessage(run.snapshotError)}`
     return rollBackPhase(run, rolled, previous)

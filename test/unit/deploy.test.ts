@@ -204,6 +204,23 @@ describe('the deploy pipeline', () => {
     expect(world.snapshots.size).toBe(1)
   })
 
+  it('cancelled during the fleet wave says it was cancelled, not that hosts failed', async () => {
+    const abort = new AbortController()
+    // Past the canary, while the rest of the fleet runs its commands.
+    clock.at(clock.now() + COMMAND_MS + 20_000, () => abort.abort())
+    const result = await runDeploy(
+      clients,
+      options(),
+      makeRuntime({ clock, log: new RecordingLog(), signal: abort.signal })
+    )
+    expect(result.ok).toBe(false)
+    expect(result.rollout?.stoppedReason).toBe('the rollout was cancelled')
+    expect(result.failure).toBe(
+      "The deploy was cancelled during the rollout: nothing was published; the launch template's default is unchanged."
+    )
+    expect(world.defaultVersion).toBe(1)
+  })
+
   it('cancelled while catch-up waits for a late instance, stops promptly and says what it left', async () => {
     const late = 'i-00000000000000097'
     clock.at(clock.now() + COMMAND_MS + 10_000, () => {
