@@ -62,6 +62,10 @@ export function startSnapshot(run: DeployRun, instanceId: string, flushed = fals
     })
     .catch((err: unknown) => {
       run.snapshotError = err
+      if (runtime.signal.aborted) {
+        runtime.log.warning(`The deploy was cancelled, so the snapshot will not be published.`)
+        return
+      }
       runtime.log.error(`The snapshot failed, so nothing will be published: ${errorMessage(err)}`, {
         title: 'Snapshot failed'
       })

@@ -208,13 +208,18 @@ describe('the deploy pipeline', () => {
     const abort = new AbortController()
     // Past the canary, while the rest of the fleet runs its commands.
     clock.at(clock.now() + COMMAND_MS + 20_000, () => abort.abort())
+    const log = new RecordingLog()
     const result = await runDeploy(
       clients,
       options(),
-      makeRuntime({ clock, log: new RecordingLog(), signal: abort.signal })
+      makeRuntime({ clock, log, signal: abort.signal })
     )
     expect(result.ok).toBe(false)
     expect(result.rollout?.stoppedReason).toBe('the rollout was cancelled')
+    expect(log.messages('error').filter((m) => m.includes('snapshot'))).toEqual([])
+    expect(log.messages('warning')).toContain(
+      'The deploy was cancelled, so the snapshot will not be published.'
+    )
     expect(result.failure).toBe(
       "The deploy was cancelled during the rollout: nothing was published; the launch template's default is unchanged."
     )
