@@ -12,6 +12,8 @@ import { resolveHosts } from '../src/hosts/resolve.js'
 import type { CountOrPercent } from '../src/inputs.js'
 import type { Log } from '../src/log.js'
 import type { Backoff } from '../src/poll.js'
+import type { HostStepFailure, Lifecycle } from '../src/rollout/lifecycle.js'
+import type { SchedulePolicy } from '../src/rollout/plan.js'
 import { type RolloutHooks, runRollout } from '../src/rollout/run.js'
 import type { RolloutResult } from '../src/rollout/types.js'
 import { makeRuntime } from '../src/runtime.js'
@@ -27,6 +29,8 @@ export interface TrafficFleetOptions {
   durationsMs: readonly number[]
   minHealthy: CountOrPercent
   maxConcurrency?: CountOrPercent
+  /** Unset: the default, a sliding window after the canary. */
+  schedule?: SchedulePolicy
   /** SSM starts a command on a host this long after SendCommand. */
   deliveryDelayMs?: number
   /** The polling pace of the rollout and the traffic waits; unset: the production default. */
@@ -35,6 +39,34 @@ export interface TrafficFleetOptions {
   onLeave?: TrafficOptions['onLeave']
   onReturn?: TrafficOptions['onReturn']
   hooks?: Omit<RolloutHooks, 'lifecycle'>
+  /** Told as each lifecycle step begins and ends, with its hosts (the demo's timeline). */
+  onStep?: (event: StepEvent) => void
+}
+
+export type StepEvent =
+  | { step: 'before' | 'after'; phase: 'begin'; instanceIds: string[] }
+  | { step: 'before' | 'after'; phase: 'end'; instanceIds: string[]; failed: HostStepFailure[] }
+
+/** `lifecycle` telling `onStep` as each step begins and ends. */
+export function observedLifecycle(
+  lifecycle: Lifecycle,
+  onStep: (event: StepEvent) => void
+): Lifecycle {
+  return {
+    before: async (ids, runtime) => {
+      onStep({ step: 'before', phase: 'begin', instanceIds: [...ids] })
+      const failed = [...((await lifecycle.before?.(ids, runtime)) ?? [])]
+      onStep({ step: 'before', phase: 'end', instanceIds: [...ids], failed })
+      return failed
+    },
+    after: async (results, runtime) => {
+      const ids = results.map((r) => r.instanceId)
+      onStep({ step: 'after', phase: 'begin', instanceIds: ids })
+      const failed = [...((await lifecycle.after?.(results, runtime)) ?? [])]
+      onStep({ step: 'after', phase: 'end', instanceIds: ids, failed })
+      return failed
+    }
+  }
 }
 
 export interface TrafficFleetRun {
@@ -102,6 +134,7 @@ export async function rollOutBehindTargetGroups(
     rolloutSettings({
       comment: 'traffic',
       maxConcurrency,
+      ...(options.schedule ? { schedule: options.schedule } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {})
     }),
     plan
@@ -109,7 +142,9 @@ export async function rollOutBehindTargetGroups(
   const started = Date.now()
   const result = await runRollout(fleet.client(), { ...settings, instanceIds: ids }, runtime, {
     ...options.hooks,
-    lifecycle: traffic.lifecycle
+    lifecycle: options.onStep
+      ? observedLifecycle(traffic.lifecycle, options.onStep)
+      : traffic.lifecycle
   })
   return { hosts, plan, traffic, result, fleet, elbCalls, wallMs: Date.now() - started }
 }
