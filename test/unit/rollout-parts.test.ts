@@ -375,6 +375,50 @@ describe('rollout lifecycle steps and shouldStop', () => {
     expect(seenAfter.sort()).toEqual([...hosts].sort())
   })
 
+  it('with steps of every length in flight, never more hosts out than max-concurrency', async () => {
+    const hosts = SimulatedFleet.ids(20)
+    const fleet = new SimulatedFleet(
+      clock,
+      Object.fromEntries(hosts.map((id, i) => [id, { durationMs: 1_000 + ((i * 2_300) % 7_000) }]))
+    ).mock(ssmMock)
+    const out = new Set<string>()
+    const before: string[] = []
+    const after: string[] = []
+    let mostOut = 0
+    const wait = (ids: readonly string[], ms: number) =>
+      clock.sleep((ms * (1 + (Number(ids[0]!.slice(-2)) % 4))) / 2)
+    const result = await runRollout(
+      ssm,
+      options(hosts, { maxConcurrency: { kind: 'count', value: 3 }, schedule: 'window' }),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      {
+        lifecycle: {
+          before: async (group) => {
+            for (const id of group) out.add(id)
+            mostOut = Math.max(mostOut, out.size)
+            before.push(...group)
+            await wait(group, 3_000) // draining, 1.5 to 6 s
+            return []
+          },
+          after: async (results) => {
+            const ids = results.map((r) => r.instanceId)
+            after.push(...ids)
+            await wait(ids, 2_000) // health checks, 1 to 4 s
+            for (const id of ids) out.delete(id)
+            return []
+          }
+        }
+      }
+    )
+    expect(result.ok).toBe(true)
+    expect(mostOut).toBe(3)
+    expect(fleet.maxConcurrency()).toBeLessThanOrEqual(3)
+    // Every host left and came back exactly once; none is left out.
+    expect([...before].sort()).toEqual([...hosts].sort())
+    expect([...after].sort()).toEqual([...hosts].sort())
+    expect(out.size).toBe(0)
+  })
+
   it('shouldStop stops new hosts like max-errors: running hosts finish, the rest are skipped', async () => {
     const hosts = SimulatedFleet.ids(5)
     const fleet = new SimulatedFleet(clock, hosts).mock(ssmMock)
