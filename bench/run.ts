@@ -6,7 +6,8 @@ const SECTIONS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'resolve-hosts': () => import('./resolve-hosts.js'),
   rollout: () => import('./rollout.js'),
   snapshot: () => import('./snapshot.js'),
-  deploy: () => import('./deploy.js')
+  deploy: () => import('./deploy.js'),
+  traffic: () => import('./traffic.js')
 }
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'))

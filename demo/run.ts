@@ -3,8 +3,10 @@
  * to be used. Three app servers with their code on /dev/sdf, a launch template mapping /dev/sdf
  * to a snapshot, an Auto Scaling group following $Default. The committed dist/index.js runs
  * exactly as the GitHub runner would run it; the group scales out in the middle of the deploy
- * and again after it. Exits 0 only if the instance launched afterwards boots from the new
- * snapshot and the one launched mid-deploy was caught up.
+ * and again after it. Then (demo/traffic.ts) a fleet behind a target group: each host leaves
+ * service, drains, deploys and comes back healthy while capacity stays at min-healthy. Exits 0
+ * only if the instance launched afterwards boots from the new snapshot, the one launched
+ * mid-deploy was caught up, and the target group never had fewer healthy hosts than min-healthy.
  */
 import { DescribeVolumesCommand } from '@aws-sdk/client-ec2'
 import { describeGroup } from '../src/hosts/resolve.js'
@@ -16,6 +18,7 @@ import {
   type TestClients
 } from '../support/emulator/world.js'
 import { BUNDLES, runBundle } from '../support/bundle.js'
+import { trafficDemo } from './traffic.js'
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
 const members = async (c: TestClients, asg: string) =>
@@ -121,6 +124,8 @@ try {
     `\nThe job summary the runner would show is ${run.summary.split('\n').length} lines of Markdown; its first lines:\n`
   )
   say(run.summary.split('\n').slice(0, 14).join('\n'))
+
+  ok = (await trafficDemo(emulator)) && ok
 } finally {
   await emulator.stop()
 }

@@ -1,7 +1,9 @@
 /**
  * One rollout in motion: the loop that asks the scheduler which hosts may start, the stop
- * policy whether they may, awaits the lifecycle steps around each group, hands the sends and
- * the waits to the command tracker, and keeps every host's result.
+ * policy whether they may, runs the lifecycle steps around each group as tasks of their own,
+ * hands the sends and the waits to the command tracker, and keeps every host's result. A
+ * host holds its slot from its `before` until its `after` settled, but while it drains or
+ * waits for health the loop goes on polling and starting hosts in the slots others free.
  */
 import type { Log } from '../log.js'
 import { CRITICAL_BACKOFF } from '../poll.js'
@@ -11,8 +13,11 @@ import { failedByStep, type Lifecycle, runStep } from './lifecycle.js'
 import { describeWave } from './plan.js'
 import type { Scheduler, Start } from './scheduler.js'
 import type { StopPolicy } from './stop.js'
-import type { CommandTracker } from './tracker.js'
+import type { CommandTracker, Waited } from './tracker.js'
 import type { HostResult, Wave } from './types.js'
+
+/** What the loop does once a step settled; steps never reject (a failure is this throwing). */
+type Apply = () => Promise<void>
 
 export interface ExecutionParts {
   scheduler: Scheduler
@@ -43,6 +48,18 @@ export class Execution {
   private readonly announced = new Set<number>()
   private lastWave: Wave | undefined
   private primaryNotified = false
+  /** Lifecycle steps in flight, each with the number of hosts it holds out of service. */
+  private readonly steps = new Map<Promise<() => Apply>, number>()
+  /** The tracker's wait in flight, if any (it outlives a loop turn a step ended). */
+  private waiting: Promise<() => Waited> | undefined
+  /**
+   * While a wait is in flight, the hosts it may return: those running when it began and those
+   * sent since. A host the tracker has read but the wait not yet returned is still out of
+   * service, so it keeps its slot until the loop saw it.
+   */
+  private waitHolds = 0
+  /** The loop ended: steps still in flight settle, and nothing more is sent. */
+  private closing = false
 
   constructor(private readonly parts: ExecutionParts) {}
 
@@ -52,37 +69,76 @@ export class Execution {
 
   /** Runs until every host finished or the rollout stopped and what ran has finished. */
   async execute(): Promise<void> {
-    const { scheduler, tracker } = this.parts
+    const { scheduler } = this.parts
     try {
       for (;;) {
         if (!this.stoppedReason && scheduler.hasMore()) await this.startReady()
-        if (tracker.runningHosts === 0) {
+        if (this.busy === 0) {
           if (this.stoppedReason || !scheduler.hasMore()) break
           continue
         }
-        // Until the primary is done, a caller that waits on it (the deploy's snapshot) gets it
-        // polled tightly; a rollout alone keeps the usual pace and its API calls low.
-        const critical = this.parts.onPrimaryDone !== undefined && !this.primaryNotified
-        const waited = await tracker.wait(scheduler.until, critical ? CRITICAL_BACKOFF : undefined)
-        await this.finish(waited.finished)
-        if (waited.interrupted) this.stopWith(waited.interrupted)
+        await this.next()
       }
     } finally {
       // Whatever ended the run, every host taken out of service goes through `after`.
+      this.closing = true
+      while (this.steps.size) await this.next().catch(() => undefined)
       await this.release()
     }
   }
 
+  /** Hosts running commands or held by a lifecycle step: they occupy the slots. */
+  private get busy(): number {
+    let n = this.waiting ? this.waitHolds : this.parts.tracker.runningHosts
+    for (const hosts of this.steps.values()) n += hosts
+    return n
+  }
+
+  /** Waits for whichever comes first: hosts finishing their commands, or a step settling. */
+  private async next(): Promise<void> {
+    const { tracker, scheduler } = this.parts
+    if (!this.waiting && tracker.runningHosts > 0) {
+      // Until the primary is done, a caller that waits on it (the deploy's snapshot) gets it
+      // polled tightly; a rollout alone keeps the usual pace and its API calls low.
+      const critical = this.parts.onPrimaryDone !== undefined && !this.primaryNotified
+      this.waitHolds = tracker.runningHosts
+      this.waiting = settled(tracker.wait(scheduler.until, critical ? CRITICAL_BACKOFF : undefined))
+    }
+    const waiting = this.waiting
+    // (No key named `then`: a promise would take the event for a thenable.)
+    type Event = { step: Promise<() => Apply>; apply: () => Apply } | { waited: () => Waited }
+    const event: Event = await Promise.race([
+      ...(waiting ? [waiting.then((waited) => ({ waited }))] : []),
+      ...[...this.steps.keys()].map((step) => step.then((apply) => ({ step, apply })))
+    ])
+    if ('step' in event) {
+      this.steps.delete(event.step)
+      return event.apply()()
+    }
+    this.waiting = undefined
+    const waited = event.waited()
+    await this.finish(waited.finished)
+    if (waited.interrupted) this.stopWith(waited.interrupted)
+  }
+
+  /** Runs a lifecycle step as its own task, holding `hosts` slots until the loop applied it. */
+  private spawn(hosts: number, step: () => Promise<Apply>): void {
+    this.steps.set(settled(step()), hosts)
+  }
+
   /** Starts what the scheduler allows, unless the stop policy says no. */
   private async startReady(): Promise<void> {
-    const starts = this.parts.scheduler.next(this.parts.tracker.runningHosts)
+    const starts = this.parts.scheduler.next(this.busy)
     if (starts.length === 0) return
     const why = this.parts.stop.reason()
     if (why) return this.stopWith(why)
     for (const start of starts) await this.start(start)
   }
 
-  /** One group: `before` for the hosts not yet out of service, then one send for the rest. */
+  /**
+   * One group: `before` for the hosts not yet out of service (a task of its own when there is
+   * one), then one send for the rest.
+   */
   private async start({ wave, instanceIds }: Start): Promise<void> {
     const { runtime, lifecycle } = this.parts
     if (!this.announced.has(wave.number)) {
@@ -90,7 +146,20 @@ export class Execution {
       this.log.info(`Starting ${describeWave(wave)}`)
     }
     const fresh = instanceIds.filter((id) => !this.outOfService.has(id))
-    const failed = await runStep('before', lifecycle?.before, fresh, fresh, runtime)
+    if (!lifecycle?.before || fresh.length === 0) return this.started(wave, instanceIds, fresh)
+    this.spawn(instanceIds.length, async () => {
+      const failed = await runStep('before', lifecycle.before, fresh, fresh, runtime)
+      return () => this.started(wave, instanceIds, fresh, failed)
+    })
+  }
+
+  /** Once `before` ran: its failures are failed hosts; the rest are sent, unless stopped. */
+  private async started(
+    wave: Wave,
+    instanceIds: readonly string[],
+    fresh: readonly string[],
+    failed = new Map<string, string>()
+  ): Promise<void> {
     for (const id of fresh) this.outOfService.add(id)
     if (failed.size) {
       await this.finish(
@@ -102,8 +171,12 @@ export class Execution {
         }))
       )
     }
+    // Stopped (deadline, cancellation) while they drained: they are released unsent.
+    const stopped = this.stoppedReason || this.closing || this.parts.runtime.signal.aborted
     const go = instanceIds.filter((id) => !failed.has(id))
-    if (go.length) await this.send(wave, go)
+    if (go.length === 0 || stopped) return
+    await this.send(wave, go)
+    if (this.waiting) this.waitHolds += go.length
   }
 
   /** The script for each host; the primary's own last script is sent apart when it differs. */
@@ -128,18 +201,35 @@ export class Execution {
     }
   }
 
+  /** Records the results; `after` (a task of its own) for the hosts done with the rollout. */
   private async finishWave(wave: Wave, results: readonly HostResult[]): Promise<void> {
-    const { scheduler, stop } = this.parts
-    let stepResults = [...results]
-    for (const r of stepResults) {
+    const { scheduler, lifecycle } = this.parts
+    for (const r of results) {
       if (wave.kind === 'run-once') this.runOnce = r
       else this.results.set(r.instanceId, r)
     }
     // A host is done with the rollout unless it runs again (the primary before its run-once).
-    const done = stepResults.filter(
+    const done = results.filter(
       (r) => !(r.status === 'Success' && scheduler.followsUp(r.instanceId, wave))
     )
-    const changed = await this.after(done.map((r) => r.instanceId))
+    const ids = this.returning(done.map((r) => r.instanceId))
+    if (!lifecycle?.after || ids.length === 0)
+      return this.reportWave(wave, results, done, this.applyAfter(await this.runAfter(ids)))
+    this.spawn(ids.length, async () => {
+      const failed = await this.runAfter(ids)
+      return () => this.reportWave(wave, results, done, this.applyAfter(failed))
+    })
+  }
+
+  /** The group's results as `after` left them: logged, counted, and passed on. */
+  private async reportWave(
+    wave: Wave,
+    results: readonly HostResult[],
+    done: readonly HostResult[],
+    changed: readonly HostResult[]
+  ): Promise<void> {
+    const { stop } = this.parts
+    let stepResults = [...results]
     if (wave.kind !== 'run-once')
       stepResults = stepResults.map((r) => this.results.get(r.instanceId) ?? r)
     reportHosts(this.log, wave, stepResults)
@@ -150,26 +240,30 @@ export class Execution {
     this.waveFinished(wave, stepResults)
   }
 
-  /**
-   * `after` for hosts done with the rollout; a host it names becomes failed. Returns the host
-   * results it changed.
-   */
-  private async after(instanceIds: readonly string[]): Promise<HostResult[]> {
+  /** Of `instanceIds`, those out of service, now no longer counted as out (they go back). */
+  private returning(instanceIds: readonly string[]): string[] {
     const ids = instanceIds.filter((id) => this.outOfService.has(id))
-    if (ids.length === 0) return []
     for (const id of ids) this.outOfService.delete(id)
+    return ids
+  }
+
+  /** `after` for hosts done with the rollout: the ones it failed, with why. */
+  private async runAfter(ids: readonly string[]): Promise<Map<string, string>> {
     const results = ids.map(
       (id): HostResult =>
         this.results.get(id) ?? { instanceId: id, status: 'Skipped', reason: 'not sent' }
     )
     const { lifecycle, runtime } = this.parts
-    const failed = await runStep('after', lifecycle?.after, results, ids, runtime)
+    return runStep('after', lifecycle?.after, results, ids, runtime)
+  }
+
+  /** A host `after` named becomes failed. Returns the host results it changed. */
+  private applyAfter(failed: ReadonlyMap<string, string>): HostResult[] {
     const changed: HostResult[] = []
-    for (const r of results) {
-      const reason = failed.get(r.instanceId)
-      if (reason === undefined) continue
+    for (const [id, reason] of failed) {
+      const r = this.results.get(id) ?? { instanceId: id, status: 'Skipped', reason: 'not sent' }
       const updated = failedByStep(r, reason)
-      this.results.set(r.instanceId, updated)
+      this.results.set(id, updated)
       changed.push(updated)
     }
     return changed
@@ -177,7 +271,7 @@ export class Execution {
 
   /** Hosts still out of service when the loop ends (stopped before run-once, or an error). */
   private async release(): Promise<void> {
-    const changed = await this.after([...this.outOfService])
+    const changed = this.applyAfter(await this.runAfter(this.returning([...this.outOfService])))
     for (const r of changed) this.parts.stop.record(this.waveOf(r), [r])
   }
 
@@ -217,4 +311,14 @@ export class Execution {
     all.sort((a, b) => order.get(a.instanceId)! - order.get(b.instanceId)!)
     this.parts.onWaveDone?.(wave, all)
   }
+}
+
+/** `promise` as one that never rejects: its value, or its error rethrown when read. */
+function settled<T>(promise: Promise<T>): Promise<() => T> {
+  return promise.then(
+    (value) => () => value,
+    (err: unknown) => () => {
+      throw err
+    }
+  )
 }

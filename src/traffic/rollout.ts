@@ -1,9 +1,9 @@
 /**
  * The traffic steps as the rollout's lifecycle: `before` takes a group of hosts out of every
  * target group and waits out the drain, `after` puts them back and waits until healthy. The
- * plan caps how many hosts run at once (a host holds its slot until it is back and healthy,
- * since the rollout awaits `after` before it starts anyone else), and the per-host timings
- * feed the summary.
+ * plan caps how many hosts run at once (a host holds its slot from `before` until its `after`
+ * settled; meanwhile the rollout follows the other hosts and refills the slots they free), and
+ * the per-host timings feed the summary.
  */
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import type { Host } from '../hosts/host.js'

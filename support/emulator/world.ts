@@ -299,3 +299,47 @@ export async function behindTargetGroups(
   }
   return { ...world, targetGroups }
 }
+
+/** What watchTargetGroup saw: the fewest healthy targets at any look, and how many looks. */
+export interface HealthWatch {
+  fewestHealthy: number
+  looks: number
+  /** Each change of the healthy count, with the time it was seen (ms since the watch began). */
+  changes: Array<{ atMs: number; healthy: number }>
+}
+
+/**
+ * Looks at a target group every `everyMs` until stopped, counting its healthy targets (the
+ * capacity a deploy must keep above min-healthy). The first look is made before it returns.
+ */
+export async function watchTargetGroup(
+  c: TestClients,
+  arn: string,
+  everyMs = 50
+): Promise<{ stop(): Promise<HealthWatch> }> {
+  const started = Date.now()
+  const seen: HealthWatch = { fewestHealthy: Infinity, looks: 0, changes: [] }
+  const look = async () => {
+    const states = Object.values(await targetStates(c, arn))
+    const healthy = states.filter((s) => s.state === 'healthy').length
+    seen.looks++
+    seen.fewestHealthy = Math.min(seen.fewestHealthy, healthy)
+    if (seen.changes.at(-1)?.healthy !== healthy)
+      seen.changes.push({ atMs: Date.now() - started, healthy })
+  }
+  await look()
+  let running = true
+  const done = (async () => {
+    while (running) {
+      await sleep(everyMs)
+      await look()
+    }
+  })()
+  return {
+    stop: async () => {
+      running = false
+      await done
+      return seen
+    }
+  }
+}

@@ -242,6 +242,183 @@ describe('rollout lifecycle steps and shouldStop', () => {
     expect(seenAfter).toEqual(hosts)
   })
 
+  it('a host waiting for health blocks no other: a finished host is seen and a freed slot refilled', async () => {
+    // h1 ends at 2 s, h2 at 10 s, window 2. h1's `after` (its health wait) lasts until h3 has
+    // started, which can only happen once h2 was seen finished and went back: if `after` held
+    // up the loop, h1 would wait for its real-time fallback and h3 would start after it.
+    const hosts = SimulatedFleet.ids(3)
+    const [h1, h2, h3] = hosts
+    const durations = [2_000, 10_000, 2_000]
+    new SimulatedFleet(
+      clock,
+      Object.fromEntries(hosts.map((id, i) => [id, { durationMs: durations[i]! }]))
+    ).mock(ssmMock)
+    const events: string[] = []
+    const out = new Set<string>()
+    let mostOut = 0
+    let h3Started = (): void => undefined
+    const h3Starts = new Promise<string>((resolve) => (h3Started = () => resolve('h3 started')))
+    const fallback = new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), 1_000))
+    const result = await runRollout(
+      ssm,
+      options(hosts, {
+        canary: 0,
+        maxConcurrency: { kind: 'count', value: 2 },
+        schedule: 'window'
+      }),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      {
+        lifecycle: {
+          before: async (group) => {
+            for (const id of group) out.add(id)
+            mostOut = Math.max(mostOut, out.size)
+            events.push(`before ${group.join(',')}`)
+            if (group.includes(h3!)) h3Started()
+            return []
+          },
+          after: async (results) => {
+            const group = results.map((r) => r.instanceId).join(',')
+            events.push(`after ${group}`)
+            if (group === h1)
+              events.push(`${h1} healthy: ${await Promise.race([h3Starts, fallback])}`)
+            for (const r of results) out.delete(r.instanceId)
+            return []
+          }
+        }
+      }
+    )
+    expect(result.ok).toBe(true)
+    expect(events).toEqual([
+      `before ${h1},${h2}`,
+      `after ${h1}`,
+      `after ${h2}`,
+      `before ${h3}`,
+      `${h1} healthy: h3 started`,
+      `after ${h3}`
+    ])
+    // Hosts out of service held their slots: never more than max-concurrency out at once.
+    expect(mostOut).toBe(2)
+  })
+
+  it('a host out of service holds its slot until it is back: the next host waits for its `after`', async () => {
+    const hosts = SimulatedFleet.ids(3)
+    new SimulatedFleet(clock, hosts).mock(ssmMock)
+    const t0 = clock.now()
+    const events: string[] = []
+    const result = await runRollout(
+      ssm,
+      options(hosts, {
+        canary: 0,
+        maxConcurrency: { kind: 'count', value: 1 },
+        schedule: 'window'
+      }),
+      makeRuntime({ clock }),
+      {
+        lifecycle: {
+          before: async (group) => (events.push(`before ${group} at ${clock.now() - t0}`), []),
+          after: async (results) => {
+            await clock.sleep(60_000) // the health checks
+            events.push(`back ${results.map((r) => r.instanceId)} at ${clock.now() - t0}`)
+            return []
+          }
+        }
+      }
+    )
+    expect(result.ok).toBe(true)
+    // Each host starts only once the one before it is back, never while it waits for health.
+    const at = (e: string) => Number(e.split(' at ')[1])
+    expect(events.map((e) => e.split(' at ')[0])).toEqual(
+      hosts.flatMap((id) => [`before ${id}`, `back ${id}`])
+    )
+    for (let i = 1; i < events.length; i++)
+      expect(at(events[i]!)).toBeGreaterThanOrEqual(at(events[i - 1]!))
+  })
+
+  it('a host still draining when the rollout is cancelled is never sent, and goes back through `after`', async () => {
+    const hosts = SimulatedFleet.ids(3)
+    const [h1, h2, h3] = hosts
+    const fleet = new SimulatedFleet(clock, {
+      [h1!]: { durationMs: 60_000 },
+      [h2!]: { durationMs: 2_000 },
+      [h3!]: { durationMs: 2_000 }
+    }).mock(ssmMock)
+    const abort = new AbortController()
+    const seenAfter: string[] = []
+    const result = await runRollout(
+      ssm,
+      options(hosts, {
+        canary: 0,
+        maxConcurrency: { kind: 'count', value: 2 },
+        schedule: 'window'
+      }),
+      makeRuntime({ clock, signal: abort.signal, log: new RecordingLog() }),
+      {
+        lifecycle: {
+          before: async (group) => {
+            if (!group.includes(h3!)) return []
+            // h3 drains until the run is cancelled, then its step ends without a failure.
+            clock.at(clock.now() + 5_000, () => abort.abort())
+            await new Promise((resolve) => abort.signal.addEventListener('abort', resolve))
+            return []
+          },
+          after: async (results) => (seenAfter.push(...results.map((r) => r.instanceId)), [])
+        }
+      }
+    )
+    expect(fleet.batches()).toEqual([[h1, h2]])
+    expect(result.stoppedReason).toBe('the rollout was cancelled')
+    expect(result.results.map((r) => [r.instanceId, r.status])).toEqual([
+      [h1, 'Cancelled'],
+      [h2, 'Success'],
+      [h3, 'Skipped']
+    ])
+    expect(seenAfter.sort()).toEqual([...hosts].sort())
+  })
+
+  it('with steps of every length in flight, never more hosts out than max-concurrency', async () => {
+    const hosts = SimulatedFleet.ids(20)
+    const fleet = new SimulatedFleet(
+      clock,
+      Object.fromEntries(hosts.map((id, i) => [id, { durationMs: 1_000 + ((i * 2_300) % 7_000) }]))
+    ).mock(ssmMock)
+    const out = new Set<string>()
+    const before: string[] = []
+    const after: string[] = []
+    let mostOut = 0
+    const wait = (ids: readonly string[], ms: number) =>
+      clock.sleep((ms * (1 + (Number(ids[0]!.slice(-2)) % 4))) / 2)
+    const result = await runRollout(
+      ssm,
+      options(hosts, { maxConcurrency: { kind: 'count', value: 3 }, schedule: 'window' }),
+      makeRuntime({ clock, log: new RecordingLog() }),
+      {
+        lifecycle: {
+          before: async (group) => {
+            for (const id of group) out.add(id)
+            mostOut = Math.max(mostOut, out.size)
+            before.push(...group)
+            await wait(group, 3_000) // draining, 1.5 to 6 s
+            return []
+          },
+          after: async (results) => {
+            const ids = results.map((r) => r.instanceId)
+            after.push(...ids)
+            await wait(ids, 2_000) // health checks, 1 to 4 s
+            for (const id of ids) out.delete(id)
+            return []
+          }
+        }
+      }
+    )
+    expect(result.ok).toBe(true)
+    expect(mostOut).toBe(3)
+    expect(fleet.maxConcurrency()).toBeLessThanOrEqual(3)
+    // Every host left and came back exactly once; none is left out.
+    expect([...before].sort()).toEqual([...hosts].sort())
+    expect([...after].sort()).toEqual([...hosts].sort())
+    expect(out.size).toBe(0)
+  })
+
   it('shouldStop stops new hosts like max-errors: running hosts finish, the rest are skipped', async () => {
     const hosts = SimulatedFleet.ids(5)
     const fleet = new SimulatedFleet(clock, hosts).mock(ssmMock)
