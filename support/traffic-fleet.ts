@@ -108,7 +108,7 @@ export async function rollOutBehindTargetGroups(
   const { hosts } = await resolveHosts(c, {
     tags: new Map(),
     states: ['running'],
-    asgName: world.asgName
+    asgNames: [world.asgName]
   })
   const maxConcurrency = options.maxConcurrency ?? { kind: 'percent', value: 100 }
   const plan = await planTraffic(
