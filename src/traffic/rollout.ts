@@ -6,6 +6,7 @@
  * the per-host timings feed the summary.
  */
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { errorMessage } from '../errors.js'
 import type { Host } from '../hosts/host.js'
 import type { Lifecycle } from '../rollout/lifecycle.js'
 import type { RolloutOptions } from '../rollout/run.js'
@@ -72,10 +73,13 @@ export function trafficRollout(
   const hostOf = (id: string): Host =>
     byId.get(id) ?? { instanceId: id, state: '', launchTime: '', tags: {} }
   const timings = new Map<string, HostTraffic>()
+  const leftAt = new Map<string, number>()
   const lifecycle: Lifecycle = {
     before: async (ids) => {
+      const started = runtime.clock.now()
       const left = await traffic.leaveService(ids.map(hostOf))
       for (const id of left.instanceIds) {
+        leftAt.set(id, started)
         timings.set(id, {
           instanceId: id,
           drainMs: left.drainMs,
@@ -91,7 +95,19 @@ export function trafficRollout(
       const gone = results.filter((r) => r.status === 'Terminated').map((r) => r.instanceId)
       if (gone.length) await traffic.forget(gone)
       const live = results.filter((r) => r.status !== 'Terminated')
-      const back = await traffic.returnToService(live.map((r) => hostOf(r.instanceId)))
+      let back: Awaited<ReturnType<Traffic['returnToService']>>
+      try {
+        back = await traffic.returnToService(live.map((r) => hostOf(r.instanceId)))
+      } catch (err) {
+        // Cancelled or an AWS error mid-wait: the summary shows it, not a 0 s healthy return.
+        for (const r of live) {
+          const t = timings.get(r.instanceId)
+          if (!t) continue
+          t.outOfServiceMs = runtime.clock.now() - (leftAt.get(r.instanceId) ?? runtime.clock.now())
+          t.failure = errorMessage(err)
+        }
+        throw err
+      }
       const failed = new Map(back.failed.map((f) => [f.instanceId, f.message]))
       for (const id of back.instanceIds) {
         const t = timings.get(id)

@@ -324,6 +324,28 @@ describe('Traffic over a mocked ELBv2', () => {
     expect((await rollout.traffic.restoreAll()).restored).toEqual([])
   })
 
+  it('after: a health wait ended by a cancellation is in the timings, not a 0 s healthy return', async () => {
+    elbMock
+      .on(DescribeTargetHealthCommand)
+      .resolvesOnce(registered('healthy'))
+      .resolvesOnce({})
+      .resolves(registered('initial'))
+    elbMock.on(DeregisterTargetsCommand).resolves({})
+    elbMock.on(RegisterTargetsCommand).resolves({})
+    const abort = new AbortController()
+    const runtime = makeRuntime({ clock, log, signal: abort.signal })
+    const plan = { targetGroups: [WEB], drainTimeoutMs: 60_000, healthTimeoutMs: 600_000 }
+    const rollout = trafficRollout(elbv2, plan, [HOST], runtime)!
+    await rollout.lifecycle.before!([HOST.instanceId], runtime)
+    clock.at(clock.now() + 40_000, () => abort.abort())
+    await expect(
+      rollout.lifecycle.after!([{ instanceId: HOST.instanceId, status: 'Cancelled' }], runtime)
+    ).rejects.toThrow(/cancelled/)
+    const timing = rollout.hosts.get(HOST.instanceId)!
+    expect(timing.failure).toMatch(/^Stopped waiting for host i-0123456789abcdef0 to be healthy/)
+    expect(timing.outOfServiceMs).toBeGreaterThanOrEqual(40_000)
+  })
+
   it('describes the plan for the log and dry-run', () => {
     expect(
       describePlan({
