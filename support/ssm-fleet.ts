@@ -227,7 +227,10 @@ export class SimulatedFleet {
           const api = String(request.headers['x-amz-target']).split('.').pop()!
           const raw = request.body
           const text =
-            raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : String(raw ?? '{}')
+            raw instanceof Uint8Array
+              ? // The bytes themselves: Buffer.from(raw) would take the SDK's string view (valueOf) and warn.
+                Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
+              : String(raw ?? '{}')
           const input = JSON.parse(text || '{}') as Record<string, unknown>
           let status = 200
           let body: unknown
