@@ -18,7 +18,8 @@ SSM and EC2 together: a host terminated while its command runs (TerminateInstanc
 TerminateInstanceInAutoScalingGroup, after which moto's group launches a replacement unless told
 to decrement, as AWS does) leaves its invocation InProgress until the command's
 executionTimeout, then TimedOut, as AWS reports an invocation whose agent went away.
-CancelCommand with InstanceIds cancels only those hosts' invocations.
+CancelCommand with InstanceIds cancels only those hosts' invocations. SendCommand to a host
+that is shutting down or terminated is refused, the whole call, with InvalidInstanceId.
 """
 
 import copy
@@ -26,6 +27,7 @@ import datetime
 import sys
 import time
 
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound, InvalidParameter
 from moto.ec2.models import ec2_backends
@@ -137,6 +139,25 @@ def _settle(command):
 
 
 Command.invocation_response = _invocation
+
+_original_send_command = SimpleSystemManagerResponse.send_command
+
+
+def _send_command(self):
+    """As AWS: one host gone refuses the whole call (moto would send to it)."""
+    ids = self._get_param("InstanceIds") or []
+    backend = self.ssm_backend
+    states = {i.id: i.state for i in _instances(backend.account_id, backend.region_name)}
+    gone = [i for i in ids if states.get(i) in _GONE]
+    if gone:
+        raise JsonRESTError(
+            "InvalidInstanceId",
+            f"Instances [{', '.join(gone)}] not in a valid state for account {backend.account_id}",
+        )
+    return _original_send_command(self)
+
+
+SimpleSystemManagerResponse.send_command = _send_command
 
 
 def _refresh_counts(command):

@@ -170,4 +170,34 @@ describe('a host terminated mid-rollout', () => {
       expect.objectContaining({ level: 'warning', title: `Host terminated mid-rollout: ${victim}` })
     )
   }, 90_000)
+
+  it('terminated while it waited for its turn: SendCommand refuses the batch, the host is Terminated, the rest deployed', async () => {
+    const c = emulator.clients
+    const world = await codeVolumeWorld(c, { size: 4, tags: TAGS })
+    const before = await members(c, world.asgName)
+    // Terminated during the canary (the primary alone, 2 s), before the fleet's send.
+    const { ssm, state, terminated } = terminatingOnSend(c, (ids) =>
+      ids.length === 1 ? before.filter((id) => id !== ids[0]).at(-1) : undefined
+    )
+
+    const result = await runDeploy({ ...c, ssm }, options(world), makeRuntime())
+    await terminated()
+
+    const victim = state.victim!
+    expect(result.failure).toBeUndefined()
+    const rolled = result.rollout!
+    expect(rolled.results.find((r) => r.instanceId === victim)).toMatchObject({
+      status: 'Terminated',
+      reason: expect.stringMatching(/before its command was sent/) as unknown
+    })
+    expect(rolled.results.filter((r) => r.instanceId !== victim).map((r) => r.status)).toEqual([
+      'Success',
+      'Success',
+      'Success'
+    ])
+    expect(state.cancels).toEqual([])
+    const replacement = (await members(c, world.asgName)).filter((id) => !before.includes(id))
+    expect(result.catchUp?.caughtUp).toEqual(replacement)
+    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(result.snapshot!.snapshotId)
+  }, 90_000)
 })
