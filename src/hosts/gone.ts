@@ -1,21 +1,12 @@
 /**
  * The rollout's `goneHosts` hook, from EC2: which instances are shutting down, terminated, or
- * no longer exist. One DescribeInstances call per 200 ids. An `instance-id` filter, not
- * InstanceIds: an id EC2 forgot (terminated over an hour ago) is then simply absent, where
- * InstanceIds would fail the whole call with InvalidInstanceID.NotFound.
+ * no longer exist (describeInstances leaves an id EC2 forgot out: `not-found`).
  */
-import {
-  DescribeInstancesCommand,
-  type EC2Client,
-  paginateDescribeInstances
-} from '@aws-sdk/client-ec2'
-import { chunk } from '../collections.js'
+import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import { awsErrorCode, wrapAwsError } from '../errors.js'
+import { describeInstances } from './instances.js'
 
 const GONE_STATES = new Set(['shutting-down', 'terminated'])
-
-/** Filter values per call (DescribeInstances takes 200 values in a filter). */
-const IDS_PER_CALL = 200
 
 export async function goneInstances(
   ec2: EC2Client,
@@ -23,16 +14,10 @@ export async function goneInstances(
 ): Promise<Map<string, string>> {
   const states = new Map<string, string>()
   try {
-    for (const ids of chunk([...instanceIds], IDS_PER_CALL)) {
-      const filters = [{ Name: 'instance-id', Values: ids }]
-      for await (const page of paginateDescribeInstances({ client: ec2 }, { Filters: filters }))
-        for (const r of page.Reservations ?? [])
-          for (const i of r.Instances ?? [])
-            if (i.InstanceId) states.set(i.InstanceId, i.State?.Name ?? 'unknown')
-    }
+    for (const i of await describeInstances(ec2, { instanceIds }))
+      if (i.InstanceId) states.set(i.InstanceId, i.State?.Name ?? 'unknown')
   } catch (err) {
-    if (awsErrorCode(err) !== 'InvalidInstanceID.NotFound')
-      throw wrapAwsError('DescribeInstances', err)
+    if (awsErrorCode(err) !== 'InvalidInstanceID.NotFound') throw err
     // Not expected with a filter; should EC2 answer it anyway, each id is asked about alone,
     // so a host still running is never taken for gone.
     return oneByOne(ec2, instanceIds)

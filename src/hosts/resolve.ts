@@ -9,15 +9,11 @@ import {
   type AutoScalingGroup,
   paginateDescribeAutoScalingGroups
 } from '@aws-sdk/client-auto-scaling'
-import {
-  type EC2Client,
-  type Filter,
-  type Instance,
-  paginateDescribeInstances
-} from '@aws-sdk/client-ec2'
+import { type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2'
 import { aws, InputError, wrapAwsError } from '../errors.js'
 import type { InstanceState, TagFilter } from '../inputs.js'
 import { compareHosts, type Host } from './host.js'
+import { describeInstances } from './instances.js'
 
 export interface HostQuery {
   tags: TagFilter
@@ -45,9 +41,6 @@ export interface ResolvedHosts {
  * go back into service with whatever code they have (skipping them left old code serving).
  */
 export const MEMBER_STATES: readonly string[] = ['InService', 'Standby']
-
-/** EC2 accepts at most 200 values in one filter. */
-const FILTER_VALUES_MAX = 200
 
 export function describeQuery(query: HostQuery): string {
   const parts = [...query.tags].map(([k, v]) => `tag:${k} in (${v.join(', ')})`)
@@ -149,33 +142,21 @@ export async function resolveHosts(
     if (memberIds.length === 0) return { hosts: [], description, calls, groups }
   }
 
-  // Members go in as an `instance-id` filter (not InstanceIds), so an instance terminated
-  // since the group was read is simply not found instead of failing the whole call.
-  const idChunks: Array<string[] | undefined> = memberIds
-    ? chunk(memberIds, FILTER_VALUES_MAX)
-    : [undefined]
+  // Members go in as ids (an `instance-id` filter): one terminated since the group was read is
+  // simply not found instead of failing the whole call.
+  const instances = await describeInstances(clients.ec2, {
+    filters,
+    ...(memberIds ? { instanceIds: memberIds } : {}),
+    pageSize: options.pageSize ?? 1000,
+    onPage: () => count('DescribeInstances')
+  })
   const byId = new Map<string, Host>()
-  for (const ids of idChunks) {
-    const pageFilters = ids ? [...filters, { Name: 'instance-id', Values: ids }] : filters
-    try {
-      for await (const page of paginateDescribeInstances(
-        { client: clients.ec2, pageSize: options.pageSize ?? 1000 },
-        { Filters: pageFilters }
-      )) {
-        count('DescribeInstances')
-        for (const reservation of page.Reservations ?? []) {
-          for (const instance of reservation.Instances ?? []) {
-            const host = toHost(instance)
-            if (!host) continue
-            const lifecycleState = memberStates.get(host.instanceId)
-            if (lifecycleState) host.lifecycleState = lifecycleState
-            byId.set(host.instanceId, host)
-          }
-        }
-      }
-    } catch (err) {
-      throw wrapAwsError('DescribeInstances', err)
-    }
+  for (const instance of instances) {
+    const host = toHost(instance)
+    if (!host) continue
+    const lifecycleState = memberStates.get(host.instanceId)
+    if (lifecycleState) host.lifecycleState = lifecycleState
+    byId.set(host.instanceId, host)
   }
   const hosts = [...byId.values()].sort(compareHosts)
   return { hosts, description, calls, groups }

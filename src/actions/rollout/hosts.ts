@@ -7,10 +7,11 @@ import {
   type AutoScalingClient,
   DescribeAutoScalingInstancesCommand
 } from '@aws-sdk/client-auto-scaling'
-import { type EC2Client, paginateDescribeInstances } from '@aws-sdk/client-ec2'
+import type { EC2Client } from '@aws-sdk/client-ec2'
 import { chunk } from '../../collections.js'
-import { aws, wrapAwsError } from '../../errors.js'
+import { aws } from '../../errors.js'
 import type { Host } from '../../hosts/host.js'
+import { describeInstances } from '../../hosts/instances.js'
 import { toHost } from '../../hosts/resolve.js'
 
 export async function describeHostsById(
@@ -18,22 +19,10 @@ export async function describeHostsById(
   instanceIds: readonly string[]
 ): Promise<Host[]> {
   const byId = new Map<string, Host>()
-  try {
-    for (const ids of chunk([...instanceIds], 200)) {
-      // A filter, not InstanceIds: an id that no longer exists is left to the rollout to report.
-      const filters = [{ Name: 'instance-id', Values: ids }]
-      for await (const page of paginateDescribeInstances(
-        { client: clients.ec2 },
-        { Filters: filters }
-      ))
-        for (const r of page.Reservations ?? [])
-          for (const i of r.Instances ?? []) {
-            const host = toHost(i)
-            if (host) byId.set(host.instanceId, host)
-          }
-    }
-  } catch (err) {
-    throw wrapAwsError('DescribeInstances', err)
+  // An id that no longer exists is left to the rollout to report.
+  for (const instance of await describeInstances(clients.ec2, { instanceIds })) {
+    const host = toHost(instance)
+    if (host) byId.set(host.instanceId, host)
   }
   for (const ids of chunk([...byId.keys()], 50)) {
     const out = await aws(
