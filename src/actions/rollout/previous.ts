@@ -9,8 +9,8 @@ import type { Inputs } from '../../inputs.js'
 import type { Log } from '../../log.js'
 import type { PreviousRelease } from '../../rollout/rollback.js'
 import { previousReleaseOf } from '../../snapshot/previous.js'
-import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
 import { readDevice } from '../shared/device.js'
+import { readLaunchTemplate } from '../shared/launch-template.js'
 
 export interface PreviousSource {
   launchTemplate: string
@@ -23,14 +23,8 @@ export function readPreviousSource(
   hasRollback: boolean
 ): PreviousSource | undefined {
   const device = readDevice(inputs)
-  const launchTemplate = inputs.optional('launch-template')
+  const launchTemplate = readLaunchTemplate(inputs)
   if (!launchTemplate) return undefined
-  if (!LAUNCH_TEMPLATE_ID.test(launchTemplate) && !LAUNCH_TEMPLATE_NAME.test(launchTemplate)) {
-    throw new InputError(
-      'launch-template',
-      `${JSON.stringify(launchTemplate)} is neither a launch template id nor a name. Expected e.g. "lt-0123456789abcdef0" or "app-servers".`
-    )
-  }
   if (!hasRollback) {
     throw new InputError(
       'launch-template',

@@ -1,6 +1,7 @@
 /** The snapshot inputs, shared by the snapshot action and deploy: all parsed before any change. */
 import { InputError } from '../../errors.js'
 import { readDevice } from './device.js'
+import { readLaunchTemplate } from './launch-template.js'
 import { INSTANCE_ID } from '../../hosts/host.js'
 import { repositoryName, type RunContext } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
@@ -9,7 +10,6 @@ import type { RetentionSettings } from '../../snapshot/retain.js'
 import type { SnapshotActionOptions, SnapshotActionResult } from '../../snapshot/run.js'
 import type { PublishSettings, PublishTarget, TargetReport } from '../../snapshot/targets.js'
 import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
-import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
 import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/
@@ -197,17 +197,7 @@ export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targ
   target: Omit<PublishTarget, 'launchTemplate'> & { launchTemplate?: string }
   retention: RetentionSettings
 } {
-  const launchTemplate = inputs.optional('launch-template')
-  if (
-    launchTemplate &&
-    !LAUNCH_TEMPLATE_ID.test(launchTemplate) &&
-    !LAUNCH_TEMPLATE_NAME.test(launchTemplate)
-  ) {
-    throw new InputError(
-      'launch-template',
-      `${quote(launchTemplate)} is neither a launch template id nor a name. Expected e.g. "lt-0123456789abcdef0" or "app-servers".`
-    )
-  }
+  const launchTemplate = readLaunchTemplate(inputs)
   const sourceVersion = inputs.string('source-version', '$Default')
   if (!SOURCE_VERSION.test(sourceVersion)) {
     throw new InputError(
