@@ -16,7 +16,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { realClock } from '../src/clock.js'
-import { runDeploy } from '../src/deploy/pipeline.js'
+import { runDeploy } from '../src/flows/deploy.js'
 import { SimulatedEc2 } from '../support/ec2-world.js'
 import { deployOptions } from '../support/fixtures.js'
 import { SimulatedFleet } from '../support/ssm-fleet.js'
@@ -56,6 +56,7 @@ async function once(commandMs: number, snapshotMs: number): Promise<number> {
     const started = Date.now()
     const result = await runDeploy(
       {
+        region: 'us-east-1',
         ec2: new EC2Client({ region: 'us-east-1' }),
         ssm: new SSMClient({ region: 'us-east-1' }),
         autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
@@ -67,7 +68,7 @@ async function once(commandMs: number, snapshotMs: number): Promise<number> {
       }),
       makeRuntime()
     )
-    if (!result.ok) throw new Error(`bench deploy failed: ${result.failure}`)
+    if (!result.ok) throw new Error(`bench deploy failed: ${result.failure?.message}`)
     if (process.env['BENCH_VERBOSE'])
       console.log(
         result.phases.timings

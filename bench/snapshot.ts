@@ -138,6 +138,7 @@ async function once(completionMs: number): Promise<Sample> {
   const { ec2, completedAt } = fakeEc2(completionMs, calls, marks)
   const result = await runSnapshotAction(
     {
+      region: 'us-east-1',
       ec2,
       autoscaling: fakeAutoScaling(calls),
       ssm: new SSMClient({ region: 'us-east-1' }),

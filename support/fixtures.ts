@@ -1,6 +1,6 @@
 /** Inputs shared by tests and benchmarks: one run context, rollout and deploy options. */
 import type { RunContext } from '../src/github/context.js'
-import type { DeployOptions } from '../src/deploy/pipeline.js'
+import type { DeployOptions } from '../src/deploy/types.js'
 import type { RolloutOptions } from '../src/rollout/run.js'
 import { TEMPLATE_ID } from './ec2-world.js'
 

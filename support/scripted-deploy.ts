@@ -18,6 +18,7 @@ export function mockAws() {
   const asgMock = mockClient(AutoScalingClient)
   const ssmMock = mockClient(SSMClient)
   const clients: Clients = {
+    region: 'us-east-1',
     ec2: new EC2Client({ region: 'us-east-1' }),
     ssm: new SSMClient({ region: 'us-east-1' }),
     autoscaling: new AutoScalingClient({ region: 'us-east-1' }),

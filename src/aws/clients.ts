@@ -10,17 +10,16 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import { InputError } from '../errors.js'
 import { PROJECT, VERSION } from '../version.js'
 
-/** The one client bag the core takes: each domain function picks the clients it needs. */
+/**
+ * The one client bag the core takes, for one region (summaries link to the console there):
+ * each domain function picks the clients it needs. Work in another region gets its own bag.
+ */
 export interface Clients {
+  readonly region: string
   readonly ec2: EC2Client
   readonly ssm: SSMClient
   readonly autoscaling: AutoScalingClient
   readonly elbv2: ElasticLoadBalancingV2Client
-}
-
-/** The clients and the region they were made for (summaries link to the console there). */
-export interface AwsClients extends Clients {
-  readonly region: string
 }
 
 export interface ClientOptions {
@@ -79,7 +78,7 @@ export function userAgent(
   return ua
 }
 
-export function createClients(options: ClientOptions): AwsClients {
+export function createClients(options: ClientOptions): Clients {
   const region = resolveRegion(options.region, options.env)
   const config = {
     region,

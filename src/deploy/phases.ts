@@ -9,6 +9,8 @@ export interface PhaseTiming {
 
 export class Phases {
   readonly timings: PhaseTiming[] = []
+  /** The first phase whose body threw, if any. */
+  threw?: string
   constructor(private readonly clock: Clock) {}
 
   async run<T>(name: string, body: () => Promise<T>): Promise<T> {
@@ -16,6 +18,9 @@ export class Phases {
     this.timings.push(timing)
     try {
       return await body()
+    } catch (err) {
+      this.threw ??= name
+      throw err
     } finally {
       timing.endedAt = this.clock.now()
     }

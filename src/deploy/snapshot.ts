@@ -9,65 +9,108 @@ import { CRITICAL_BACKOFF } from '../poll.js'
 import type { RolloutOptions } from '../rollout/run.js'
 import { withFlush } from '../rollout/script.js'
 import { createCodeSnapshot } from '../snapshot/create.js'
+import type { SnapshotActionResult } from '../snapshot/run.js'
 import { launchTemplateTag } from '../snapshot/tags.js'
+import type { PreparedTarget } from '../snapshot/targets.js'
 import { SnapshotFailedError, waitOrMarkFailed } from '../snapshot/wait.js'
-import type { DeployRun } from './pipeline.js'
+import type { DeployContext } from './context.js'
 
 /**
  * With consistency: sync, the primary's last script (its run-once, else its commands) ends with
  * the flush, so the snapshot starts the moment that command ends, without a separate `sync`
  * command's delivery and polling. freeze keeps its own commands: they bracket CreateSnapshot.
  */
-export function primaryFlush(run: DeployRun): Pick<RolloutOptions, 'primaryLastScript'> {
-  const { consistency } = run.options.snapshot
-  if (consistency.mode !== 'sync' || run.options.dryRun) return {}
-  const { runOnceScript, script } = run.options.rollout
+export function primaryFlush(ctx: DeployContext): Pick<RolloutOptions, 'primaryLastScript'> {
+  const { consistency } = ctx.options.snapshot
+  if (consistency.mode !== 'sync' || ctx.options.dryRun) return {}
+  const { runOnceScript, script } = ctx.options.rollout
   return { primaryLastScript: withFlush(runOnceScript ?? script, consistency.mountPoint) }
 }
 
-/** `flushed`: the primary's last command ended with the flush (primaryFlush). */
-export function startSnapshot(run: DeployRun, instanceId: string, flushed = false): void {
-  const { clients, options, result, runtime, journal } = run
-  const { timeoutMs, ...spec } = options.snapshot
-  const source = { kind: 'instance' as const, instanceId, device: options.device }
-  run.snapshotTask = run.phases
-    .run('snapshot', async () => {
-      // Retention selects a template's snapshots by this tag: every target's id.
-      const launchTemplateId = launchTemplateTag(run.prepared.map((p) => p.template.id))
-      const request = {
-        ...spec,
-        source,
-        dryRun: options.dryRun,
-        flushedOnHost: flushed,
-        ...(launchTemplateId ? { launchTemplateId } : {})
+/** The snapshot as far as it got (undefined: never created), and why it failed. */
+export interface SnapshotOutcome {
+  snapshot?: SnapshotActionResult
+  error?: unknown
+}
+
+export class SnapshotBeside {
+  private task?: Promise<void>
+  private result?: SnapshotActionResult
+  /** Set the moment it fails, so the rollout starts no new host on code never published. */
+  error?: unknown
+
+  constructor(
+    private readonly ctx: DeployContext,
+    private readonly prepared: readonly PreparedTarget[]
+  ) {}
+
+  get started(): boolean {
+    return this.task !== undefined
+  }
+
+  /** `flushed`: the primary's last command ended with the flush (primaryFlush). */
+  start(instanceId: string, flushed = false): void {
+    if (this.task) return
+    this.task = this.ctx.phases
+      .run('snapshot', () => this.take(instanceId, flushed))
+      .catch((err: unknown) => this.failed(err))
+  }
+
+  /** Once it ended (completed, failed, or never started). */
+  async outcome(): Promise<SnapshotOutcome> {
+    await this.task
+    return {
+      ...(this.result ? { snapshot: this.result } : {}),
+      ...(this.error !== undefined ? { error: this.error } : {})
+    }
+  }
+
+  private async take(instanceId: string, flushed: boolean): Promise<void> {
+    const { clients, options, runtime, journal } = this.ctx
+    const { timeoutMs, ...spec } = options.snapshot
+    // Retention selects a template's snapshots by this tag: every target's id.
+    const launchTemplateId = launchTemplateTag(this.prepared.map((p) => p.template.id))
+    const request = {
+      ...spec,
+      source: { kind: 'instance' as const, instanceId, device: options.device },
+      dryRun: options.dryRun,
+      flushedOnHost: flushed,
+      ...(launchTemplateId ? { launchTemplateId } : {})
+    }
+    const snapshot = await createCodeSnapshot(clients.ec2, clients.ssm, request, runtime)
+    const targets = this.prepared.map(({ template, groups }) => ({
+      template,
+      groups,
+      refreshes: []
+    }))
+    this.result = { snapshot, state: snapshot.state, targets, dryRun: options.dryRun }
+    if (options.dryRun) return
+    const { snapshotId } = snapshot
+    journal.take({ kind: 'snapshot', snapshotId })
+    runtime.log.info(`Snapshot ${snapshotId} started; it completes while the fleet deploys.`)
+    try {
+      const wait = { timeoutMs, backoff: CRITICAL_BACKOFF }
+      this.result.completion = await waitOrMarkFailed(clients.ec2, snapshotId, wait, runtime)
+    } catch (err) {
+      if (err instanceof SnapshotFailedError) {
+        // Already tagged failed by the wait: nothing left to settle.
+        this.result.state = 'error'
+        journal.settle({ kind: 'snapshot', snapshotId }, 'ended in error')
       }
-      result.snapshot = await createCodeSnapshot(clients.ec2, clients.ssm, request, runtime)
-      result.snapshotState = result.snapshot.state
-      if (options.dryRun) return
-      const snapshotId = result.snapshot.snapshotId
-      journal.take({ kind: 'snapshot', snapshotId })
-      runtime.log.info(`Snapshot ${snapshotId} started; it completes while the fleet deploys.`)
-      try {
-        const wait = { timeoutMs, backoff: CRITICAL_BACKOFF }
-        result.completion = await waitOrMarkFailed(clients.ec2, snapshotId, wait, runtime)
-      } catch (err) {
-        if (err instanceof SnapshotFailedError) {
-          // Already tagged failed by the wait: nothing left to release.
-          result.snapshotState = 'error'
-          journal.release({ kind: 'snapshot', snapshotId }, 'ended in error')
-        }
-        throw err
-      }
-      result.snapshotState = 'completed'
+      throw err
+    }
+    this.result.state = 'completed'
+  }
+
+  private failed(err: unknown): void {
+    this.error = err
+    const { log, signal } = this.ctx.runtime
+    if (signal.aborted) {
+      log.warning(`The deploy was cancelled, so the snapshot will not be published.`)
+      return
+    }
+    log.error(`The snapshot failed, so nothing will be published: ${errorMessage(err)}`, {
+      title: 'Snapshot failed'
     })
-    .catch((err: unknown) => {
-      run.snapshotError = err
-      if (runtime.signal.aborted) {
-        runtime.log.warning(`The deploy was cancelled, so the snapshot will not be published.`)
-        return
-      }
-      runtime.log.error(`The snapshot failed, so nothing will be published: ${errorMessage(err)}`, {
-        title: 'Snapshot failed'
-      })
-    })
+  }
 }

@@ -12,7 +12,7 @@ import type { Host } from '../hosts/host.js'
 import { groupUsage, templateNames, templateSpecs } from '../snapshot/groups.js'
 import type { PublishTarget } from '../snapshot/targets.js'
 import { describeLaunchTemplate, type LaunchTemplateRef } from '../snapshot/template.js'
-import type { DeployTarget } from './pipeline.js'
+import type { DeployTarget } from './types.js'
 
 export async function deployTargets(
   ec2: EC2Client,

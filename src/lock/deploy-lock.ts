@@ -27,7 +27,7 @@ export const LOCK_PATH = '/ebs-autoscale/lock'
 
 /** What the parameter holds: who holds the lock, since when, until when at the latest. */
 export interface LockHolder {
-  /** Unique per acquisition: release deletes the parameter only while it still carries it. */
+  /** Unique per acquisition: freeing deletes the parameter only while it still carries it. */
   token: string
   repository: string
   runId: string
@@ -40,7 +40,7 @@ export interface LockHolder {
   expiresAt: string
 }
 
-/** A lock this run holds; the journal records it so the post step can release it. */
+/** A lock this run holds; the journal records it so the post step can free it. */
 export interface HeldLock {
   name: string
   token: string
@@ -119,7 +119,7 @@ export async function acquireDeployLock(
         mine = stamp()
         if (await tryCreate(ssm, name, mine)) return { done: true, value: undefined }
         const current = await readHolder(ssm, name)
-        if (current === null) return { done: false, status: 'released meanwhile' }
+        if (current === null) return { done: false, status: 'freed meanwhile' }
         holder = current
         if (holder && isEarlierAttempt(holder, options.run)) {
           log.warning(
@@ -144,17 +144,17 @@ export async function acquireDeployLock(
 }
 
 /**
- * Releases the lock if it is still this run's. Safe to repeat (the post step may release what
- * the main step already released): a missing lock, or one another run holds now, is left alone.
+ * Frees the lock if it is still this run's. Safe to repeat (the post step may free what
+ * the main step already freed): a missing lock, or one another run holds now, is left alone.
  */
-export async function releaseDeployLock(
+export async function freeDeployLock(
   ssm: SSMClient,
   lock: HeldLock
-): Promise<'released' | 'not held'> {
+): Promise<'freed' | 'not held'> {
   const holder = await readHolder(ssm, lock.name)
   if (!holder || holder.token !== lock.token) return 'not held'
   await deleteLock(ssm, lock.name)
-  return 'released'
+  return 'freed'
 }
 
 /** Who holds the lock of a template now, read only (dry run): null when nobody does. */

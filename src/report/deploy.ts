@@ -1,10 +1,8 @@
 /** The deploy's job summary: one readable report of the whole pipeline. */
 import type { CatchUpResult } from '../deploy/catch-up.js'
-import type { DeployResult } from '../deploy/pipeline.js'
+import type { DeployResult } from '../deploy/types.js'
 import { type RunContext, shortSha } from '../github/context.js'
 import { formatDuration } from '../duration.js'
-import type { SnapshotActionResult } from '../snapshot/run.js'
-import { targetFailure } from '../snapshot/targets.js'
 import { warmPoolLines } from '../snapshot/warm-pool.js'
 import { hostsTable, standbyNote } from './hosts.js'
 import { trafficReport } from './traffic.js'
@@ -12,30 +10,11 @@ import { code, table } from './markdown.js'
 import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
 import { snapshotReport } from './snapshot.js'
 
-/** The deploy seen as the snapshot action's result, so the snapshot report serves both. */
-export function snapshotView(result: DeployResult): SnapshotActionResult | undefined {
-  if (!result.snapshot) return undefined
-  const failure = result.targets ? targetFailure(result.targets) : undefined
-  // Before the publish phase, the targets as read: their templates and groups.
-  const targets =
-    result.targets ??
-    (result.prepared ?? []).map(({ template, groups }) => ({ template, groups, refreshes: [] }))
-  return {
-    snapshot: result.snapshot,
-    state: result.snapshotState ?? result.snapshot.state,
-    ...(result.completion ? { completion: result.completion } : {}),
-    targets,
-    ...(result.retention ? { retention: result.retention } : {}),
-    ...(failure ? { failure } : {}),
-    dryRun: result.dryRun
-  }
-}
-
 export function deployVerdict(result: DeployResult, run: RunContext): string {
   const what = run.repository ? `${code(`${run.repository}@${shortSha(run.sha)}`)} ` : ''
   if (result.dryRun)
     return `**Dry run** of deploying ${what}to ${result.hosts.length} host(s): nothing was sent, created or changed.`
-  if (!result.ok) return `**Failed**: ${result.failure ?? 'see below'}`
+  if (!result.ok) return `**Failed**: ${result.failure?.message ?? 'see below'}`
   const results = result.rollout?.results ?? []
   const gone = results.filter((r) => r.status === 'Terminated').length
   return (
@@ -50,10 +29,11 @@ export function deployVerdict(result: DeployResult, run: RunContext): string {
 
 /** What new instances boot from: one template's new default, or each template's. */
 function bootsFrom(result: DeployResult): string {
-  const defaults = (result.targets ?? []).flatMap((t) => (t.published?.isDefault ? [t] : []))
+  const targets = result.publish?.targets ?? []
+  const defaults = targets.flatMap((t) => (t.published?.isDefault ? [t] : []))
   const first = defaults[0]?.published
   if (!first) return '.'
-  if (defaults.length === 1 && result.targets?.length === 1)
+  if (defaults.length === 1 && targets.length === 1)
     return `; new instances boot from ${code(first.snapshotId)} (launch template version ${first.version}, the default).`
   const each = defaults.map((t) => `${t.template.name} v${t.published!.version}`).join(', ')
   return `; new instances boot from ${code(first.snapshotId)} (the new default version of each launch template: ${each}).`
@@ -117,15 +97,14 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
       standbyNote(result.hosts)
     )
   }
-  const view = snapshotView(result)
-  if (view) parts.push(snapshotReport(view, region))
-  const warm = warmPoolLines(result.warmPools ?? [], result.dryRun)
+  if (result.publish) parts.push(snapshotReport(result.publish, region))
+  const warm = warmPoolLines(result.publish?.warmPools ?? [], result.dryRun)
   if (warm.length) parts.push('### Warm pools', warm.map((l) => `- ${l}`).join('\n'))
   if (result.catchUp) parts.push('### Catch-up', catchUpTable(result.catchUp))
-  if (result.released.length) {
+  if (result.settled.length) {
     parts.push(
-      '### Released at the end',
-      result.released.map((r) => `- ${r.ok ? '' : '⚠️ '}${r.outcome}`).join('\n')
+      '### Cleaned up at the end',
+      result.settled.map((r) => `- ${r.ok ? '' : '⚠️ '}${r.outcome}`).join('\n')
     )
   }
   return parts.filter((p) => p !== '').join('\n\n') + '\n'

@@ -4,7 +4,7 @@
  */
 import { formatDuration } from '../duration.js'
 import type { HostResult } from '../rollout/types.js'
-import { describePlan, type TrafficPlan } from '../traffic/plan.js'
+import type { TrafficPlan } from '../traffic/plan.js'
 import type { HostTraffic } from '../traffic/rollout.js'
 import { table } from './markdown.js'
 
@@ -52,4 +52,25 @@ export function trafficTable(
         .join('; ') || '✅ healthy'
     ])
   )
+}
+
+/** The plan in a few lines, for the log and dry-run. */
+export function describePlan(plan: TrafficPlan): string[] {
+  if (!plan.targetGroups.length) {
+    return ['No target group: hosts are not taken out of service around their deploy.']
+  }
+  const lines = plan.targetGroups.map(
+    (g) =>
+      `Target group ${g.name}: deregistration delay ${formatDuration(g.deregistrationDelayMs)}, health checks ${formatDuration(g.healthCheckMs)} (interval x healthy threshold)`
+  )
+  lines.push(
+    `Waits: drain up to ${formatDuration(plan.drainTimeoutMs)}, healthy within ${formatDuration(plan.healthTimeoutMs)}`
+  )
+  const c = plan.capacity
+  if (c) {
+    lines.push(
+      `Capacity: ${c.minHealthy} of ${c.inService} host(s) stay in service, at most ${c.maxOutOfService} out at once`
+    )
+  }
+  return lines
 }

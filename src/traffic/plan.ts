@@ -2,7 +2,6 @@
  * Everything the traffic steps need, settled before anything changes: the target groups, the
  * wait bounds (given, or derived from the groups) and how many hosts may be out at once.
  */
-import { formatDuration } from '../duration.js'
 import type { Host } from '../hosts/host.js'
 import type { CountOrPercent } from '../inputs.js'
 import type { Log } from '../log.js'
@@ -49,25 +48,4 @@ export async function planTraffic(
   if (!targetGroups.length) return plan
   const serving = hosts.filter((h) => h.lifecycleState !== 'Standby').length
   return { ...plan, capacity: capacity(serving, settings.minHealthy, options.maxConcurrency) }
-}
-
-/** The plan in a few lines, for the log and dry-run. */
-export function describePlan(plan: TrafficPlan): string[] {
-  if (!plan.targetGroups.length) {
-    return ['No target group: hosts are not taken out of service around their deploy.']
-  }
-  const lines = plan.targetGroups.map(
-    (g) =>
-      `Target group ${g.name}: deregistration delay ${formatDuration(g.deregistrationDelayMs)}, health checks ${formatDuration(g.healthCheckMs)} (interval x healthy threshold)`
-  )
-  lines.push(
-    `Waits: drain up to ${formatDuration(plan.drainTimeoutMs)}, healthy within ${formatDuration(plan.healthTimeoutMs)}`
-  )
-  const c = plan.capacity
-  if (c) {
-    lines.push(
-      `Capacity: ${c.minHealthy} of ${c.inService} host(s) stay in service, at most ${c.maxOutOfService} out at once`
-    )
-  }
-  return lines
 }

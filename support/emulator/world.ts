@@ -26,12 +26,12 @@ import {
   ModifyTargetGroupAttributesCommand
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
-import type { AwsClients } from '../../src/aws/clients.js'
+import type { Clients } from '../../src/aws/clients.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
 
 export const IMAGE_ID = 'ami-0123456789abcdef0'
 
-export type TestClients = AwsClients
+export type TestClients = Clients
 
 export function testClients(endpoint: string): TestClients {
   const config = {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/client-ssm'
 import { launch, sleep, tag, terminate } from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
-import type { JournalEntry } from '../../src/deploy/journal.js'
+import type { JournalEntry } from '../../src/held/journal.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator()

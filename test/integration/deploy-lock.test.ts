@@ -7,7 +7,7 @@ import {
   LockHeldError,
   lockName,
   parseHolder,
-  releaseDeployLock
+  freeDeployLock
 } from '../../src/lock/deploy-lock.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { useEmulator } from '../helpers/emulator.js'
@@ -63,18 +63,18 @@ describe('the deploy lock, an SSM parameter created without overwrite', () => {
       /^Waiting for the deploy lock of lt-0123456789abcdef0: held by https:\/\/github.com\/acme\/shop\/actions\/runs\/100/
     )
     // The waiter did not disturb the holder.
-    expect(await releaseDeployLock(ssm, first)).toBe('released')
+    expect(await freeDeployLock(ssm, first)).toBe('freed')
   })
 
   it('goes to the next run once the holder releases it, and release is safe to repeat', async () => {
     const { ssm } = emulator.clients
     const clock = instantClock()
     const first = await acquireDeployLock(ssm, options(run('100')), makeRuntime({ clock }))
-    expect(await releaseDeployLock(ssm, first)).toBe('released')
-    expect(await releaseDeployLock(ssm, first)).toBe('not held')
+    expect(await freeDeployLock(ssm, first)).toBe('freed')
+    expect(await freeDeployLock(ssm, first)).toBe('not held')
     const second = await acquireDeployLock(ssm, options(run('200')), makeRuntime({ clock }))
     // A stale release by the first run never frees the second run's lock.
-    expect(await releaseDeployLock(ssm, first)).toBe('not held')
+    expect(await freeDeployLock(ssm, first)).toBe('not held')
     const stored = await ssm.send(new GetParameterCommand({ Name: lockName(TEMPLATE) }))
     expect(parseHolder(stored.Parameter?.Value)?.token).toBe(second.token)
   })

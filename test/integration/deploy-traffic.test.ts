@@ -6,8 +6,9 @@
 import { describe, expect, it } from '@jest/globals'
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2'
 import { ListCommandsCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
-import { mapStateProvider } from '../../src/deploy/journal.js'
-import { type DeployOptions, runDeploy } from '../../src/deploy/pipeline.js'
+import { mapStateProvider } from '../../src/held/journal.js'
+import type { DeployOptions } from '../../src/deploy/types.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
   behindTargetGroups,
@@ -112,7 +113,7 @@ describe('the deploy behind a target group', () => {
     )
     const fewest = await watch.stop()
 
-    expect(result.failure).toBeUndefined()
+    expect(result.failure?.message).toBeUndefined()
     expect(result.ok).toBe(true)
     // min-healthy 3 of 4: one host out at a time, so one host per command.
     expect(sent.map((ids) => ids.length)).toEqual([1, 1, 1, 1])
@@ -129,9 +130,9 @@ describe('the deploy behind a target group', () => {
       'healthy',
       'healthy'
     ])
-    expect(result.released.filter((r) => r.held.kind === 'out-of-service')).toEqual([])
+    expect(result.settled.filter((r) => r.held.kind === 'out-of-service')).toEqual([])
     expect(result.traffic?.hosts.map((h) => h.instanceId).sort()).toEqual([...w.instanceIds].sort())
-    expect(result.targets?.[0]?.published).toBeDefined()
+    expect(result.publish?.targets[0]?.published).toBeDefined()
   })
 
   it('refuses a fleet too small for min-healthy before anything changes', async () => {
@@ -172,8 +173,8 @@ describe('the deploy behind a target group', () => {
     expect(bad?.reason).toBe(
       `after: ${broken} not healthy in target group web after 2s: unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [502])`
     )
-    expect(result.failure).toMatch(/^The rollout failed/)
-    expect(result.targets).toBeUndefined()
+    expect(result.failure?.message).toMatch(/^The rollout failed/)
+    expect(result.publish?.targets[0]?.published).toBeUndefined()
     expect(await defaultVersion(c, w.launchTemplateId)).toBe(before)
     // Still registered: ELB routes around it; nothing was left out of the group.
     expect(Object.keys(await targetStates(c, arn)).sort()).toEqual([...w.instanceIds].sort())
@@ -210,7 +211,7 @@ describe('the deploy behind a target group', () => {
     expect(result.rollback?.rolledBack).toEqual(ids.filter((id) => id !== broken))
     expect(result.rollback?.failed.map((f) => f.instanceId)).toEqual([broken])
     expect(result.rollback?.previous).toEqual({ commit: '', snapshotId: w.initialSnapshotId })
-    expect(result.failure).toContain(
+    expect(result.failure?.message).toContain(
       `Rolled back ${ids.length - 1} of ${ids.length} host(s) to the previous release. The rollback FAILED on ${broken}`
     )
     // The rollback commands went out of service too: every send found its hosts deregistered.
@@ -222,7 +223,7 @@ describe('the deploy behind a target group', () => {
     expect(script).toContain("export APP='shop'")
     expect(script).toContain(`export EBS_AUTOSCALE_PREVIOUS_SNAPSHOT='${w.initialSnapshotId}'`)
     expect(script).toContain("export EBS_AUTOSCALE_PREVIOUS_COMMIT=''")
-    expect(result.targets).toBeUndefined()
+    expect(result.publish?.targets[0]?.published).toBeUndefined()
   })
 
   it('leaves every host registered when cancelled mid-rollout', async () => {

@@ -7,9 +7,9 @@
 import { describe, expect, it } from '@jest/globals'
 import { CreateLaunchTemplateCommand } from '@aws-sdk/client-ec2'
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm'
-import type { DeployRun } from '../../src/deploy/pipeline.js'
+import type { DeployContext } from '../../src/deploy/context.js'
 import { lockTemplates } from '../../src/deploy/lock.js'
-import { type HeldLock, releaseDeployLock } from '../../src/lock/deploy-lock.js'
+import { freeDeployLock, type HeldLock } from '../../src/lock/deploy-lock.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { IMAGE_ID, sleep, type TestClients } from '../../support/emulator/world.js'
 import { RUN } from '../../support/fixtures.js'
@@ -51,7 +51,7 @@ function racing(c: TestClients) {
   return ssmFor
 }
 
-/** What lockTemplates reads and writes of a deploy run, and the locks it took. */
+/** What lockTemplates reads of a deploy, and the locks it took. */
 function deployRun(c: TestClients, ssm: SSMClient, runId: string) {
   const held: HeldLock[] = []
   const run = {
@@ -62,10 +62,9 @@ function deployRun(c: TestClients, ssm: SSMClient, runId: string) {
       snapshot: { run: { ...RUN, runId } }
     },
     runtime: makeRuntime({ log: new RecordingLog() }),
-    journal: { take: (lock: HeldLock & { kind: 'lock' }) => held.push(lock) },
-    result: { locks: [] as string[] }
+    journal: { take: (lock: HeldLock & { kind: 'lock' }) => held.push(lock) }
   }
-  return { run: run as unknown as DeployRun, held, locks: run.result.locks }
+  return { run: run as unknown as DeployContext, held, locks: [] as string[] }
 }
 
 describe('the deploy locks of several templates', () => {
@@ -79,8 +78,8 @@ describe('the deploy locks of several templates', () => {
 
     // Each run releases its locks as soon as it holds them all (its deploy "ends").
     const takeAndRelease = async (r: typeof a, templates: string[]) => {
-      await lockTemplates(r.run, templates)
-      for (const lock of r.held) await releaseDeployLock(c.ssm, lock)
+      r.locks.push(...(await lockTemplates(r.run, templates)))
+      for (const lock of r.held) await freeDeployLock(c.ssm, lock)
       return r.held.map((l) => l.templateId)
     }
     const results = await Promise.allSettled([

@@ -12,7 +12,8 @@ import {
   DescribeVolumesCommand
 } from '@aws-sdk/client-ec2'
 import { SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
-import { type DeployOptions, runDeploy } from '../../src/deploy/pipeline.js'
+import type { DeployOptions } from '../../src/deploy/types.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
@@ -116,7 +117,7 @@ describe('a deploy over several Auto Scaling groups', () => {
       makeRuntime({ log: new RecordingLog() })
     )
 
-    expect(result.failure).toBeUndefined()
+    expect(result.failure?.message).toBeUndefined()
     expect(result.ok).toBe(true)
     // Every member of both groups got the commands and succeeded; the primary is a web host.
     expect(result.hosts.map((h) => h.instanceId).sort()).toEqual([...before].sort())
@@ -131,14 +132,14 @@ describe('a deploy over several Auto Scaling groups', () => {
     expect(result.catchUp?.failed).toEqual([])
 
     // Each template got exactly one new version, the default, mapping the one snapshot.
-    const snapshotId = result.snapshot!.snapshotId
+    const snapshotId = result.publish!.snapshot.snapshotId
     for (const w of [web, worker]) {
       expect(await versions(c, w.launchTemplateId)).toEqual([
         { version: 1, isDefault: false, snapshot: w.initialSnapshotId },
         { version: 2, isDefault: true, snapshot: snapshotId }
       ])
     }
-    expect(publishedVersions(result.targets!)).toEqual([
+    expect(publishedVersions(result.publish!.targets)).toEqual([
       {
         launchTemplateId: web.launchTemplateId,
         launchTemplateName: 'web-lt',
@@ -159,7 +160,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     // Both templates' locks were held, in id order, and released.
     const ids = [web.launchTemplateId, worker.launchTemplateId].sort()
     expect(result.locks).toEqual(ids.map((id) => `Held the deploy lock /ebs-autoscale/lock/${id}.`))
-    expect(result.released.filter((r) => r.held.kind === 'lock').map((r) => r.ok)).toEqual([
+    expect(result.settled.filter((r) => r.held.kind === 'lock').map((r) => r.ok)).toEqual([
       true,
       true
     ])
@@ -204,9 +205,9 @@ describe('a deploy over several Auto Scaling groups', () => {
     )
     expect(await versions(c, app.launchTemplateId)).toEqual([
       { version: 1, isDefault: false, snapshot: app.initialSnapshotId },
-      { version: 2, isDefault: true, snapshot: result.snapshot!.snapshotId }
+      { version: 2, isDefault: true, snapshot: result.publish!.snapshot.snapshotId }
     ])
-    expect(publishedVersions(result.targets!)).toEqual([
+    expect(publishedVersions(result.publish!.targets)).toEqual([
       expect.objectContaining({ version: 2, groups: [app.asgName, 'app-spot-asg'] })
     ])
   })
@@ -297,7 +298,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     expect(real.preflight).toContain(planned)
     expect(await versions(c, bareId)).toEqual([
       { version: 1, isDefault: false, snapshot: undefined },
-      { version: 2, isDefault: true, snapshot: real.snapshot!.snapshotId }
+      { version: 2, isDefault: true, snapshot: real.publish!.snapshot.snapshotId }
     ])
   })
 
@@ -306,7 +307,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     const [web, worker] = await webAndWorkers(c)
     const first = await runDeploy(c, options([web.asgName, worker.asgName]), makeRuntime())
     expect(first.ok).toBe(true)
-    const shared = first.snapshot!.snapshotId
+    const shared = first.publish!.snapshot.snapshotId
     const out = await c.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [shared] }))
     expect(out.Snapshots?.[0]?.Tags).toContainEqual({
       Key: 'ebs-autoscale:launch-template',
@@ -321,8 +322,8 @@ describe('a deploy over several Auto Scaling groups', () => {
       makeRuntime()
     )
     expect(later.ok).toBe(true)
-    expect(later.retention?.protectedSnapshots.map((p) => p.snapshotId)).toEqual([shared])
-    expect(later.retention?.deletedSnapshots).toEqual([])
+    expect(later.publish?.retention?.protectedSnapshots.map((p) => p.snapshotId)).toEqual([shared])
+    expect(later.publish?.retention?.deletedSnapshots).toEqual([])
   })
 
   it('the snapshot action reports on several groups of its template, and refuses one of another', async () => {

@@ -14,7 +14,8 @@ import {
   SendCommandCommand,
   type SSMClient
 } from '@aws-sdk/client-ssm'
-import { type DeployOptions, runDeploy } from '../../src/deploy/pipeline.js'
+import type { DeployOptions } from '../../src/deploy/types.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
 import { deployVerdict } from '../../src/report/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
@@ -127,7 +128,7 @@ describe('a host terminated mid-rollout', () => {
 
     const victim = state.victim!
     expect(victim).toBeDefined()
-    expect(result.failure).toBeUndefined()
+    expect(result.failure?.message).toBeUndefined()
     expect(result.ok).toBe(true)
     // Well before the 10-minute host timeout SSM would have waited for.
     expect(elapsed).toBeLessThan(60_000)
@@ -164,8 +165,8 @@ describe('a host terminated mid-rollout', () => {
     )
 
     // The template's default boots the new snapshot.
-    expect(result.snapshot?.snapshotId).toBeDefined()
-    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(result.snapshot!.snapshotId)
+    expect(result.publish?.snapshot.snapshotId).toBeDefined()
+    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(result.publish!.snapshot.snapshotId)
     expect(log.lines).toContainEqual(
       expect.objectContaining({ level: 'warning', title: `Host terminated mid-rollout: ${victim}` })
     )
@@ -184,7 +185,7 @@ describe('a host terminated mid-rollout', () => {
     await terminated()
 
     const victim = state.victim!
-    expect(result.failure).toBeUndefined()
+    expect(result.failure?.message).toBeUndefined()
     const rolled = result.rollout!
     expect(rolled.results.find((r) => r.instanceId === victim)).toMatchObject({
       status: 'Terminated',
@@ -198,6 +199,6 @@ describe('a host terminated mid-rollout', () => {
     expect(state.cancels).toEqual([])
     const replacement = (await members(c, world.asgName)).filter((id) => !before.includes(id))
     expect(result.catchUp?.caughtUp).toEqual(replacement)
-    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(result.snapshot!.snapshotId)
+    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(result.publish!.snapshot.snapshotId)
   }, 90_000)
 })

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runDeploy } from '../../src/deploy/pipeline.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { type Backoff, CRITICAL_BACKOFF, poll } from '../../src/poll.js'
 import { buildScript, flushStep } from '../../src/rollout/script.js'
@@ -17,7 +17,7 @@ import { RecordingLog } from '../helpers/log.js'
 import { SimulatedEc2 } from '../../support/ec2-world.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 import { deployOptions } from '../../support/fixtures.js'
-import type { DeployOptions } from '../../src/deploy/pipeline.js'
+import type { DeployOptions } from '../../src/deploy/types.js'
 
 const aws = mockAws()
 const { clients } = aws
@@ -54,7 +54,7 @@ describe("the deploy's critical path", () => {
     const log = new RecordingLog()
     const result = await runDeploy(clients, withSync(), makeRuntime({ clock, log }))
     expect(result.ok).toBe(true)
-    expect(result.snapshot!.consistency).toBe('sync')
+    expect(result.publish!.snapshot.consistency).toBe('sync')
 
     // The primary's one command is its commands, then the flush; nobody else flushes.
     const [primaryScript, ...more] = fleet.scriptsFor(IDS[0]!)

@@ -12,7 +12,7 @@ import {
   PutParameterCommand
 } from '@aws-sdk/client-ssm'
 import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
-import { runDeploy } from '../../src/deploy/pipeline.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { lockName } from '../../src/lock/deploy-lock.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -86,13 +86,13 @@ describe('two deploys of one launch template at the same time', () => {
       `Waiting for the deploy lock of ${TEMPLATE_ID}: held by https://github.com/acme/shop/actions/runs/100`
     )
     // It read the default only after the first had published: no "default moved" failure.
-    expect(a.targets?.[0]?.published?.version).toBe(2)
-    expect(b.targets?.[0]?.published?.previousDefaultVersion).toBe(2)
-    expect(b.targets?.[0]?.published?.version).toBe(3)
+    expect(a.publish?.targets[0]?.published?.version).toBe(2)
+    expect(b.publish?.targets[0]?.published?.previousDefaultVersion).toBe(2)
+    expect(b.publish?.targets[0]?.published?.version).toBe(3)
     // End state: the default boots the last deploy's snapshot...
     expect(world.defaultVersion).toBe(3)
     const mapping = world.versions[2]!.data.BlockDeviceMappings?.[0]
-    expect(mapping?.Ebs?.SnapshotId).toBe(b.snapshot!.snapshotId)
+    expect(mapping?.Ebs?.SnapshotId).toBe(b.publish!.snapshot.snapshotId)
     // ...and every host got that deploy's commands last, none of them overlapping the first's.
     for (const id of IDS) expect(fleet.scriptFor(id)).toContain('./deploy-b')
     const sentByA = fleet.commands.filter((c) => JSON.stringify(c.input).includes('./deploy-a'))
@@ -102,7 +102,7 @@ describe('two deploys of one launch template at the same time', () => {
       Math.max(...sentByA.map((c) => c.sentAt)) + 60_000
     )
     // Both released their lock; nothing is left behind.
-    expect(a.released.map((r) => r.outcome)).toContain(
+    expect(a.settled.map((r) => r.outcome)).toContain(
       `Released the deploy lock ${lockName(TEMPLATE_ID)}.`
     )
     expect(parameters.size).toBe(0)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import type { DeployResult } from '../../src/deploy/pipeline.js'
+import type { DeployResult } from '../../src/deploy/types.js'
 import { Phases } from '../../src/deploy/phases.js'
 import type { Host } from '../../src/hosts/host.js'
 import { deployReport, deployVerdict } from '../../src/report/deploy.js'
@@ -20,7 +20,7 @@ const result = (hosts: Host[], locks: string[] = []): DeployResult => ({
   ok: true,
   hosts,
   locks,
-  released: [],
+  settled: [],
   phases: new Phases(new VirtualClock()),
   dryRun: false
 })
@@ -66,7 +66,7 @@ describe('the deploy summary', () => {
       }) as unknown as TargetReport
     const deployed = (targets: TargetReport[]): DeployResult => ({
       ...result([host('i-0000000000000000a', 'InService')]),
-      targets
+      publish: { targets } as DeployResult['publish']
     })
     expect(
       deployVerdict(deployed([target('lt-0a', 'web-lt', 2), target('lt-0b', 'worker-lt', 7)]), {

@@ -5,7 +5,7 @@ import {
   TerminateInstanceInAutoScalingGroupCommand
 } from '@aws-sdk/client-auto-scaling'
 import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
-import { runDeploy } from '../../src/deploy/pipeline.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { deployReport } from '../../src/report/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -71,7 +71,7 @@ describe('the deploy and warm pools', () => {
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(asgMock.commandCalls(TerminateInstanceInAutoScalingGroupCommand)).toHaveLength(0)
-    expect(result.warmPools?.[0]?.replaced).toEqual([
+    expect(result.publish?.warmPools?.[0]?.replaced).toEqual([
       'i-0000000000000warm1',
       'i-0000000000000warm2'
     ])

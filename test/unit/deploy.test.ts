@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { DescribeDocumentCommand } from '@aws-sdk/client-ssm'
 import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
-import { runDeploy } from '../../src/deploy/pipeline.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { GROUP, SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
@@ -53,14 +53,14 @@ describe('the deploy pipeline', () => {
     const total = result.phases.timings.at(-1)!.endedAt! - start
     expect(total).toBeLessThan(COMMAND_MS + 90_000 + 5_000)
 
-    const snapshotId = result.snapshot!.snapshotId
+    const snapshotId = result.publish!.snapshot.snapshotId
     expect(world.defaultVersion).toBe(2)
     expect(world.versions[1]!.data.BlockDeviceMappings).toEqual([
       { DeviceName: '/dev/sdf', Ebs: { SnapshotId: snapshotId, VolumeSize: 8, VolumeType: 'gp3' } }
     ])
     expect(world.versions[1]!.data.ImageId).toBe('ami-0123456789abcdef0')
-    expect(result.snapshotState).toBe('completed')
-    expect(result.targets?.[0]?.published?.previousDefaultVersion).toBe(1)
+    expect(result.publish?.state).toBe('completed')
+    expect(result.publish?.targets[0]?.published?.previousDefaultVersion).toBe(1)
     expect(result.catchUp?.caughtUp).toEqual([])
     expect(result.phases.timings.map((t) => t.name)).toEqual([
       'resolve',
@@ -80,15 +80,15 @@ describe('the deploy pipeline', () => {
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(false)
-    expect(result.failure).toContain(
+    expect(result.failure?.message).toContain(
       "nothing was published; the launch template's default is unchanged"
     )
     expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
     expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
     expect(world.defaultVersion).toBe(1)
-    const snapshot = world.snapshots.get(result.snapshot!.snapshotId)!
+    const snapshot = world.snapshots.get(result.publish!.snapshot.snapshotId)!
     expect(snapshot.tags['ebs-autoscale:status']).toBe('failed')
-    expect(result.snapshotState).toBe('failed')
+    expect(result.publish?.state).toBe('failed')
     expect(result.catchUp).toBeUndefined()
   })
 
@@ -101,7 +101,7 @@ describe('the deploy pipeline', () => {
     )
     expect(result.ok).toBe(false)
     expect(world.snapshots.size).toBe(0)
-    expect(result.snapshotState).toBe('deleted')
+    expect(result.publish?.state).toBe('deleted')
     expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
   })
 
@@ -119,12 +119,12 @@ describe('the deploy pipeline', () => {
     // The canary (IDS[0]) and the host already running when the snapshot failed; no other.
     expect(fleet.commands.flatMap((c) => c.instanceIds)).toEqual([IDS[0], IDS[1]])
     expect(result.ok).toBe(false)
-    const snapshotId = result.snapshot!.snapshotId
-    expect(result.failure).toBe(
+    const snapshotId = result.publish!.snapshot.snapshotId
+    expect(result.failure?.message).toBe(
       `The snapshot failed, so the rollout stopped before any new host started and nothing was published: Snapshot ${snapshotId} failed: state error: The volume was deleted while the snapshot was in progress`
     )
     expect(result.rollout?.stoppedReason).toContain('the snapshot failed')
-    expect(result.snapshotState).toBe('error')
+    expect(result.publish?.state).toBe('error')
     expect(world.snapshots.get(snapshotId)!.tags['ebs-autoscale:status']).toBe('failed')
     expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
   })
@@ -143,14 +143,14 @@ describe('the deploy pipeline', () => {
     )
     expect(fleet.commands.flatMap((c) => c.instanceIds)).toEqual([IDS[0], IDS[1]])
     expect(result.ok).toBe(false)
-    const snapshotId = result.snapshot!.snapshotId
-    expect(result.failure).toMatch(
+    const snapshotId = result.publish!.snapshot.snapshotId
+    expect(result.failure?.message).toMatch(
       new RegExp(
         `^The snapshot failed, so the rollout stopped before any new host started and nothing was published: Snapshot ${snapshotId} did not complete within 20s`
       )
     )
     // Still pending in AWS: the deploy's finally tags it failed, never to be published.
-    expect(result.snapshotState).toBe('failed')
+    expect(result.publish?.state).toBe('failed')
     expect(world.snapshots.get(snapshotId)!.tags['ebs-autoscale:status']).toBe('failed')
     expect(world.calls['CreateLaunchTemplateVersion']).toBeUndefined()
   })
@@ -164,7 +164,7 @@ describe('the deploy pipeline', () => {
     )
     expect(result.ok).toBe(false)
     expect(world.calls['CreateSnapshot']).toBeUndefined()
-    expect(result.snapshot).toBeUndefined()
+    expect(result.publish).toBeUndefined()
   })
 
   it('an AWS error that stops the rollout leaves the snapshot tagged failed, never published', async () => {
@@ -200,7 +200,7 @@ describe('the deploy pipeline', () => {
     expect(catchUpCommand.sentAt).toBeGreaterThanOrEqual(world.firstCall('ModifyLaunchTemplate')!)
     expect(result.catchUp?.rounds).toBe(2)
     // One snapshot, of the primary: the catch-up round's own first host is never snapshotted.
-    expect([...world.snapshots.values()].map((s) => s.id)).toEqual([result.snapshot!.snapshotId])
+    expect([...world.snapshots.values()].map((s) => s.id)).toEqual([result.publish!.snapshot.snapshotId])
     expect(world.snapshots.size).toBe(1)
   })
 
@@ -220,7 +220,7 @@ describe('the deploy pipeline', () => {
     expect(log.messages('warning')).toContain(
       'The deploy was cancelled, so the snapshot will not be published.'
     )
-    expect(result.failure).toBe(
+    expect(result.failure?.message).toBe(
       "The deploy was cancelled during the rollout: nothing was published; the launch template's default is unchanged."
     )
     expect(world.defaultVersion).toBe(1)
@@ -255,7 +255,7 @@ describe('the deploy pipeline', () => {
     expect(result.catchUp?.failed).toEqual([
       { instanceId: late, reason: 'the deploy was cancelled before this instance was deployed to' }
     ])
-    expect(result.failure).toBe(
+    expect(result.failure?.message).toBe(
       `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${late}`
     )
     expect(world.defaultVersion).toBe(2)
@@ -297,7 +297,7 @@ describe('the deploy pipeline', () => {
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(false)
-    expect(result.failure).toMatch(/default version/i)
+    expect(result.failure?.message).toMatch(/default version/i)
     expect(world.defaultVersion).toBe(2)
     expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
   })
@@ -312,7 +312,7 @@ describe('the deploy pipeline', () => {
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(true)
-    expect(result.prepared?.[0]?.template.id).toBe(TEMPLATE_ID)
+    expect(result.publish?.targets[0]?.template.id).toBe(TEMPLATE_ID)
     expect(world.versions).toHaveLength(2)
     expect(world.defaultVersion).toBe(1)
     expect(world.calls['ModifyLaunchTemplate']).toBeUndefined()
@@ -403,6 +403,6 @@ describe('the deploy pipeline', () => {
       expect([api, world.calls[api]]).toEqual([api, undefined])
     }
     expect(world.snapshots.size).toBe(0)
-    expect(result.targets?.[0]?.published?.dryRun).toBe(true)
+    expect(result.publish?.targets[0]?.published?.dryRun).toBe(true)
   })
 })

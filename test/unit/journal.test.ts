@@ -2,10 +2,11 @@ import { beforeEach, describe, expect, it } from '@jest/globals'
 import { CreateSnapshotCommand } from '@aws-sdk/client-ec2'
 import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
-import { Journal, JOURNAL_KEY, mapStateProvider } from '../../src/deploy/journal.js'
-import { runDeploy } from '../../src/deploy/pipeline.js'
-import { commandReleaser, releaseHeld } from '../../src/deploy/release.js'
-import { snapshotReleaser } from '../../src/deploy/release-snapshot.js'
+import { Journal, JOURNAL_KEY, mapStateProvider } from '../../src/held/journal.js'
+import { runDeploy } from '../../src/flows/deploy.js'
+import { settleHeld } from '../../src/held/settle.js'
+import { snapshotSettler } from '../../src/held/publish-settlers.js'
+import { commandSettler } from '../../src/held/settlers.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { SimulatedEc2 } from '../../support/ec2-world.js'
 import { deployOptions } from '../../support/fixtures.js'
@@ -28,7 +29,7 @@ describe('the deploy journal', () => {
     }))
   })
 
-  it('records what a deploy takes as it takes it, and how each was released', async () => {
+  it('records what a deploy takes as it takes it, and how each was settled', async () => {
     const state = new Map<string, string>()
     const result = await runDeploy(
       clients,
@@ -39,16 +40,16 @@ describe('the deploy journal', () => {
     expect(result.ok).toBe(true)
     const entries = Journal.read(mapStateProvider(state)).entries
     expect(entries).toEqual([
-      { held: { kind: 'command', commandId: fleet.commands[0]!.id }, released: 'ended' },
+      { held: { kind: 'command', commandId: fleet.commands[0]!.id }, settled: 'ended' },
       // The fleet wave was sent while CreateSnapshot was still on its way.
-      { held: { kind: 'command', commandId: fleet.commands[1]!.id }, released: 'ended' },
+      { held: { kind: 'command', commandId: fleet.commands[1]!.id }, settled: 'ended' },
       {
-        held: { kind: 'snapshot', snapshotId: result.snapshot!.snapshotId },
-        released: 'published'
+        held: { kind: 'snapshot', snapshotId: result.publish!.snapshot.snapshotId },
+        settled: 'published'
       }
     ])
-    // Nothing was held at the end: nothing to release.
-    expect(result.released).toEqual([])
+    // Nothing was held at the end: nothing to settle.
+    expect(result.settled).toEqual([])
   })
 
   it("a deploy's finally settles the snapshot a failed rollout never published", async () => {
@@ -60,8 +61,8 @@ describe('the deploy journal', () => {
       makeRuntime({ clock, log: new RecordingLog() }),
       state
     )
-    const snapshotId = result.snapshot!.snapshotId
-    expect(result.released).toEqual([
+    const snapshotId = result.publish!.snapshot.snapshotId
+    expect(result.settled).toEqual([
       {
         held: { kind: 'snapshot', snapshotId },
         outcome: `Tagged snapshot ${snapshotId} as failed: it was never published.`,
@@ -98,9 +99,9 @@ describe('the deploy journal', () => {
 
     // The post step: a new process, the journal read back from the state the runner kept.
     const post = Journal.read(mapStateProvider(new Map([[JOURNAL_KEY, state.get(JOURNAL_KEY)!]])))
-    const released = await releaseHeld(post, {
-      command: commandReleaser(clients.ssm),
-      snapshot: snapshotReleaser(clients.ec2, { reason: 'the main step died', settle: 'tag' })
+    const released = await settleHeld(post, {
+      command: commandSettler(clients.ssm),
+      snapshot: snapshotSettler(clients.ec2, { reason: 'the main step died', snapshot: 'tag' })
     })
 
     expect(released.map((r) => r.outcome)).toEqual([

@@ -10,14 +10,27 @@ import {
   EC2Client
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
-import { readPrevious, readPreviousSource } from '../../src/actions/rollout/previous.js'
+import { readRolloutFlowOptions } from '../../src/actions/shared/rollout.js'
+import { readPreviousRelease } from '../../src/flows/previous.js'
 import { Inputs } from '../../src/inputs.js'
+import { RUN } from '../../support/fixtures.js'
 import { RecordingLog } from '../helpers/log.js'
 
-const source = (values: Record<string, string>, hasRollback = true) =>
-  readPreviousSource(new Inputs((name) => values[name] ?? ''), hasRollback)
+/** The rollout action's inputs with hosts and commands set; its rollback source as read. */
+const source = (values: Record<string, string>, hasRollback = true) => {
+  const all: Record<string, string> = {
+    'instance-ids': 'i-0123456789abcdef0',
+    commands: './deploy',
+    ...(hasRollback ? { 'rollback-commands': './rollback' } : {}),
+    ...values
+  }
+  return readRolloutFlowOptions(
+    new Inputs((name) => all[name] ?? ''),
+    RUN
+  ).previousFrom
+}
 
-describe('readPreviousSource', () => {
+describe('the rollout action reads where a rollback returns to', () => {
   it('is undefined without launch-template', () => {
     expect(source({})).toBeUndefined()
     expect(source({}, false)).toBeUndefined()
@@ -53,18 +66,13 @@ describe('readPreviousSource', () => {
   })
 })
 
-describe('readPrevious', () => {
+describe('readPreviousRelease', () => {
   const ec2Mock = mockClient(EC2Client)
   const ec2 = new EC2Client({ region: 'us-east-1' })
   let log: RecordingLog
   beforeEach(() => {
     ec2Mock.reset()
     log = new RecordingLog()
-  })
-
-  it('sends nothing without a source', async () => {
-    expect(await readPrevious(ec2, undefined, log)).toEqual({ commit: '', snapshotId: '' })
-    expect(ec2Mock.calls()).toHaveLength(0)
   })
 
   it("reads the default version's snapshot at the device (by alias) and its commit tag", async () => {
@@ -99,7 +107,7 @@ describe('readPrevious', () => {
     ec2Mock.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0123456789abcdef0'] }).resolves({
       Snapshots: [{ Tags: [{ Key: 'ebs-autoscale:commit', Value: 'c0ffee' }] }]
     })
-    const previous = await readPrevious(ec2, { launchTemplate: 'app-lt', device: 'sdf' }, log)
+    const previous = await readPreviousRelease(ec2, { launchTemplate: 'app-lt', device: 'sdf' }, log)
     expect(previous).toEqual({ commit: 'c0ffee', snapshotId: 'snap-0123456789abcdef0' })
     expect(log.messages('info')).toEqual([
       'A rollback would return to c0ffee (snap-0123456789abcdef0): what launch template app-lt (lt-0123456789abcdef0) default version 4 maps at sdf.'
@@ -116,7 +124,7 @@ describe('readPrevious', () => {
       )
     )
     await expect(
-      readPrevious(ec2, { launchTemplate: 'gone-lt', device: '/dev/sdf' }, log)
+      readPreviousRelease(ec2, { launchTemplate: 'gone-lt', device: '/dev/sdf' }, log)
     ).rejects.toThrow(
       'Input "launch-template": "gone-lt" could not be read: DescribeLaunchTemplates failed: InvalidLaunchTemplateName.NotFoundException: '
     )

@@ -33,6 +33,7 @@ const ec2Mock = mockClient(EC2Client)
 const asgMock = mockClient(AutoScalingClient)
 const ssmMock = mockClient(SSMClient)
 const clients = {
+  region: 'us-east-1',
   ec2: new EC2Client({ region: 'us-east-1' }),
   ssm: new SSMClient({ region: 'us-east-1' }),
   autoscaling: new AutoScalingClient({ region: 'us-east-1' }),

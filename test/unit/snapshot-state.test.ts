@@ -11,8 +11,7 @@ import {
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotOutputs } from '../../src/actions/shared/snapshot.js'
-import { runDeploy } from '../../src/deploy/pipeline.js'
-import { snapshotView } from '../../src/report/deploy.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { runSnapshotAction } from '../../src/snapshot/run.js'
 import { SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
@@ -91,13 +90,13 @@ describe('snapshot-state for a snapshot that ended in error', () => {
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(false)
-    expect(result.failure).toContain(
+    expect(result.failure?.message).toContain(
       'The fleet is deployed, but the snapshot failed, so nothing was published'
     )
-    expect(snapshotOutputs(snapshotView(result)!)['snapshot-state']).toBe('error')
+    expect(snapshotOutputs(result.publish!)['snapshot-state']).toBe('error')
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 0)
     // Tagged failed with AWS's reason, which the deploy's own message does not overwrite.
-    const snapshot = world.snapshots.get(result.snapshot!.snapshotId)
+    const snapshot = world.snapshots.get(result.publish!.snapshot.snapshotId)
     expect(snapshot?.tags['ebs-autoscale:failure']).toBe('internal error')
   })
 
@@ -109,9 +108,9 @@ describe('snapshot-state for a snapshot that ended in error', () => {
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.ok).toBe(false)
-    expect(snapshotOutputs(snapshotView(result)!)['snapshot-state']).toBe('error')
+    expect(snapshotOutputs(result.publish!)['snapshot-state']).toBe('error')
     // Already tagged failed by the wait with AWS's reason: the deploy releases it as it is.
-    expect(world.snapshots.get(result.snapshot!.snapshotId)?.tags['ebs-autoscale:failure']).toBe(
+    expect(world.snapshots.get(result.publish!.snapshot.snapshotId)?.tags['ebs-autoscale:failure']).toBe(
       'internal error'
     )
   })

@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals'
 import { CancelCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
-import { runDeploy } from '../../src/deploy/pipeline.js'
+import { runDeploy } from '../../src/flows/deploy.js'
 import { goneInstances } from '../../src/hosts/gone.js'
 import { hostStatus } from '../../src/rollout/commands.js'
 import { startedHosts } from '../../src/rollout/rollback.js'
@@ -289,7 +289,7 @@ describe('a deploy whose primary is terminated before its snapshot', () => {
     )
 
     expect(result.ok).toBe(false)
-    expect(result.failure).toBe(
+    expect(result.failure?.message).toBe(
       `The primary ${IDS[0]} was terminated (scale-in or a spot reclaim) before its snapshot was taken, so nothing was published; the launch template's default is unchanged. Deploy again.`
     )
     expect(result.rollout?.stoppedReason).toBe(

@@ -1,8 +1,9 @@
 /** deploy: every input parsed up front -> runDeploy -> outputs, one summary, annotations. */
 import * as core from '@actions/core'
-import { runDeploy, type DeployResult } from '../../deploy/pipeline.js'
+import type { DeployResult } from '../../deploy/types.js'
+import { runDeploy } from '../../flows/deploy.js'
 import { ActionError } from '../../errors.js'
-import { deployReport, snapshotView } from '../../report/deploy.js'
+import { deployReport } from '../../report/deploy.js'
 import { rolloutFailure } from '../../report/rollout.js'
 import { withDeployedCommit } from '../shared/commit.js'
 import { runContext } from '../shared/context.js'
@@ -21,7 +22,7 @@ import {
   readSnapshotTimeout,
   snapshotOutputs
 } from '../shared/snapshot.js'
-import { markMainStep, runnerState } from '../rollout/post.js'
+import { markMainStep, runnerState } from '../shared/post.js'
 import { readRollbackSettings } from '../shared/rollback.js'
 import { readTrafficSettings } from '../shared/traffic.js'
 
@@ -74,7 +75,7 @@ export async function run(): Promise<void> {
     await core.summary.addRaw(deployReport(result, ctx, clients.region)).write()
     if (!result.ok && !result.dryRun) {
       const hosts = result.rollout && !result.rollout.ok ? ` ${rolloutFailure(result.rollout)}` : ''
-      throw new ActionError(`${result.failure ?? 'The deploy failed.'}${hosts}`)
+      throw new ActionError(`${result.failure?.message ?? 'The deploy failed.'}${hosts}`)
     }
   })
 }
@@ -97,7 +98,7 @@ const NO_SNAPSHOT = {
 
 /** The union of the three actions' outputs, plus what only the whole pipeline knows. */
 export function deployOutputs(result: DeployResult): Record<string, string | number | object> {
-  const view = snapshotView(result)
+  const view = result.publish
   return {
     ...hostOutputs(result.hosts),
     ...(result.rollout ? rolloutOutputs(result.rollout) : {}),

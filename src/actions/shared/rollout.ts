@@ -6,6 +6,13 @@ import type { Inputs } from '../../inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
 import { isFailure, type RolloutResult } from '../../rollout/types.js'
 import { buildScript } from '../../rollout/script.js'
+import type { RolloutFlowOptions } from '../../flows/rollout.js'
+import type { HostSelection } from '../../hosts/find.js'
+import { readDevice } from './device.js'
+import { readHostQuery } from './hosts.js'
+import { readLaunchTemplate } from './launch-template.js'
+import { readRollbackSettings } from './rollback.js'
+import { readTrafficSettings } from './traffic.js'
 
 /** Everything but the targets, the clock and the signal. */
 export type RolloutSettings = Omit<RolloutOptions, 'instanceIds' | 'clock' | 'signal' | 'backoff'>
@@ -100,6 +107,48 @@ function readDocument(inputs: Inputs): string {
     )
   }
   return document
+}
+
+/** The rollout action's inputs, every one checked before anything is read or changed. */
+export function readRolloutFlowOptions(inputs: Inputs, ctx: RunContext): RolloutFlowOptions {
+  const hosts = readHostSelection(inputs)
+  const rollout = readRolloutSettings(inputs, ctx)
+  const traffic = readTrafficSettings(inputs)
+  const rollback = readRollbackSettings(inputs, ctx)
+  const device = readDevice(inputs)
+  const launchTemplate = readLaunchTemplate(inputs)
+  if (launchTemplate && !rollback) {
+    throw new InputError(
+      'launch-template',
+      `${JSON.stringify(launchTemplate)} is set without rollback-commands. Expected rollback-commands with it: the template only tells a rollback where it returns to.`
+    )
+  }
+  return {
+    hosts,
+    rollout,
+    traffic,
+    ...(rollback ? { rollback } : {}),
+    ...(launchTemplate ? { previousFrom: { launchTemplate, device } } : {})
+  }
+}
+
+/** `instance-ids`, or `tags` and/or `asg-name`: one way to choose the hosts. */
+function readHostSelection(inputs: Inputs): HostSelection {
+  const instanceIds = readInstanceIds(inputs)
+  const query = readHostQuery(inputs, { requireSelector: false })
+  if (instanceIds.length && (query.tags.size || query.asgNames?.length)) {
+    throw new InputError(
+      'instance-ids',
+      'is set together with tags or asg-name. Expected one way to choose the hosts: instance-ids, or tags and/or asg-name.'
+    )
+  }
+  if (!instanceIds.length && !query.tags.size && !query.asgNames?.length) {
+    throw new InputError(
+      'instance-ids',
+      "is empty and neither tags nor asg-name is set. Expected the hosts: instance-ids (e.g. resolve-hosts' instance-ids output), or tags and/or asg-name."
+    )
+  }
+  return instanceIds.length ? { instanceIds } : { query }
 }
 
 /** `instance-ids` as given (resolve-hosts' JSON output or a plain list), the first the primary. */

@@ -1,6 +1,6 @@
 /** Runner-side helpers shared by the adapters: the only code that imports @actions/core. */
 import * as core from '@actions/core'
-import { createClients, type AwsClients } from '../../aws/clients.js'
+import { createClients, type Clients } from '../../aws/clients.js'
 import { errorMessage } from '../../errors.js'
 import { Inputs } from '../../inputs.js'
 import type { Log } from '../../log.js'
@@ -40,7 +40,7 @@ export function runnerRuntime(): Runtime {
 }
 
 /** Clients from the common inputs `aws-region` and `max-attempts`. */
-export function clientsFromInputs(inputs: Inputs, action: string): AwsClients {
+export function clientsFromInputs(inputs: Inputs, action: string): Clients {
   return createClients({
     region: inputs.optional('aws-region'),
     maxAttempts: inputs.integer('max-attempts', 5, { min: 1, max: 20 }),

@@ -5,9 +5,10 @@ import {
   RegisterTargetsCommand
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { mockClient } from 'aws-sdk-client-mock'
-import { Journal, mapStateProvider } from '../../src/deploy/journal.js'
-import { releaseHeld } from '../../src/deploy/release.js'
-import { journalTraffic, trafficReleaser } from '../../src/deploy/release-traffic.js'
+import { Journal, mapStateProvider } from '../../src/held/journal.js'
+import { settleHeld } from '../../src/held/settle.js'
+import { trafficSettler } from '../../src/held/settlers.js'
+import { journalTraffic } from '../../src/held/traffic.js'
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client)
 const elbv2 = new ElasticLoadBalancingV2Client({ region: 'eu-west-1' })
@@ -41,8 +42,8 @@ describe('hosts out of service in the journal', () => {
 
     // The post step reads the journal the main step left.
     elbMock.on(RegisterTargetsCommand).resolves({})
-    const released = await releaseHeld(Journal.read(mapStateProvider(state)), {
-      'out-of-service': trafficReleaser(elbv2)
+    const released = await settleHeld(Journal.read(mapStateProvider(state)), {
+      'out-of-service': trafficSettler(elbv2)
     })
 
     expect(released.map((r) => [r.ok, r.outcome])).toEqual([
@@ -61,7 +62,7 @@ describe('hosts out of service in the journal', () => {
     elbMock
       .on(RegisterTargetsCommand)
       .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }))
-    const released = await releaseHeld(journal, { 'out-of-service': trafficReleaser(elbv2) })
+    const released = await settleHeld(journal, { 'out-of-service': trafficSettler(elbv2) })
     expect(released[0]?.ok).toBe(false)
     expect(released[0]?.outcome).toMatch(
       new RegExp(`^Could not register i-0aaaaaaaaaaaaaaaa again in target group ${WEB}: .*denied`)

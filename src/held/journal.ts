@@ -1,8 +1,8 @@
 /**
  * One journal of everything a run holds, written as it is taken, so whatever ends the run (a
- * return, an error, a crash) can be followed by a release of exactly what is still held: by
- * the run's own `finally`, or by the post step replaying the journal when the main step died.
- * The commands sent, the snapshot made, the hosts out of service and the deploy lock.
+ * return, an error, a crash) can be followed by settling exactly what is still held: by the
+ * run's own `finally` (holding.ts), or by the post step replaying the journal when the main step
+ * died. The commands sent, the snapshot made, the hosts out of service and the deploy locks.
  */
 
 /**
@@ -21,7 +21,7 @@ export function mapStateProvider(map = new Map<string, string>()): StateProvider
 export type Held =
   /** An SSM command: cancelled if still running. */
   | { kind: 'command'; commandId: string }
-  /** A snapshot this run made: tagged failed unless published. */
+  /** A snapshot this run made: tagged failed (or deleted) unless published. */
   | { kind: 'snapshot'; snapshotId: string }
   /**
    * A host taken out of a target group, journalled before it is deregistered: registered
@@ -31,22 +31,28 @@ export type Held =
   /** The deploy lock of one launch template (src/lock): deleted if this run still holds it. */
   | { kind: 'lock'; name: string; token: string; templateId: string }
 
+export type HeldKind = Held['kind']
+
 export interface JournalEntry {
   held: Held
-  /** How it was released (published, ended, cancelled, tagged failed...); absent while held. */
-  released?: string
+  /** How it was settled (published, ended, cancelled, tagged failed...); absent while held. */
+  settled?: string
 }
 
 export const JOURNAL_KEY = 'journal'
 
-const idOf = (h: Held): string =>
-  h.kind === 'command'
-    ? h.commandId
-    : h.kind === 'snapshot'
-      ? h.snapshotId
-      : h.kind === 'lock'
-        ? h.token
-        : `${h.targetGroupArn}|${h.instanceId}|${h.port ?? ''}`
+const idOf = (h: Held): string => {
+  switch (h.kind) {
+    case 'command':
+      return h.commandId
+    case 'snapshot':
+      return h.snapshotId
+    case 'lock':
+      return h.token
+    case 'out-of-service':
+      return `${h.targetGroupArn}|${h.instanceId}|${h.port ?? ''}`
+  }
+}
 
 export class Journal {
   private constructor(
@@ -72,18 +78,19 @@ export class Journal {
     this.save()
   }
 
-  release(held: Held, how: string): void {
+  /** No longer held: `how` says what became of it. Unknown or already settled: no change. */
+  settle(held: Held, how: string): void {
     const entry = this.entries.find(
-      (e) => !e.released && e.held.kind === held.kind && idOf(e.held) === idOf(held)
+      (e) => !e.settled && e.held.kind === held.kind && idOf(e.held) === idOf(held)
     )
     if (!entry) return
-    entry.released = how
+    entry.settled = how
     this.save()
   }
 
   /** What is still held, in the order it was taken. */
   held(): Held[] {
-    return this.entries.filter((e) => !e.released).map((e) => e.held)
+    return this.entries.filter((e) => !e.settled).map((e) => e.held)
   }
 
   private save(): void {

@@ -8,11 +8,11 @@ import {
   DescribeAutoScalingInstancesCommand
 } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import { chunk } from '../../collections.js'
-import { aws } from '../../errors.js'
-import type { Host } from '../../hosts/host.js'
-import { describeInstances } from '../../hosts/instances.js'
-import { toHost } from '../../hosts/resolve.js'
+import { chunk } from '../collections.js'
+import { aws } from '../errors.js'
+import type { Host } from './host.js'
+import { describeInstances } from './instances.js'
+import { toHost } from './resolve.js'
 
 export async function describeHostsById(
   clients: { ec2: EC2Client; autoscaling: AutoScalingClient },

@@ -1,0 +1,49 @@
+/**
+ * The catch-up phase: instances launched meanwhile booted from the old version, so they get the
+ * same rollout, through the same session (traffic steps, journal). Whatever it leaves, the new
+ * version is published: retention still runs after it.
+ */
+import type { Failure } from '../model/failure.js'
+import type { TargetReport } from '../snapshot/targets.js'
+import { catchUp, type CatchUpResult } from './catch-up.js'
+import type { DeployContext, Resolved } from './context.js'
+import type { RolledOut } from './rollout.js'
+
+export async function catchUpPhase(
+  ctx: DeployContext,
+  resolved: Resolved,
+  rolled: RolledOut,
+  targets: readonly TargetReport[]
+): Promise<{ catchUp: CatchUpResult; failure?: Failure }> {
+  const { clients, options, runtime } = ctx
+  // Every group's members: any launched meanwhile from an old version of its template.
+  const published = targets.flatMap(({ published: p }) =>
+    p?.version !== undefined && p.isDefault
+      ? [{ launchTemplateId: p.launchTemplateId, version: p.version }]
+      : []
+  )
+  const caught = await catchUp(
+    clients,
+    {
+      query: options.query,
+      known: new Set(resolved.hosts.map((h) => h.instanceId)),
+      published,
+      readyTimeoutMs: options.catchUp.readyTimeoutMs,
+      maxRounds: options.catchUp.maxRounds,
+      rollout: (ids) =>
+        rolled.session.run({
+          ...options.rollout,
+          runOnceScript: undefined,
+          canary: 0,
+          instanceIds: ids
+        })
+    },
+    runtime
+  )
+  const message = caught.cancelled
+    ? `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${caught.failed.map((f) => f.instanceId).join(' ') || 'none'}`
+    : caught.failed.length
+      ? `Instances launched during the deploy could not be caught up and may run old code: ${caught.failed.map((f) => `${f.instanceId} (${f.reason})`).join('; ')}`
+      : undefined
+  return { catchUp: caught, ...(message ? { failure: { phase: 'catch-up', message } } : {}) }
+}

@@ -1,0 +1,25 @@
+/** What every phase of one deploy reads (never writes): phases return what they made. */
+import type { Clients } from '../aws/clients.js'
+import type { Journal } from '../held/journal.js'
+import type { PreparedTarget } from '../snapshot/targets.js'
+import type { Host } from '../hosts/host.js'
+import type { Runtime } from '../runtime.js'
+import type { Phases } from './phases.js'
+import type { DeployOptions } from './types.js'
+
+export interface DeployContext {
+  readonly clients: Clients
+  readonly options: DeployOptions
+  readonly runtime: Runtime
+  /** Everything the run takes goes in here as it is taken (src/held). */
+  readonly journal: Journal
+  readonly phases: Phases
+}
+
+/** The resolve phase's answer: hosts, targets, locks and the checks, before any change. */
+export interface Resolved {
+  hosts: Host[]
+  prepared: PreparedTarget[]
+  preflight: string[]
+  locks: string[]
+}

@@ -1,0 +1,41 @@
+/**
+ * The resolve phase: hosts and targets, the deploy locks, and every read-only check
+ * (pre-flight), before anything changes.
+ */
+import { ActionError } from '../errors.js'
+import { resolveHosts } from '../hosts/resolve.js'
+import { prepareTargets, type PublishTarget } from '../snapshot/targets.js'
+import type { DeployContext, Resolved } from './context.js'
+import { lockTemplates } from './lock.js'
+import { preflight } from './preflight.js'
+import { deployTargets } from './templates.js'
+
+export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
+  const { clients, options, runtime } = ctx
+  const resolved = await resolveHosts(clients, options.query)
+  runtime.log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
+  const primary = resolved.hosts[0]
+  if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
+  const targets: PublishTarget[] = []
+  for (const t of options.publish.targets)
+    targets.push(...(await deployTargets(clients.ec2, t, resolved.groups, primary)))
+  // Before the default version is read: a deploy that waited reads the one its predecessor left.
+  const locks = await lockTemplates(
+    ctx,
+    targets.map((t) => t.launchTemplate)
+  )
+  const prepared = await prepareTargets(clients, { ...options.publish, targets })
+  for (const { template } of prepared) {
+    runtime.log.info(
+      `Publishing to launch template ${template.name} (${template.id}), default version ${template.defaultVersion} now.`
+    )
+  }
+  const checks = {
+    primary: primary.instanceId,
+    device: options.device,
+    document: options.rollout.document,
+    targets: prepared
+  }
+  const passed = await preflight(clients, checks, runtime.log)
+  return { hosts: resolved.hosts, prepared, preflight: passed, locks }
+}

@@ -1,0 +1,144 @@
+/**
+ * The deploy's rollout phase: the traffic plan, the rollout with the primary's snapshot started
+ * as soon as the primary is back and healthy, and, when it failed, rollback-commands on the hosts
+ * that started. It answers what it made; a failure names its phase: `rollout` (the rollout itself
+ * failed or was cancelled: on-failure decides what becomes of the snapshot) or `snapshot`.
+ */
+import { errorMessage } from '../errors.js'
+import { RolloutSession } from '../flows/rollout-session.js'
+import type { Failure } from '../model/failure.js'
+import type { PreviousRelease } from '../model/release.js'
+import { describePlan } from '../report/traffic.js'
+import { describeRollback, type RollbackResult } from '../rollout/rollback.js'
+import type { HostResult, RolloutResult } from '../rollout/types.js'
+import { previousRelease } from '../snapshot/previous.js'
+import { planTraffic } from '../traffic/plan.js'
+import type { DeployContext, Resolved } from './context.js'
+import { primaryFlush, SnapshotBeside, type SnapshotOutcome } from './snapshot.js'
+
+export interface RolledOut {
+  rollout: RolloutResult
+  rollback?: RollbackResult
+  snapshot: SnapshotOutcome
+  /** The session, for catch-up's rollouts (same traffic steps, same journal) and the summary. */
+  session: RolloutSession
+  failure?: Failure
+}
+
+export async function rolloutPhase(ctx: DeployContext, resolved: Resolved): Promise<RolledOut> {
+  const { options } = ctx
+  const session = await startSession(ctx, resolved)
+  const previous = await readPrevious(ctx, resolved)
+  const snapshot = new SnapshotBeside(ctx, resolved.prepared)
+  let rolled: RolloutResult
+  try {
+    const flush = primaryFlush(ctx)
+    const instanceIds = resolved.hosts.map((h) => h.instanceId)
+    rolled = await session.run(
+      { ...options.rollout, ...flush, instanceIds },
+      {
+        onPrimaryDone: (primary: HostResult) =>
+          snapshot.start(primary.instanceId, flush.primaryLastScript !== undefined),
+        // The code could never be published: no new host starts on it.
+        shouldStop: () =>
+          snapshot.error === undefined
+            ? undefined
+            : `the snapshot failed, so nothing can be published: ${errorMessage(snapshot.error)}`
+      }
+    )
+  } finally {
+    // An AWS error stopped the rollout: the snapshot already started is never published.
+    await snapshot.outcome()
+  }
+  if (options.dryRun && !snapshot.started && rolled.primaryInstanceId)
+    snapshot.start(rolled.primaryInstanceId)
+  const taken = await snapshot.outcome()
+  const failure = rolloutFailure(ctx, rolled, taken)
+  const rollback = failure ? await rollBack(ctx, session, rolled, previous) : undefined
+  return {
+    rollout: rolled,
+    ...(rollback ? { rollback } : {}),
+    snapshot: taken,
+    session,
+    ...(failure
+      ? { failure: { ...failure, message: `${failure.message}${describeRollback(rollback)}` } }
+      : {})
+  }
+}
+
+/**
+ * Behind target groups: the plan (read-only, so a fleet too small is refused before anything
+ * changes) and the steps that take each host out of service around its commands.
+ */
+async function startSession(ctx: DeployContext, resolved: Resolved): Promise<RolloutSession> {
+  const { clients, options, runtime, journal } = ctx
+  const settings = options.traffic ?? { targetGroups: { auto: false, given: [] } }
+  const plan = await planTraffic(clients, resolved.hosts, settings, {
+    maxConcurrency: options.rollout.maxConcurrency,
+    log: runtime.log
+  })
+  if (options.traffic) for (const line of describePlan(plan)) runtime.log.info(line)
+  const backoff = options.rollout.backoff
+  return new RolloutSession(clients, journal, runtime, plan, resolved.hosts, backoff)
+}
+
+/** Where a rollback would return to, read before anything changes (only with a rollback). */
+async function readPrevious(
+  ctx: DeployContext,
+  resolved: Resolved
+): Promise<PreviousRelease | undefined> {
+  const template = resolved.prepared[0]?.template
+  if (!ctx.options.rollback || ctx.options.dryRun) return undefined
+  if (!template) return { commit: '', snapshotId: '' }
+  return previousRelease(ctx.clients.ec2, template, ctx.options.device, ctx.runtime.log)
+}
+
+/** Why nothing can be published, first cause first; undefined when the deploy goes on. */
+function rolloutFailure(
+  ctx: DeployContext,
+  rolled: RolloutResult,
+  taken: SnapshotOutcome
+): Failure | undefined {
+  const unchanged = "nothing was published; the launch template's default is unchanged."
+  if (!rolled.ok && ctx.runtime.signal.aborted)
+    // Said first: the snapshot's wait and the hosts' commands ended because of it, not on their own.
+    return {
+      phase: 'rollout',
+      message: `The deploy was cancelled during the rollout: ${unchanged}`
+    }
+  if (!rolled.ok && taken.error !== undefined)
+    return {
+      phase: 'snapshot',
+      message: `The snapshot failed, so the rollout stopped before any new host started and nothing was published: ${errorMessage(taken.error)}`
+    }
+  const primary = rolled.results.find((r) => r.instanceId === rolled.primaryInstanceId)
+  const gone = primary?.status === 'Terminated' || rolled.runOnce?.status === 'Terminated'
+  if (primary && gone && !taken.snapshot)
+    return {
+      phase: 'rollout',
+      message: `The primary ${primary.instanceId} was terminated (scale-in or a spot reclaim) before its snapshot was taken, so ${unchanged} Deploy again.`
+    }
+  if (!rolled.ok)
+    return {
+      phase: 'rollout',
+      message: `The rollout failed (${rolled.stoppedReason ?? 'see the hosts below'}): ${unchanged}`
+    }
+  if (taken.error !== undefined || !taken.snapshot)
+    return {
+      phase: 'snapshot',
+      message: `The fleet is deployed, but the snapshot failed, so nothing was published and new instances would boot the old code: ${taken.error === undefined ? 'the primary never succeeded' : errorMessage(taken.error)}`
+    }
+  return undefined
+}
+
+/** With rollback-commands: the hosts that started go back, with the same traffic steps. */
+async function rollBack(
+  ctx: DeployContext,
+  session: RolloutSession,
+  rolled: RolloutResult,
+  previous: PreviousRelease | undefined
+): Promise<RollbackResult | undefined> {
+  const { rollback } = ctx.options
+  if (!rollback || !previous) return undefined
+  return session.rollBack(rolled, ctx.options.rollout, rollback, previous)
+}

@@ -1,0 +1,113 @@
+/**
+ * deploy: the whole pipeline in one process, composed of the rollout and publish steps.
+ *
+ *   resolve (hosts, targets, locks, read-only checks)
+ *   -> rollout (run-once, canary, waves)
+ *        `-- as soon as the primary succeeded: snapshot its code volume, and let the
+ *            snapshot complete while the other waves run
+ *   -> publish, only if the whole fleet succeeded
+ *   -> catch-up: instances launched meanwhile from the old version get the rollout
+ *   -> retention
+ *
+ * Each phase returns what it made; the run holds what it takes in one journal, and whatever
+ * ends it, everything still held is settled (src/held): commands cancelled, hosts registered
+ * again, a snapshot never published tagged failed (or deleted, on-failure), the locks freed.
+ */
+import type { Clients } from '../aws/clients.js'
+import type { DeployContext } from '../deploy/context.js'
+import { catchUpPhase } from '../deploy/catch-up-phase.js'
+import { Phases } from '../deploy/phases.js'
+import { publishPhase, retentionPhase } from '../deploy/publish.js'
+import { resolveDeploy } from '../deploy/resolve.js'
+import { rolloutPhase, type RolledOut } from '../deploy/rollout.js'
+import type { DeployOptions, DeployResult } from '../deploy/types.js'
+import { errorMessage } from '../errors.js'
+import { holding } from '../held/holding.js'
+import { type Journal, mapStateProvider, type StateProvider } from '../held/journal.js'
+import type { Settled } from '../held/settle.js'
+import { deploySettlers, type Unpublished } from '../held/publish-settlers.js'
+import type { Runtime } from '../runtime.js'
+
+export async function runDeploy(
+  clients: Clients,
+  options: DeployOptions,
+  runtime: Runtime,
+  state: StateProvider = mapStateProvider()
+): Promise<DeployResult> {
+  const phases = new Phases(runtime.clock)
+  const { value, settled } = await holding(
+    state,
+    runtime.log,
+    (result, err) => deploySettlers(clients, unpublished(options, phases, result, err)),
+    (journal: Journal) => deploy({ clients, options, runtime, journal, phases })
+  )
+  return withSettled(value, settled, options)
+}
+
+async function deploy(ctx: DeployContext): Promise<DeployResult> {
+  const { options, phases } = ctx
+  const resolved = await phases.run('resolve', () => resolveDeploy(ctx))
+  const { hosts, preflight, locks, prepared } = resolved
+  const base = { hosts, preflight, locks, settled: [], phases, dryRun: options.dryRun }
+  const rolled = await phases.run('rollout', () => rolloutPhase(ctx, resolved))
+  const { failure, snapshot: taken } = rolled
+  let result: DeployResult = { ...base, ...rolledOut(rolled), ok: false }
+  if (failure || !taken.snapshot) return { ...result, ...(failure ? { failure } : {}) }
+  const published = await phases.run('publish', () => publishPhase(ctx, taken.snapshot!, prepared))
+  result = { ...result, publish: published }
+  if (published.failure) return { ...result, failure: published.failure }
+  if (!options.dryRun) {
+    const targets = published.targets
+    const caught = await phases.run('catch-up', () => catchUpPhase(ctx, resolved, rolled, targets))
+    result = { ...result, ...rolledOut(rolled), ...caught }
+  }
+  const retained = await phases.run('retention', () => retentionPhase(ctx, published, prepared))
+  return { ...result, publish: retained, ok: !result.failure }
+}
+
+/** The rollout phase's part of the result; the traffic timings as far as the run got. */
+function rolledOut(rolled: RolledOut): Partial<DeployResult> {
+  const { session } = rolled
+  return {
+    rollout: rolled.rollout,
+    ...(rolled.rollback ? { rollback: rolled.rollback } : {}),
+    ...(rolled.snapshot.snapshot ? { publish: rolled.snapshot.snapshot } : {}),
+    ...(session.plan.targetGroups.length
+      ? { traffic: { plan: session.plan, hosts: session.trafficHosts() } }
+      : {})
+  }
+}
+
+/**
+ * What becomes of a snapshot never published: on-failure once the rollout itself failed
+ * (or threw), else tagged failed with the reason.
+ */
+function unpublished(
+  options: DeployOptions,
+  phases: Phases,
+  result: DeployResult | undefined,
+  err: unknown
+): Unpublished {
+  const failedPhase = result ? result.failure?.phase : phases.threw
+  const reason = result
+    ? (result.failure?.message ?? 'the deploy ended before publishing it')
+    : errorMessage(err)
+  return { reason, snapshot: failedPhase === 'rollout' ? options.onFailure : 'tag' }
+}
+
+/** The settled list, and the snapshot's final state once settled (failed or deleted). */
+function withSettled(
+  result: DeployResult,
+  settled: Settled[],
+  options: DeployOptions
+): DeployResult {
+  const publish = result.publish
+  const gone = settled.find((s) => s.ok && s.held.kind === 'snapshot')
+  if (!publish || !gone) return { ...result, settled }
+  const state = unpublished(options, result.phases, result, undefined).snapshot
+  return {
+    ...result,
+    settled,
+    publish: { ...publish, state: state === 'delete' ? 'deleted' : 'failed' }
+  }
+}
