@@ -322,7 +322,7 @@ describe('the deploy bundle, run as the runner runs it', () => {
       { held: { kind: 'command', commandId: ended } },
       { held: { kind: 'command', commandId: running } },
       { held: { kind: 'snapshot', snapshotId } },
-      { held: { kind: 'command', commandId: 'released-already' }, released: 'ended' }
+      { held: { kind: 'command', commandId: 'released-already' }, settled: 'ended' }
     ])
     const r = await runBundle(
       BUNDLES.deploy,
@@ -357,8 +357,8 @@ describe('the deploy bundle, run as the runner runs it', () => {
 
   it('the post step after a main step that released everything does nothing', async () => {
     const journal = JSON.stringify([
-      { held: { kind: 'command', commandId: 'cmd-1' }, released: 'ended' },
-      { held: { kind: 'snapshot', snapshotId: 'snap-1' }, released: 'published' }
+      { held: { kind: 'command', commandId: 'cmd-1' }, settled: 'ended' },
+      { held: { kind: 'snapshot', snapshotId: 'snap-1' }, settled: 'published' }
     ])
     const r = await runBundle(BUNDLES.deploy, { commands: './bin/deploy' }, emulator.env, {
       state: { isPost: 'true', journal }

@@ -264,6 +264,6 @@ describe('the deploy behind a target group', () => {
     }>
     const outOfService = journal.filter((e) => e.held.kind === 'out-of-service')
     expect(outOfService.length).toBeGreaterThanOrEqual(2)
-    expect(outOfService.filter((e) => !e.released)).toEqual([])
+    expect(outOfService.filter((e) => !e.settled)).toEqual([])
   })
 })
