@@ -162,17 +162,19 @@ def settle(key, gone):
         execution = _executions.get(key)
     if execution is None:
         return None
-    if gone or execution.stopped_by == "gone":
+    with _lock:
+        # Ended before its host went: the agent had reported it.
+        finished = execution.outcome if execution.stopped_by is None else None
+    if finished is None and (gone or execution.stopped_by == "gone"):
         execution.stopped_by = "gone"
         execution.kill()
         if time.time() < execution.deadline:
             return None
         final = {"Status": "TimedOut", "StatusDetails": "TimedOut", "ResponseCode": -1}
+    elif finished is None:
+        return None
     else:
-        with _lock:
-            final = execution.outcome
-        if final is None:
-            return None
+        final = finished
     with _lock:
         _executions.pop(key, None)
     return final
@@ -193,9 +195,12 @@ def instances_gone(instance_ids):
     """TerminateInstances: the processes die with their hosts."""
     wanted = set(instance_ids)
     with _lock:
-        doomed = [e for e in _executions.values() if e.instance_id in wanted]
+        doomed = [
+            e for e in _executions.values() if e.instance_id in wanted and e.outcome is None
+        ]
+        for execution in doomed:
+            execution.stopped_by = "gone"
     for execution in doomed:
-        execution.stopped_by = "gone"
         execution.kill()
 
 

@@ -20,6 +20,21 @@ to decrement, as AWS does) leaves its invocation InProgress until the command's
 executionTimeout, then TimedOut, as AWS reports an invocation whose agent went away.
 CancelCommand with InstanceIds cancels only those hosts' invocations. SendCommand to a host
 that is shutting down or terminated is refused, the whole call, with InvalidInstanceId.
+
+Hosts that run their commands (host_exec.py, code_volumes.py), a test affordance:
+  emulator:ssm-exec     true: AWS-RunShellScript commands really run (bash, asynchronously):
+                        InProgress, then Success / Failed (ResponseCode = exit code) / TimedOut
+                        (ExecutionTimedOut, 137) at executionTimeout; output kept to 24,000 /
+                        8,000 characters; CancelCommand and termination kill the process group.
+                        The ssm-status and ssm-seconds tags do not apply to such a host.
+  emulator:mount-point  the path its commands use for its code volume; the emulator rewrites it
+                        to the host's own directory <EMULATOR_ROOT>/<instance-id> (and back in
+                        the output).
+  emulator:code-device  the device of its code volume (default /dev/sdf): CreateSnapshot of the
+                        volume there saves the directory; a host launched with a mapping naming
+                        that snapshot gets it back and becomes an exec host.
+S3 (s3_cutoff.py): an object tagged emulator:cut-off answers GET with half its bytes (or N),
+then closes the connection.
 """
 
 import copy

@@ -26,6 +26,7 @@ import {
 import { createBucket, presignGet, putObject } from '../../support/emulator/s3.js'
 import {
   codeDir,
+  codeVolumeWorld,
   execFleet,
   finishedInvocation,
   hostReadlink,
@@ -174,6 +175,17 @@ describe('commands on exec hosts', () => {
     expect(inv).toMatchObject({ Status: 'TimedOut', ResponseCode: -1 })
   })
 
+  it('keeps the outcome of a command that ended before its host was terminated', async () => {
+    const { ec2, ssm } = emulator.clients
+    const [host] = await execFleet(ec2, { mountPoint: MOUNT })
+    const id = await runScript(ssm, [host!], ['echo done > /mnt/code/done'])
+    for (let i = 0; i < 200 && !existsSync(join(codeDir(emulator.root, host!), 'done')); i++)
+      await sleep(25)
+    await sleep(200)
+    await terminate(ec2, [host!])
+    expect(await finishedInvocation(ssm, id, host!, 0)).toMatchObject({ Status: 'Success' })
+  })
+
   it('keeps the first 24,000 characters of output and 8,000 of errors', async () => {
     const { ec2, ssm } = emulator.clients
     const [host] = await execFleet(ec2, { mountPoint: MOUNT })
@@ -213,6 +225,20 @@ describe('code volumes', () => {
       // The host's directory reads as the mount point in the output, as on the host.
       expect(inv.StandardOutputContent).toBe(`${MOUNT}\nid\n`)
       expect(readFileSync(join(codeDir(emulator.root, host), 'id'), 'utf8')).toBe(`${host}\n`)
+    }
+  })
+
+  it('makes the members of a code-volume world exec hosts at the mount point', async () => {
+    const { ssm } = emulator.clients
+    const world = await codeVolumeWorld(emulator.clients, { size: 2, execMountPoint: MOUNT })
+    const id = await runScript(ssm, world.instanceIds, [
+      'mkdir -p /mnt/code/releases/r7 && ln -sfn /mnt/code/releases/r7 /mnt/code/current'
+    ])
+    for (const host of world.instanceIds) {
+      expect(await finishedInvocation(ssm, id, host)).toMatchObject({ Status: 'Success' })
+      expect(hostReadlink(emulator.root, host, MOUNT, `${MOUNT}/current`)).toBe(
+        `${MOUNT}/releases/r7`
+      )
     }
   })
 
