@@ -4,7 +4,9 @@
  * created on first use, on a free loopback port.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureEmulatorInstalled, PYTHON, ROOT } from './install.mjs'
@@ -39,6 +41,11 @@ async function freePort(): Promise<number> {
 export interface Emulator {
   endpoint: string
   env: Record<string, string>
+  /**
+   * EMULATOR_ROOT: the directory holding each exec host's code volume directory
+   * (`<root>/<instance-id>`, see code_volumes.py); emptied by reset, removed by stop.
+   */
+  root: string
   reset(): Promise<void>
   stop(): Promise<void>
 }
@@ -47,8 +54,14 @@ export async function startEmulator(): Promise<Emulator> {
   ensureEmulatorInstalled()
   for (let attempt = 1; ; attempt++) {
     const port = await freePort()
+    const root = mkdtempSync(join(tmpdir(), 'emulator-root-'))
     const child = spawn(PYTHON, [join(HERE, 'server.py'), '-H', '127.0.0.1', '-p', String(port)], {
-      env: { ...process.env, MOTO_EC2_LOAD_DEFAULT_AMIS: 'false', PYTHONUNBUFFERED: '1' },
+      env: {
+        ...process.env,
+        MOTO_EC2_LOAD_DEFAULT_AMIS: 'false',
+        PYTHONUNBUFFERED: '1',
+        EMULATOR_ROOT: root
+      },
       stdio: ['ignore', 'ignore', 'pipe']
     })
     let stderr = ''
@@ -60,14 +73,19 @@ export async function startEmulator(): Promise<Emulator> {
       return {
         endpoint,
         env: emulatorEnv(endpoint),
+        root,
         reset: async () => {
           const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' })
           if (!res.ok) throw new Error(`Emulator reset failed: HTTP ${res.status}`)
         },
-        stop: () => stopChild(child)
+        stop: async () => {
+          await stopChild(child)
+          rmSync(root, { recursive: true, force: true })
+        }
       }
     }
     await stopChild(child)
+    rmSync(root, { recursive: true, force: true })
     if (attempt >= 3) throw new Error(`The emulator did not start on ${endpoint}:\n${stderr}`)
   }
 }

@@ -20,6 +20,21 @@ to decrement, as AWS does) leaves its invocation InProgress until the command's
 executionTimeout, then TimedOut, as AWS reports an invocation whose agent went away.
 CancelCommand with InstanceIds cancels only those hosts' invocations. SendCommand to a host
 that is shutting down or terminated is refused, the whole call, with InvalidInstanceId.
+
+Hosts that run their commands (host_exec.py, code_volumes.py), a test affordance:
+  emulator:ssm-exec     true: AWS-RunShellScript commands really run (bash, asynchronously):
+                        InProgress, then Success / Failed (ResponseCode = exit code) / TimedOut
+                        (ExecutionTimedOut, 137) at executionTimeout; output kept to 24,000 /
+                        8,000 characters; CancelCommand and termination kill the process group.
+                        The ssm-status and ssm-seconds tags do not apply to such a host.
+  emulator:mount-point  the path its commands use for its code volume; the emulator rewrites it
+                        to the host's own directory <EMULATOR_ROOT>/<instance-id> (and back in
+                        the output).
+  emulator:code-device  the device of its code volume (default /dev/sdf): CreateSnapshot of the
+                        volume there saves the directory; a host launched with a mapping naming
+                        that snapshot gets it back and becomes an exec host.
+S3 (s3_cutoff.py): an object tagged emulator:cut-off answers GET with half its bytes (or N),
+then closes the connection.
 """
 
 import copy
@@ -38,7 +53,10 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.ssm.models import Command
 from moto.server import main
 
+import code_volumes  # (code volumes as directories, carried by snapshots)
 import elbv2  # noqa: F401 (target health and Auto Scaling registration as AWS does them)
+import host_exec  # (hosts that really run their commands)
+import s3_cutoff  # noqa: F401 (a download cut off half-way)
 import warm_pool  # noqa: F401 (warm pool instances, seeded by a tag)
 
 PAGE = 50
@@ -88,6 +106,13 @@ def _execution_timeout(command):
 
 def _invocation(self, instance_id, plugin_name):
     inv = _original_invocation(self, instance_id, plugin_name)
+    tags = code_volumes.all_tags(self.account_id, self.backend_region, instance_id)
+    if host_exec.runs_commands(tags) and self.document_name == "AWS-RunShellScript":
+        host_exec.start(
+            self.command_id, instance_id, tags, self.parameters, _execution_timeout(self)
+        )
+        inv.update(Status="InProgress", StatusDetails="InProgress", ResponseCode=-1)
+        return inv
     status, seconds = "Success", 0.0
     for inst in _instances(self.account_id, self.backend_region):
         if inst.id == instance_id:
@@ -126,6 +151,12 @@ def _settle(command):
     now = time.time()
     for inv in command.invocations:
         key = (command.command_id, inv["InstanceId"])
+        if host_exec.tracks(key):
+            gone = _instance_state(command, inv["InstanceId"]) in _GONE
+            final = host_exec.settle(key, gone)
+            if final:
+                inv.update(final)
+            continue
         if key not in _running:
             continue
         ends, final, timeout = _running[key]
@@ -301,8 +332,11 @@ def cancel_command(self):
         if only and inv["InstanceId"] not in only:
             continue
         if inv["Status"] == "InProgress":
-            _running.pop((command.command_id, inv["InstanceId"]), None)
-            inv.update(Status="Cancelled", StatusDetails="Cancelled", ResponseCode=-1)
+            key = (command.command_id, inv["InstanceId"])
+            _running.pop(key, None)
+            # A process the agent stops reports 128 + SIGKILL; one never started, -1.
+            code = host_exec.STOPPED if host_exec.cancel(key) else -1
+            inv.update(Status="Cancelled", StatusDetails="Cancelled", ResponseCode=code)
     _refresh_counts(command)
     return ActionResult({})
 
@@ -423,6 +457,18 @@ def run_instances(self, image_id, count, user_data, security_group_names, **kwar
 
 EC2Response.run_instances = run_instances_response
 InstanceBackend.run_instances = run_instances
+
+# --- EC2 and SSM: a terminated exec host's command dies with it (host_exec.py).
+_original_terminate_instances = InstanceBackend.terminate_instances
+
+
+def terminate_instances(self, instance_ids):
+    result = _original_terminate_instances(self, instance_ids)
+    host_exec.instances_gone([inst.id for inst, _ in result])
+    return result
+
+
+InstanceBackend.terminate_instances = terminate_instances
 
 # --- EC2: DescribeLaunchTemplates and DescribeLaunchTemplateVersions page with NextToken
 # (moto cuts the list at MaxResults and says nothing). AWS allows up to 200 per page.

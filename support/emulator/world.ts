@@ -1,4 +1,6 @@
 /** Builds worlds in the emulator through the real SDK, as a real account would hold them. */
+import { readlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
@@ -25,7 +27,12 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { SSMClient } from '@aws-sdk/client-ssm'
+import {
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  SSMClient,
+  type GetCommandInvocationCommandOutput
+} from '@aws-sdk/client-ssm'
 import type { Clients } from '../../src/aws/clients.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
 
@@ -91,6 +98,96 @@ export async function terminate(ec2: EC2Client, ids: string[]): Promise<void> {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/**
+ * The emulator's tags that make hosts run their commands against a directory standing for their
+ * code volume (host_exec.py, code_volumes.py): commands see `mountPoint` as that directory.
+ */
+export function execTags(mountPoint: string): Record<string, string> {
+  return { 'emulator:ssm-exec': 'true', 'emulator:mount-point': mountPoint }
+}
+
+/**
+ * `count` hosts that really run their AWS-RunShellScript commands, each with an empty code
+ * volume at /dev/sdf (so snapshots of it find it) that its commands reach at `mountPoint`.
+ */
+export async function execFleet(
+  ec2: EC2Client,
+  options: { count?: number; mountPoint: string; tags?: Record<string, string> }
+): Promise<string[]> {
+  return launch(
+    ec2,
+    options.count ?? 1,
+    { ...(options.tags ?? {}), ...execTags(options.mountPoint) },
+    {
+      blockDeviceMappings: [
+        {
+          DeviceName: '/dev/sdf',
+          Ebs: { VolumeSize: 8, VolumeType: 'gp3', DeleteOnTermination: true }
+        }
+      ]
+    }
+  )
+}
+
+/** The directory that stands for an exec host's code volume; `root` is the emulator's. */
+export function codeDir(root: string, instanceId: string): string {
+  return join(root, instanceId)
+}
+
+/**
+ * Where the symlink at `path` (a path under `mountPoint`, as the host names it) points, as the
+ * host would say: the host's directory reads as the mount point again.
+ */
+export function hostReadlink(
+  root: string,
+  instanceId: string,
+  mountPoint: string,
+  path: string
+): string {
+  const dir = codeDir(root, instanceId)
+  const base = mountPoint.replace(/\/+$/, '')
+  if (path !== base && !path.startsWith(`${base}/`))
+    throw new Error(`${path} is not under the mount point ${mountPoint}`)
+  const target = readlinkSync(join(dir, path.slice(base.length)))
+  return target === dir || target.startsWith(`${dir}/`) ? base + target.slice(dir.length) : target
+}
+
+/** Runs `commands` (AWS-RunShellScript) on the hosts; returns the command id. */
+export async function runScript(
+  ssm: SSMClient,
+  instanceIds: string[],
+  commands: string[],
+  parameters: Record<string, string[]> = {}
+): Promise<string> {
+  const out = await ssm.send(
+    new SendCommandCommand({
+      InstanceIds: instanceIds,
+      DocumentName: 'AWS-RunShellScript',
+      Parameters: { commands, ...parameters }
+    })
+  )
+  return out.Command!.CommandId!
+}
+
+/** The host's invocation once it has left InProgress (within `withinMs`). */
+export async function finishedInvocation(
+  ssm: SSMClient,
+  commandId: string,
+  instanceId: string,
+  withinMs = 20_000
+): Promise<GetCommandInvocationCommandOutput> {
+  const deadline = Date.now() + withinMs
+  for (;;) {
+    const inv = await ssm.send(
+      new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })
+    )
+    if (inv.Status !== 'InProgress' && inv.Status !== 'Pending') return inv
+    if (Date.now() > deadline)
+      throw new Error(`${commandId} on ${instanceId} still ${inv.Status} after ${withinMs} ms`)
+    await sleep(50)
+  }
+}
+
 export interface CodeVolumeWorld {
   initialSnapshotId: string
   securityGroupId: string
@@ -116,10 +213,15 @@ export async function codeVolumeWorld(
     targetGroupArns?: string[]
     /** Classic load balancers named on the group (the emulator holds none: only the names). */
     loadBalancerNames?: string[]
+    /** Members run their commands, each against its own code directory at this mount point. */
+    execMountPoint?: string
   } = {}
 ): Promise<CodeVolumeWorld> {
   const name = options.name ?? 'app'
-  const tags = options.tags ?? { Role: 'app', Environment: 'production' }
+  const tags = {
+    ...(options.tags ?? { Role: 'app', Environment: 'production' }),
+    ...(options.execMountPoint ? execTags(options.execMountPoint) : {})
+  }
   const volume = await c.ec2.send(
     new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 8 })
   )

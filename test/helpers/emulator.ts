@@ -10,6 +10,8 @@ import { testClients, type TestClients } from '../../support/emulator/world.js'
 export interface EmulatorHandle {
   readonly endpoint: string
   readonly env: Record<string, string>
+  /** Where exec hosts' code volume directories live (`codeDir` in world.ts). */
+  readonly root: string
   readonly clients: TestClients
   reset(): Promise<void>
 }
@@ -33,6 +35,9 @@ export function useEmulator(options: { resetBeforeEach?: boolean } = {}): Emulat
     },
     get env() {
       return emulator!.env
+    },
+    get root() {
+      return emulator!.root
     },
     get clients() {
       return clients!
