@@ -23,6 +23,12 @@ export const IMPLIED: Record<string, string[]> = {
   'ec2:CreateSnapshot': ['ec2:CreateTags']
 }
 
+/**
+ * Operations AWS authorizes under another action's name, e.g. `'s3:HeadObject': 's3:GetObject'`
+ * (HeadObject needs s3:GetObject). An operation not listed is its own action.
+ */
+export const AUTHORIZED_AS: Record<string, string> = {}
+
 /** Each policy and the entry point of the bundle it is for. */
 export const ENTRIES: Record<string, string> = {
   'resolve-hosts': 'src/actions/resolve-hosts/index.ts',
@@ -65,7 +71,7 @@ export function operations(entry: string): string[] {
     }
   }
   for (const op of [...ops]) for (const extra of IMPLIED[op] ?? []) ops.add(extra)
-  return [...ops].sort()
+  return [...new Set([...ops].map((op) => AUTHORIZED_AS[op] ?? op))].sort()
 }
 
 export type Condition = Record<string, Record<string, string | string[]>>

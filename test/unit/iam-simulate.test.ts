@@ -16,13 +16,16 @@ import {
   runUnsafeSimulation,
   type Simulation
 } from '@cloud-copilot/iam-simulate'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { snapshotTags, TAG } from '../../src/snapshot/tags.js'
 import { lockName } from '../../src/lock/deploy-lock.js'
 import { RUN } from '../../support/fixtures.js'
 import { ROOT } from '../../support/emulator/install.mjs'
 import { ENTRIES, list, operations, policy, type Policy } from '../helpers/iam-policies.js'
+
+/** The committed bundles besides dist/: what users run. */
+const ACTION_DIRS = ['actions/resolve-hosts/dist', 'actions/rollout/dist', 'actions/snapshot/dist']
 
 const ACCOUNT = '123456789012'
 const REGION = 'eu-west-1'
@@ -288,9 +291,11 @@ describe('the example policies, evaluated as AWS does', () => {
   })
 
   it.each(DENIALS)('%s.json refuses %s on %s', async (name, action, _what, check) => {
-    expect([check.resource, await decide(policy(name), action, check)]).toEqual([
+    // Implicitly (no statement allows it) or explicitly (a Deny): either is a refusal.
+    const decision = await decide(policy(name), action, check)
+    expect([check.resource, decision]).toEqual([
       check.resource,
-      'ImplicitlyDenied'
+      expect.stringMatching(/^(Implicitly|Explicitly)Denied$/)
     ])
   })
 })
@@ -330,5 +335,25 @@ describe('where `*` stays', () => {
 
   it('the README lists no statement that is gone', () => {
     expect([...reasons.keys()].sort()).toEqual([...new Set(wildcards.map(([, sid]) => sid))].sort())
+  })
+})
+
+describe('the simulator, AGPL-3.0, stays a test tool (CONTRIBUTING.md)', () => {
+  const files = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(dir, f))
+
+  it('nothing in src/ imports it', () => {
+    const importing = files('src').filter((f) =>
+      readFileSync(join(ROOT, f), 'utf8').includes('@cloud-copilot/')
+    )
+    expect(importing).toEqual([])
+  })
+
+  it.each(['dist', ...ACTION_DIRS])('%s/licenses.txt does not list it', (dir) => {
+    const licenses = readFileSync(join(ROOT, dir, 'licenses.txt'), 'utf8')
+    expect(licenses.length).toBeGreaterThan(1000)
+    expect(licenses).not.toContain('@cloud-copilot/')
   })
 })
