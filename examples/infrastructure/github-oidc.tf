@@ -60,18 +60,28 @@ resource "aws_iam_role_policy" "deploy" {
       replace(
         replace(
           replace(
-            file("${path.module}/../iam/deploy.json"),
-            "123456789012",
-            local.account_id
+            replace(
+              replace(
+                file("${path.module}/../iam/deploy.json"),
+                "123456789012",
+                local.account_id
+              ),
+              "eu-west-1",
+              local.region
+            ),
+            "lt-0123456789abcdef0",
+            aws_launch_template.app.id
           ),
-          "eu-west-1",
-          local.region
+          "autoScalingGroupName/shop-production",
+          "autoScalingGroupName/${aws_autoscaling_group.app.name}"
         ),
-        "lt-0123456789abcdef0",
-        aws_launch_template.app.id
+        # This app's target groups: those named <name>-<environment>...
+        "targetgroup/shop-production",
+        "targetgroup/${var.name}-${var.environment}"
       ),
-      "autoScalingGroupName/shop-production",
-      "autoScalingGroupName/${aws_autoscaling_group.app.name}"
+      # The Environment tag of the hosts and volumes the role may touch.
+      "\"production\"",
+      jsonencode(var.environment)
     ),
     "\"acme/shop\"",
     jsonencode(var.github_repository)

@@ -110,6 +110,18 @@ resource "aws_launch_template" "app" {
       Environment = var.environment
     }
   }
+
+  # The same tags on every volume of the launch, the code volume made from each published
+  # snapshot among them: the deploy role may snapshot only volumes tagged so
+  # (examples/iam/deploy.json, SnapshotOnlyThisEnvironmentsVolumes). The root volume gets them
+  # too; EC2 has no per-mapping tags. Versions the action publishes keep them (SourceVersion).
+  tag_specifications {
+    resource_type = "volume"
+    tags = {
+      Role        = "app"
+      Environment = var.environment
+    }
+  }
 }
 
 resource "aws_autoscaling_group" "app" {

@@ -1,103 +1,16 @@
 /**
  * The least-privilege policies in examples/iam/ grant exactly what each action can call: every
  * AWS operation reachable from the action's entry point (read from the source: each `new
- * XCommand(` and `paginateX(` of an SDK client, through the imports that are not type-only), plus the permissions AWS
+ * XCommand(` and `paginateX(` of an SDK client, through the imports), plus the permissions AWS
  * requires implicitly. A policy that misses one, or grants one never called, fails here.
  */
 import { describe, expect, it } from '@jest/globals'
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { snapshotTags, TAG } from '../../src/snapshot/tags.js'
 import { RUN } from '../../support/fixtures.js'
 import { ROOT } from '../../support/emulator/install.mjs'
-
-const SERVICES: Record<string, string> = {
-  '@aws-sdk/client-ec2': 'ec2',
-  '@aws-sdk/client-ssm': 'ssm',
-  '@aws-sdk/client-auto-scaling': 'autoscaling',
-  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing'
-}
-
-/** Permissions AWS checks beyond the API called. */
-const IMPLIED: Record<string, string[]> = {
-  // CreateSnapshot with TagSpecifications needs ec2:CreateTags on the new snapshot.
-  'ec2:CreateSnapshot': ['ec2:CreateTags']
-}
-
-const ENTRIES: Record<string, string> = {
-  'resolve-hosts': 'src/actions/resolve-hosts/index.ts',
-  rollout: 'src/actions/rollout/index.ts',
-  snapshot: 'src/actions/snapshot/index.ts',
-  deploy: 'src/actions/deploy/index.ts'
-}
-
-function closure(entry: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(entry)) return seen
-  seen.add(entry)
-  // Type-only imports are erased from the bundle: they make no call.
-  const text = readFileSync(entry, 'utf8').replace(/import\s+type\s[^;]*?from\s+'[^']+'/gs, '')
-  for (const m of text.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) {
-    const next = resolve(dirname(entry), `${m[1]}.ts`)
-    if (existsSync(next)) closure(next, seen)
-  }
-  return seen
-}
-
-function operations(entry: string): string[] {
-  const ops = new Set<string>()
-  for (const file of closure(join(ROOT, entry))) {
-    const text = readFileSync(file, 'utf8')
-    const serviceOf = new Map<string, string>()
-    for (const m of text.matchAll(
-      /import\s*\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g
-    )) {
-      for (const name of m[1]!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim())) {
-        if (SERVICES[m[2]!]) serviceOf.set(name, SERVICES[m[2]!]!)
-      }
-    }
-    for (const m of text.matchAll(/new (\w+)Command\(/g)) {
-      const service = serviceOf.get(`${m[1]}Command`)
-      if (service) ops.add(`${service}:${m[1]}`)
-    }
-    for (const m of text.matchAll(/\bpaginate(\w+)\(/g)) {
-      const service = serviceOf.get(`paginate${m[1]}`)
-      if (service) ops.add(`${service}:${m[1]}`)
-    }
-  }
-  for (const op of [...ops]) for (const extra of IMPLIED[op] ?? []) ops.add(extra)
-  return [...ops].sort()
-}
-
-type Condition = Record<string, Record<string, string | string[]>>
-interface Statement {
-  Sid?: string
-  Effect: string
-  Action: string | string[]
-  Resource: string | string[]
-  Condition?: Condition
-}
-interface Policy {
-  Statement: Statement[]
-}
-
-const list = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v])
-
-function policy(name: string): Policy {
-  return JSON.parse(readFileSync(join(ROOT, 'examples/iam', `${name}.json`), 'utf8')) as Policy
-}
-
-function granted(name: string): string[] {
-  return [
-    ...new Set(
-      policy(name)
-        .Statement.filter((s) => s.Effect === 'Allow')
-        .flatMap((s) => list(s.Action))
-    )
-  ].sort()
-}
-
-const allowing = (name: string, action: string): Statement[] =>
-  policy(name).Statement.filter((s) => s.Effect === 'Allow' && list(s.Action).includes(action))
+import { allowing, ENTRIES, granted, list, operations } from '../helpers/iam-policies.js'
 
 /** Tags written after creation, by CreateTags on the snapshot: the status and why it failed. */
 const LATER_KEYS: string[] = [TAG.status, TAG.failure].sort()
@@ -177,10 +90,25 @@ describe('least-privilege IAM policies', () => {
           'ForAllValues:StringEquals': { 'aws:TagKeys': CREATION_KEYS }
         }
       ])
-      // The volume statement has no condition, so it must not reach snapshots.
+      // The volume statement must not reach snapshots, and only reaches this environment's
+      // volumes: those the launch template tags Role and Environment.
       for (const s of allowing(name, 'ec2:CreateSnapshot').filter((x) => !x.Condition)) {
         expect(list(s.Resource).every((r) => r.includes(':volume/'))).toBe(true)
       }
+      const onVolumes = allowing(name, 'ec2:CreateSnapshot').filter((s) =>
+        list(s.Resource).some((r) => r.includes(':volume/'))
+      )
+      expect(onVolumes.map((s) => [list(s.Resource), s.Condition])).toEqual([
+        [
+          ['arn:aws:ec2:eu-west-1:123456789012:volume/*'],
+          {
+            StringEquals: {
+              'aws:ResourceTag/Role': 'app',
+              'aws:ResourceTag/Environment': 'production'
+            }
+          }
+        ]
+      ])
     }
   )
 

@@ -137,7 +137,7 @@ describe('the example workflows and the README', () => {
 describe('examples/iam', () => {
   const policies = files('examples/iam', '.json')
 
-  it('scope to the one account, region, template, group, repository and Role tag', () => {
+  it('scope to the one account, region, template, group, target groups, repository and tags', () => {
     for (const f of policies) {
       const t = text(f)
       for (const [, region, account] of t.matchAll(/arn:aws:[\w-]+:([\w-]*):(\d*):/g)) {
@@ -153,8 +153,13 @@ describe('examples/iam', () => {
         /"aws:(?:Resource|Request)Tag\/ebs-autoscale:repository": "([^"]*)"/g
       ))
         expect(m[1]).toBe(NAMES.appRepo)
-      for (const m of t.matchAll(/"aws:ResourceTag\/Role": "([^"]*)"/g))
+      for (const m of t.matchAll(/"(?:aws:ResourceTag|ssm:resourceTag)\/Role": "([^"]*)"/g))
         expect(m[1]).toBe(NAMES.tags.Role)
+      for (const m of t.matchAll(/"(?:aws:ResourceTag|ssm:resourceTag)\/Environment": "([^"]*)"/g))
+        expect(m[1]).toBe(NAMES.tags.Environment)
+      // This app's target groups are named after the group: shop-production, shop-production-web.
+      for (const m of t.matchAll(/targetgroup\/([^/"]*)/g))
+        expect(m[1]).toMatch(new RegExp(`^${NAMES.group}`))
     }
   })
 
@@ -186,6 +191,14 @@ describe('examples/infrastructure', () => {
     expect(tf).toMatch(/Role\s+= "app"/)
   })
 
+  it('tags the volumes it launches as the policies require to snapshot them', () => {
+    // SnapshotOnlyThisEnvironmentsVolumes: CreateSnapshot only on volumes tagged Role and
+    // Environment; the launch template's TagSpecifications for volumes put them there.
+    expect(tf).toMatch(
+      /tag_specifications \{\n\s+resource_type = "volume"\n\s+tags = \{\n\s+Role\s+= "app"\n\s+Environment = var\.environment\n/
+    )
+  })
+
   it('fills in every placeholder of the policies it applies', () => {
     // The literal first arguments of replace() in the Terraform, applied to the policy files.
     const targets = [...tf.matchAll(/^\s+"((?:[^"\\]|\\.)*)",\n\s+[^\n]+\n\s+\)/gm)].map(
@@ -201,7 +214,8 @@ describe('examples/infrastructure', () => {
         NAMES.region,
         NAMES.templateId,
         NAMES.group,
-        NAMES.appRepo
+        NAMES.appRepo,
+        `"${NAMES.environment}"`
       ])
         expect([f, name, t.includes(name)]).toEqual([f, name, false])
     }
