@@ -11,7 +11,7 @@
  * Target: wall time within 1.10 of the bound; ELBv2 calls per host bounded. BENCH_VERBOSE=1
  * prints where each host's time went beyond its share of the bound.
  */
-import type { CountOrPercent } from '../src/inputs.js'
+import type { CountOrPercent } from '../src/model/fleet.js'
 import type { Backoff } from '../src/poll.js'
 import type { HostTraffic } from '../src/traffic/rollout.js'
 import { behindTargetGroups, testClients } from '../support/emulator/world.js'

@@ -9,7 +9,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { realClock } from '../src/clock.js'
 import type { Host } from '../src/hosts/host.js'
 import { resolveHosts } from '../src/hosts/resolve.js'
-import type { CountOrPercent } from '../src/inputs.js'
+import type { CountOrPercent } from '../src/model/fleet.js'
 import type { Log } from '../src/log.js'
 import type { Backoff } from '../src/poll.js'
 import type { HostStepFailure, Lifecycle } from '../src/rollout/lifecycle.js'

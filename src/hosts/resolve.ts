@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-auto-scaling'
 import { type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2'
 import { aws, InputError, wrapAwsError } from '../errors.js'
-import type { InstanceState, TagFilter } from '../inputs.js'
+import type { InstanceState, TagFilter } from '../model/fleet.js'
 import { compareHosts, type Host } from './host.js'
 import { describeInstances } from './instances.js'
 

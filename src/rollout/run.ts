@@ -8,7 +8,7 @@
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError } from '../errors.js'
-import { type CountOrPercent, resolveCountOrPercent } from '../inputs.js'
+import { type CountOrPercent, resolveCountOrPercent } from '../model/fleet.js'
 import { formatDuration } from '../duration.js'
 import type { Log } from '../log.js'
 import type { Runtime } from '../runtime.js'

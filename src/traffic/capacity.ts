@@ -3,7 +3,7 @@
  * the rest. Percentages of min-healthy round up (the safe side, as CodeDeploy's do).
  */
 import { InputError } from '../errors.js'
-import { type CountOrPercent, resolveCountOrPercent } from '../inputs.js'
+import { type CountOrPercent, resolveCountOrPercent } from '../model/fleet.js'
 
 /** The default margin: at least two thirds of the hosts in service. */
 export const DEFAULT_MIN_HEALTHY: CountOrPercent = { kind: 'percent', value: 200 / 3 }

@@ -3,7 +3,7 @@
  * wait bounds (given, or derived from the groups) and how many hosts may be out at once.
  */
 import type { Host } from '../hosts/host.js'
-import type { CountOrPercent } from '../inputs.js'
+import type { CountOrPercent } from '../model/fleet.js'
 import type { Log } from '../log.js'
 import { type Capacity, capacity } from './capacity.js'
 import {

@@ -260,7 +260,7 @@ describe('the deploy behind a target group', () => {
     for (const s of Object.values(states)) expect(['initial', 'healthy']).toContain(s.state)
     const journal = JSON.parse(state.get('journal') ?? '[]') as Array<{
       held: { kind: string }
-      released?: string
+      settled?: string
     }>
     const outOfService = journal.filter((e) => e.held.kind === 'out-of-service')
     expect(outOfService.length).toBeGreaterThanOrEqual(2)

@@ -56,7 +56,7 @@ jest.unstable_mockModule('@actions/core', () => ({
   debug: () => undefined,
   setOutput: () => undefined
 }))
-const { Inputs } = await import('../../src/inputs.js')
+const { Inputs } = await import('../../src/actions/shared/inputs.js')
 
 /** input -> every fallback the code passed when reading it. */
 const reads = new Map<string, string[]>()

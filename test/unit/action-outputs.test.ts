@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import ts from 'typescript'
 import { parse } from 'yaml'
 import { hostOutputs } from '../../src/actions/shared/hosts.js'
-import { Inputs } from '../../src/inputs.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
 import { ROOT } from '../../support/emulator/moto.js'
 
 interface ActionYml {

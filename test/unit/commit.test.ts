@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { withDeployedCommit } from '../../src/actions/shared/commit.js'
 import { resolveCommit } from '../../src/github/commit.js'
-import { Inputs } from '../../src/inputs.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
 import { RUN } from '../../support/fixtures.js'
 
 const OTHER = 'fedcba9876543210fedcba9876543210fedcba98'

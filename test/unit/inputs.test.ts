@@ -15,9 +15,9 @@ import {
   parseStates,
   parseTags,
   parseUserName,
-  refusedEnvName,
-  resolveCountOrPercent
-} from '../../src/inputs.js'
+  refusedEnvName
+} from '../../src/actions/shared/inputs.js'
+import { resolveCountOrPercent } from '../../src/model/fleet.js'
 import { formatDuration } from '../../src/duration.js'
 import { ROOT } from '../../support/emulator/install.mjs'
 

@@ -16,9 +16,9 @@ import {
   type HostQuery
 } from '../../src/hosts/resolve.js'
 import { chunk } from '../../src/collections.js'
-import { parseTags } from '../../src/inputs.js'
+import { parseTags } from '../../src/actions/shared/inputs.js'
 import { hostOutputs, readHostQuery } from '../../src/actions/shared/hosts.js'
-import { Inputs } from '../../src/inputs.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
 
 const ec2Mock = mockClient(EC2Client)
 const asgMock = mockClient(AutoScalingClient)

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readRollbackSettings } from '../../src/actions/shared/rollback.js'
 import { readRolloutSettings } from '../../src/actions/shared/rollout.js'
 import { rollbackScript } from '../../src/rollout/rollback.js'
-import { Inputs } from '../../src/inputs.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
 import { RUN } from '../../support/fixtures.js'
 
 const settings = (values: Record<string, string>) =>

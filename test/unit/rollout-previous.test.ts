@@ -12,7 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { readRolloutFlowOptions } from '../../src/actions/shared/rollout.js'
 import { readPreviousRelease } from '../../src/flows/previous.js'
-import { Inputs } from '../../src/inputs.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
 import { RUN } from '../../support/fixtures.js'
 import { RecordingLog } from '../helpers/log.js'
 

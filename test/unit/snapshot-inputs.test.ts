@@ -7,7 +7,7 @@ import {
   readSnapshotActionSettings,
   snapshotOutputs
 } from '../../src/actions/shared/snapshot.js'
-import { Inputs } from '../../src/inputs.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
 import type { SnapshotActionResult } from '../../src/snapshot/run.js'
 import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/tags.js'
 import type { CodeVolume } from '../../src/snapshot/types.js'

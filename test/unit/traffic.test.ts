@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { readTrafficSettings } from '../../src/actions/shared/traffic.js'
 import type { Host } from '../../src/hosts/host.js'
-import { Inputs, parseCountOrPercent } from '../../src/inputs.js'
+import { Inputs, parseCountOrPercent } from '../../src/actions/shared/inputs.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { capacity } from '../../src/traffic/capacity.js'
 import { describePlan } from '../../src/report/traffic.js'

@@ -7,7 +7,7 @@ import {
   readPublishSettings,
   readSnapshotActionSettings
 } from '../../src/actions/shared/snapshot.js'
-import { Inputs } from '../../src/inputs.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
 import { withCodeSnapshot } from '../../src/snapshot/mappings.js'
 import { RUN } from '../../support/fixtures.js'
 

@@ -2,7 +2,7 @@
 import { getOctokit } from '@actions/github'
 import { resolveCommit } from '../../github/commit.js'
 import type { RunContext } from '../../github/context.js'
-import type { Inputs } from '../../inputs.js'
+import type { Inputs } from './inputs.js'
 
 /**
  * The run context with `sha` (and `ref`) of the commit the step deploys. The API is called only

@@ -1,6 +1,6 @@
 /** `device` (snapshot, deploy, and rollout's launch-template): the code volume's device name. */
 import { InputError } from '../../errors.js'
-import type { Inputs } from '../../inputs.js'
+import type { Inputs } from './inputs.js'
 import { isDeviceName } from '../../snapshot/device.js'
 
 export function readDevice(inputs: Inputs): string {

@@ -2,7 +2,8 @@
 import type { Host } from '../../hosts/host.js'
 import { describeQuery, type HostQuery } from '../../hosts/resolve.js'
 import { InputError } from '../../errors.js'
-import type { InstanceState, Inputs } from '../../inputs.js'
+import type { InstanceState } from '../../model/fleet.js'
+import type { Inputs } from './inputs.js'
 
 /**
  * `tags` and `asg-name` (one group or several: their members' union). Only resolve-hosts lets users pick other `states` (the caller reads

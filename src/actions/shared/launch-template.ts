@@ -1,6 +1,6 @@
 /** `launch-template` (snapshot, deploy, and rollout's rollback source): an id or a name. */
 import { InputError } from '../../errors.js'
-import type { Inputs } from '../../inputs.js'
+import type { Inputs } from './inputs.js'
 import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
 
 /** Undefined when empty. */

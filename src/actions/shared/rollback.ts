@@ -3,7 +3,7 @@
  * included: the commit it rolls back from), run-as and working directory.
  */
 import { type RunContext } from '../../github/context.js'
-import type { Inputs } from '../../inputs.js'
+import type { Inputs } from './inputs.js'
 import type { RollbackSettings } from '../../rollout/rollback.js'
 import { commitEnv } from './rollout.js'
 

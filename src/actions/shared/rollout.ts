@@ -2,7 +2,7 @@
 import { InputError } from '../../errors.js'
 import { INSTANCE_ID } from '../../hosts/host.js'
 import { type RunContext, shortSha } from '../../github/context.js'
-import type { Inputs } from '../../inputs.js'
+import type { Inputs } from './inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
 import { isFailure, type RolloutResult } from '../../rollout/types.js'
 import { buildScript } from '../../rollout/script.js'

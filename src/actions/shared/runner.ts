@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { createClients, type Clients } from '../../aws/clients.js'
 import { errorMessage } from '../../errors.js'
-import { Inputs } from '../../inputs.js'
+import { Inputs } from './inputs.js'
 import type { Log } from '../../log.js'
 import { makeRuntime, type Runtime } from '../../runtime.js'
 

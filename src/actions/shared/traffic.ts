@@ -1,6 +1,6 @@
 /** The traffic inputs (load balancer draining and health gates), parsed before any change. */
 import { InputError } from '../../errors.js'
-import type { Inputs } from '../../inputs.js'
+import type { Inputs } from './inputs.js'
 import type { TrafficSettings } from '../../traffic/plan.js'
 import type { TargetGroupChoice } from '../../traffic/types.js'
 

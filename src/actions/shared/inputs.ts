@@ -3,27 +3,17 @@
  * every parse either returns a typed value or throws an InputError that names the input,
  * quotes the bad value and says what is expected. Nothing falls back to a default silently.
  */
-import { formatDuration } from './duration.js'
-import { InputError } from './errors.js'
+import { formatDuration } from '../../duration.js'
+import { InputError } from '../../errors.js'
+import {
+  type CountOrPercent,
+  INSTANCE_STATES,
+  type InstanceState,
+  type TagFilter
+} from '../../model/fleet.js'
 
 /** Reads one raw input; '' when unset. The adapters pass `core.getInput`. */
 export type InputGetter = (name: string) => string
-
-/** Tag filter: key -> accepted values. Values of one key OR together; keys AND together. */
-export type TagFilter = ReadonlyMap<string, readonly string[]>
-
-/** A number of hosts, or a share of the fleet. */
-export type CountOrPercent = { kind: 'count'; value: number } | { kind: 'percent'; value: number }
-
-export const INSTANCE_STATES = [
-  'pending',
-  'running',
-  'shutting-down',
-  'terminated',
-  'stopping',
-  'stopped'
-] as const
-export type InstanceState = (typeof INSTANCE_STATES)[number]
 
 const quote = (raw: string): string => JSON.stringify(raw)
 
@@ -82,10 +72,6 @@ export function parseCountOrPercent(input: string, raw: string, minCount = 0): C
   )
 }
 
-/** Resolves a count or percentage against a fleet size (percentages round down). */
-export function resolveCountOrPercent(v: CountOrPercent, fleetSize: number): number {
-  return v.kind === 'count' ? v.value : Math.floor((v.value * fleetSize) / 100)
-}
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
