@@ -5,7 +5,7 @@
  * is taken: the run's `finally` and the post step release it. Dry run only says who holds one.
  */
 import { acquireDeployLock, describeHolder, peekDeployLock } from '../lock/deploy-lock.js'
-import { describeLaunchTemplate } from '../snapshot/template.js'
+import { describeLaunchTemplate } from '../snapshot/ops/template.js'
 import type { DeployRun } from './pipeline.js'
 
 export interface LockSettings {

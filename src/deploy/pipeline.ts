@@ -24,14 +24,14 @@ import type { RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
 import type { SnapshotSpec } from '../snapshot/create.js'
-import type { RetentionSettings } from '../snapshot/retain.js'
+import type { RetentionSettings } from '../snapshot/retain-targets.js'
 import type {
   PreparedTarget,
   PublishSettings,
   PublishTarget,
   TargetReport
 } from '../snapshot/targets.js'
-import type { WarmPoolMode, WarmPoolResult } from '../snapshot/warm-pool.js'
+import type { WarmPoolMode, WarmPoolResult } from '../snapshot/ops/warm-pool.js'
 import type { CreatedSnapshot, RetentionResult, SnapshotCompletion } from '../snapshot/types.js'
 import type { TrafficPlan, TrafficSettings } from '../traffic/plan.js'
 import type { HostTraffic, TrafficRollout } from '../traffic/rollout.js'

@@ -1,6 +1,6 @@
 /** A snapshot the run made but never published: tagged failed, or deleted when asked. */
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import { discardSnapshot, markSnapshotFailed } from '../snapshot/failed.js'
+import { discardSnapshot, markSnapshotFailed } from '../snapshot/ops/failed.js'
 import type { Releaser } from './release.js'
 
 export function snapshotReleaser(

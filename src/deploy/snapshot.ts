@@ -9,7 +9,7 @@ import { CRITICAL_BACKOFF } from '../poll.js'
 import type { RolloutOptions } from '../rollout/run.js'
 import { withFlush } from '../rollout/script.js'
 import { createCodeSnapshot } from '../snapshot/create.js'
-import { launchTemplateTag } from '../snapshot/tags.js'
+import { launchTemplateTag } from '../snapshot/ops/tags.js'
 import { SnapshotFailedError, waitOrMarkFailed } from '../snapshot/wait.js'
 import type { DeployRun } from './pipeline.js'
 

@@ -8,9 +8,9 @@ import type { Clients } from '../aws/clients.js'
 import { ActionError, errorMessage } from '../errors.js'
 import type { Runtime } from '../runtime.js'
 import { createCodeSnapshot, type SnapshotSpec } from './create.js'
-import { publishToTargets } from './publishing.js'
-import { refreshTargets } from './refresh.js'
-import { retain, type RetentionSettings } from './retain.js'
+import { publishToTargets } from './publish-targets.js'
+import { refreshTargets } from './ops/instance-refresh.js'
+import { retain, type RetentionSettings } from './retain-targets.js'
 import {
   type PublishSettings,
   prepareTargets,
@@ -24,9 +24,9 @@ import type {
   SnapshotCompletion,
   SnapshotSource
 } from './types.js'
-import { launchTemplateTag } from './tags.js'
+import { launchTemplateTag } from './ops/tags.js'
 import { SnapshotFailedError, waitOrMarkFailed } from './wait.js'
-import { refreshWarmPools, type WarmPoolMode, type WarmPoolResult } from './warm-pool.js'
+import { refreshWarmPools, type WarmPoolMode, type WarmPoolResult } from './ops/warm-pool.js'
 
 export const DEFAULT_DEVICE = '/dev/sdf'
 

@@ -5,9 +5,9 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import { inspectGroups, requireGroups } from './groups.js'
-import { activeInstanceRefresh, RefreshInProgressError } from './refresh.js'
-import { describeLaunchTemplate, type LaunchTemplateRef } from './template.js'
+import { inspectGroups, requireGroups } from './ops/groups.js'
+import { activeInstanceRefresh, RefreshInProgressError } from './ops/instance-refresh.js'
+import { describeLaunchTemplate, type LaunchTemplateRef } from './ops/template.js'
 import type { GroupUsage, PublishedSnapshot, RefreshResult } from './types.js'
 
 export interface PublishTarget {

@@ -178,7 +178,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
     const first = await runSnapshotAction(c, options(world.instanceIds[0]!), makeRuntime())
-    const { publishSnapshot } = await import('../../src/snapshot/publish.js')
+    const { publishSnapshot } = await import('../../src/snapshot/ops/publish-version.js')
     const again = await publishSnapshot(c.ec2, {
       launchTemplate: world.launchTemplateId,
       sourceVersion: '1',

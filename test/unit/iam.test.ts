@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { snapshotTags, TAG } from '../../src/snapshot/tags.js'
+import { snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'
 import { RUN } from '../../support/fixtures.js'
 import { ROOT } from '../../support/emulator/install.mjs'
 

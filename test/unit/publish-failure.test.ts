@@ -9,8 +9,8 @@ import {
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
-import { publishSnapshot } from '../../src/snapshot/publish.js'
-import { publishToken } from '../../src/snapshot/token.js'
+import { publishSnapshot } from '../../src/snapshot/ops/publish-version.js'
+import { publishToken } from '../../src/snapshot/ops/token.js'
 import { RecordingLog } from '../helpers/log.js'
 import { RUN } from '../../support/fixtures.js'
 

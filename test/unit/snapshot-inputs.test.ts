@@ -9,7 +9,7 @@ import {
 } from '../../src/actions/shared/snapshot.js'
 import { Inputs } from '../../src/inputs.js'
 import type { SnapshotActionResult } from '../../src/snapshot/run.js'
-import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/tags.js'
+import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'
 import type { CodeVolume } from '../../src/snapshot/types.js'
 import { RUN } from '../../support/fixtures.js'
 

@@ -8,7 +8,7 @@ import { errorMessage, InputError } from '../../errors.js'
 import type { Inputs } from '../../inputs.js'
 import type { Log } from '../../log.js'
 import type { PreviousRelease } from '../../rollout/rollback.js'
-import { previousReleaseOf } from '../../snapshot/previous.js'
+import { previousReleaseOf } from '../../snapshot/ops/previous.js'
 import { readDevice } from '../shared/device.js'
 import { readLaunchTemplate } from '../shared/launch-template.js'
 

@@ -6,10 +6,10 @@ import { INSTANCE_ID } from '../../hosts/host.js'
 import { repositoryName, type RunContext } from '../../github/context.js'
 import type { Inputs } from '../../inputs.js'
 import type { SnapshotSpec } from '../../snapshot/create.js'
-import type { RetentionSettings } from '../../snapshot/retain.js'
+import type { RetentionSettings } from '../../snapshot/retain-targets.js'
 import type { SnapshotActionOptions, SnapshotActionResult } from '../../snapshot/run.js'
 import type { PublishSettings, PublishTarget, TargetReport } from '../../snapshot/targets.js'
-import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
+import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/ops/tags.js'
 import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/

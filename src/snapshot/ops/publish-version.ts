@@ -11,14 +11,14 @@ import {
   type EC2Client,
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
-import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../errors.js'
-import { type RunContext, shortSha } from '../github/context.js'
-import { type Log, silentLog } from '../log.js'
+import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../../errors.js'
+import { type RunContext, shortSha } from '../../github/context.js'
+import { type Log, silentLog } from '../../log.js'
 import { withCodeSnapshot, type VolumeShape } from './mappings.js'
 import { TAG } from './tags.js'
 import { describeLaunchTemplate, describeVersion } from './template.js'
 import { publishToken } from './token.js'
-import type { PublishedSnapshot } from './types.js'
+import type { PublishedSnapshot } from '../types.js'
 
 export interface PublishOptions {
   /** Name or id. */

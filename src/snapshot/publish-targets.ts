@@ -7,11 +7,11 @@ import type { EC2Client } from '@aws-sdk/client-ec2'
 import { errorMessage } from '../errors.js'
 import type { RunContext } from '../github/context.js'
 import type { Log } from '../log.js'
-import { pinnedGroupWarning } from './groups.js'
-import { publishSnapshot } from './publish.js'
+import { pinnedGroupWarning } from './ops/groups.js'
+import { publishSnapshot } from './ops/publish-version.js'
 import type { PreparedTarget, PublishSettings, TargetReport } from './targets.js'
 import type { CreatedSnapshot, GroupUsage, PublishedSnapshot } from './types.js'
-import type { LaunchTemplateRef } from './template.js'
+import type { LaunchTemplateRef } from './ops/template.js'
 
 export async function publishToTargets(
   ec2: EC2Client,

@@ -8,13 +8,13 @@ import {
   type InstanceRefresh,
   StartInstanceRefreshCommand
 } from '@aws-sdk/client-auto-scaling'
-import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../errors.js'
-import { formatDuration } from '../duration.js'
-import { poll, PollTimeoutError } from '../poll.js'
-import type { Runtime } from '../runtime.js'
+import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../../errors.js'
+import { formatDuration } from '../../duration.js'
+import { poll, PollTimeoutError } from '../../poll.js'
+import type { Runtime } from '../../runtime.js'
 import { picksUp } from './groups.js'
-import type { InstanceRefreshSettings, TargetReport } from './targets.js'
-import type { GroupUsage, RefreshResult } from './types.js'
+import type { InstanceRefreshSettings, TargetReport } from '../targets.js'
+import type { GroupUsage, RefreshResult } from '../types.js'
 
 const ACTIVE = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'])
 const SUCCEEDED = new Set(['Successful'])

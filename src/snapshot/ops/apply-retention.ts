@@ -16,14 +16,14 @@ import {
   paginateDescribeSnapshots,
   type Snapshot
 } from '@aws-sdk/client-ec2'
-import { type Clock, realClock } from '../clock.js'
-import { aws, errorMessage, wrapAwsError } from '../errors.js'
-import { chunk } from '../collections.js'
-import { type Log, silentLog } from '../log.js'
+import { type Clock, realClock } from '../../clock.js'
+import { aws, errorMessage, wrapAwsError } from '../../errors.js'
+import { chunk } from '../../collections.js'
+import { type Log, silentLog } from '../../log.js'
 import { snapshotsBehindImages, snapshotsInLaunchTemplates } from './references.js'
 import { launchTemplateTagFilter, TAG, tagMap } from './tags.js'
 import { describeLaunchTemplate, listVersions } from './template.js'
-import type { RetentionResult, SnapshotRecord } from './types.js'
+import type { RetentionResult, SnapshotRecord } from '../types.js'
 
 /**
  * A snapshot tagged `pending` this young may belong to a deploy still running: 5 days, the

@@ -5,7 +5,7 @@
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { Log } from '../log.js'
-import { applyRetention } from './retention.js'
+import { applyRetention } from './ops/apply-retention.js'
 import type { PreparedTarget } from './targets.js'
 import type { CreatedSnapshot, RetentionResult } from './types.js'
 

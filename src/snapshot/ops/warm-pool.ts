@@ -12,9 +12,9 @@ import {
   paginateDescribeWarmPool,
   TerminateInstanceInAutoScalingGroupCommand
 } from '@aws-sdk/client-auto-scaling'
-import { aws, errorMessage, wrapAwsError } from '../errors.js'
-import type { Log } from '../log.js'
-import type { TargetReport } from './targets.js'
+import { aws, errorMessage, wrapAwsError } from '../../errors.js'
+import type { Log } from '../../log.js'
+import type { TargetReport } from '../targets.js'
 
 /** What the fleet boots from now: instances prepared from an older version hold old code. */
 export interface PublishedVersion {
