@@ -14,7 +14,7 @@ import type {
   RetentionResult,
   SnapshotCompletion
 } from '../snapshot/types.js'
-import { warmPoolLines } from '../snapshot/ops/warm-pool.js'
+import { warmPoolLines } from './warm-pool.js'
 import { code, table } from './markdown.js'
 
 const ec2Console = (region: string, fragment: string): string =>

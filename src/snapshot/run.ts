@@ -9,7 +9,7 @@ import { ActionError, errorMessage } from '../errors.js'
 import type { Runtime } from '../runtime.js'
 import { createCodeSnapshot, type SnapshotSpec } from './create.js'
 import { publishToTargets } from './publish-targets.js'
-import { refreshTargets } from './ops/instance-refresh.js'
+import { refreshTargets } from './refresh-targets.js'
 import { retain, type RetentionSettings } from './retain-targets.js'
 import {
   type PublishSettings,
@@ -26,7 +26,8 @@ import type {
 } from './types.js'
 import { launchTemplateTag } from './ops/tags.js'
 import { SnapshotFailedError, waitOrMarkFailed } from './wait.js'
-import { refreshWarmPools, type WarmPoolMode, type WarmPoolResult } from './ops/warm-pool.js'
+import type { WarmPoolMode, WarmPoolResult } from './ops/warm-pool.js'
+import { refreshWarmPools } from './refresh-warm-pools.js'
 
 export const DEFAULT_DEVICE = '/dev/sdf'
 
