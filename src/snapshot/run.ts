@@ -6,6 +6,7 @@
  */
 import type { Clients } from '../aws/clients.js'
 import { ActionError, errorMessage } from '../errors.js'
+import type { Failure } from '../model/failure.js'
 import type { Runtime } from '../runtime.js'
 import { createCodeSnapshot, type SnapshotSpec } from './create.js'
 import { publishToTargets } from './publish-targets.js'
@@ -14,7 +15,6 @@ import { retain, type RetentionSettings } from './retain-targets.js'
 import {
   type PublishSettings,
   prepareTargets,
-  type SnapshotPhase,
   targetFailure,
   type TargetReport
 } from './targets.js'
@@ -54,7 +54,7 @@ export interface SnapshotActionResult {
   retention?: RetentionResult
   /** One per group whose warm pool was looked at (only with publish and warmPools). */
   warmPools?: WarmPoolResult[]
-  failure?: { phase: SnapshotPhase; message: string }
+  failure?: Failure
   dryRun: boolean
 }
 
