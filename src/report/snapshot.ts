@@ -4,7 +4,7 @@
  * Pure (no runner), so the deploy summary reuses it.
  */
 import { formatDuration } from '../duration.js'
-import type { SnapshotActionResult } from '../snapshot/run.js'
+import type { SnapshotActionResult } from '../flows/publish.js'
 import type {
   CreatedSnapshot,
   GroupUsage,

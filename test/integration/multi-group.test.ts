@@ -25,7 +25,7 @@ import {
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { publishedVersions } from '../../src/actions/shared/snapshot.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/flows/publish.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
 

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/flows/publish.js'
 import { codeVolumeWorld, IMAGE_ID, launch, setDesired } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/flows/publish.js'
 import type { WarmPoolMode } from '../../src/snapshot/ops/warm-pool.js'
 import { refreshWarmPool } from '../../src/snapshot/ops/warm-pool.js'
 import { RUN } from '../../support/fixtures.js'

@@ -8,7 +8,7 @@ import {
   snapshotOutputs
 } from '../../src/actions/shared/snapshot.js'
 import { Inputs } from '../../src/inputs.js'
-import type { SnapshotActionResult } from '../../src/snapshot/run.js'
+import type { SnapshotActionResult } from '../../src/flows/publish.js'
 import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'
 import type { CodeVolume } from '../../src/snapshot/types.js'
 import { RUN } from '../../support/fixtures.js'

@@ -22,7 +22,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotReport } from '../../src/report/snapshot.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { runSnapshotAction, type SnapshotActionOptions } from '../../src/flows/publish.js'
 import { makeRuntime } from '../../src/runtime.js'
 import type { InstanceRefreshSettings } from '../../src/snapshot/targets.js'
 import { RecordingLog } from '../helpers/log.js'

@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { ActionError } from '../../errors.js'
 import { snapshotReport } from '../../report/snapshot.js'
-import { runSnapshotAction } from '../../snapshot/run.js'
+import { runSnapshotAction } from '../../flows/publish.js'
 import { withDeployedCommit } from '../shared/commit.js'
 import { runContext } from '../shared/context.js'
 import {

@@ -8,26 +8,26 @@ import type { Clients } from '../aws/clients.js'
 import { ActionError, errorMessage } from '../errors.js'
 import type { Failure } from '../model/failure.js'
 import type { Runtime } from '../runtime.js'
-import { createCodeSnapshot, type SnapshotSpec } from './create.js'
-import { publishToTargets } from './publish-targets.js'
-import { refreshTargets } from './refresh-targets.js'
-import { retain, type RetentionSettings } from './retain-targets.js'
+import { createCodeSnapshot, type SnapshotSpec } from '../snapshot/create.js'
+import { publishToTargets } from '../snapshot/publish-targets.js'
+import { refreshTargets } from '../snapshot/refresh-targets.js'
+import { retain, type RetentionSettings } from '../snapshot/retain-targets.js'
 import {
   type PublishSettings,
   prepareTargets,
   targetFailure,
   type TargetReport
-} from './targets.js'
+} from '../snapshot/targets.js'
 import type {
   CreatedSnapshot,
   RetentionResult,
   SnapshotCompletion,
   SnapshotSource
-} from './types.js'
-import { launchTemplateTag } from './ops/tags.js'
-import { SnapshotFailedError, waitOrMarkFailed } from './wait.js'
-import type { WarmPoolMode, WarmPoolResult } from './ops/warm-pool.js'
-import { refreshWarmPools } from './refresh-warm-pools.js'
+} from '../snapshot/types.js'
+import { launchTemplateTag } from '../snapshot/ops/tags.js'
+import { SnapshotFailedError, waitOrMarkFailed } from '../snapshot/wait.js'
+import type { WarmPoolMode, WarmPoolResult } from '../snapshot/ops/warm-pool.js'
+import { refreshWarmPools } from '../snapshot/refresh-warm-pools.js'
 
 export const DEFAULT_DEVICE = '/dev/sdf'
 
