@@ -4,17 +4,14 @@
  * as it is taken, and the pipeline's `finally` releases what is still held.
  */
 import { ActionError, errorMessage } from '../errors.js'
+import { publishSnapshot, retainSnapshots } from '../flows/publish.js'
 import { goneInstances } from '../hosts/gone.js'
 import { resolveHosts } from '../hosts/resolve.js'
 import type { PreviousRelease } from '../model/release.js'
 import { describeRollback, rollBack } from '../rollout/rollback.js'
 import { runRollout } from '../rollout/run.js'
 import type { HostResult, RolloutResult } from '../rollout/types.js'
-import { publishToTargets } from '../snapshot/publish-targets.js'
-import { refreshTargets } from '../snapshot/refresh-targets.js'
-import { retain } from '../snapshot/retain-targets.js'
-import { refreshWarmPools } from '../snapshot/refresh-warm-pools.js'
-import { prepareTargets, type PublishTarget, targetFailure } from '../snapshot/targets.js'
+import { prepareTargets, type PublishTarget, type TargetReport } from '../snapshot/targets.js'
 import { describePlan, planTraffic } from '../traffic/plan.js'
 import { limitRollout, trafficRollout } from '../traffic/rollout.js'
 import { catchUp } from './catch-up.js'
@@ -235,27 +232,25 @@ async function rollOut(
 async function publish(run: DeployRun): Promise<boolean> {
   const { clients, options, result, runtime } = run
   const snapshot = result.snapshot!
-  const context = { run: options.snapshot.run, dryRun: options.dryRun, log: runtime.log }
-  const settings = { ...options.publish, device: options.device }
-  result.targets = await publishToTargets(clients.ec2, snapshot, run.prepared, settings, context)
-  if (result.targets.some((t) => t.published && !t.published.dryRun))
-    run.journal.release({ kind: 'snapshot', snapshotId: snapshot.snapshotId }, 'published')
-  const refresh = options.publish.instanceRefresh
-  if (refresh)
-    await refreshTargets(clients.autoscaling, result.targets, refresh, options.dryRun, runtime)
-  if (options.warmPools) {
-    const mode = { mode: options.warmPools, dryRun: options.dryRun, log: runtime.log }
-    const targets = result.targets
-    result.warmPools = await refreshWarmPools(
-      clients.autoscaling,
-      targets,
-      mode,
-      settings.setDefault
-    )
+  const input = {
+    snapshot,
+    prepared: run.prepared,
+    settings: { ...options.publish, device: options.device },
+    ...(options.warmPools ? { warmPools: options.warmPools } : {}),
+    run: options.snapshot.run,
+    dryRun: options.dryRun,
+    onPublished: (targets: TargetReport[]) => {
+      // Reported even if a refresh or a warm pool throws after this.
+      result.targets = targets
+      if (targets.some((t) => t.published && !t.published.dryRun))
+        run.journal.release({ kind: 'snapshot', snapshotId: snapshot.snapshotId }, 'published')
+    }
   }
-  const failed = targetFailure(result.targets)
-  if (failed) result.failure = failed.message
-  return !failed
+  const published = await publishSnapshot(clients, input, runtime)
+  result.targets = published.targets
+  if (published.warmPools) result.warmPools = published.warmPools
+  if (published.failure) result.failure = published.failure.message
+  return !published.failure
 }
 
 /** Instances launched meanwhile booted from the old version: they get the same rollout. */
@@ -293,13 +288,12 @@ async function catchUpPhase(run: DeployRun): Promise<boolean> {
 
 async function retention(run: DeployRun): Promise<boolean> {
   const { clients, options, result, runtime } = run
-  const context = { dryRun: options.dryRun, log: runtime.log }
-  result.retention = await retain(
-    clients.ec2,
-    result.snapshot!,
-    run.prepared,
-    options.retention,
-    context
-  )
+  const input = {
+    snapshot: result.snapshot!,
+    prepared: run.prepared,
+    retention: options.retention,
+    dryRun: options.dryRun
+  }
+  result.retention = await retainSnapshots(clients, input, runtime)
   return true
 }

@@ -3,7 +3,7 @@ import type { CatchUpResult } from '../deploy/catch-up.js'
 import type { DeployResult } from '../deploy/pipeline.js'
 import { type RunContext, shortSha } from '../github/context.js'
 import { formatDuration } from '../duration.js'
-import type { SnapshotActionResult } from '../flows/publish.js'
+import type { PublishFlowResult } from '../flows/publish.js'
 import { targetFailure } from '../snapshot/targets.js'
 import { warmPoolLines } from './warm-pool.js'
 import { hostsTable, standbyNote } from './hosts.js'
@@ -13,7 +13,7 @@ import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
 import { snapshotReport } from './snapshot.js'
 
 /** The deploy seen as the snapshot action's result, so the snapshot report serves both. */
-export function snapshotView(result: DeployResult): SnapshotActionResult | undefined {
+export function snapshotView(result: DeployResult): PublishFlowResult | undefined {
   if (!result.snapshot) return undefined
   const failure = result.targets ? targetFailure(result.targets) : undefined
   // Before the publish phase, the targets as read: their templates and groups.

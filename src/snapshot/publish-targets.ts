@@ -8,7 +8,7 @@ import { errorMessage } from '../errors.js'
 import type { RunContext } from '../github/context.js'
 import type { Log } from '../log.js'
 import { pinnedGroupWarning } from './ops/groups.js'
-import { publishSnapshot } from './ops/publish-version.js'
+import { publishVersion } from './ops/publish-version.js'
 import type { PreparedTarget, PublishSettings, TargetReport } from './targets.js'
 import type { CreatedSnapshot, GroupUsage, PublishedSnapshot } from './types.js'
 import type { LaunchTemplateRef } from './ops/template.js'
@@ -25,7 +25,7 @@ export async function publishToTargets(
     const report: TargetReport = { template, groups, refreshes: [] }
     reports.push(report)
     try {
-      report.published = await publishSnapshot(ec2, {
+      report.published = await publishVersion(ec2, {
         launchTemplate: target.launchTemplate,
         sourceVersion: target.sourceVersion,
         setDefault: settings.setDefault,

@@ -16,7 +16,7 @@ export interface RetentionSettings {
   keepVersions: number
 }
 
-export async function retain(
+export async function retainTargets(
   ec2: EC2Client,
   snapshot: CreatedSnapshot,
   targets: readonly PreparedTarget[],

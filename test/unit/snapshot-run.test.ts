@@ -22,7 +22,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotReport } from '../../src/report/snapshot.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/flows/publish.js'
+import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
 import { makeRuntime } from '../../src/runtime.js'
 import type { InstanceRefreshSettings } from '../../src/snapshot/targets.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -45,7 +45,7 @@ const LT = 'lt-0123456789abcdef0'
 
 const run = RUN
 
-const options = (extra: Partial<SnapshotActionOptions> = {}): SnapshotActionOptions => ({
+const options = (extra: Partial<PublishFlowOptions> = {}): PublishFlowOptions => ({
   source: { kind: 'instance', instanceId: HOST, device: '/dev/sdf' },
   snapshot: {
     consistency: { mode: 'none' },
@@ -65,7 +65,7 @@ const options = (extra: Partial<SnapshotActionOptions> = {}): SnapshotActionOpti
   ...extra
 })
 
-const withRefresh = (instanceRefresh: InstanceRefreshSettings): SnapshotActionOptions => {
+const withRefresh = (instanceRefresh: InstanceRefreshSettings): PublishFlowOptions => {
   const base = options()
   return { ...base, publish: { ...base.publish!, instanceRefresh } }
 }
@@ -139,7 +139,7 @@ function fleet(snapshotState: 'completed' | 'error' = 'completed'): void {
   })
 }
 
-describe('runSnapshotAction', () => {
+describe('runPublishFlow', () => {
   let log: RecordingLog
   let clock: VirtualClock
   beforeEach(() => {
@@ -152,7 +152,7 @@ describe('runSnapshotAction', () => {
 
   it('snapshots, waits, publishes, reports the groups and applies retention', async () => {
     fleet()
-    const result = await runSnapshotAction(clients, options(), makeRuntime({ log, clock }))
+    const result = await runPublishFlow(clients, options(), makeRuntime({ log, clock }))
 
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('completed')
@@ -205,7 +205,7 @@ describe('runSnapshotAction', () => {
       })
     )
     const base = options()
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       clients,
       {
         ...base,
@@ -246,7 +246,7 @@ describe('runSnapshotAction', () => {
       InstanceRefreshes: [{ InstanceRefreshId: 'ir-9', Status: 'InProgress' }]
     })
     await expect(
-      runSnapshotAction(
+      runPublishFlow(
         clients,
         withRefresh({ minHealthyPercentage: 90, wait: true, timeoutMs: 600_000 }),
         makeRuntime({ log, clock })
@@ -262,7 +262,7 @@ describe('runSnapshotAction', () => {
       .on(DescribeInstanceRefreshesCommand, { MaxRecords: 10 })
       .resolves({ InstanceRefreshes: [] })
     asgMock.on(StartInstanceRefreshCommand).resolves({ InstanceRefreshId: 'ir-1' })
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       clients,
       withRefresh({ minHealthyPercentage: 90, wait: false, timeoutMs: 600_000 }),
       makeRuntime({ log, clock })
@@ -279,7 +279,7 @@ describe('runSnapshotAction', () => {
   it('marks a snapshot that ends in error as failed and publishes nothing', async () => {
     fleet('error')
     ec2Mock.on(CreateTagsCommand).resolves({})
-    const result = await runSnapshotAction(clients, options(), makeRuntime({ log, clock }))
+    const result = await runPublishFlow(clients, options(), makeRuntime({ log, clock }))
 
     expect(result.failure).toEqual({
       phase: 'wait',
@@ -307,7 +307,7 @@ describe('runSnapshotAction', () => {
       .rejects(
         Object.assign(new Error('Request would have succeeded'), { name: 'DryRunOperation' })
       )
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       clients,
       options({ dryRun: true }),
       makeRuntime({ log, clock })

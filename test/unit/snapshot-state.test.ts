@@ -14,7 +14,7 @@ import { snapshotOutputs } from '../../src/actions/shared/snapshot.js'
 import { runDeploy } from '../../src/deploy/pipeline.js'
 import { snapshotView } from '../../src/report/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { runSnapshotAction } from '../../src/flows/publish.js'
+import { runPublishFlow } from '../../src/flows/publish.js'
 import { SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
 import { deployOptions, RUN } from '../../support/fixtures.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -60,7 +60,7 @@ describe('snapshot-state for a snapshot that ended in error', () => {
   })
 
   it('is error in the snapshot action', async () => {
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       clients,
       {
         source: { kind: 'instance', instanceId: IDS[0]!, device: '/dev/sdf' },

@@ -20,7 +20,7 @@ import { describeLaunchTemplate, describeVersion } from './template.js'
 import { publishToken } from './token.js'
 import type { PublishedSnapshot } from '../types.js'
 
-export interface PublishOptions {
+export interface PublishVersionOptions {
   /** Name or id. */
   launchTemplate: string
   /** `$Default`, `$Latest` or a version number. */
@@ -48,9 +48,9 @@ export class ConcurrentDefaultChangeError extends ActionError {
 
 const PLACEHOLDER = '(the new snapshot)'
 
-export async function publishSnapshot(
+export async function publishVersion(
   ec2: EC2Client,
-  options: PublishOptions
+  options: PublishVersionOptions
 ): Promise<PublishedSnapshot> {
   const log = options.log ?? silentLog
   const template = await describeLaunchTemplate(ec2, options.launchTemplate)
