@@ -1,7 +1,8 @@
 /**
  * The publish phase: the completed snapshot becomes a new version of each target's template
- * (made the default unless set-default is false), and each target says what its groups
- * will launch. A target that fails is reported and the others still publish.
+ * (ops/publish-version.ts, made the default unless set-default is false), and each target
+ * says what its groups will launch. A target that fails is reported and the others still
+ * publish.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { errorMessage } from '../errors.js'

@@ -1,7 +1,7 @@
 /**
- * The retain phase: retention scoped to each target's template (its versions, and the
- * snapshots published to it), or, with no target, to the snapshots named like this one.
- * One result for all, so outputs and the report list every deletion once.
+ * The retain phase: retention (ops/apply-retention.ts) scoped to each target's template (its
+ * versions, and the snapshots published to it), or, with no target, to the snapshots named
+ * like this one. One result for all, so outputs and the report list every deletion once.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { Log } from '../log.js'

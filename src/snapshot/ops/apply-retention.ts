@@ -1,6 +1,7 @@
 /**
- * Phase 5: retention. Old launch template versions beyond keep-versions (never the default,
- * the latest, or one a group is pinned to), then old snapshots beyond keep-snapshots.
+ * Retention over one scope (a template, or a Name; the phase over every target is
+ * ../retain-targets.ts). Old launch template versions beyond keep-versions (never the
+ * default, the latest, or one a group is pinned to), then old snapshots beyond keep-snapshots.
  *
  * Which snapshots: those made for this launch template (tagged with its id at creation), so
  * environments sharing a Name never touch each other's; without a template, those with the

@@ -1,7 +1,7 @@
 /**
- * Phase 3: publish a completed snapshot as a new launch template version (all of the source
+ * One template: publish a completed snapshot as a new version of it (all of the source
  * version's data, only the code device's mapping changed) and make it the default, unless
- * someone else moved the default meanwhile.
+ * someone else moved the default meanwhile. The phase over every target: ../publish-targets.ts.
  */
 import {
   CreateLaunchTemplateVersionCommand,
