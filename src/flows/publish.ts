@@ -64,7 +64,7 @@ export interface TakenSnapshot {
   /** The last known state: pending, completed, error or dry-run. */
   state: string
   completion?: SnapshotCompletion
-  /** Phase `wait`: the snapshot exists but did not complete (tagged failed if it ended in error). */
+  /** Phase `wait`: it exists but did not complete (tagged failed if it ended in error). */
   failure?: Failure
 }
 
