@@ -15,7 +15,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { makeRuntime } from '../src/runtime.js'
-import { runSnapshotAction } from '../src/snapshot/run.js'
+import { runPublishFlow } from '../src/flows/publish.js'
 import { RUN } from '../support/fixtures.js'
 
 const COMPLETION_MS = [5_000, 60_000]
@@ -136,7 +136,7 @@ async function once(completionMs: number): Promise<Sample> {
   const calls: Record<string, number> = {}
   const marks: Record<string, number> = {}
   const { ec2, completedAt } = fakeEc2(completionMs, calls, marks)
-  const result = await runSnapshotAction(
+  const result = await runPublishFlow(
     {
       region: 'us-east-1',
       ec2,

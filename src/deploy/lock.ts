@@ -5,15 +5,8 @@
  * is taken: the run's `finally` and the post step free it. Dry run only says who holds one.
  */
 import { acquireDeployLock, describeHolder, peekDeployLock } from '../lock/deploy-lock.js'
-import { describeLaunchTemplate } from '../snapshot/template.js'
+import { describeLaunchTemplate } from '../snapshot/ops/template.js'
 import type { DeployContext } from './context.js'
-
-export interface LockSettings {
-  /** How long to wait for another deploy of the same template; 0 fails at once. */
-  timeoutMs: number
-  /** The longest this run may hold it: its own time budget. */
-  holdMs: number
-}
 
 /**
  * Takes the lock of every template named, in id order whatever order they are named in: two

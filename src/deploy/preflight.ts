@@ -7,11 +7,11 @@ import type { EC2Client, LaunchTemplateVersion } from '@aws-sdk/client-ec2'
 import { DescribeDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, awsErrorCode, InputError, wrapAwsError } from '../errors.js'
 import type { Log } from '../log.js'
-import { pinnedGroupWarning } from '../snapshot/groups.js'
+import { pinnedGroupWarning } from '../snapshot/ops/groups.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
-import { describeVersion } from '../snapshot/template.js'
-import { sameDevice } from '../snapshot/device.js'
-import { findCodeVolume } from '../snapshot/volume.js'
+import { describeVersion } from '../snapshot/ops/template.js'
+import { sameDevice } from '../snapshot/ops/device.js'
+import { findCodeVolume } from '../snapshot/ops/volume.js'
 
 export interface PreflightSubject {
   primary: string

@@ -4,15 +4,12 @@
  * It is the deploy's critical path (the primary's commands, then the snapshot completing), so
  * a sync runs inside the primary's own last command and the completion is polled tightly.
  */
-import { errorMessage } from '../errors.js'
+import { ActionError, errorMessage } from '../errors.js'
 import { CRITICAL_BACKOFF } from '../poll.js'
 import type { RolloutOptions } from '../rollout/run.js'
 import { withFlush } from '../rollout/script.js'
-import { createCodeSnapshot } from '../snapshot/create.js'
-import type { SnapshotActionResult } from '../snapshot/run.js'
-import { launchTemplateTag } from '../snapshot/tags.js'
+import { type PublishFlowResult, takeSnapshot } from '../flows/publish.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
-import { SnapshotFailedError, waitOrMarkFailed } from '../snapshot/wait.js'
 import type { DeployContext } from './context.js'
 
 /**
@@ -29,13 +26,13 @@ export function primaryFlush(ctx: DeployContext): Pick<RolloutOptions, 'primaryL
 
 /** The snapshot as far as it got (undefined: never created), and why it failed. */
 export interface SnapshotOutcome {
-  snapshot?: SnapshotActionResult
+  snapshot?: PublishFlowResult
   error?: unknown
 }
 
 export class SnapshotBeside {
   private task?: Promise<void>
-  private result?: SnapshotActionResult
+  private result?: PublishFlowResult
   /** Set the moment it fails, so the rollout starts no new host on code never published. */
   error?: unknown
 
@@ -68,38 +65,35 @@ export class SnapshotBeside {
   private async take(instanceId: string, flushed: boolean): Promise<void> {
     const { clients, options, runtime, journal } = this.ctx
     const { timeoutMs, ...spec } = options.snapshot
-    // Retention selects a template's snapshots by this tag: every target's id.
-    const launchTemplateId = launchTemplateTag(this.prepared.map((p) => p.template.id))
-    const request = {
-      ...spec,
-      source: { kind: 'instance' as const, instanceId, device: options.device },
-      dryRun: options.dryRun,
-      flushedOnHost: flushed,
-      ...(launchTemplateId ? { launchTemplateId } : {})
-    }
-    const snapshot = await createCodeSnapshot(clients.ec2, clients.ssm, request, runtime)
+    const taken = await takeSnapshot(
+      clients,
+      {
+        source: { kind: 'instance', instanceId, device: options.device },
+        snapshot: spec,
+        prepared: this.prepared,
+        wait: true,
+        timeoutMs,
+        backoff: CRITICAL_BACKOFF,
+        flushedOnHost: flushed,
+        dryRun: options.dryRun,
+        onCreated: ({ snapshotId }) => {
+          journal.take({ kind: 'snapshot', snapshotId })
+          runtime.log.info(`Snapshot ${snapshotId} started; it completes while the fleet deploys.`)
+        }
+      },
+      runtime
+    )
     const targets = this.prepared.map(({ template, groups }) => ({
       template,
       groups,
       refreshes: []
     }))
-    this.result = { snapshot, state: snapshot.state, targets, dryRun: options.dryRun }
-    if (options.dryRun) return
-    const { snapshotId } = snapshot
-    journal.take({ kind: 'snapshot', snapshotId })
-    runtime.log.info(`Snapshot ${snapshotId} started; it completes while the fleet deploys.`)
-    try {
-      const wait = { timeoutMs, backoff: CRITICAL_BACKOFF }
-      this.result.completion = await waitOrMarkFailed(clients.ec2, snapshotId, wait, runtime)
-    } catch (err) {
-      if (err instanceof SnapshotFailedError) {
-        // Already tagged failed by the wait: nothing left to settle.
-        this.result.state = 'error'
-        journal.settle({ kind: 'snapshot', snapshotId }, 'ended in error')
-      }
-      throw err
-    }
-    this.result.state = 'completed'
+    this.result = { ...taken, targets, dryRun: options.dryRun }
+    if (!taken.failure) return
+    // Ended in error: already tagged failed by the wait, nothing left to settle.
+    if (taken.state === 'error')
+      journal.settle({ kind: 'snapshot', snapshotId: taken.snapshot.snapshotId }, 'ended in error')
+    throw new ActionError(taken.failure.message)
   }
 
   private failed(err: unknown): void {

@@ -9,9 +9,9 @@ import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { InputError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
-import { groupUsage, templateNames, templateSpecs } from '../snapshot/groups.js'
+import { groupUsage, templateNames, templateSpecs } from '../snapshot/ops/groups.js'
 import type { PublishTarget } from '../snapshot/targets.js'
-import { describeLaunchTemplate, type LaunchTemplateRef } from '../snapshot/template.js'
+import { describeLaunchTemplate, type LaunchTemplateRef } from '../snapshot/ops/template.js'
 import type { DeployTarget } from './types.js'
 
 export async function deployTargets(

@@ -7,14 +7,13 @@ import type { RollbackResult, RollbackSettings } from '../rollout/rollback.js'
 import type { RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { SnapshotSpec } from '../snapshot/create.js'
-import type { RetentionSettings } from '../snapshot/retain.js'
-import type { SnapshotActionResult } from '../snapshot/run.js'
+import type { RetentionSettings } from '../snapshot/retain-targets.js'
+import type { PublishFlowResult } from '../flows/publish.js'
 import type { PublishSettings, PublishTarget } from '../snapshot/targets.js'
-import type { WarmPoolMode } from '../snapshot/warm-pool.js'
+import type { WarmPoolMode } from '../snapshot/ops/warm-pool.js'
 import type { TrafficPlan, TrafficSettings } from '../traffic/plan.js'
 import type { HostTraffic } from '../traffic/rollout.js'
 import type { CatchUpResult } from './catch-up.js'
-import type { LockSettings } from './lock.js'
 import type { Phases } from './phases.js'
 
 export interface DeployOptions {
@@ -39,6 +38,13 @@ export interface DeployOptions {
   traffic?: TrafficSettings
   /** rollback-commands: run on every host that started when the rollout fails. */
   rollback?: RollbackSettings
+}
+
+export interface LockSettings {
+  /** How long to wait for another deploy of the same template; 0 fails at once. */
+  timeoutMs: number
+  /** The longest this run may hold it: its own time budget. */
+  holdMs: number
 }
 
 /** A publish target whose template may be left to the deploy to find. */
@@ -68,7 +74,7 @@ export interface DeployResult {
    * The snapshot and what became of it, as the snapshot action reports it (the publish flow's
    * result): its state, its targets (as read, then as published), warm pools and retention.
    */
-  publish?: SnapshotActionResult
+  publish?: PublishFlowResult
   catchUp?: CatchUpResult
   /** What the run still held when it ended, and what became of each. */
   settled: Settled[]

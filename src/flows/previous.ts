@@ -7,7 +7,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2'
 import { errorMessage, InputError } from '../errors.js'
 import type { Log } from '../log.js'
 import type { PreviousRelease } from '../model/release.js'
-import { previousReleaseOf } from '../snapshot/previous.js'
+import { previousReleaseOf } from '../snapshot/ops/previous.js'
 
 export interface PreviousSource {
   launchTemplate: string

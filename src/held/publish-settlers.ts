@@ -7,7 +7,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import type { Clients } from '../aws/clients.js'
 import { freeDeployLock } from '../lock/deploy-lock.js'
-import { discardSnapshot, markSnapshotFailed } from '../snapshot/failed.js'
+import { discardSnapshot, markSnapshotFailed } from '../snapshot/ops/failed.js'
 import type { Settler, Settlers } from './settle.js'
 import { rolloutSettlers } from './settlers.js'
 

@@ -1,6 +1,9 @@
-/** What failed and in which phase: the one failure shape every flow returns. */
+/**
+ * What went wrong after something was already done, returned rather than thrown so the caller
+ * can still report what was done: the phase it happened in (`wait`, `publish`, `refresh`,
+ * `retention`...) and the message for the user.
+ */
 export interface Failure {
-  /** The phase that failed: resolve, rollout, snapshot, wait, publish, refresh, catch-up, retention... */
   phase: string
   message: string
 }

@@ -1,6 +1,9 @@
-/** A deployed version of the code, as the launch template's default version maps it. */
-
-/** The release the launch template's default version maps today (empty strings if unknown). */
+/**
+ * A release as a rollback returns to it: the commit and the snapshot a launch template's
+ * default version maps at the code device. Written by the snapshot side (ops/previous.ts),
+ * read by the rollout side (rollback.ts): a model of its own so neither imports the other.
+ * Empty strings when they could not be read.
+ */
 export interface PreviousRelease {
   commit: string
   snapshotId: string

@@ -4,7 +4,7 @@
  * Pure (no runner), so the deploy summary reuses it.
  */
 import { formatDuration } from '../duration.js'
-import type { SnapshotActionResult } from '../snapshot/run.js'
+import type { PublishFlowResult } from '../flows/publish.js'
 import type {
   CreatedSnapshot,
   GroupUsage,
@@ -14,7 +14,7 @@ import type {
   RetentionResult,
   SnapshotCompletion
 } from '../snapshot/types.js'
-import { warmPoolLines } from '../snapshot/warm-pool.js'
+import { warmPoolLines } from './warm-pool.js'
 import { code, table } from './markdown.js'
 
 const ec2Console = (region: string, fragment: string): string =>
@@ -29,7 +29,7 @@ export function launchTemplateLink(region: string, id: string, name: string): st
 }
 
 /** One line: what happened, or what failed and in which phase. */
-export function snapshotVerdict(result: SnapshotActionResult): string {
+export function snapshotVerdict(result: PublishFlowResult): string {
   if (result.failure)
     return `**Failed** while ${PHASE[result.failure.phase]}: ${result.failure.message}`
   if (result.dryRun) return '**Dry run**: nothing was created, changed or deleted.'
@@ -200,7 +200,7 @@ export function retentionSection(retention: RetentionResult, region: string): st
 }
 
 /** The whole section, headings included (level 3: the caller writes the level-2 title). */
-export function snapshotReport(result: SnapshotActionResult, region: string): string {
+export function snapshotReport(result: PublishFlowResult, region: string): string {
   const parts = [
     snapshotVerdict(result),
     '### Snapshot',

@@ -6,6 +6,7 @@
  * deploy's own env.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
+import type { PreviousRelease } from '../model/release.js'
 import type { Runtime } from '../runtime.js'
 import { type RolloutHooks, type RolloutOptions, runRollout } from './run.js'
 import { buildScript, type ScriptOptions } from './script.js'
@@ -15,12 +16,6 @@ export interface RollbackSettings {
   commands: string
   /** The deploy's env, run-as, working directory and log name. */
   script: Omit<ScriptOptions, 'commands'>
-}
-
-/** The release the launch template's default version maps today (empty strings if unknown). */
-export interface PreviousRelease {
-  commit: string
-  snapshotId: string
 }
 
 export interface RollbackResult {

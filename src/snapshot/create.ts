@@ -7,12 +7,12 @@ import type { SSMClient } from '@aws-sdk/client-ssm'
 import { aws } from '../errors.js'
 import type { RunContext } from '../github/context.js'
 import type { Runtime } from '../runtime.js'
-import { withConsistency } from './consistency.js'
-import { fullDeviceName } from './device.js'
-import { checkPermission } from './dry-run.js'
-import { asTagList, defaultDescription, snapshotTags } from './tags.js'
+import { withConsistency } from './ops/consistency.js'
+import { fullDeviceName } from './ops/device.js'
+import { checkPermission } from './ops/dry-run.js'
+import { asTagList, defaultDescription, snapshotTags } from './ops/tags.js'
 import type { Consistency, CreatedSnapshot, SnapshotSource } from './types.js'
-import { findCodeVolume } from './volume.js'
+import { findCodeVolume } from './ops/volume.js'
 
 export interface CreateSnapshotOptions {
   source: SnapshotSource

@@ -5,9 +5,10 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import { inspectGroups, requireGroups } from './groups.js'
-import { activeInstanceRefresh, RefreshInProgressError } from './refresh.js'
-import { describeLaunchTemplate, type LaunchTemplateRef } from './template.js'
+import type { Failure } from '../model/failure.js'
+import { inspectGroups, requireGroups } from './ops/groups.js'
+import { activeInstanceRefresh, RefreshInProgressError } from './ops/instance-refresh.js'
+import { describeLaunchTemplate, type LaunchTemplateRef } from './ops/template.js'
 import type { GroupUsage, PublishedSnapshot, RefreshResult } from './types.js'
 
 export interface PublishTarget {
@@ -43,15 +44,14 @@ export interface PreparedTarget {
   groups: GroupUsage[]
 }
 
-export type SnapshotPhase = 'wait' | 'publish' | 'refresh' | 'retention'
-
 /** What became of one target: each is reported on its own. */
 export interface TargetReport {
   template: LaunchTemplateRef
   groups: GroupUsage[]
   published?: PublishedSnapshot
   refreshes: RefreshResult[]
-  failure?: { phase: SnapshotPhase; message: string }
+  /** In phase `publish` or `refresh`. */
+  failure?: Failure
 }
 
 /**
@@ -91,7 +91,7 @@ async function checkRefreshable(
 }
 
 /** One line per target for the step's failure message: which template, what went wrong. */
-export function targetFailure(reports: readonly TargetReport[]): TargetReport['failure'] {
+export function targetFailure(reports: readonly TargetReport[]): Failure | undefined {
   const failed = reports.filter((r) => r.failure)
   if (failed.length === 0) return undefined
   if (reports.length === 1) return failed[0]!.failure

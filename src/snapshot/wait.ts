@@ -7,7 +7,7 @@ import { ActionError, awsErrorCode, errorMessage, wrapAwsError } from '../errors
 import { formatDuration } from '../duration.js'
 import { type Backoff, poll, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
-import { markSnapshotFailed } from './failed.js'
+import { markSnapshotFailed } from './ops/failed.js'
 import type { SnapshotCompletion } from './types.js'
 
 export interface WaitOptions {

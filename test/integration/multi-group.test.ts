@@ -26,7 +26,7 @@ import {
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { publishedVersions } from '../../src/actions/shared/snapshot.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
 
@@ -339,7 +339,7 @@ describe('a deploy over several Auto Scaling groups', () => {
         AvailabilityZones: ['us-east-1a']
       })
     )
-    const snapshotOptions = (groups: string[]): SnapshotActionOptions => ({
+    const snapshotOptions = (groups: string[]): PublishFlowOptions => ({
       source: { kind: 'instance', instanceId: web.instanceIds[0]!, device: '/dev/sdf' },
       snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
       wait: true,
@@ -354,13 +354,13 @@ describe('a deploy over several Auto Scaling groups', () => {
     })
 
     await expect(
-      runSnapshotAction(c, snapshotOptions([web.asgName, worker.asgName]), makeRuntime())
+      runPublishFlow(c, snapshotOptions([web.asgName, worker.asgName]), makeRuntime())
     ).rejects.toThrow(
       `Input "asg-name": Auto Scaling group worker-asg launches from launch template worker-lt, not from launch template web-lt (${web.launchTemplateId}). Expected only groups that use it, or leave asg-name empty to find them.`
     )
     expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
 
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       c,
       snapshotOptions([web.asgName, 'web-spot-asg']),
       makeRuntime()

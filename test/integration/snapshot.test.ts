@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
 import { codeVolumeWorld, IMAGE_ID, launch, setDesired } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -22,10 +22,7 @@ const emulator = useEmulator()
 
 const run = RUN
 
-function options(
-  instanceId: string,
-  extra: Partial<SnapshotActionOptions> = {}
-): SnapshotActionOptions {
+function options(instanceId: string, extra: Partial<PublishFlowOptions> = {}): PublishFlowOptions {
   return {
     source: { kind: 'instance', instanceId, device: 'sdf' },
     snapshot: {
@@ -78,7 +75,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const [codeVolume] = await volumeAt(c.ec2, primary, '/dev/sdf')
 
     const log = new RecordingLog()
-    const result = await runSnapshotAction(c, options(primary), makeRuntime({ log }))
+    const result = await runPublishFlow(c, options(primary), makeRuntime({ log }))
 
     expect(result.failure).toBeUndefined()
     const snapshotId = result.snapshot.snapshotId
@@ -177,9 +174,9 @@ describe('snapshot against the emulator, with the real SDK', () => {
   it('returns the same version when the publish is retried with the same snapshot', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
-    const first = await runSnapshotAction(c, options(world.instanceIds[0]!), makeRuntime())
-    const { publishSnapshot } = await import('../../src/snapshot/publish.js')
-    const again = await publishSnapshot(c.ec2, {
+    const first = await runPublishFlow(c, options(world.instanceIds[0]!), makeRuntime())
+    const { publishVersion } = await import('../../src/snapshot/ops/publish-version.js')
+    const again = await publishVersion(c.ec2, {
       launchTemplate: world.launchTemplateId,
       sourceVersion: '1',
       snapshotId: first.snapshot.snapshotId,
@@ -195,8 +192,8 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const world = await codeVolumeWorld(c)
     const primary = world.instanceIds[0]!
     const snapshotOnly = { publish: undefined, retention: { keepSnapshots: 1, keepVersions: 0 } }
-    const first = await runSnapshotAction(c, options(primary, snapshotOnly), makeRuntime())
-    const second = await runSnapshotAction(
+    const first = await runPublishFlow(c, options(primary, snapshotOnly), makeRuntime())
+    const second = await runPublishFlow(
       c,
       options(primary, {
         ...snapshotOnly,
@@ -222,7 +219,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
   it('changes nothing under dry run', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       c,
       options(world.instanceIds[0]!, { dryRun: true }),
       makeRuntime({ log: new RecordingLog() })
@@ -325,7 +322,7 @@ describe('encryption beside the snapshot', () => {
   it('publishes a blank Encrypted: false mapping so that instances still launch, from the snapshot', async () => {
     const c = emulator.clients
     const { templateId, instanceId } = await blankVolumeWorld(c)
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       c,
       options(instanceId, {
         publish: {
@@ -368,7 +365,7 @@ describe('retention per launch template', () => {
     })
     const deploy = async (world: typeof production, runId: string) => {
       const base = options(world.instanceIds[0]!)
-      const result = await runSnapshotAction(
+      const result = await runPublishFlow(
         c,
         {
           ...base,
@@ -428,7 +425,7 @@ describe('volume initialization rate', () => {
     const world = await codeVolumeWorld(c, { size: 1 })
     const primary = world.instanceIds[0]!
     const base = options(primary)
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       c,
       { ...base, publish: { ...base.publish!, volumeInitializationRate: 200 } },
       makeRuntime({ log: new RecordingLog() })
@@ -461,7 +458,7 @@ describe('keep-versions', () => {
     const primary = world.instanceIds[0]!
     const deploy = async (runId: string, keepVersions: number) => {
       const base = options(primary)
-      const result = await runSnapshotAction(
+      const result = await runPublishFlow(
         c,
         {
           ...base,

@@ -166,7 +166,9 @@ describe('a host terminated mid-rollout', () => {
 
     // The template's default boots the new snapshot.
     expect(result.publish?.snapshot.snapshotId).toBeDefined()
-    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(result.publish!.snapshot.snapshotId)
+    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(
+      result.publish!.snapshot.snapshotId
+    )
     expect(log.lines).toContainEqual(
       expect.objectContaining({ level: 'warning', title: `Host terminated mid-rollout: ${victim}` })
     )
@@ -199,6 +201,8 @@ describe('a host terminated mid-rollout', () => {
     expect(state.cancels).toEqual([])
     const replacement = (await members(c, world.asgName)).filter((id) => !before.includes(id))
     expect(result.catchUp?.caughtUp).toEqual(replacement)
-    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(result.publish!.snapshot.snapshotId)
+    expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(
+      result.publish!.snapshot.snapshotId
+    )
   }, 90_000)
 })

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-ec2'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
-import type { WarmPoolMode } from '../../src/snapshot/warm-pool.js'
-import { refreshWarmPool } from '../../src/snapshot/warm-pool.js'
+import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
+import type { WarmPoolMode } from '../../src/snapshot/ops/warm-pool.js'
+import { refreshWarmPool } from '../../src/snapshot/ops/warm-pool.js'
 import { RUN } from '../../support/fixtures.js'
 import { codeVolumeWorld, type TestClients } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
@@ -110,7 +110,7 @@ describe('warm pools after a publish (issue 8, item 3)', () => {
       new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 1, PoolState: 'Stopped' })
     )
     const stale = await warm(c, world.launchTemplateId, '1', group)
-    const options: SnapshotActionOptions = {
+    const options: PublishFlowOptions = {
       source: { kind: 'instance', instanceId: world.instanceIds[0]!, device: '/dev/sdf' },
       snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
       wait: true,
@@ -125,7 +125,7 @@ describe('warm pools after a publish (issue 8, item 3)', () => {
       dryRun: false
     }
     const log = new RecordingLog()
-    const result = await runSnapshotAction(c, options, makeRuntime({ log }))
+    const result = await runPublishFlow(c, options, makeRuntime({ log }))
     expect(result.failure).toBeUndefined()
     expect(result.targets[0]?.published?.version).toBe(2)
     return { result, log, group, stale, pool: await poolIds(c, group) }

@@ -200,7 +200,9 @@ describe('the deploy pipeline', () => {
     expect(catchUpCommand.sentAt).toBeGreaterThanOrEqual(world.firstCall('ModifyLaunchTemplate')!)
     expect(result.catchUp?.rounds).toBe(2)
     // One snapshot, of the primary: the catch-up round's own first host is never snapshotted.
-    expect([...world.snapshots.values()].map((s) => s.id)).toEqual([result.publish!.snapshot.snapshotId])
+    expect([...world.snapshots.values()].map((s) => s.id)).toEqual([
+      result.publish!.snapshot.snapshotId
+    ])
     expect(world.snapshots.size).toBe(1)
   })
 

@@ -18,7 +18,7 @@ import {
 } from '@cloud-copilot/iam-simulate'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { snapshotTags, TAG } from '../../src/snapshot/tags.js'
+import { snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'
 import { lockName } from '../../src/lock/deploy-lock.js'
 import { RUN } from '../../support/fixtures.js'
 import { ROOT } from '../../support/emulator/install.mjs'

@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { snapshotTags, TAG } from '../../src/snapshot/tags.js'
+import { snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'
 import { RUN } from '../../support/fixtures.js'
 import { ROOT } from '../../support/emulator/install.mjs'
 import { allowing, ENTRIES, granted, list, operations } from '../helpers/iam-policies.js'

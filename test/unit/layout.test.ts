@@ -4,7 +4,8 @@
  * emulator: `npm run test:unit` neither installs nor starts one.
  */
 import { expect, it } from '@jest/globals'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 // @ts-expect-error: plain JavaScript, without types
@@ -65,4 +66,50 @@ it('no unit test starts or installs the emulator', () => {
     .filter((f) => f !== fileURLToPath(import.meta.url))
     .filter((f) => starters.test(readFileSync(f, 'utf8')))
   expect(offenders.map((f) => relative(ROOT, f))).toEqual([])
+})
+
+/** The first import cycle found among `files` (type-only imports count: they tie the design). */
+function findCycle(files: readonly string[]): string[] | undefined {
+  const graph = new Map(
+    files.map((f) => [relative(ROOT, f), imports(f).map((i) => i.replace(/\.js$/, '.ts'))])
+  )
+  const state = new Map<string, 'open' | 'done'>()
+  const visit = (node: string, path: string[]): string[] | undefined => {
+    if (state.get(node) === 'done' || !graph.has(node)) return undefined
+    if (state.get(node) === 'open') return [...path.slice(path.indexOf(node)), node]
+    state.set(node, 'open')
+    for (const next of graph.get(node)!) {
+      const cycle = visit(next, [...path, node])
+      if (cycle) return cycle
+    }
+    state.set(node, 'done')
+    return undefined
+  }
+  for (const node of graph.keys()) {
+    const cycle = visit(node, [])
+    if (cycle) return cycle
+  }
+  return undefined
+}
+
+it('src/ has no import cycle', () => {
+  expect(findCycle(sources(join(ROOT, 'src')))).toBeUndefined()
+})
+
+it('the cycle finder finds one (so the test above can fail)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cycle-'))
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text)
+    return join(dir, name)
+  }
+  const a = write('a.ts', "import type { B } from './b.js'\nexport type A = B\n")
+  const b = write('b.ts', "import { c } from './c.js'\nexport type B = string\n")
+  const c = write('c.ts', "import type { A } from './a.js'\nexport const c: A = ''\n")
+  expect(findCycle([a, b, c])?.map((f) => f.split('/').pop())).toEqual([
+    'a.ts',
+    'b.ts',
+    'c.ts',
+    'a.ts'
+  ])
+  expect(findCycle([a, b])).toBeUndefined()
 })

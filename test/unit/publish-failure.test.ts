@@ -9,8 +9,8 @@ import {
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
-import { publishSnapshot } from '../../src/snapshot/publish.js'
-import { publishToken } from '../../src/snapshot/token.js'
+import { publishVersion } from '../../src/snapshot/ops/publish-version.js'
+import { publishToken } from '../../src/snapshot/ops/token.js'
 import { RecordingLog } from '../helpers/log.js'
 import { RUN } from '../../support/fixtures.js'
 
@@ -60,7 +60,7 @@ describe('a publish that fails after the new version was created', () => {
 
   it('says version N exists, the default is unchanged, and how to finish, when ModifyLaunchTemplate is throttled', async () => {
     ec2Mock.on(ModifyLaunchTemplateCommand).rejects(throttled)
-    const publishing = publishSnapshot(ec2, options)
+    const publishing = publishVersion(ec2, options)
     await expect(publishing).rejects.toThrow(
       `Version 5 of app-lt (${LT}) was created from snapshot ${SNAP}, but could not be made the default: ` +
         'ModifyLaunchTemplate failed: RequestLimitExceeded: Rate exceeded'
@@ -76,8 +76,8 @@ describe('a publish that fails after the new version was created', () => {
 
   it('creates the version with a token that is the same for every attempt of the run', async () => {
     ec2Mock.on(ModifyLaunchTemplateCommand).resolves({})
-    await publishSnapshot(ec2, options)
-    await publishSnapshot(ec2, { ...options, run: { ...RUN, runAttempt: '2' } })
+    await publishVersion(ec2, options)
+    await publishVersion(ec2, { ...options, run: { ...RUN, runAttempt: '2' } })
     const tokens = ec2Mock
       .commandCalls(CreateLaunchTemplateVersionCommand)
       .map((c) => c.args[0].input.ClientToken)

@@ -24,10 +24,7 @@ const source = (values: Record<string, string>, hasRollback = true) => {
     ...(hasRollback ? { 'rollback-commands': './rollback' } : {}),
     ...values
   }
-  return readRolloutFlowOptions(
-    new Inputs((name) => all[name] ?? ''),
-    RUN
-  ).previousFrom
+  return readRolloutFlowOptions(new Inputs((name) => all[name] ?? ''), RUN).previousFrom
 }
 
 describe('the rollout action reads where a rollback returns to', () => {
@@ -107,7 +104,11 @@ describe('readPreviousRelease', () => {
     ec2Mock.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0123456789abcdef0'] }).resolves({
       Snapshots: [{ Tags: [{ Key: 'ebs-autoscale:commit', Value: 'c0ffee' }] }]
     })
-    const previous = await readPreviousRelease(ec2, { launchTemplate: 'app-lt', device: 'sdf' }, log)
+    const previous = await readPreviousRelease(
+      ec2,
+      { launchTemplate: 'app-lt', device: 'sdf' },
+      log
+    )
     expect(previous).toEqual({ commit: 'c0ffee', snapshotId: 'snap-0123456789abcdef0' })
     expect(log.messages('info')).toEqual([
       'A rollback would return to c0ffee (snap-0123456789abcdef0): what launch template app-lt (lt-0123456789abcdef0) default version 4 maps at sdf.'

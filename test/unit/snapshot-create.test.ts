@@ -8,10 +8,15 @@ import {
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { execFileSync } from 'node:child_process'
-import { freezeScript, syncScript, thawScript } from '../../src/snapshot/consistency.js'
+import { freezeScript, syncScript, thawScript } from '../../src/snapshot/ops/consistency.js'
 import { createCodeSnapshot, type CreateSnapshotOptions } from '../../src/snapshot/create.js'
-import { deviceAliases, deviceKey, isDeviceName, sameDevice } from '../../src/snapshot/device.js'
-import { findCodeVolume } from '../../src/snapshot/volume.js'
+import {
+  deviceAliases,
+  deviceKey,
+  isDeviceName,
+  sameDevice
+} from '../../src/snapshot/ops/device.js'
+import { findCodeVolume } from '../../src/snapshot/ops/volume.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'

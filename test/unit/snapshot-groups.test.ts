@@ -7,12 +7,12 @@ import {
   StartInstanceRefreshCommand
 } from '@aws-sdk/client-auto-scaling'
 import { mockClient } from 'aws-sdk-client-mock'
-import { inspectGroups, pinnedGroupWarning } from '../../src/snapshot/groups.js'
+import { inspectGroups, pinnedGroupWarning } from '../../src/snapshot/ops/groups.js'
 import {
   RefreshInProgressError,
   startInstanceRefresh,
   waitForInstanceRefresh
-} from '../../src/snapshot/refresh.js'
+} from '../../src/snapshot/ops/instance-refresh.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'

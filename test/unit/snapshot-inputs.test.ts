@@ -8,8 +8,8 @@ import {
   snapshotOutputs
 } from '../../src/actions/shared/snapshot.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
-import type { SnapshotActionResult } from '../../src/snapshot/run.js'
-import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/tags.js'
+import type { PublishFlowResult } from '../../src/flows/publish.js'
+import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'
 import type { CodeVolume } from '../../src/snapshot/types.js'
 import { RUN } from '../../support/fixtures.js'
 
@@ -91,7 +91,7 @@ describe('snapshot inputs', () => {
   })
 
   it('declares every output it sets, described', () => {
-    const result: SnapshotActionResult = {
+    const result: PublishFlowResult = {
       snapshot: {
         snapshotId: 'snap-1',
         volume: { volumeId: 'vol-1', availabilityZone: 'us-east-1a', sizeGiB: 8, encrypted: false },

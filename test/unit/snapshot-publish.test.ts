@@ -10,9 +10,12 @@ import {
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
 import { encryptionText, initializationText } from '../../src/report/snapshot.js'
-import { withCodeSnapshot } from '../../src/snapshot/mappings.js'
-import { ConcurrentDefaultChangeError, publishSnapshot } from '../../src/snapshot/publish.js'
-import { publishToken } from '../../src/snapshot/token.js'
+import { withCodeSnapshot } from '../../src/snapshot/ops/mappings.js'
+import {
+  ConcurrentDefaultChangeError,
+  publishVersion
+} from '../../src/snapshot/ops/publish-version.js'
+import { publishToken } from '../../src/snapshot/ops/token.js'
 import type { PublishedSnapshot } from '../../src/snapshot/types.js'
 import { RecordingLog } from '../helpers/log.js'
 import { RUN } from '../../support/fixtures.js'
@@ -84,7 +87,7 @@ function template(
   ec2Mock.on(ModifyLaunchTemplateCommand).resolves({})
 }
 
-const options = (extra: Partial<Parameters<typeof publishSnapshot>[1]> = {}) => ({
+const options = (extra: Partial<Parameters<typeof publishVersion>[1]> = {}) => ({
   launchTemplate: 'app-lt',
   sourceVersion: '$Default',
   snapshotId: NEW,
@@ -286,14 +289,14 @@ describe('encryption and initialization in the summary', () => {
   })
 })
 
-describe('publishSnapshot', () => {
+describe('publishVersion', () => {
   beforeEach(() => {
     ec2Mock.reset()
   })
 
   it('creates a version from the source version with the full mapping list, then makes it the default', async () => {
     template([3, 3], 4, [ROOT, CODE, EPHEMERAL])
-    const published = await publishSnapshot(ec2, options())
+    const published = await publishVersion(ec2, options())
 
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeLaunchTemplatesCommand, {
       LaunchTemplateNames: ['app-lt']
@@ -347,7 +350,7 @@ describe('publishSnapshot', () => {
   it('fails and never sets the default when the default moved meanwhile', async () => {
     // Another deploy made its version 5 the default after this step read the template.
     template([3, 5], 5, [CODE])
-    const publishing = publishSnapshot(ec2, options())
+    const publishing = publishVersion(ec2, options())
 
     await expect(publishing).rejects.toThrow(ConcurrentDefaultChangeError)
     await expect(publishing).rejects.toThrow(
@@ -360,14 +363,14 @@ describe('publishSnapshot', () => {
 
   it('sends the same ClientToken when a step is retried, and reuses the version it answers', async () => {
     template([3, 3], 4, [CODE])
-    await publishSnapshot(ec2, options())
+    await publishVersion(ec2, options())
     // The retry: AWS answers the token with version 5, made by the first attempt.
     ec2Mock.reset()
     template([5, 5], 5, [CODE])
     ec2Mock.on(CreateLaunchTemplateVersionCommand).resolves({
       LaunchTemplateVersion: { LaunchTemplateId: LT, VersionNumber: 5 }
     })
-    const retried = await publishSnapshot(ec2, options({ run: { ...run, runAttempt: '2' } }))
+    const retried = await publishVersion(ec2, options({ run: { ...run, runAttempt: '2' } }))
 
     const token = ec2Mock.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input
       .ClientToken
@@ -385,7 +388,7 @@ describe('publishSnapshot', () => {
 
   it('leaves the default alone with set-default false', async () => {
     template([3], 4, [CODE])
-    const published = await publishSnapshot(ec2, options({ setDefault: false }))
+    const published = await publishVersion(ec2, options({ setDefault: false }))
     expect(published).toMatchObject({ version: 5, isDefault: false, previousDefaultVersion: 3 })
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 0)
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeLaunchTemplatesCommand, 1)
@@ -394,7 +397,7 @@ describe('publishSnapshot', () => {
 
   it('creates and changes nothing under dry run', async () => {
     template([3], 4, [CODE])
-    const published = await publishSnapshot(ec2, options({ snapshotId: '', dryRun: true }))
+    const published = await publishVersion(ec2, options({ snapshotId: '', dryRun: true }))
     expect(published).toMatchObject({ dryRun: true, isDefault: false, previousDefaultVersion: 3 })
     expect(published.version).toBeUndefined()
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 0)
@@ -403,7 +406,7 @@ describe('publishSnapshot', () => {
 
   it('reads the template by id when given an id', async () => {
     template([3, 3], 4, [CODE])
-    await publishSnapshot(ec2, options({ launchTemplate: LT }))
+    await publishVersion(ec2, options({ launchTemplate: LT }))
     expect(ec2Mock).toHaveReceivedNthCommandWith(1, DescribeLaunchTemplatesCommand, {
       LaunchTemplateIds: [LT]
     })

@@ -11,8 +11,8 @@ import {
   type Snapshot
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
-import { applyRetention, type RetentionOptions } from '../../src/snapshot/retention.js'
-import { launchTemplateTag } from '../../src/snapshot/tags.js'
+import { applyRetention, type RetentionOptions } from '../../src/snapshot/ops/apply-retention.js'
+import { launchTemplateTag } from '../../src/snapshot/ops/tags.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const ec2Mock = mockClient(EC2Client)

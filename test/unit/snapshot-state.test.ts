@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotOutputs } from '../../src/actions/shared/snapshot.js'
 import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { runSnapshotAction } from '../../src/snapshot/run.js'
+import { runPublishFlow } from '../../src/flows/publish.js'
 import { SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
 import { deployOptions, RUN } from '../../support/fixtures.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -59,7 +59,7 @@ describe('snapshot-state for a snapshot that ended in error', () => {
   })
 
   it('is error in the snapshot action', async () => {
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       clients,
       {
         source: { kind: 'instance', instanceId: IDS[0]!, device: '/dev/sdf' },
@@ -110,8 +110,8 @@ describe('snapshot-state for a snapshot that ended in error', () => {
     expect(result.ok).toBe(false)
     expect(snapshotOutputs(result.publish!)['snapshot-state']).toBe('error')
     // Already tagged failed by the wait with AWS's reason: the deploy releases it as it is.
-    expect(world.snapshots.get(result.publish!.snapshot.snapshotId)?.tags['ebs-autoscale:failure']).toBe(
-      'internal error'
-    )
+    expect(
+      world.snapshots.get(result.publish!.snapshot.snapshotId)?.tags['ebs-autoscale:failure']
+    ).toBe('internal error')
   })
 })

@@ -8,7 +8,7 @@ import {
   readSnapshotActionSettings
 } from '../../src/actions/shared/snapshot.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
-import { withCodeSnapshot } from '../../src/snapshot/mappings.js'
+import { withCodeSnapshot } from '../../src/snapshot/ops/mappings.js'
 import { RUN } from '../../support/fixtures.js'
 
 const ROOT = join(import.meta.dirname, '../..')

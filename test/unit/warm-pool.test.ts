@@ -6,7 +6,7 @@ import {
   TerminateInstanceInAutoScalingGroupCommand
 } from '@aws-sdk/client-auto-scaling'
 import { mockClient } from 'aws-sdk-client-mock'
-import { refreshWarmPool } from '../../src/snapshot/warm-pool.js'
+import { refreshWarmPool } from '../../src/snapshot/ops/warm-pool.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const asgMock = mockClient(AutoScalingClient)

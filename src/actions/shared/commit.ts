@@ -22,3 +22,14 @@ export async function withDeployedCommit(inputs: Inputs, ctx: RunContext): Promi
     return data.sha
   })
 }
+
+/**
+ * The commit being deployed (the `commit` input, resolved), for scripts that fetch a release;
+ * the user's `env` comes after it.
+ */
+export function commitEnv(ctx: RunContext): Array<[string, string]> {
+  return [
+    ...(ctx.sha ? [['EBS_AUTOSCALE_COMMIT', ctx.sha] as [string, string]] : []),
+    ...(ctx.ref ? [['EBS_AUTOSCALE_REF', ctx.ref] as [string, string]] : [])
+  ]
+}

@@ -1,7 +1,7 @@
 /** `device` (snapshot, deploy, and rollout's launch-template): the code volume's device name. */
 import { InputError } from '../../errors.js'
 import type { Inputs } from './inputs.js'
-import { isDeviceName } from '../../snapshot/device.js'
+import { isDeviceName } from '../../snapshot/ops/device.js'
 
 export function readDevice(inputs: Inputs): string {
   const device = inputs.string('device', '/dev/sdf')

@@ -72,7 +72,6 @@ export function parseCountOrPercent(input: string, raw: string, minCount = 0): C
   )
 }
 
-
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
 /** `90s`, `10m`, `1h30m`, `500ms`; a bare number means seconds. Returns milliseconds. */

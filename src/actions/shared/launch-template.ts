@@ -1,7 +1,7 @@
 /** `launch-template` (snapshot, deploy, and rollout's rollback source): an id or a name. */
 import { InputError } from '../../errors.js'
 import type { Inputs } from './inputs.js'
-import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/template.js'
+import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME } from '../../snapshot/ops/template.js'
 
 /** Undefined when empty. */
 export function readLaunchTemplate(inputs: Inputs): string | undefined {

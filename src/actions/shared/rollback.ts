@@ -5,7 +5,7 @@
 import { type RunContext } from '../../github/context.js'
 import type { Inputs } from './inputs.js'
 import type { RollbackSettings } from '../../rollout/rollback.js'
-import { commitEnv } from './rollout.js'
+import { commitEnv } from './commit.js'
 
 export function readRollbackSettings(
   inputs: Inputs,

@@ -8,6 +8,7 @@ import { isFailure, type RolloutResult } from '../../rollout/types.js'
 import { buildScript } from '../../rollout/script.js'
 import type { RolloutFlowOptions } from '../../flows/rollout.js'
 import type { HostSelection } from '../../hosts/find.js'
+import { commitEnv } from './commit.js'
 import { readDevice } from './device.js'
 import { readHostQuery } from './hosts.js'
 import { readLaunchTemplate } from './launch-template.js'
@@ -19,17 +20,6 @@ export type RolloutSettings = Omit<RolloutOptions, 'instanceIds' | 'clock' | 'si
 
 /** executionTimeout of AWS-RunShellScript: 1 s to 48 h. */
 const MAX_HOST_TIMEOUT_MS = 172_800_000
-
-/**
- * The commit being deployed (the `commit` input, resolved), for scripts that fetch a release;
- * the user's `env` comes after it.
- */
-export function commitEnv(ctx: RunContext): Array<[string, string]> {
-  return [
-    ...(ctx.sha ? [['EBS_AUTOSCALE_COMMIT', ctx.sha] as [string, string]] : []),
-    ...(ctx.ref ? [['EBS_AUTOSCALE_REF', ctx.ref] as [string, string]] : [])
-  ]
-}
 
 export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSettings {
   const commands = inputs.text('commands')

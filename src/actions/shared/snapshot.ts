@@ -6,10 +6,10 @@ import { INSTANCE_ID } from '../../hosts/host.js'
 import { repositoryName, type RunContext } from '../../github/context.js'
 import type { Inputs } from './inputs.js'
 import type { SnapshotSpec } from '../../snapshot/create.js'
-import type { RetentionSettings } from '../../snapshot/retain.js'
-import type { SnapshotActionOptions, SnapshotActionResult } from '../../snapshot/run.js'
+import type { RetentionSettings } from '../../snapshot/retain-targets.js'
+import type { PublishFlowOptions, PublishFlowResult } from '../../flows/publish.js'
 import type { PublishSettings, PublishTarget, TargetReport } from '../../snapshot/targets.js'
-import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/tags.js'
+import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/ops/tags.js'
 import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/
@@ -126,7 +126,7 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
 }
 
 /** The snapshot action's inputs: its own source and `wait`, then the shared settings. */
-export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): SnapshotActionOptions {
+export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): PublishFlowOptions {
   const source = readSnapshotSource(inputs)
   const wait = inputs.boolean('wait', true)
   const snapshot = readSnapshotSpec(inputs, ctx)
@@ -245,7 +245,7 @@ export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targ
  * The single-value template outputs are the first target's (with several groups, the template
  * of the first group named); `published-versions` has every target.
  */
-export function snapshotOutputs(result: SnapshotActionResult): Record<string, string | object> {
+export function snapshotOutputs(result: PublishFlowResult): Record<string, string | object> {
   const published = result.targets[0]?.published
   // Under dry run nothing is deleted: the summary lists what would be.
   const retention = result.dryRun ? undefined : result.retention

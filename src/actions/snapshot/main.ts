@@ -1,8 +1,8 @@
-/** snapshot: inputs -> runSnapshotAction -> outputs, summary, annotations. */
+/** snapshot: inputs -> runPublishFlow (every AWS call is there) -> outputs, summary, annotations. */
 import * as core from '@actions/core'
 import { ActionError } from '../../errors.js'
 import { snapshotReport } from '../../report/snapshot.js'
-import { runSnapshotAction } from '../../snapshot/run.js'
+import { runPublishFlow } from '../../flows/publish.js'
 import { withDeployedCommit } from '../shared/commit.js'
 import { runContext } from '../shared/context.js'
 import {
@@ -21,7 +21,7 @@ export async function run(): Promise<void> {
     const options = readSnapshotActionSettings(inputs, ctx)
     const clients = clientsFromInputs(inputs, 'snapshot')
 
-    const result = await runSnapshotAction(clients, options, runnerRuntime())
+    const result = await runPublishFlow(clients, options, runnerRuntime())
     setOutputs(snapshotOutputs(result))
     await core.summary
       .addRaw(

@@ -1,7 +1,7 @@
 /**
- * Phase 3: publish a completed snapshot as a new launch template version (all of the source
+ * One template: publish a completed snapshot as a new version of it (all of the source
  * version's data, only the code device's mapping changed) and make it the default, unless
- * someone else moved the default meanwhile.
+ * someone else moved the default meanwhile. The phase over every target: ../publish-targets.ts.
  */
 import {
   CreateLaunchTemplateVersionCommand,
@@ -11,16 +11,16 @@ import {
   type EC2Client,
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
-import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../errors.js'
-import { type RunContext, shortSha } from '../github/context.js'
-import { type Log, silentLog } from '../log.js'
+import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../../errors.js'
+import { type RunContext, shortSha } from '../../github/context.js'
+import { type Log, silentLog } from '../../log.js'
 import { withCodeSnapshot, type VolumeShape } from './mappings.js'
 import { TAG } from './tags.js'
 import { describeLaunchTemplate, describeVersion } from './template.js'
 import { publishToken } from './token.js'
-import type { PublishedSnapshot } from './types.js'
+import type { PublishedSnapshot } from '../types.js'
 
-export interface PublishOptions {
+export interface PublishVersionOptions {
   /** Name or id. */
   launchTemplate: string
   /** `$Default`, `$Latest` or a version number. */
@@ -48,9 +48,9 @@ export class ConcurrentDefaultChangeError extends ActionError {
 
 const PLACEHOLDER = '(the new snapshot)'
 
-export async function publishSnapshot(
+export async function publishVersion(
   ec2: EC2Client,
-  options: PublishOptions
+  options: PublishVersionOptions
 ): Promise<PublishedSnapshot> {
   const log = options.log ?? silentLog
   const template = await describeLaunchTemplate(ec2, options.launchTemplate)

@@ -1,6 +1,6 @@
 /** The tags and description a snapshot carries from its creation, naming the run that made it. */
-import { type RunContext, runUrl, shortSha } from '../github/context.js'
-import type { CodeVolume } from './types.js'
+import { type RunContext, runUrl, shortSha } from '../../github/context.js'
+import type { CodeVolume } from '../types.js'
 
 /** Keys this project writes; user tags may not use the prefix. */
 export const TAG_PREFIX = 'ebs-autoscale:'

@@ -4,7 +4,7 @@
  * one), different for anything else. The run attempt is left out on purpose.
  */
 import { createHash } from 'node:crypto'
-import type { RunContext } from '../github/context.js'
+import type { RunContext } from '../../github/context.js'
 
 export function publishToken(
   run: Pick<RunContext, 'repository' | 'sha' | 'runId'>,

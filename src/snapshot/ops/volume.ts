@@ -1,8 +1,8 @@
 /** Finds the code volume: by instance and device (any alias), or by id. */
 import { type EC2Client, paginateDescribeVolumes, type Volume } from '@aws-sdk/client-ec2'
-import { ActionError, awsErrorCode, wrapAwsError } from '../errors.js'
+import { ActionError, awsErrorCode, wrapAwsError } from '../../errors.js'
 import { deviceAliases, sameDevice } from './device.js'
-import type { CodeVolume, SnapshotSource } from './types.js'
+import type { CodeVolume, SnapshotSource } from '../types.js'
 
 export async function findCodeVolume(ec2: EC2Client, source: SnapshotSource): Promise<CodeVolume> {
   if (source.kind === 'volume') {

@@ -9,7 +9,7 @@ import type {
   LaunchTemplateEbsBlockDeviceRequest
 } from '@aws-sdk/client-ec2'
 import { fullDeviceName, sameDevice } from './device.js'
-import type { CodeVolume, NewVolumeEncryption } from './types.js'
+import type { CodeVolume, NewVolumeEncryption } from '../types.js'
 
 export interface CodeMappingChange {
   mappings: LaunchTemplateBlockDeviceMappingRequest[]

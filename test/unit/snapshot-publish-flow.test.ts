@@ -22,7 +22,14 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotReport } from '../../src/report/snapshot.js'
-import { runSnapshotAction, type SnapshotActionOptions } from '../../src/snapshot/run.js'
+import {
+  prepareTargets,
+  publishSnapshot,
+  type PublishFlowOptions,
+  retainSnapshots,
+  runPublishFlow,
+  takeSnapshot
+} from '../../src/flows/publish.js'
 import { makeRuntime } from '../../src/runtime.js'
 import type { InstanceRefreshSettings } from '../../src/snapshot/targets.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -46,7 +53,7 @@ const LT = 'lt-0123456789abcdef0'
 
 const run = RUN
 
-const options = (extra: Partial<SnapshotActionOptions> = {}): SnapshotActionOptions => ({
+const options = (extra: Partial<PublishFlowOptions> = {}): PublishFlowOptions => ({
   source: { kind: 'instance', instanceId: HOST, device: '/dev/sdf' },
   snapshot: {
     consistency: { mode: 'none' },
@@ -66,7 +73,7 @@ const options = (extra: Partial<SnapshotActionOptions> = {}): SnapshotActionOpti
   ...extra
 })
 
-const withRefresh = (instanceRefresh: InstanceRefreshSettings): SnapshotActionOptions => {
+const withRefresh = (instanceRefresh: InstanceRefreshSettings): PublishFlowOptions => {
   const base = options()
   return { ...base, publish: { ...base.publish!, instanceRefresh } }
 }
@@ -140,7 +147,7 @@ function fleet(snapshotState: 'completed' | 'error' = 'completed'): void {
   })
 }
 
-describe('runSnapshotAction', () => {
+describe('runPublishFlow', () => {
   let log: RecordingLog
   let clock: VirtualClock
   beforeEach(() => {
@@ -153,7 +160,7 @@ describe('runSnapshotAction', () => {
 
   it('snapshots, waits, publishes, reports the groups and applies retention', async () => {
     fleet()
-    const result = await runSnapshotAction(clients, options(), makeRuntime({ log, clock }))
+    const result = await runPublishFlow(clients, options(), makeRuntime({ log, clock }))
 
     expect(result.failure).toBeUndefined()
     expect(result.state).toBe('completed')
@@ -206,7 +213,7 @@ describe('runSnapshotAction', () => {
       })
     )
     const base = options()
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       clients,
       {
         ...base,
@@ -247,7 +254,7 @@ describe('runSnapshotAction', () => {
       InstanceRefreshes: [{ InstanceRefreshId: 'ir-9', Status: 'InProgress' }]
     })
     await expect(
-      runSnapshotAction(
+      runPublishFlow(
         clients,
         withRefresh({ minHealthyPercentage: 90, wait: true, timeoutMs: 600_000 }),
         makeRuntime({ log, clock })
@@ -263,7 +270,7 @@ describe('runSnapshotAction', () => {
       .on(DescribeInstanceRefreshesCommand, { MaxRecords: 10 })
       .resolves({ InstanceRefreshes: [] })
     asgMock.on(StartInstanceRefreshCommand).resolves({ InstanceRefreshId: 'ir-1' })
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       clients,
       withRefresh({ minHealthyPercentage: 90, wait: false, timeoutMs: 600_000 }),
       makeRuntime({ log, clock })
@@ -280,7 +287,7 @@ describe('runSnapshotAction', () => {
   it('marks a snapshot that ends in error as failed and publishes nothing', async () => {
     fleet('error')
     ec2Mock.on(CreateTagsCommand).resolves({})
-    const result = await runSnapshotAction(clients, options(), makeRuntime({ log, clock }))
+    const result = await runPublishFlow(clients, options(), makeRuntime({ log, clock }))
 
     expect(result.failure).toEqual({
       phase: 'wait',
@@ -308,7 +315,7 @@ describe('runSnapshotAction', () => {
       .rejects(
         Object.assign(new Error('Request would have succeeded'), { name: 'DryRunOperation' })
       )
-    const result = await runSnapshotAction(
+    const result = await runPublishFlow(
       clients,
       options({ dryRun: true }),
       makeRuntime({ log, clock })
@@ -324,5 +331,177 @@ describe('runSnapshotAction', () => {
     expect(snapshotReport(result, 'us-east-1')).toContain(
       '**Dry run**: nothing was created, changed or deleted.'
     )
+  })
+})
+
+describe('the publish flow, step by step (as the deploy calls it)', () => {
+  let log: RecordingLog
+  let clock: VirtualClock
+  beforeEach(() => {
+    ec2Mock.reset()
+    asgMock.reset()
+    ssmMock.reset()
+    log = new RecordingLog()
+    clock = new VirtualClock()
+  })
+
+  const take = async (extra: { dryRun?: boolean; order?: string[] } = {}) => {
+    const base = options()
+    const prepared = await prepareTargets(clients, base.publish!)
+    return takeSnapshot(
+      clients,
+      {
+        source: base.source,
+        snapshot: base.snapshot,
+        prepared,
+        wait: true,
+        timeoutMs: base.timeoutMs,
+        dryRun: extra.dryRun ?? false,
+        onCreated: (s) => extra.order?.push(`created ${s.snapshotId}`)
+      },
+      makeRuntime({ log, clock })
+    )
+  }
+
+  it('takeSnapshot: tags the snapshot with its targets, says when it exists, and waits', async () => {
+    fleet()
+    const order: string[] = []
+    const taken = await take({ order })
+
+    expect(order).toEqual([`created ${SNAP}`])
+    expect(taken.state).toBe('completed')
+    expect(taken.failure).toBeUndefined()
+    expect(taken.completion).toMatchObject({ snapshotId: SNAP, state: 'completed' })
+    expect(taken.snapshot.tags['ebs-autoscale:launch-template']).toBe(LT)
+  })
+
+  it('takeSnapshot: a snapshot that ends in error is a wait failure, tagged failed', async () => {
+    fleet('error')
+    ec2Mock.on(CreateTagsCommand).resolves({})
+    const taken = await take()
+
+    expect(taken.failure).toEqual({
+      phase: 'wait',
+      message: `Snapshot ${SNAP} failed: state error: internal error`
+    })
+    expect(taken.state).toBe('error')
+    expect(taken.snapshot.snapshotId).toBe(SNAP)
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [SNAP],
+      Tags: [
+        { Key: 'ebs-autoscale:status', Value: 'failed' },
+        { Key: 'ebs-autoscale:failure', Value: 'internal error' }
+      ]
+    })
+  })
+
+  it('takeSnapshot under dry run: nothing exists, so nothing is announced or waited for', async () => {
+    fleet()
+    ec2Mock
+      .on(CreateSnapshotCommand)
+      .rejects(
+        Object.assign(new Error('Request would have succeeded'), { name: 'DryRunOperation' })
+      )
+    const order: string[] = []
+    const taken = await take({ dryRun: true, order })
+
+    expect(order).toEqual([])
+    expect(taken.state).toBe('dry-run')
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 0)
+  })
+
+  const publishWith = async (instanceRefresh?: InstanceRefreshSettings, order?: string[]) => {
+    const base = options()
+    const settings = { ...base.publish!, ...(instanceRefresh ? { instanceRefresh } : {}) }
+    const prepared = await prepareTargets(clients, settings)
+    const { snapshot } = await take()
+    return publishSnapshot(
+      clients,
+      {
+        snapshot,
+        prepared,
+        settings,
+        run,
+        dryRun: false,
+        onPublished: (targets) =>
+          order?.push(`published ${targets.map((t) => t.published?.version).join(' ')}`)
+      },
+      makeRuntime({ log, clock })
+    )
+  }
+
+  it('publishSnapshot: a new version, then the refresh of the groups that pick it up', async () => {
+    fleet()
+    const order: string[] = []
+    asgMock.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] })
+    asgMock.on(StartInstanceRefreshCommand).callsFake((input: { AutoScalingGroupName: string }) => {
+      order.push(`refresh ${input.AutoScalingGroupName}`)
+      return { InstanceRefreshId: 'ir-1' }
+    })
+    const result = await publishWith({ minHealthyPercentage: 90, wait: false, timeoutMs: 1 }, order)
+
+    // The deploy's journal lets the snapshot go here: before any refresh starts.
+    expect(order).toEqual(['published 2', 'refresh web'])
+    expect(result.failure).toBeUndefined()
+    expect(result.targets[0]!.published).toMatchObject({ version: 2, isDefault: true })
+    expect(result.targets[0]!.refreshes).toEqual([
+      { groupName: 'web', refreshId: 'ir-1', status: 'Pending' }
+    ])
+    expect(result.warmPools).toBeUndefined()
+  })
+
+  it('publishSnapshot: a target that fails to publish is the failure, phase publish', async () => {
+    fleet()
+    ec2Mock.on(CreateLaunchTemplateVersionCommand).rejects(
+      Object.assign(new Error('Launch template version limit reached'), {
+        name: 'LaunchTemplateVersionLimitExceeded'
+      })
+    )
+    const result = await publishWith()
+
+    expect(result.failure).toEqual({
+      phase: 'publish',
+      message: expect.stringMatching(
+        /^CreateLaunchTemplateVersion failed: LaunchTemplateVersionLimitExceeded: Launch template version limit reached/
+      )
+    })
+    expect(result.targets[0]!.published).toBeUndefined()
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifyLaunchTemplateCommand, 0)
+  })
+
+  it('publishSnapshot: a refresh AWS refuses is the failure, phase refresh, after the publish', async () => {
+    fleet()
+    asgMock.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] })
+    asgMock
+      .on(StartInstanceRefreshCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'LimitExceeded' }))
+    const result = await publishWith({ minHealthyPercentage: 90, wait: false, timeoutMs: 1 })
+
+    expect(result.targets[0]!.published).toMatchObject({ version: 2, isDefault: true })
+    expect(result.failure).toEqual({
+      phase: 'refresh',
+      message: 'StartInstanceRefresh failed: LimitExceeded: Rate exceeded'
+    })
+  })
+
+  it('retainSnapshots throws what stopped it; runPublishFlow reports it as phase retention', async () => {
+    fleet()
+    ec2Mock
+      .on(DescribeSnapshotsCommand, { OwnerIds: ['self'] })
+      .rejects(Object.assign(new Error('not allowed'), { name: 'UnauthorizedOperation' }))
+    const base = options()
+    const prepared = await prepareTargets(clients, base.publish!)
+    const { snapshot } = await take()
+    const retain = { snapshot, prepared, retention: base.retention, dryRun: false }
+    const refused =
+      "DescribeSnapshots failed: UnauthorizedOperation: not allowed. Hint: the role is not allowed to make this call; compare its policy with examples/iam/ (this project's least-privilege policies)"
+    await expect(retainSnapshots(clients, retain, makeRuntime({ log, clock }))).rejects.toThrow(
+      refused
+    )
+
+    const result = await runPublishFlow(clients, base, makeRuntime({ log, clock }))
+    expect(result.failure).toEqual({ phase: 'retention', message: refused })
+    expect(result.targets[0]!.published).toMatchObject({ version: 2, isDefault: true })
+    expect(result.retention).toBeUndefined()
   })
 })

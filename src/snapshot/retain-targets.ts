@@ -1,11 +1,11 @@
 /**
- * The retain phase: retention scoped to each target's template (its versions, and the
- * snapshots published to it), or, with no target, to the snapshots named like this one.
- * One result for all, so outputs and the report list every deletion once.
+ * The retain phase: retention (ops/apply-retention.ts) scoped to each target's template (its
+ * versions, and the snapshots published to it), or, with no target, to the snapshots named
+ * like this one. One result for all, so outputs and the report list every deletion once.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { Log } from '../log.js'
-import { applyRetention } from './retention.js'
+import { applyRetention } from './ops/apply-retention.js'
 import type { PreparedTarget } from './targets.js'
 import type { CreatedSnapshot, RetentionResult } from './types.js'
 
@@ -16,7 +16,7 @@ export interface RetentionSettings {
   keepVersions: number
 }
 
-export async function retain(
+export async function retainTargets(
   ec2: EC2Client,
   snapshot: CreatedSnapshot,
   targets: readonly PreparedTarget[],

@@ -6,7 +6,7 @@ import {
   type LaunchTemplateVersion,
   paginateDescribeLaunchTemplateVersions
 } from '@aws-sdk/client-ec2'
-import { ActionError, aws, wrapAwsError } from '../errors.js'
+import { ActionError, aws, wrapAwsError } from '../../errors.js'
 
 export interface LaunchTemplateRef {
   id: string

@@ -1,17 +1,18 @@
 /**
  * The publish phase: the completed snapshot becomes a new version of each target's template
- * (made the default unless set-default is false), and each target says what its groups
- * will launch. A target that fails is reported and the others still publish.
+ * (ops/publish-version.ts, made the default unless set-default is false), and each target
+ * says what its groups will launch. A target that fails is reported and the others still
+ * publish.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { errorMessage } from '../errors.js'
 import type { RunContext } from '../github/context.js'
 import type { Log } from '../log.js'
-import { pinnedGroupWarning } from './groups.js'
-import { publishSnapshot } from './publish.js'
+import { pinnedGroupWarning } from './ops/groups.js'
+import { publishVersion } from './ops/publish-version.js'
 import type { PreparedTarget, PublishSettings, TargetReport } from './targets.js'
 import type { CreatedSnapshot, GroupUsage, PublishedSnapshot } from './types.js'
-import type { LaunchTemplateRef } from './template.js'
+import type { LaunchTemplateRef } from './ops/template.js'
 
 export async function publishToTargets(
   ec2: EC2Client,
@@ -25,7 +26,7 @@ export async function publishToTargets(
     const report: TargetReport = { template, groups, refreshes: [] }
     reports.push(report)
     try {
-      report.published = await publishSnapshot(ec2, {
+      report.published = await publishVersion(ec2, {
         launchTemplate: target.launchTemplate,
         sourceVersion: target.sourceVersion,
         setDefault: settings.setDefault,

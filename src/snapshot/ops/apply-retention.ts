@@ -1,6 +1,7 @@
 /**
- * Phase 5: retention. Old launch template versions beyond keep-versions (never the default,
- * the latest, or one a group is pinned to), then old snapshots beyond keep-snapshots.
+ * Retention over one scope (a template, or a Name; the phase over every target is
+ * ../retain-targets.ts). Old launch template versions beyond keep-versions (never the
+ * default, the latest, or one a group is pinned to), then old snapshots beyond keep-snapshots.
  *
  * Which snapshots: those made for this launch template (tagged with its id at creation), so
  * environments sharing a Name never touch each other's; without a template, those with the
@@ -16,14 +17,14 @@ import {
   paginateDescribeSnapshots,
   type Snapshot
 } from '@aws-sdk/client-ec2'
-import { type Clock, realClock } from '../clock.js'
-import { aws, errorMessage, wrapAwsError } from '../errors.js'
-import { chunk } from '../collections.js'
-import { type Log, silentLog } from '../log.js'
+import { type Clock, realClock } from '../../clock.js'
+import { aws, errorMessage, wrapAwsError } from '../../errors.js'
+import { chunk } from '../../collections.js'
+import { type Log, silentLog } from '../../log.js'
 import { snapshotsBehindImages, snapshotsInLaunchTemplates } from './references.js'
 import { launchTemplateTagFilter, TAG, tagMap } from './tags.js'
 import { describeLaunchTemplate, listVersions } from './template.js'
-import type { RetentionResult, SnapshotRecord } from './types.js'
+import type { RetentionResult, SnapshotRecord } from '../types.js'
 
 /**
  * A snapshot tagged `pending` this young may belong to a deploy still running: 5 days, the

@@ -5,6 +5,7 @@
  * (TerminateInstanceInAutoScalingGroup, desired capacity unchanged), and the group refills the
  * pool from the new default version. The pool's configuration is never touched, so a run killed
  * half-way leaves a smaller pool being refilled, never a deleted one; a re-run finds what is left.
+ * One group here; the phase over every target's groups is ../refresh-warm-pools.ts.
  */
 import {
   type AutoScalingClient,
@@ -12,9 +13,8 @@ import {
   paginateDescribeWarmPool,
   TerminateInstanceInAutoScalingGroupCommand
 } from '@aws-sdk/client-auto-scaling'
-import { aws, errorMessage, wrapAwsError } from '../errors.js'
-import type { Log } from '../log.js'
-import type { TargetReport } from './targets.js'
+import { aws, errorMessage, wrapAwsError } from '../../errors.js'
+import type { Log } from '../../log.js'
 
 /** What the fleet boots from now: instances prepared from an older version hold old code. */
 export interface PublishedVersion {
@@ -121,51 +121,4 @@ export async function refreshWarmPool(
     `${options.dryRun ? 'Dry run: would replace' : 'Replaced'} ${result.replaced.length} warm pool instance(s) of ${groupName} prepared from an older version; the group refills its pool from version ${published.version}.`
   )
   return result
-}
-
-/**
- * After a publish: the warm pool of every group that picks up the new version (one following
- * `$Latest`, or `$Default` once the new version is the default). Under dry run no version exists
- * yet: every warm instance predates the one it would make.
- */
-export async function refreshWarmPools(
-  autoscaling: AutoScalingClient,
-  reports: readonly TargetReport[],
-  options: { mode: WarmPoolMode; dryRun: boolean; log: Log },
-  setDefault: boolean
-): Promise<WarmPoolResult[]> {
-  const results: WarmPoolResult[] = []
-  for (const { published, groups } of reports) {
-    if (!published) continue
-    const version = published.version ?? Number.MAX_SAFE_INTEGER
-    const picksUp = groups.filter(
-      (g) =>
-        g.follows === 'latest' ||
-        (g.follows === 'default' && (published.isDefault || (published.dryRun && setDefault)))
-    )
-    for (const g of picksUp) {
-      const target = { launchTemplateId: published.launchTemplateId, version }
-      results.push(await refreshWarmPool(autoscaling, g.name, target, options))
-    }
-  }
-  return results
-}
-
-/** One line per group whose warm pool held old code, for the summary. */
-export function warmPoolLines(results: readonly WarmPoolResult[], dryRun: boolean): string[] {
-  return results
-    .filter((r) => r.stale.length > 0)
-    .map((r) => {
-      const parts = [
-        `${r.groupName}: ${r.stale.length} of ${r.poolSize} warm instance(s) held old code`
-      ]
-      if (r.replaced.length)
-        parts.push(`${dryRun ? 'would replace' : 'replaced'} ${r.replaced.join(', ')}`)
-      if (r.kept.length) parts.push(`kept (warm-pools: keep) ${r.kept.join(', ')}`)
-      if (r.refused.length)
-        parts.push(
-          `could not replace ${r.refused.map((x) => `${x.instanceId} (${x.error})`).join(', ')}`
-        )
-      return parts.join('; ')
-    })
 }

@@ -1,6 +1,7 @@
 /**
- * Phase 4b: an instance refresh, so running instances are replaced by ones booting from the
- * new snapshot. Fails clearly when one is already running; followed with progress lines.
+ * Instance refresh of one group: is one running, start one, follow one to its end. Fails
+ * clearly when one is already running; followed with progress lines. The refresh phase
+ * (../refresh-targets.ts) runs these for every group that picks up the new version.
  */
 import {
   type AutoScalingClient,
@@ -8,13 +9,11 @@ import {
   type InstanceRefresh,
   StartInstanceRefreshCommand
 } from '@aws-sdk/client-auto-scaling'
-import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../errors.js'
-import { formatDuration } from '../duration.js'
-import { poll, PollTimeoutError } from '../poll.js'
-import type { Runtime } from '../runtime.js'
-import { picksUp } from './groups.js'
-import type { InstanceRefreshSettings, TargetReport } from './targets.js'
-import type { GroupUsage, RefreshResult } from './types.js'
+import { ActionError, aws, awsErrorCode, wrapAwsError } from '../../errors.js'
+import { formatDuration } from '../../duration.js'
+import { poll, PollTimeoutError } from '../../poll.js'
+import type { Runtime } from '../../runtime.js'
+import type { RefreshResult } from '../types.js'
 
 const ACTIVE = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'])
 const SUCCEEDED = new Set(['Successful'])
@@ -129,64 +128,4 @@ export async function waitForInstanceRefresh(
       `Instance refresh ${refreshId} of ${groupName} did not end within ${formatDuration(options.timeoutMs)}: ${last.status} at ${last.percentageComplete ?? 0}%. It keeps going in AWS.`
     )
   }
-}
-
-/**
- * The refresh phase: for each target that published, an instance refresh of the groups that
- * pick up the new version, followed to its end when asked. A failure is the target's.
- */
-export async function refreshTargets(
-  autoscaling: AutoScalingClient,
-  reports: readonly TargetReport[],
-  settings: InstanceRefreshSettings,
-  dryRun: boolean,
-  runtime: Runtime
-): Promise<void> {
-  for (const report of reports) {
-    if (!report.published || report.failure) continue
-    const isDefault = report.published.isDefault || dryRun
-    try {
-      report.refreshes = await refreshGroups(
-        autoscaling,
-        report.groups.filter((g) => picksUp(g, isDefault)),
-        settings,
-        dryRun,
-        runtime
-      )
-    } catch (err) {
-      report.failure = { phase: 'refresh', message: errorMessage(err) }
-    }
-  }
-}
-
-async function refreshGroups(
-  autoscaling: AutoScalingClient,
-  groups: readonly GroupUsage[],
-  settings: InstanceRefreshSettings,
-  dryRun: boolean,
-  runtime: Runtime
-): Promise<RefreshResult[]> {
-  const { log } = runtime
-  const results: RefreshResult[] = []
-  for (const g of groups) {
-    if (dryRun) {
-      log.info(`Dry run: would start an instance refresh of ${g.name}.`)
-      results.push({ groupName: g.name, status: 'dry-run' })
-      continue
-    }
-    const refreshId = await startInstanceRefresh(autoscaling, g.name, settings)
-    log.info(`Started instance refresh ${refreshId} of ${g.name}.`)
-    results.push({ groupName: g.name, refreshId, status: 'Pending' })
-  }
-  if (!settings.wait || dryRun) return results
-  for (const [i, r] of results.entries()) {
-    results[i] = await waitForInstanceRefresh(
-      autoscaling,
-      r.groupName,
-      r.refreshId!,
-      { timeoutMs: settings.timeoutMs },
-      runtime
-    )
-  }
-  return results
 }

@@ -1,6 +1,6 @@
 /** After a failed rollout: mark the snapshot made for it, or delete it. */
 import { CreateTagsCommand, DeleteSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2'
-import { aws } from '../errors.js'
+import { aws } from '../../errors.js'
 import { asTagList, TAG } from './tags.js'
 
 /**

@@ -5,11 +5,11 @@
  * thaws by itself if the thaw never comes (the runner died, SSM became unreachable).
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { errorMessage } from '../errors.js'
-import type { Runtime } from '../runtime.js'
-import { shellQuote } from '../shell.js'
-import { runOnHost } from '../ssm/run-on-host.js'
-import type { Consistency, ConsistencyMode } from './types.js'
+import { errorMessage } from '../../errors.js'
+import type { Runtime } from '../../runtime.js'
+import { shellQuote } from '../../shell.js'
+import { runOnHost } from '../../ssm/run-on-host.js'
+import type { Consistency, ConsistencyMode } from '../types.js'
 
 export const DEFAULT_WATCHDOG_SECONDS = 60
 const SYNC_TIMEOUT_MS = 120_000

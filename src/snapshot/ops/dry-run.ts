@@ -1,5 +1,5 @@
 /** EC2's DryRun: asks whether a call would be allowed, without making it. */
-import { awsErrorCode, wrapAwsError } from '../errors.js'
+import { awsErrorCode, wrapAwsError } from '../../errors.js'
 
 /** Resolves when AWS answers DryRunOperation ("would have succeeded"); throws otherwise. */
 export async function checkPermission(api: string, call: Promise<unknown>): Promise<void> {

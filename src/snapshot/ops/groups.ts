@@ -8,10 +8,10 @@ import {
   type LaunchTemplateSpecification,
   paginateDescribeAutoScalingGroups
 } from '@aws-sdk/client-auto-scaling'
-import { ActionError, InputError, wrapAwsError } from '../errors.js'
-import { describeGroups } from '../hosts/resolve.js'
+import { ActionError, InputError, wrapAwsError } from '../../errors.js'
+import { describeGroups } from '../../hosts/resolve.js'
 import type { LaunchTemplateRef } from './template.js'
-import type { GroupFollows, GroupUsage } from './types.js'
+import type { GroupFollows, GroupUsage } from '../types.js'
 
 /** The groups using the template; with `asgName`, that one group, which must use it. */
 export async function inspectGroups(

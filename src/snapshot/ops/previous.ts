@@ -5,9 +5,9 @@
  * changes; what cannot be read is left empty (a rollback still runs, with less to go on).
  */
 import { DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2'
-import { aws, errorMessage } from '../errors.js'
-import type { Log } from '../log.js'
-import type { PreviousRelease } from '../rollout/rollback.js'
+import { aws, errorMessage } from '../../errors.js'
+import type { Log } from '../../log.js'
+import type { PreviousRelease } from '../../model/release.js'
 import { sameDevice } from './device.js'
 import { TAG } from './tags.js'
 import { describeLaunchTemplate, describeVersion, type LaunchTemplateRef } from './template.js'

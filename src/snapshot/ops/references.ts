@@ -9,8 +9,8 @@ import {
   paginateDescribeImages,
   paginateDescribeLaunchTemplates
 } from '@aws-sdk/client-ec2'
-import { awsErrorCode, wrapAwsError } from '../errors.js'
-import { chunk } from '../collections.js'
+import { awsErrorCode, wrapAwsError } from '../../errors.js'
+import { chunk } from '../../collections.js'
 import { listVersions } from './template.js'
 
 /** Snapshot id -> a reason to keep it (`used by app-lt version 3`). */
