@@ -6,6 +6,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { S3Client } from '@aws-sdk/client-s3'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { InputError } from '../errors.js'
 import { PROJECT, VERSION } from '../version.js'
@@ -78,15 +79,19 @@ export function userAgent(
   return ua
 }
 
-export function createClients(options: ClientOptions): Clients {
-  const region = resolveRegion(options.region, options.env)
-  const config = {
-    region,
+function clientConfig(options: ClientOptions) {
+  return {
+    region: resolveRegion(options.region, options.env),
     maxAttempts: options.maxAttempts,
     retryMode: 'adaptive',
     customUserAgent: userAgent(options.action, options.env),
     ...(options.endpoint ? { endpoint: options.endpoint } : {})
   }
+}
+
+export function createClients(options: ClientOptions): Clients {
+  const config = clientConfig(options)
+  const region = config.region
   return {
     region,
     ec2: new EC2Client(config),
@@ -94,4 +99,15 @@ export function createClients(options: ClientOptions): Clients {
     autoscaling: new AutoScalingClient(config),
     elbv2: new ElasticLoadBalancingV2Client(config)
   }
+}
+
+/**
+ * The artifact store's client (only runs that ship an `artifact` make one). Path-style addressing
+ * when an endpoint is set (an emulator on an IP address has no bucket subdomains); AWS itself gets
+ * the SDK's default, virtual-hosted URLs, which is also what the presigned GETs carry.
+ */
+export function createS3Client(options: ClientOptions): S3Client {
+  const env = options.env ?? process.env
+  const endpoint = options.endpoint ?? env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL']
+  return new S3Client({ ...clientConfig(options), ...(endpoint ? { forcePathStyle: true } : {}) })
 }
