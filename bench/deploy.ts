@@ -10,6 +10,7 @@
  *
  * Target: wall time within 1.10 of the lower bound, with short (4 s) commands as with long.
  */
+import { S3Client } from '@aws-sdk/client-s3'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
@@ -60,7 +61,8 @@ async function once(commandMs: number, snapshotMs: number): Promise<number> {
         ec2: new EC2Client({ region: 'us-east-1' }),
         ssm: new SSMClient({ region: 'us-east-1' }),
         autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-        elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
+        elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+        s3: new S3Client({ region: 'us-east-1' })
       },
       deployOptions({
         snapshot: { ...defaults.snapshot, consistency: { mode: 'sync', mountPoint: '/srv/app' } },

@@ -6,6 +6,7 @@
  *
  * Target: publish lag at most 2 s median.
  */
+import { S3Client } from '@aws-sdk/client-s3'
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
@@ -142,7 +143,8 @@ async function once(completionMs: number): Promise<Sample> {
       ec2,
       autoscaling: fakeAutoScaling(calls),
       ssm: new SSMClient({ region: 'us-east-1' }),
-      elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
+      elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+      s3: new S3Client({ region: 'us-east-1' })
     },
     {
       source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },

@@ -3,6 +3,7 @@
  * aws-sdk-client-mock, hosts in the simulated EC2/Auto Scaling world (ec2-world.ts) and the
  * simulated SSM fleet (ssm-fleet.ts), all on one virtual clock.
  */
+import { S3Client } from '@aws-sdk/client-s3'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
@@ -22,7 +23,8 @@ export function mockAws() {
     ec2: new EC2Client({ region: 'us-east-1' }),
     ssm: new SSMClient({ region: 'us-east-1' }),
     autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-    elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
+    elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+    s3: new S3Client({ region: 'us-east-1' })
   }
   return { ec2Mock, asgMock, ssmMock, clients }
 }

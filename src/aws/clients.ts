@@ -21,6 +21,8 @@ export interface Clients {
   readonly ssm: SSMClient
   readonly autoscaling: AutoScalingClient
   readonly elbv2: ElasticLoadBalancingV2Client
+  /** The artifact store (releases); making it costs nothing until a call is made. */
+  readonly s3: S3Client
 }
 
 export interface ClientOptions {
@@ -97,7 +99,8 @@ export function createClients(options: ClientOptions): Clients {
     ec2: new EC2Client(config),
     ssm: new SSMClient(config),
     autoscaling: new AutoScalingClient(config),
-    elbv2: new ElasticLoadBalancingV2Client(config)
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    s3: createS3Client(options)
   }
 }
 

@@ -3,6 +3,7 @@
  * same rollout, through the same session (traffic steps, journal). Whatever it leaves, the new
  * version is published: retention still runs after it.
  */
+import { recordReleases } from '../flows/release-rollout.js'
 import type { Failure } from '../model/failure.js'
 import type { TargetReport } from '../snapshot/targets.js'
 import { catchUp, type CatchUpResult } from './catch-up.js'
@@ -32,7 +33,7 @@ export async function catchUpPhase(
       maxRounds: options.catchUp.maxRounds,
       rollout: (ids) =>
         rolled.session.run({
-          ...options.rollout,
+          ...rolled.options,
           runOnceScript: undefined,
           canary: 0,
           instanceIds: ids
@@ -40,6 +41,11 @@ export async function catchUpPhase(
     },
     runtime
   )
+  if (rolled.release) {
+    // Instances caught up run the release too: the fleet at a glance includes them.
+    const more = await recordReleases(clients, caught.rollouts, options.dryRun, runtime)
+    Object.assign(rolled.release.hosts, more)
+  }
   const message = caught.cancelled
     ? `Cancelled during catch-up: the fleet is deployed and the snapshot published, but these instances launched meanwhile may run old code: ${caught.failed.map((f) => f.instanceId).join(' ') || 'none'}`
     : caught.failed.length

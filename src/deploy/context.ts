@@ -1,5 +1,6 @@
 /** What every phase of one deploy reads (never writes): phases return what they made. */
 import type { Clients } from '../aws/clients.js'
+import type { Artifact } from '../release/artifact.js'
 import type { Journal } from '../held/journal.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
 import type { Host } from '../hosts/host.js'
@@ -22,4 +23,6 @@ export interface Resolved {
   prepared: PreparedTarget[]
   preflight: string[]
   locks: string[]
+  /** The release's artifact, packed on the runner before anything else. */
+  artifact?: Artifact
 }

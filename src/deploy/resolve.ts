@@ -3,6 +3,7 @@
  * (pre-flight), before anything changes.
  */
 import { ActionError } from '../errors.js'
+import { packRelease } from '../release/ship.js'
 import { resolveHosts } from '../hosts/resolve.js'
 import { prepareTargets, type PublishTarget } from '../snapshot/targets.js'
 import type { DeployContext, Resolved } from './context.js'
@@ -12,6 +13,8 @@ import { deployTargets } from './templates.js'
 
 export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   const { clients, options, runtime } = ctx
+  // On the runner, before any AWS call: a wrong artifact path fails here.
+  const artifact = options.release ? await packRelease(options.release.settings) : undefined
   const resolved = await resolveHosts(clients, options.query)
   runtime.log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
   const primary = resolved.hosts[0]
@@ -37,5 +40,11 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
     targets: prepared
   }
   const passed = await preflight(clients, checks, runtime.log)
-  return { hosts: resolved.hosts, prepared, preflight: passed, locks }
+  return {
+    hosts: resolved.hosts,
+    prepared,
+    preflight: passed,
+    locks,
+    ...(artifact ? { artifact } : {})
+  }
 }

@@ -1,15 +1,26 @@
 /**
- * The deploy's rollout phase: the traffic plan, the rollout with the primary's snapshot started
- * as soon as the primary is back and healthy, and, when it failed, rollback-commands on the hosts
- * that started. It answers what it made; a failure names its phase: `rollout` (the rollout itself
- * failed or was cancelled: on-failure decides what becomes of the snapshot) or `snapshot`.
+ * The deploy's rollout phase: the traffic plan, the release shipped (when the deploy has an
+ * artifact), the rollout with the primary's snapshot started as soon as the primary is back and
+ * healthy, and, when it failed, the way back on the hosts that started: the release switch back
+ * when it shipped one, else rollback-commands. It answers what it made; a failure names its phase:
+ * `rollout` (the rollout itself failed or was cancelled: on-failure decides what becomes of the
+ * snapshot) or `snapshot`.
  */
 import { errorMessage } from '../errors.js'
+import { type ReleaseRun, recordReleases, shipOrPlan } from '../flows/release-rollout.js'
 import { RolloutSession } from '../flows/rollout-session.js'
 import type { Failure } from '../model/failure.js'
 import type { PreviousRelease } from '../model/release.js'
+import { releaseScripts, switchBackScript } from '../release/rollout-scripts.js'
+import type { ShippedRelease } from '../release/ship.js'
 import { describePlan } from '../report/traffic.js'
-import { describeRollback, type RollbackResult } from '../rollout/rollback.js'
+import {
+  commandsRollback,
+  describeRollback,
+  type RollbackPlan,
+  type RollbackResult
+} from '../rollout/rollback.js'
+import type { RolloutOptions } from '../rollout/run.js'
 import type { HostResult, RolloutResult } from '../rollout/types.js'
 import { previousRelease } from '../snapshot/ops/previous.js'
 import { planTraffic } from '../traffic/plan.js'
@@ -20,22 +31,64 @@ export interface RolledOut {
   rollout: RolloutResult
   rollback?: RollbackResult
   snapshot: SnapshotOutcome
-  /** The session, for catch-up's rollouts (same traffic steps, same journal) and the summary. */
+  /** The release shipped, and what `current` names on each host. */
+  release?: ReleaseRun
+  /** The session and the rollout's options, for catch-up (same steps, same scripts). */
   session: RolloutSession
+  options: Omit<RolloutOptions, 'instanceIds'>
   failure?: Failure
 }
 
 export async function rolloutPhase(ctx: DeployContext, resolved: Resolved): Promise<RolledOut> {
-  const { options } = ctx
+  const { options, runtime, clients } = ctx
   const session = await startSession(ctx, resolved)
   const previous = await readPrevious(ctx, resolved)
-  const snapshot = new SnapshotBeside(ctx, resolved.prepared)
+  const shipped =
+    options.release && resolved.artifact
+      ? await shipOrPlan(clients, options.release, resolved.artifact, options.dryRun, runtime)
+      : undefined
+  const base = shipped
+    ? { ...options.rollout, ...releaseScripts(shipped, options.release!) }
+    : options.rollout
+  const snapshot = new SnapshotBeside(ctx, resolved.prepared, shipped?.id)
+  const rolled = await rollOut(ctx, session, resolved, base, snapshot)
+  const taken = await snapshot.outcome()
+  const failure = rolloutFailure(ctx, rolled, taken)
+  const back = failure ? rollbackPlan(ctx, shipped, previous) : undefined
+  const rollback = back ? await session.rollBack(rolled, base, back) : undefined
+  const release = shipped
+    ? { id: shipped.id, uploaded: shipped.stored.uploaded, s3Requests: shipped.store.requests }
+    : undefined
+  const hosts = release
+    ? await recordReleases(clients, [rolled, rollback?.rollout], options.dryRun, runtime)
+    : undefined
+  return {
+    rollout: rolled,
+    ...(rollback ? { rollback } : {}),
+    snapshot: taken,
+    ...(release ? { release: { ...release, hosts: hosts ?? {} } } : {}),
+    session,
+    options: base,
+    ...(failure
+      ? { failure: { ...failure, message: `${failure.message}${describeRollback(rollback)}` } }
+      : {})
+  }
+}
+
+/** The fleet's rollout, the snapshot started from the primary's success. */
+async function rollOut(
+  ctx: DeployContext,
+  session: RolloutSession,
+  resolved: Resolved,
+  base: Omit<RolloutOptions, 'instanceIds'>,
+  snapshot: SnapshotBeside
+): Promise<RolloutResult> {
   let rolled: RolloutResult
   try {
-    const flush = primaryFlush(ctx)
+    const flush = primaryFlush(ctx, base)
     const instanceIds = resolved.hosts.map((h) => h.instanceId)
     rolled = await session.run(
-      { ...options.rollout, ...flush, instanceIds },
+      { ...base, ...flush, instanceIds },
       {
         onPrimaryDone: (primary: HostResult) =>
           snapshot.start(primary.instanceId, flush.primaryLastScript !== undefined),
@@ -50,20 +103,9 @@ export async function rolloutPhase(ctx: DeployContext, resolved: Resolved): Prom
     // An AWS error stopped the rollout: the snapshot already started is never published.
     await snapshot.outcome()
   }
-  if (options.dryRun && !snapshot.started && rolled.primaryInstanceId)
+  if (ctx.options.dryRun && !snapshot.started && rolled.primaryInstanceId)
     snapshot.start(rolled.primaryInstanceId)
-  const taken = await snapshot.outcome()
-  const failure = rolloutFailure(ctx, rolled, taken)
-  const rollback = failure ? await rollBack(ctx, session, rolled, previous) : undefined
-  return {
-    rollout: rolled,
-    ...(rollback ? { rollback } : {}),
-    snapshot: taken,
-    session,
-    ...(failure
-      ? { failure: { ...failure, message: `${failure.message}${describeRollback(rollback)}` } }
-      : {})
-  }
+  return rolled
 }
 
 /**
@@ -131,14 +173,18 @@ function rolloutFailure(
   return undefined
 }
 
-/** With rollback-commands: the hosts that started go back, with the same traffic steps. */
-async function rollBack(
+/** The way back: the release switch back when one was shipped, else rollback-commands. */
+function rollbackPlan(
   ctx: DeployContext,
-  session: RolloutSession,
-  rolled: RolloutResult,
+  shipped: ShippedRelease | undefined,
   previous: PreviousRelease | undefined
-): Promise<RollbackResult | undefined> {
+): RollbackPlan | undefined {
+  if (ctx.options.dryRun) return undefined
+  if (shipped && ctx.options.release) {
+    const script = switchBackScript(shipped, ctx.options.release.settings)
+    return { script, previous: previous ?? { commit: '', snapshotId: '' } }
+  }
   const { rollback } = ctx.options
   if (!rollback || !previous) return undefined
-  return session.rollBack(rolled, ctx.options.rollout, rollback, previous)
+  return commandsRollback(rollback, previous)
 }

@@ -17,10 +17,13 @@ import type { DeployContext } from './context.js'
  * the flush, so the snapshot starts the moment that command ends, without a separate `sync`
  * command's delivery and polling. freeze keeps its own commands: they bracket CreateSnapshot.
  */
-export function primaryFlush(ctx: DeployContext): Pick<RolloutOptions, 'primaryLastScript'> {
+export function primaryFlush(
+  ctx: DeployContext,
+  rollout: Pick<RolloutOptions, 'runOnceScript' | 'script'>
+): Pick<RolloutOptions, 'primaryLastScript'> {
   const { consistency } = ctx.options.snapshot
   if (consistency.mode !== 'sync' || ctx.options.dryRun) return {}
-  const { runOnceScript, script } = ctx.options.rollout
+  const { runOnceScript, script } = rollout
   return { primaryLastScript: withFlush(runOnceScript ?? script, consistency.mountPoint) }
 }
 
@@ -38,7 +41,9 @@ export class SnapshotBeside {
 
   constructor(
     private readonly ctx: DeployContext,
-    private readonly prepared: readonly PreparedTarget[]
+    private readonly prepared: readonly PreparedTarget[],
+    /** The release on the primary's volume once it switched: the snapshot is tagged with it. */
+    private readonly release?: string
   ) {}
 
   get started(): boolean {
@@ -69,7 +74,7 @@ export class SnapshotBeside {
       clients,
       {
         source: { kind: 'instance', instanceId, device: options.device },
-        snapshot: spec,
+        snapshot: { ...spec, ...(this.release ? { release: this.release } : {}) },
         prepared: this.prepared,
         wait: true,
         timeoutMs,

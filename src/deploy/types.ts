@@ -2,6 +2,8 @@
 import type { Host } from '../hosts/host.js'
 import type { HostQuery } from '../hosts/resolve.js'
 import type { Settled } from '../held/settle.js'
+import type { ReleaseOptions } from '../release/rollout-scripts.js'
+import type { ReleaseRun } from '../flows/release-rollout.js'
 import type { Failure } from '../model/failure.js'
 import type { RollbackResult, RollbackSettings } from '../rollout/rollback.js'
 import type { RolloutOptions } from '../rollout/run.js'
@@ -38,6 +40,8 @@ export interface DeployOptions {
   traffic?: TrafficSettings
   /** rollback-commands: run on every host that started when the rollout fails. */
   rollback?: RollbackSettings
+  /** Ship this artifact as a release (its failed rollout switches back instead of rollback-commands). */
+  release?: ReleaseOptions
 }
 
 export interface LockSettings {
@@ -76,6 +80,8 @@ export interface DeployResult {
    */
   publish?: PublishFlowResult
   catchUp?: CatchUpResult
+  /** The release shipped, and what `current` names on each host (catch-up's included). */
+  release?: ReleaseRun
   /** What the run still held when it ended, and what became of each. */
   settled: Settled[]
   phases: Phases

@@ -71,6 +71,7 @@ function rolledOut(rolled: RolledOut): Partial<DeployResult> {
   return {
     rollout: rolled.rollout,
     ...(rolled.rollback ? { rollback: rolled.rollback } : {}),
+    ...(rolled.release ? { release: rolled.release } : {}),
     ...(rolled.snapshot.snapshot ? { publish: rolled.snapshot.snapshot } : {}),
     ...(session.plan.targetGroups.length
       ? { traffic: { plan: session.plan, hosts: session.trafficHosts() } }

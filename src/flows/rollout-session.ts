@@ -10,8 +10,7 @@ import type { Journal } from '../held/journal.js'
 import { journalTraffic } from '../held/traffic.js'
 import type { Host } from '../hosts/host.js'
 import { goneInstances } from '../hosts/gone.js'
-import type { PreviousRelease } from '../model/release.js'
-import { rollBack, type RollbackResult, type RollbackSettings } from '../rollout/rollback.js'
+import { rollBack, type RollbackPlan, type RollbackResult } from '../rollout/rollback.js'
 import { type RolloutHooks, type RolloutOptions, runRollout } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
@@ -55,24 +54,15 @@ export class RolloutSession {
     return rolled
   }
 
-  /** rollback-commands on every host that started, through the same traffic steps. */
+  /** The rollback on every host that started, through the same traffic steps. */
   async rollBack(
     rolled: RolloutResult,
     options: Omit<RolloutOptions, 'instanceIds'>,
-    settings: RollbackSettings,
-    previous: PreviousRelease
+    plan: RollbackPlan
   ): Promise<RollbackResult> {
     const { ssm } = this.clients
     const limited = this.limit(options)
-    const result = await rollBack(
-      ssm,
-      rolled,
-      limited,
-      settings,
-      previous,
-      this.runtime,
-      this.hooks()
-    )
+    const result = await rollBack(ssm, rolled, limited, plan, this.runtime, this.hooks())
     if (result.rollout) this.ended(result.rollout)
     return result
   }

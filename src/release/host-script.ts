@@ -63,6 +63,11 @@ export interface RollbackScriptOptions extends CommonOptions {
   target: RollbackTarget
   /** Where to fetch the release again if the host lacks it (a named release only). */
   artifact?: HostArtifact
+  /**
+   * Only a host whose `current` is this release switches (a failed deploy's switch back): one
+   * that never switched to it keeps what it serves and reports `switched=no`.
+   */
+  onlyFrom?: string
 }
 
 const mountPointOf = (mountPoint: string): string => mountPoint.replace(/(.)\/+$/, '$1')
@@ -95,6 +100,7 @@ export function buildRollbackScript(options: RollbackScriptOptions): string[] {
   const missing = `release $ebs_release_id is not on this host (no complete $ebs_release_path) and no artifact was given to fetch it from`
   return [
     ...preamble(mountPoint, id),
+    ...(options.onlyFrom ? unlessCurrent(validateReleaseId(options.onlyFrom)) : []),
     ...(named ? [] : resolvePrevious()),
     ...exports(options.env),
     ...checkExisting(options.artifact?.sha256),
@@ -106,6 +112,15 @@ export function buildRollbackScript(options: RollbackScriptOptions): string[] {
     ...finish(options, mountPoint)
   ]
 }
+
+/** A host not on `id` stays as it is: it reports what it serves and stops there. */
+const unlessCurrent = (id: string): string[] => [
+  `if [ "$(ebs_release_current)" != ${shellQuote(id)} ]; then`,
+  '  ebs_release_id=$(ebs_release_current); ebs_release_stage=done',
+  '  ebs_release_line "id=${ebs_release_id:--} previous=- switched=no reused=yes"',
+  '  exit 0',
+  'fi'
+]
 
 const exports = (env: CommonOptions['env']): string[] =>
   (env ?? []).map(([key, value]) => `export ${key}=${shellQuote(value)}`)

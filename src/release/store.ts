@@ -85,13 +85,14 @@ export const artifactKey = (prefix: string, sha256: string): string =>
 export class ArtifactStore {
   /** S3 API calls made, by name (retries not counted): the benchmark's requests per deploy. */
   readonly requests: Record<string, number> = {}
-  private readonly bucket: string
-  private readonly prefix: string
+  readonly bucket: string
+  /** Without leading or trailing slashes. */
+  readonly prefix: string
   private readonly mode: FetchMode
   private readonly lifetime: number
 
   constructor(
-    private readonly s3: S3Client,
+    readonly s3: S3Client,
     options: StoreOptions
   ) {
     this.bucket = validateBucket(options.bucket)
@@ -175,7 +176,7 @@ export class ArtifactStore {
     }
   }
 
-  private count(api: string): void {
+  count(api: string): void {
     this.requests[api] = (this.requests[api] ?? 0) + 1
   }
 }

@@ -3,6 +3,7 @@
  * status of every command with one ListCommands call per poll (not one call per host), and
  * read each finished command's per-host results a page of 50 at a time.
  */
+import { type HostScript, scriptToSend } from './host-script.js'
 import {
   CancelCommandCommand,
   GetCommandInvocationCommand,
@@ -31,7 +32,8 @@ export const IDS_PER_COMMAND = 50
 
 export interface SendOptions {
   document: string
-  script: readonly string[]
+  /** Made (for a deferred script: a fresh presigned URL) as the command is sent. */
+  script: HostScript
   hostTimeoutMs: number
   /** How long SSM may take to deliver the command to a host (SendCommand TimeoutSeconds). */
   deliveryTimeoutMs: number
@@ -57,13 +59,14 @@ export async function sendCommands(
     Math.max(30, Math.ceil(options.deliveryTimeoutMs / 1000))
   )
   for (const ids of chunk(instanceIds, IDS_PER_COMMAND)) {
+    const commands = await scriptToSend(options.script)
     const out = await aws(
       'SendCommand',
       ssm.send(
         new SendCommandCommand({
           DocumentName: options.document,
           InstanceIds: ids,
-          Parameters: { commands: [...options.script], executionTimeout: [executionTimeout] },
+          Parameters: { commands: [...commands], executionTimeout: [executionTimeout] },
           TimeoutSeconds: deliverySeconds,
           // The waves are ours: SSM runs the whole batch at once and never stops it early.
           MaxConcurrency: String(ids.length),

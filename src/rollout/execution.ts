@@ -5,6 +5,7 @@
  * host holds its slot from its `before` until its `after` settled, but while it drains or
  * waits for health the loop goes on polling and starting hosts in the slots others free.
  */
+import type { HostScript } from './host-script.js'
 import type { Log } from '../log.js'
 import { CRITICAL_BACKOFF } from '../poll.js'
 import type { Runtime } from '../runtime.js'
@@ -27,9 +28,9 @@ export interface ExecutionParts {
   runtime: Runtime
   /** `primaryLast`: replaces the primary's last script (run-once, else its commands). */
   scripts: {
-    commands: readonly string[]
-    runOnce?: readonly string[]
-    primaryLast?: readonly string[]
+    commands: HostScript
+    runOnce?: HostScript
+    primaryLast?: HostScript
   }
   primaryInstanceId: string
   lifecycle?: Lifecycle

@@ -9,6 +9,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm'
 import type { PreviousRelease } from '../model/release.js'
 import type { Runtime } from '../runtime.js'
 import { type RolloutHooks, type RolloutOptions, runRollout } from './run.js'
+import type { HostScript } from './host-script.js'
 import { buildScript, type ScriptOptions } from './script.js'
 import type { HostResult, RolloutResult } from './types.js'
 
@@ -50,16 +51,28 @@ export function rollbackScript(settings: RollbackSettings, previous: PreviousRel
   })
 }
 
+/** What each host runs to go back, and where that is (for the log and the result). */
+export interface RollbackPlan {
+  script: HostScript
+  previous: PreviousRelease
+}
+
+/** rollback-commands' plan: the commands, told where they return to. */
+export const commandsRollback = (
+  settings: RollbackSettings,
+  previous: PreviousRelease
+): RollbackPlan => ({ script: rollbackScript(settings, previous), previous })
+
 export async function rollBack(
   ssm: SSMClient,
   rolled: RolloutResult,
   options: Omit<RolloutOptions, 'instanceIds'>,
-  settings: RollbackSettings,
-  previous: PreviousRelease,
+  plan: RollbackPlan,
   runtime: Runtime,
   hooks: Pick<RolloutHooks, 'onCommandSent' | 'lifecycle'> = {}
 ): Promise<RollbackResult> {
   const instanceIds = startedHosts(rolled)
+  const { previous } = plan
   const base: RollbackResult = { instanceIds, rolledBack: [], failed: [], previous }
   if (runtime.signal.aborted) return { ...base, notRun: 'the run was cancelled' }
   if (!instanceIds.length) return { ...base, notRun: 'no host started the new commands' }
@@ -73,7 +86,7 @@ export async function rollBack(
       ...options,
       runOnceScript: undefined,
       instanceIds,
-      script: rollbackScript(settings, previous),
+      script: plan.script,
       canary: 0,
       // Every host gets its rollback, whatever the others do.
       maxErrors: { kind: 'percent', value: 100 },

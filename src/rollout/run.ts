@@ -18,6 +18,7 @@ import type { OutputOptions } from './commands.js'
 import { Execution } from './execution.js'
 import type { GoneHosts } from './gone.js'
 import { FullOutput } from './host-log.js'
+import { type HostScript, scriptShown } from './host-script.js'
 import type { Lifecycle } from './lifecycle.js'
 import { describeWave, planWaves, type SchedulePolicy } from './plan.js'
 import { buildResult, type Outcome } from './result.js'
@@ -36,17 +37,17 @@ import {
 export interface RolloutOptions {
   /** The targets, primary first. */
   instanceIds: readonly string[]
-  script: readonly string[]
+  script: HostScript
   /**
    * Runs on the primary right after its commands succeeded, before any other host starts; its
    * failure stops the rollout.
    */
-  runOnceScript?: readonly string[]
+  runOnceScript?: HostScript
   /**
    * The primary's last script instead of its run-once (when there is one) or its commands: the
    * deploy's, ending with the flush before the snapshot (consistency: sync).
    */
-  primaryLastScript?: readonly string[]
+  primaryLastScript?: HostScript
   document: string
   canary: number
   maxConcurrency: CountOrPercent
@@ -136,9 +137,9 @@ export async function runRollout(
     waveOf: (id) => scheduler.waveOf(id)
   }
   if (options.dryRun) {
-    log.group('Dry run: the script each host would run', options.script)
+    log.group('Dry run: the script each host would run', scriptShown(options.script))
     if (options.runOnceScript)
-      log.group('Dry run: the run-once script for the primary', options.runOnceScript)
+      log.group('Dry run: the run-once script for the primary', scriptShown(options.runOnceScript))
     return buildResult(planned)
   }
 

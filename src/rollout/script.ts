@@ -12,6 +12,7 @@
  *   so they fall within what SSM returns, then exits with the commands' own exit code.
  */
 import { shellQuote } from '../shell.js'
+import { appendLines, type HostScript } from './host-script.js'
 import { TAIL_BYTES, TAIL_LINES, tailFooter, tailHeader } from './output.js'
 
 export interface ScriptOptions {
@@ -150,7 +151,5 @@ export function flushStep(mountPoint?: string): string[] {
 }
 
 /** A script built by buildScript, ending with the flush (the deploy's primary's last command). */
-export const withFlush = (script: readonly string[], mountPoint?: string): string[] => [
-  ...script,
-  ...flushStep(mountPoint)
-]
+export const withFlush = (script: HostScript, mountPoint?: string): HostScript =>
+  appendLines(script, flushStep(mountPoint))

@@ -19,6 +19,7 @@ import {
   type SendOptions
 } from './commands.js'
 import { GoneWatch, type GoneHosts, goneReason } from './gone.js'
+import type { HostScript } from './host-script.js'
 import { describeWave } from './plan.js'
 import { type HostResult, isFailure, type SentCommand, type Wave } from './types.js'
 
@@ -98,7 +99,7 @@ export class CommandTracker {
    * terminated while it waited for its turn (InvalidInstanceId): the hosts EC2 says are gone
    * are reported Terminated, and the others are sent again.
    */
-  async send(wave: Wave, instanceIds: readonly string[], script: readonly string[]): Promise<void> {
+  async send(wave: Wave, instanceIds: readonly string[], script: HostScript): Promise<void> {
     try {
       await this.sendGroup(wave, instanceIds, script)
     } catch (err) {
@@ -119,7 +120,7 @@ export class CommandTracker {
   private async sendGroup(
     wave: Wave,
     instanceIds: readonly string[],
-    script: readonly string[]
+    script: HostScript
   ): Promise<void> {
     const { clock, log } = this.runtime
     const group: SentCommand[] = []

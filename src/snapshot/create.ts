@@ -28,6 +28,8 @@ export interface CreateSnapshotOptions {
    * several space separated: launchTemplateTag), so retention works per template.
    */
   launchTemplateId?: string
+  /** The release `current` names on the volume (releases): a rollback-to finds it by this tag. */
+  release?: string
   run: RunContext
   dryRun?: boolean
   /** consistency: sync already ran on the host, at the end of its own command (deploy). */
@@ -59,7 +61,8 @@ export async function createCodeSnapshot(
     volume,
     device,
     options.tags,
-    options.launchTemplateId
+    options.launchTemplateId,
+    options.release
   )
   const request = {
     VolumeId: volume.volumeId,

@@ -4,6 +4,7 @@
  * says what its groups will launch. A target that fails is reported and the others still
  * publish.
  */
+import { TAG } from './ops/tags.js'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { errorMessage } from '../errors.js'
 import type { RunContext } from '../github/context.js'
@@ -36,6 +37,7 @@ export async function publishToTargets(
           ? { volumeInitializationRate: settings.volumeInitializationRate }
           : {}),
         volume: snapshot.volume,
+        ...(snapshot.tags[TAG.release] ? { release: snapshot.tags[TAG.release] } : {}),
         run: context.run,
         expectedDefaultVersion: template.defaultVersion,
         dryRun: context.dryRun,

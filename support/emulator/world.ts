@@ -33,6 +33,7 @@ import {
   SSMClient,
   type GetCommandInvocationCommandOutput
 } from '@aws-sdk/client-ssm'
+import { S3Client } from '@aws-sdk/client-s3'
 import type { Clients } from '../../src/aws/clients.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
 
@@ -52,7 +53,8 @@ export function testClients(endpoint: string): TestClients {
     ec2: new EC2Client(config),
     ssm: new SSMClient(config),
     autoscaling: new AutoScalingClient(config),
-    elbv2: new ElasticLoadBalancingV2Client(config)
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    s3: new S3Client({ ...config, forcePathStyle: true })
   }
 }
 

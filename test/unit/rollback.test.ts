@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import { describeRollback, rollBack, type RollbackSettings } from '../../src/rollout/rollback.js'
+import { describeRollback, commandsRollback, rollBack, type RollbackSettings } from '../../src/rollout/rollback.js'
 import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { rolloutSettings } from '../../support/fixtures.js'
@@ -47,7 +47,7 @@ describe('rollback after a failed rollout', () => {
     expect(rolled.ok).toBe(false)
     const sentBefore = fleet.commands.length
 
-    const r = await rollBack(ssm, rolled, settings(), ROLLBACK, PREVIOUS, runtime)
+    const r = await rollBack(ssm, rolled, settings(), commandsRollback(ROLLBACK, PREVIOUS), runtime)
 
     // The primary, then hosts 2 and 3 in the window; 4-6 never started.
     expect(r.instanceIds).toEqual(ids.slice(0, 3))
@@ -77,7 +77,7 @@ describe('rollback after a failed rollout', () => {
       runtime
     )
 
-    const r = await rollBack(ssm, rolled, settings(), ROLLBACK, PREVIOUS, runtime)
+    const r = await rollBack(ssm, rolled, settings(), commandsRollback(ROLLBACK, PREVIOUS), runtime)
 
     expect(r.instanceIds).toEqual(ids)
     expect(r.rolledBack).toEqual([ids[0], ids[2]])
@@ -106,8 +106,7 @@ describe('rollback after a failed rollout', () => {
       ssm,
       rolled,
       settings(),
-      ROLLBACK,
-      PREVIOUS,
+      commandsRollback(ROLLBACK, PREVIOUS),
       makeRuntime({ clock, log, signal: abort.signal })
     )
     expect(r.notRun).toBe('the run was cancelled')

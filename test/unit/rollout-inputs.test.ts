@@ -1,4 +1,5 @@
 /** The rollout inputs as rollout and deploy read them: what reaches the script sent to hosts. */
+import { scriptShown } from '../../src/rollout/host-script.js'
 import { describe, expect, it } from '@jest/globals'
 import { readRollbackSettings } from '../../src/actions/shared/rollback.js'
 import { readRolloutSettings } from '../../src/actions/shared/rollout.js'
@@ -22,19 +23,19 @@ describe('readRolloutSettings', () => {
       [s.script, 'commands'],
       [s.runOnceScript!, 'run-once']
     ] as const) {
-      const text = script.join('\n')
+      const text = scriptShown(script).join('\n')
       expect(text).toContain("export MSG='Fix login\n\nCloses #12'")
       expect(text).toContain(`runuser -u 'deploy' --`)
       expect(text).toContain(`cd -- '\\''/srv/app'\\''`)
       expect(text).toContain(`-run-${RUN.runId}-${RUN.runAttempt}-${name}-$$.log"`)
     }
-    expect(s.script.join('\n')).toContain("\n./bin/deploy'\n")
-    expect(s.runOnceScript!.join('\n')).toContain("\n./bin/migrate'\n")
+    expect(scriptShown(s.script).join('\n')).toContain("\n./bin/deploy'\n")
+    expect(scriptShown(s.runOnceScript!).join('\n')).toContain("\n./bin/migrate'\n")
     expect(s.document).toBe('AWS-RunShellScript')
   })
 
   it('runs as root without switching users when run-as is empty', () => {
-    expect(settings({ commands: 'make' }).script.join('\n')).not.toContain('runuser')
+    expect(scriptShown(settings({ commands: 'make' }).script).join('\n')).not.toContain('runuser')
   })
 
   it.each([
@@ -54,15 +55,17 @@ describe('readRolloutSettings', () => {
   })
 
   it('exports the commit being deployed and its ref, before the user env', () => {
-    const text = settings({ commands: 'make', env: 'A=1' }).script.join('\n')
+    const text = scriptShown(settings({ commands: 'make', env: 'A=1' }).script).join('\n')
     expect(text).toContain(`export EBS_AUTOSCALE_COMMIT='${RUN.sha}'`)
     expect(text).toContain(`export EBS_AUTOSCALE_REF='${RUN.ref}'`)
     expect(text.indexOf('EBS_AUTOSCALE_COMMIT')).toBeLessThan(text.indexOf('export A='))
-    const other = readRolloutSettings(new Inputs((n) => ({ commands: 'make' })[n] ?? ''), {
-      ...RUN,
-      sha: 'fedcba9876543210fedcba9876543210fedcba98',
-      ref: ''
-    }).script.join('\n')
+    const other = scriptShown(
+      readRolloutSettings(new Inputs((n) => ({ commands: 'make' })[n] ?? ''), {
+        ...RUN,
+        sha: 'fedcba9876543210fedcba9876543210fedcba98',
+        ref: ''
+      }).script
+    ).join('\n')
     expect(other).toContain(
       "export EBS_AUTOSCALE_COMMIT='fedcba9876543210fedcba9876543210fedcba98'"
     )

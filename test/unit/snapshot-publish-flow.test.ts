@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3'
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import {
   AutoScalingClient,
@@ -44,7 +45,8 @@ const clients = {
   ec2: new EC2Client({ region: 'us-east-1' }),
   ssm: new SSMClient({ region: 'us-east-1' }),
   autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
+  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+  s3: new S3Client({ region: 'us-east-1' })
 }
 const HOST = 'i-0123456789abcdef0'
 const VOL = 'vol-0123456789abcdef0'

@@ -6,9 +6,9 @@ import type { Inputs } from './inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
 import { isFailure, type RolloutResult } from '../../rollout/types.js'
 import { buildScript } from '../../rollout/script.js'
+import { readScripts } from './scripts.js'
 import type { RolloutFlowOptions } from '../../flows/rollout.js'
 import type { HostSelection } from '../../hosts/find.js'
-import { commitEnv } from './commit.js'
 import { readDevice } from './device.js'
 import { readHostQuery } from './hosts.js'
 import { readLaunchTemplate } from './launch-template.js'
@@ -22,25 +22,9 @@ export type RolloutSettings = Omit<RolloutOptions, 'instanceIds' | 'clock' | 'si
 const MAX_HOST_TIMEOUT_MS = 172_800_000
 
 export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSettings {
-  const commands = inputs.text('commands')
+  const scripts = readScripts(inputs, ctx)
   const dryRun = inputs.boolean('dry-run', false)
-  if (commands.trim() === '') {
-    throw new InputError(
-      'commands',
-      'is empty. Expected the deploy script to run on every host (multi-line).'
-    )
-  }
   const document = readDocument(inputs)
-  const env = inputs.env('env')
-  const workingDirectory = inputs.optional('working-directory')
-  const runAs = inputs.user('run-as')
-  const run = ['run', ctx.runId, ctx.runAttempt].filter(Boolean).join('-')
-  const scriptOptions = {
-    env: [...commitEnv(ctx), ...env],
-    ...(workingDirectory ? { workingDirectory } : {}),
-    ...(runAs ? { runAs } : {})
-  }
-  const runOnce = inputs.text('run-once')
   const hostTimeoutMs = inputs.duration('timeout', '10m', {
     minMs: 1000,
     maxMs: MAX_HOST_TIMEOUT_MS
@@ -56,16 +40,8 @@ export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSet
   const s3KeyPrefix = inputs.optional('output-s3-key-prefix')
   const cloudWatchLogGroup = inputs.optional('cloudwatch-log-group')
   return {
-    script: buildScript({ commands, ...scriptOptions, logName: `${run}-commands` }),
-    ...(runOnce.trim()
-      ? {
-          runOnceScript: buildScript({
-            commands: runOnce,
-            ...scriptOptions,
-            logName: `${run}-run-once`
-          })
-        }
-      : {}),
+    script: buildScript(scripts.commands),
+    ...(scripts.runOnce ? { runOnceScript: buildScript(scripts.runOnce) } : {}),
     document,
     canary: inputs.integer('canary', 1, { min: 0, max: 1000 }),
     maxConcurrency: inputs.countOrPercent('max-concurrency', '100%', 1),

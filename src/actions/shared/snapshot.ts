@@ -1,4 +1,5 @@
 /** The snapshot inputs, shared by the snapshot action and deploy: all parsed before any change. */
+import { readMountPoint } from './mount-point.js'
 import { InputError } from '../../errors.js'
 import { readDevice } from './device.js'
 import { readLaunchTemplate } from './launch-template.js'
@@ -14,7 +15,6 @@ import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/
 const SOURCE_VERSION = /^(\$Default|\$Latest|[1-9]\d*)$/
-const MOUNT_POINT = /^\/[A-Za-z0-9._/-]*$/
 /** Freezing these would freeze the SSM agent that has to thaw them. */
 const AGENT_DIRS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm', '/usr/bin', '/bin', '/etc']
 const DAY_MS = 86_400_000
@@ -57,15 +57,7 @@ export function readSnapshotSource(inputs: Inputs): SnapshotSource {
 
 export function readConsistency(inputs: Inputs): Consistency {
   const mode = inputs.oneOf('consistency', ['none', 'sync', 'freeze'] as const, 'sync')
-  const mountPoint = inputs.optional('mount-point')
-  if (mountPoint !== undefined) {
-    if (!MOUNT_POINT.test(mountPoint) || mountPoint.split('/').includes('..')) {
-      throw new InputError(
-        'mount-point',
-        `${quote(mountPoint)} is not an absolute path. Expected e.g. "/srv/app".`
-      )
-    }
-  }
+  const mountPoint = readMountPoint(inputs)
   if (mode === 'none') return { mode }
   if (mode === 'sync') return mountPoint ? { mode, mountPoint } : { mode }
   if (!mountPoint) {

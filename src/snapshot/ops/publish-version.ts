@@ -9,7 +9,9 @@ import {
   type CreateLaunchTemplateVersionCommandInput,
   type CreateLaunchTemplateVersionCommandOutput,
   type EC2Client,
-  ModifyLaunchTemplateCommand
+  type LaunchTemplateTagSpecificationRequest,
+  ModifyLaunchTemplateCommand,
+  type ResponseLaunchTemplateData
 } from '@aws-sdk/client-ec2'
 import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../../errors.js'
 import { type RunContext, shortSha } from '../../github/context.js'
@@ -33,6 +35,8 @@ export interface PublishVersionOptions {
   volume?: VolumeShape
   /** MiB/s written into the code mapping; undefined keeps the source mapping's. */
   volumeInitializationRate?: number
+  /** The snapshot's release: instances launched from the new version carry it as a tag. */
+  release?: string
   run: RunContext
   setDefault: boolean
   /** The default when the step started: if it moved since, another deploy published. */
@@ -101,8 +105,13 @@ export async function publishVersion(
     SourceVersion: String(sourceVersion),
     VersionDescription: versionDescription(options.run, base.device, options.snapshotId),
     ClientToken: publishToken(options.run, template.id, base.device, options.snapshotId),
-    // The full list: a list given here replaces the source's, it is not merged.
-    LaunchTemplateData: { BlockDeviceMappings: change.mappings }
+    // The full lists: a list given here replaces the source's, it is not merged.
+    LaunchTemplateData: {
+      BlockDeviceMappings: change.mappings,
+      ...(options.release
+        ? { TagSpecifications: withReleaseTag(source.LaunchTemplateData, options.release) }
+        : {})
+    }
   })
   for (const e of created.Warning?.Errors ?? []) {
     log.warning(`CreateLaunchTemplateVersion: ${e.Code}: ${e.Message}`)
@@ -226,4 +235,23 @@ export function versionDescription(run: RunContext, device: string, snapshotId: 
   const what = run.repository ? `${run.repository}@${shortSha(run.sha)}` : 'ebs-autoscale'
   const runPart = run.runId ? ` (run ${run.runId})` : ''
   return `${what} ${device} <- ${snapshotId}${runPart}`.slice(0, 255)
+}
+
+/**
+ * The source version's tag specifications with the instance tag `ebs-autoscale:release` set to
+ * `release`: an instance launched from the new version says which release it boots.
+ */
+export function withReleaseTag(
+  source: ResponseLaunchTemplateData | undefined,
+  release: string
+): LaunchTemplateTagSpecificationRequest[] {
+  const specs = (source?.TagSpecifications ?? []).map((s) => ({
+    ResourceType: s.ResourceType,
+    Tags: (s.Tags ?? []).filter((t) => !(s.ResourceType === 'instance' && t.Key === TAG.release))
+  }))
+  const instance = specs.find((s) => s.ResourceType === 'instance')
+  const tag = { Key: TAG.release, Value: release }
+  if (instance) instance.Tags.push(tag)
+  else specs.push({ ResourceType: 'instance', Tags: [tag] })
+  return specs
 }

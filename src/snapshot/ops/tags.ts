@@ -20,7 +20,9 @@ export const TAG = {
    * default version's code, `failed` when its rollout failed.
    */
   status: `${TAG_PREFIX}status`,
-  failure: `${TAG_PREFIX}failure`
+  failure: `${TAG_PREFIX}failure`,
+  /** The release on the code volume (releases): snapshots, instances and template versions. */
+  release: `${TAG_PREFIX}release`
 } as const
 
 /** EC2 limits: 50 tags per resource, values up to 256 characters. */
@@ -58,7 +60,8 @@ export function snapshotTags(
   volume: CodeVolume,
   device: string | undefined,
   userTags: Readonly<Record<string, string>> = {},
-  launchTemplateId?: string
+  launchTemplateId?: string,
+  release?: string
 ): Record<string, string> {
   const ours: Record<string, string | undefined> = {
     [TAG.name]: name,
@@ -70,6 +73,7 @@ export function snapshotTags(
     [TAG.sourceVolume]: volume.volumeId,
     [TAG.device]: device ?? volume.device,
     [TAG.launchTemplate]: launchTemplateId,
+    [TAG.release]: release,
     // Until published: retention leaves a deploy's snapshot alone while that deploy may run.
     [TAG.status]: launchTemplateId ? 'pending' : undefined
   }
