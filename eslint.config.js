@@ -28,10 +28,12 @@ export default tseslint.config(
     }
   },
   {
-    // Small functions that read at a glance: the reshape's promise, kept by the linter.
+    // Small functions that read at a glance, small files named for one idea: kept by the linter.
+    // A file counts every line, blank and comment too, so `wc -l` agrees with it.
     files: ['src/**/*.ts'],
     rules: {
-      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }]
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['error', { max: 300, skipBlankLines: false, skipComments: false }]
     }
   },
   { files: ['test/**/*.ts'], ...jestPlugin.configs['flat/recommended'] },

@@ -9,6 +9,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm'
 import type { Host } from '../hosts/host.js'
 import { resolveHosts, type HostQuery } from '../hosts/resolve.js'
 import { formatDuration } from '../duration.js'
+import type { Log } from '../log.js'
 import { poll, PollAbortedError, PollTimeoutError } from '../poll.js'
 import { checkAgents } from '../rollout/agents.js'
 import type { RolloutResult } from '../rollout/types.js'
@@ -85,18 +86,11 @@ export async function catchUp(
 
   for (let round = 1; round <= options.maxRounds + 1 && !signal.aborted; round++) {
     result.rounds = round
-    const { hosts } = await resolveHosts(clients, query)
-    const fresh = hosts.filter((h) => !known.has(h.instanceId))
-    for (const h of fresh) known.add(h.instanceId)
-    const stale = fresh.filter((h) => hasOldCode(h, options.published))
-    const current = fresh.filter((h) => !hasOldCode(h, options.published)).map((h) => h.instanceId)
-    result.upToDate.push(...current)
-    if (current.length) log.info(`Launched from the new version already: ${current.join(' ')}`)
-    if (stale.length === 0) {
+    const ids = await lookForOldCode(clients, query, known, options.published, result, log)
+    if (ids.length === 0) {
       log.info(`Catch-up look ${round}: no instance launched with old code.`)
       return result
     }
-    const ids = stale.map((h) => h.instanceId)
     if (round > options.maxRounds) {
       leave(result, ids, `still appearing after ${options.maxRounds} catch-up round(s)`)
       return result
@@ -114,15 +108,7 @@ export async function catchUp(
       leave(result, ids, 'the deploy was cancelled before this instance was deployed to')
       break
     }
-    for (const id of notReady) {
-      result.failed.push({
-        instanceId: id,
-        reason: `its SSM agent was not online within ${formatDuration(options.readyTimeoutMs)}`
-      })
-      log.error(`${id} never came online: it may run old code. Terminate it or deploy again.`, {
-        title: 'Instance not caught up'
-      })
-    }
+    failNotReady(result, notReady, options.readyTimeoutMs, log)
     if (ready.length) record(result, await options.rollout(ready))
   }
   if (signal.aborted) {
@@ -130,6 +116,46 @@ export async function catchUp(
     log.warning('Catch-up stopped: the deploy was cancelled.')
   }
   return result
+}
+
+/**
+ * One look at the group: the instances not seen before become known; those launched from the
+ * new version are recorded up to date. Returns the ids of those launched with old code.
+ */
+async function lookForOldCode(
+  clients: { ec2: EC2Client; autoscaling: AutoScalingClient },
+  query: HostQuery,
+  known: Set<string>,
+  published: readonly PublishedTemplate[],
+  result: CatchUpResult,
+  log: Log
+): Promise<string[]> {
+  const { hosts } = await resolveHosts(clients, query)
+  const fresh = hosts.filter((h) => !known.has(h.instanceId))
+  for (const h of fresh) known.add(h.instanceId)
+  const stale = fresh.filter((h) => hasOldCode(h, published))
+  const current = fresh.filter((h) => !hasOldCode(h, published)).map((h) => h.instanceId)
+  result.upToDate.push(...current)
+  if (current.length) log.info(`Launched from the new version already: ${current.join(' ')}`)
+  return stale.map((h) => h.instanceId)
+}
+
+/** Instances whose agent never came online: left on old code, each reported. */
+function failNotReady(
+  result: CatchUpResult,
+  notReady: readonly string[],
+  readyTimeoutMs: number,
+  log: Log
+): void {
+  for (const id of notReady) {
+    result.failed.push({
+      instanceId: id,
+      reason: `its SSM agent was not online within ${formatDuration(readyTimeoutMs)}`
+    })
+    log.error(`${id} never came online: it may run old code. Terminate it or deploy again.`, {
+      title: 'Instance not caught up'
+    })
+  }
 }
 
 /** A catch-up rollout's hosts: caught up, or failed with the rollout's reason. */

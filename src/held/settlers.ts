@@ -8,7 +8,7 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import { ListCommandsCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import type { Clients } from '../aws/clients.js'
 import { aws } from '../errors.js'
-import { cancelCommand } from '../rollout/commands.js'
+import { cancelCommand } from '../ssm/cancel.js'
 import { TERMINAL_COMMAND_STATUSES } from '../ssm/status.js'
 import { restoreRegistrations } from '../traffic/targets.js'
 import type { Settler, Settlers } from './settle.js'

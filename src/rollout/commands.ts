@@ -5,7 +5,6 @@
  */
 import { type HostScript, scriptToSend } from './host-script.js'
 import {
-  CancelCommandCommand,
   GetCommandInvocationCommand,
   ListCommandsCommand,
   SendCommandCommand,
@@ -32,7 +31,6 @@ export const IDS_PER_COMMAND = 50
 
 export interface SendOptions {
   document: string
-  /** Made (for a deferred script: a fresh presigned URL) as the command is sent. */
   script: HostScript
   hostTimeoutMs: number
   /** How long SSM may take to deliver the command to a host (SendCommand TimeoutSeconds). */
@@ -290,14 +288,4 @@ export async function addFullOutput(ssm: SSMClient, result: HostResult): Promise
     if (awsErrorCode(err) !== 'InvocationDoesNotExist')
       throw wrapAwsError('GetCommandInvocation', err)
   }
-}
-
-/** Cancels a command on every host, or only on `instanceIds` when given. */
-export async function cancelCommand(
-  ssm: SSMClient,
-  commandId: string,
-  instanceIds?: readonly string[]
-): Promise<void> {
-  const input = { CommandId: commandId, ...(instanceIds ? { InstanceIds: [...instanceIds] } : {}) }
-  await aws('CancelCommand', ssm.send(new CancelCommandCommand(input)))
 }

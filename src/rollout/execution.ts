@@ -5,17 +5,19 @@
  * host holds its slot from its `before` until its `after` settled, but while it drains or
  * waits for health the loop goes on polling and starting hosts in the slots others free.
  */
-import type { HostScript } from './host-script.js'
 import type { Log } from '../log.js'
 import { CRITICAL_BACKOFF } from '../poll.js'
 import type { Runtime } from '../runtime.js'
+import { settled } from '../settled.js'
 import { FullOutput, reportHosts } from './host-log.js'
-import { failedByStep, type Lifecycle, runStep } from './lifecycle.js'
+import { applyStepFailures, type Lifecycle, resultSoFar, runStep } from './lifecycle.js'
 import { describeWave } from './plan.js'
 import type { Scheduler, Start } from './scheduler.js'
+import { type Scripts, sendsFor } from './sends.js'
 import type { StopPolicy } from './stop.js'
 import type { CommandTracker, Waited } from './tracker.js'
 import type { HostResult, Wave } from './types.js'
+import { WaveResults } from './wave-results.js'
 
 /** What the loop does once a step settled; steps never reject (a failure is this throwing). */
 type Apply = () => Promise<void>
@@ -27,11 +29,7 @@ export interface ExecutionParts {
   fullOutput: FullOutput
   runtime: Runtime
   /** `primaryLast`: replaces the primary's last script (run-once, else its commands). */
-  scripts: {
-    commands: HostScript
-    runOnce?: HostScript
-    primaryLast?: HostScript
-  }
+  scripts: Scripts
   primaryInstanceId: string
   lifecycle?: Lifecycle
   onPrimaryDone?: (result: HostResult) => void
@@ -45,7 +43,7 @@ export class Execution {
   stoppedReason: string | undefined
   /** Hosts `before` ran for and `after` did not yet. */
   private readonly outOfService = new Set<string>()
-  private readonly waveResults = new Map<number, HostResult[]>()
+  private readonly waveResults = new WaveResults()
   private readonly announced = new Set<number>()
   private lastWave: Wave | undefined
   private primaryNotified = false
@@ -182,14 +180,9 @@ export class Execution {
 
   /** The script for each host; the primary's own last script is sent apart when it differs. */
   private async send(wave: Wave, ids: readonly string[]): Promise<void> {
-    const { tracker, scripts, primaryInstanceId: primary } = this.parts
-    if (wave.kind === 'run-once')
-      return tracker.send(wave, ids, scripts.primaryLast ?? scripts.runOnce!)
-    if (!scripts.primaryLast || scripts.runOnce || !ids.includes(primary))
-      return tracker.send(wave, ids, scripts.commands)
-    await tracker.send(wave, [primary], scripts.primaryLast)
-    const rest = ids.filter((id) => id !== primary)
-    if (rest.length) await tracker.send(wave, rest, scripts.commands)
+    const { tracker, scripts, primaryInstanceId } = this.parts
+    for (const { instanceIds, script } of sendsFor(wave, ids, scripts, primaryInstanceId))
+      await tracker.send(wave, instanceIds, script)
   }
 
   /** Hosts that finished a step: output, `after` for those done with the rollout, stop rules. */
@@ -238,7 +231,8 @@ export class Execution {
     for (const r of changed) if (wave.kind === 'run-once') stop.record(this.waveOf(r), [r])
     this.lastWave = wave
     this.notifyPrimary(done)
-    this.waveFinished(wave, stepResults)
+    const whole = this.waveResults.add(wave, stepResults)
+    if (whole) this.parts.onWaveDone?.(wave, whole)
   }
 
   /** Of `instanceIds`, those out of service, now no longer counted as out (they go back). */
@@ -250,24 +244,14 @@ export class Execution {
 
   /** `after` for hosts done with the rollout: the ones it failed, with why. */
   private async runAfter(ids: readonly string[]): Promise<Map<string, string>> {
-    const results = ids.map(
-      (id): HostResult =>
-        this.results.get(id) ?? { instanceId: id, status: 'Skipped', reason: 'not sent' }
-    )
+    const results = ids.map((id) => resultSoFar(this.results, id))
     const { lifecycle, runtime } = this.parts
     return runStep('after', lifecycle?.after, results, ids, runtime)
   }
 
   /** A host `after` named becomes failed. Returns the host results it changed. */
   private applyAfter(failed: ReadonlyMap<string, string>): HostResult[] {
-    const changed: HostResult[] = []
-    for (const [id, reason] of failed) {
-      const r = this.results.get(id) ?? { instanceId: id, status: 'Skipped', reason: 'not sent' }
-      const updated = failedByStep(r, reason)
-      this.results.set(id, updated)
-      changed.push(updated)
-    }
-    return changed
+    return applyStepFailures(this.results, failed)
   }
 
   /** Hosts still out of service when the loop ends (stopped before run-once, or an error). */
@@ -303,23 +287,4 @@ export class Execution {
     this.primaryNotified = true
     onPrimaryDone?.(primary)
   }
-
-  private waveFinished(wave: Wave, results: readonly HostResult[]): void {
-    const all = [...(this.waveResults.get(wave.number) ?? []), ...results]
-    this.waveResults.set(wave.number, all)
-    if (all.length < wave.instanceIds.length) return
-    const order = new Map(wave.instanceIds.map((id, i) => [id, i]))
-    all.sort((a, b) => order.get(a.instanceId)! - order.get(b.instanceId)!)
-    this.parts.onWaveDone?.(wave, all)
-  }
-}
-
-/** `promise` as one that never rejects: its value, or its error rethrown when read. */
-function settled<T>(promise: Promise<T>): Promise<() => T> {
-  return promise.then(
-    (value) => () => value,
-    (err: unknown) => () => {
-      throw err
-    }
-  )
 }

@@ -57,3 +57,25 @@ export function failedByStep(result: HostResult, reason: string): HostResult {
     return { ...result, status: 'Failed', reason }
   return { ...result, reason: result.reason ? `${result.reason}; ${reason}` : reason }
 }
+
+/** A host's result so far, or Skipped "not sent" for one released before its command was sent. */
+export function resultSoFar(
+  results: ReadonlyMap<string, HostResult>,
+  instanceId: string
+): HostResult {
+  return results.get(instanceId) ?? { instanceId, status: 'Skipped', reason: 'not sent' }
+}
+
+/** Each host a step named (id -> why) becomes failed in `results`. Returns the results it changed. */
+export function applyStepFailures(
+  results: Map<string, HostResult>,
+  failed: ReadonlyMap<string, string>
+): HostResult[] {
+  const changed: HostResult[] = []
+  for (const [id, reason] of failed) {
+    const updated = failedByStep(resultSoFar(results, id), reason)
+    results.set(id, updated)
+    changed.push(updated)
+  }
+  return changed
+}

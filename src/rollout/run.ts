@@ -119,16 +119,7 @@ export async function runRollout(
   }
   if (online.length === 0) return buildResult({ ...base, stoppedReason: 'No host is online.' })
 
-  const maxConcurrency = Math.max(1, resolveCountOrPercent(options.maxConcurrency, online.length))
-  const maxErrors = resolveCountOrPercent(options.maxErrors, online.length)
-  const scheduler = new Scheduler(
-    planWaves(online, {
-      runOnce: options.runOnceScript !== undefined,
-      canary: options.canary,
-      maxConcurrency,
-      policy: options.schedule ?? 'window'
-    })
-  )
+  const { scheduler, maxConcurrency, maxErrors } = planRollout(online, options)
   logPlan(log, options, scheduler.waves, online.length, maxConcurrency, maxErrors)
   const planned: Outcome = {
     ...base,
@@ -137,9 +128,7 @@ export async function runRollout(
     waveOf: (id) => scheduler.waveOf(id)
   }
   if (options.dryRun) {
-    log.group('Dry run: the script each host would run', scriptShown(options.script))
-    if (options.runOnceScript)
-      log.group('Dry run: the run-once script for the primary', scriptShown(options.runOnceScript))
+    logDryRun(log, options)
     return buildResult(planned)
   }
 
@@ -158,16 +147,26 @@ export async function runRollout(
     commands: tracker.sent,
     ...(execution.stoppedReason ? { stoppedReason: execution.stoppedReason } : {})
   })
-  const count = (f: (r: HostResult) => boolean) => result.results.filter(f).length
-  log.info(
-    `Rollout ${result.ok ? 'succeeded' : 'failed'} in ${formatDuration(clock.now() - started)}: ` +
-      `${count((r) => r.status === 'Success')} succeeded, ${count(isFailure)} failed, ` +
-      `${count((r) => r.status === 'Skipped')} skipped` +
-      (count((r) => r.status === 'Terminated')
-        ? `, ${count((r) => r.status === 'Terminated')} terminated mid-rollout (not failures).`
-        : '.')
-  )
+  logOutcome(log, result, clock.now() - started)
   return result
+}
+
+/** The limits, resolved over the hosts online, and the waves they make. */
+function planRollout(
+  online: readonly string[],
+  options: RolloutOptions
+): { scheduler: Scheduler; maxConcurrency: number; maxErrors: number } {
+  const maxConcurrency = Math.max(1, resolveCountOrPercent(options.maxConcurrency, online.length))
+  const maxErrors = resolveCountOrPercent(options.maxErrors, online.length)
+  const scheduler = new Scheduler(
+    planWaves(online, {
+      runOnce: options.runOnceScript !== undefined,
+      canary: options.canary,
+      maxConcurrency,
+      policy: options.schedule ?? 'window'
+    })
+  )
+  return { scheduler, maxConcurrency, maxErrors }
 }
 
 interface Plan {
@@ -237,6 +236,25 @@ function logOffline(log: Log, offline: readonly OfflineHost[], skip: boolean): v
     if (skip) log.warning(`Skipping ${message}`, { title: 'Host skipped' })
     else log.error(message, { title: 'Host not reachable through SSM' })
   }
+}
+
+function logDryRun(log: Log, options: RolloutOptions): void {
+  log.group('Dry run: the script each host would run', scriptShown(options.script))
+  if (options.runOnceScript)
+    log.group('Dry run: the run-once script for the primary', scriptShown(options.runOnceScript))
+}
+
+/** The outcome in one line: how long it took, and how many hosts ended each way. */
+function logOutcome(log: Log, result: RolloutResult, elapsedMs: number): void {
+  const count = (f: (r: HostResult) => boolean) => result.results.filter(f).length
+  log.info(
+    `Rollout ${result.ok ? 'succeeded' : 'failed'} in ${formatDuration(elapsedMs)}: ` +
+      `${count((r) => r.status === 'Success')} succeeded, ${count(isFailure)} failed, ` +
+      `${count((r) => r.status === 'Skipped')} skipped` +
+      (count((r) => r.status === 'Terminated')
+        ? `, ${count((r) => r.status === 'Terminated')} terminated mid-rollout (not failures).`
+        : '.')
+  )
 }
 
 function logPlan(

@@ -3,30 +3,25 @@
  * command; a group is all or nothing, so batches already sent are cancelled when a later one
  * cannot be), waits out the moment a new command is not visible yet, polls with one
  * ListCommands call for all running commands, reads results 50 hosts a call, cancels what
- * still runs at the deadline or on cancellation, and logs progress. Hosts that went away (gone.ts)
- * end Terminated: looked at every STATE_CHECK_EVERY_MS while they run, and when they end badly.
+ * still runs at the deadline or on cancellation, and logs progress (progress.ts). Hosts that went
+ * away (gone.ts) end Terminated: looked at every STATE_CHECK_EVERY_MS while they run, and when
+ * they end badly.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { awsErrorCode, errorMessage } from '../errors.js'
 import { type Backoff, poll, PollAbortedError, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
+import { cancelCommand } from '../ssm/cancel.js'
 import { TERMINAL_COMMAND_STATUSES } from '../ssm/status.js'
-import {
-  cancelCommand,
-  commandResults,
-  commandStates,
-  sendCommands,
-  type SendOptions
-} from './commands.js'
+import { commandResults, commandStates, sendCommands, type SendOptions } from './commands.js'
 import { GoneWatch, type GoneHosts, goneReason } from './gone.js'
 import type { HostScript } from './host-script.js'
 import { describeWave } from './plan.js'
+import { type CommandProgress, ProgressLine } from './progress.js'
 import { type HostResult, isFailure, type SentCommand, type Wave } from './types.js'
 
 /** The poll's ceiling while a sliding window waits for its next free slot. */
 const WINDOW_POLL_MAX_MS = 1_000
-/** Progress lines at most this often. */
-const PROGRESS_EVERY_MS = 10_000
 /** ListCommands' InvokedAfter filter reaches this far back: a margin for clock skew. */
 const SKEW_MARGIN_MS = 5 * 60_000
 /** The margin when the time is SSM's own (SendCommand's RequestedDateTime). */
@@ -59,21 +54,17 @@ export interface Waited {
   interrupted?: string
 }
 
-interface Tracked {
+interface Tracked extends CommandProgress {
   sent: SentCommand
   /** Where ListCommands' InvokedAfter filter may start for this command. */
   listFrom: number
-  counts: boolean
   reported: Set<string>
-  reportedFailed: number
-  completed: number
-  errors: number
 }
 
 export class CommandTracker {
   readonly sent: SentCommand[] = []
   private readonly pending = new Map<string, Tracked>()
-  private readonly progress = { done: 0, failed: 0, lastLine: '', lastAt: -Infinity }
+  private readonly progress: ProgressLine
   readonly watch: GoneWatch
 
   constructor(
@@ -82,6 +73,7 @@ export class CommandTracker {
     private readonly options: TrackerOptions
   ) {
     this.watch = new GoneWatch(options.goneHosts, runtime, options.stateCheckEveryMs)
+    this.progress = new ProgressLine(runtime, options.totalHosts)
   }
 
   /** Hosts found gone when their command was to be sent: reported by the next wait. */
@@ -109,7 +101,7 @@ export class CommandTracker {
       for (const [instanceId, state] of gone) {
         const reason = goneReason(state, 'before its command was sent')
         this.early.push({ instanceId, status: 'Terminated', wave: wave.number, reason })
-        if (wave.kind !== 'run-once') this.progress.done++
+        if (wave.kind !== 'run-once') this.progress.hostDone(false)
       }
       const rest = instanceIds.filter((id) => !gone.has(id))
       if (rest.length) await this.send(wave, rest, script)
@@ -177,7 +169,7 @@ export class CommandTracker {
         },
         check: async () => {
           finished.push(...(await this.check()))
-          this.reportProgress()
+          this.progress.report(this.pending.values())
           const done = this.pending.size === 0 || (until === 'any' && finished.length > 0)
           return done
             ? { done: true, value: undefined }
@@ -191,7 +183,7 @@ export class CommandTracker {
       log.warning(`Cancelling ${this.pending.size} command(s) still running: ${interrupted}.`)
       finished.push(...(await this.cancelAll(interrupted)))
     }
-    this.reportProgress(true)
+    this.progress.report(this.pending.values(), true)
     return interrupted ? { finished, interrupted } : { finished }
   }
 
@@ -280,10 +272,7 @@ export class CommandTracker {
   private count(t: Tracked, r: HostResult): HostResult {
     t.reported.add(r.instanceId)
     if (isFailure(r)) t.reportedFailed++
-    if (t.counts) {
-      this.progress.done++
-      if (isFailure(r)) this.progress.failed++
-    }
+    if (t.counts) this.progress.hostDone(isFailure(r))
     return r
   }
 
@@ -302,23 +291,5 @@ export class CommandTracker {
     }
     for (const r of out) if (r.status === 'Cancelled' && !r.reason) r.reason = `cancelled: ${why}`
     return out
-  }
-
-  /** "7/10 hosts done, 1 failed": when it changed, at most every 10 s unless forced. */
-  private reportProgress(force = false): void {
-    const { clock, log } = this.runtime
-    let done = this.progress.done
-    let failed = this.progress.failed
-    for (const t of this.pending.values()) {
-      if (!t.counts) continue
-      done += Math.max(0, t.completed - t.reported.size)
-      failed += Math.max(0, t.errors - t.reportedFailed)
-    }
-    const line = `${done}/${this.options.totalHosts} hosts done, ${failed} failed`
-    if (line === this.progress.lastLine) return
-    if (!force && clock.now() - this.progress.lastAt < PROGRESS_EVERY_MS) return
-    this.progress.lastLine = line
-    this.progress.lastAt = clock.now()
-    log.info(line)
   }
 }

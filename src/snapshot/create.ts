@@ -2,7 +2,12 @@
  * Phase 1: find the code volume, make it consistent, and create the snapshot, tagged at
  * creation (TagSpecifications), so a step that dies halfway leaves no untagged snapshot.
  */
-import { CreateSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2'
+import {
+  CreateSnapshotCommand,
+  type CreateSnapshotCommandInput,
+  type CreateSnapshotCommandOutput,
+  type EC2Client
+} from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { aws } from '../errors.js'
 import type { RunContext } from '../github/context.js'
@@ -75,16 +80,7 @@ export async function createCodeSnapshot(
     ssm,
     volume.instanceId,
     options.consistency,
-    async () => {
-      if (options.dryRun) {
-        await checkPermission(
-          'CreateSnapshot',
-          ec2.send(new CreateSnapshotCommand({ ...request, DryRun: true }))
-        )
-        return undefined
-      }
-      return aws('CreateSnapshot', ec2.send(new CreateSnapshotCommand(request)))
-    },
+    () => createOrCheck(ec2, request, options.dryRun ?? false),
     { dryRun: options.dryRun ?? false, flushedOnHost: options.flushedOnHost ?? false },
     runtime
   )
@@ -103,4 +99,20 @@ export async function createCodeSnapshot(
     consistency: applied,
     dryRun: false
   }
+}
+
+/** CreateSnapshot; in a dry run, only whether it would be allowed (then nothing is returned). */
+async function createOrCheck(
+  ec2: EC2Client,
+  request: CreateSnapshotCommandInput,
+  dryRun: boolean
+): Promise<CreateSnapshotCommandOutput | undefined> {
+  if (dryRun) {
+    await checkPermission(
+      'CreateSnapshot',
+      ec2.send(new CreateSnapshotCommand({ ...request, DryRun: true }))
+    )
+    return undefined
+  }
+  return aws('CreateSnapshot', ec2.send(new CreateSnapshotCommand(request)))
 }

@@ -9,7 +9,7 @@ import {
   type SSMClient
 } from '@aws-sdk/client-ssm'
 import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
-import { poll } from '../poll.js'
+import { poll, type PollStep } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 import { TERMINAL_COMMAND_STATUSES } from './status.js'
 
@@ -53,31 +53,7 @@ export async function runOnHost(
     timeoutMs: options.timeoutMs + 30_000,
     clock: runtime.clock,
     signal: runtime.signal,
-    check: async () => {
-      try {
-        const inv = await ssm.send(
-          new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })
-        )
-        const status = inv.Status ?? 'Pending'
-        if (!TERMINAL_COMMAND_STATUSES.has(status)) return { done: false, status }
-        return {
-          done: true,
-          value: {
-            commandId,
-            status: inv.StatusDetails && inv.StatusDetails !== status ? inv.StatusDetails : status,
-            exitCode: inv.ResponseCode ?? -1,
-            stdout: inv.StandardOutputContent ?? '',
-            stderr: inv.StandardErrorContent ?? ''
-          }
-        }
-      } catch (err) {
-        // Right after SendCommand the invocation may not be visible yet.
-        if (awsErrorCode(err) === 'InvocationDoesNotExist') {
-          return { done: false, status: 'not yet visible' }
-        }
-        throw wrapAwsError('GetCommandInvocation', err)
-      }
-    }
+    check: () => lookAtInvocation(ssm, commandId, instanceId)
   })
   if (result.status !== 'Success') {
     const detail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n')
@@ -87,4 +63,35 @@ export async function runOnHost(
     )
   }
   return result
+}
+
+/** One look at the host's invocation: not done yet, or its result once it ended. */
+async function lookAtInvocation(
+  ssm: SSMClient,
+  commandId: string,
+  instanceId: string
+): Promise<PollStep<HostCommandResult>> {
+  try {
+    const inv = await ssm.send(
+      new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })
+    )
+    const status = inv.Status ?? 'Pending'
+    if (!TERMINAL_COMMAND_STATUSES.has(status)) return { done: false, status }
+    return {
+      done: true,
+      value: {
+        commandId,
+        status: inv.StatusDetails && inv.StatusDetails !== status ? inv.StatusDetails : status,
+        exitCode: inv.ResponseCode ?? -1,
+        stdout: inv.StandardOutputContent ?? '',
+        stderr: inv.StandardErrorContent ?? ''
+      }
+    }
+  } catch (err) {
+    // Right after SendCommand the invocation may not be visible yet.
+    if (awsErrorCode(err) === 'InvocationDoesNotExist') {
+      return { done: false, status: 'not yet visible' }
+    }
+    throw wrapAwsError('GetCommandInvocation', err)
+  }
 }

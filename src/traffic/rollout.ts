@@ -6,6 +6,7 @@
  * the per-host timings feed the summary.
  */
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import type { Clock } from '../clock.js'
 import { errorMessage } from '../errors.js'
 import type { Host } from '../hosts/host.js'
 import type { Lifecycle } from '../rollout/lifecycle.js'
@@ -13,6 +14,7 @@ import type { RolloutOptions } from '../rollout/run.js'
 import type { Runtime } from '../runtime.js'
 import { Traffic, type TrafficOptions } from './service.js'
 import type { TrafficPlan } from './plan.js'
+import type { LeaveResult, ReturnResult } from './types.js'
 
 /** How long one host was out of service, and what it waited for. */
 export interface HostTraffic {
@@ -72,22 +74,11 @@ export function trafficRollout(
   const byId = new Map(hosts.map((h) => [h.instanceId, h]))
   const hostOf = (id: string): Host =>
     byId.get(id) ?? { instanceId: id, state: '', launchTime: '', tags: {} }
-  const timings = new Map<string, HostTraffic>()
-  const leftAt = new Map<string, number>()
+  const timings = new Timings(runtime.clock)
   const lifecycle: Lifecycle = {
     before: async (ids) => {
       const started = runtime.clock.now()
-      const left = await traffic.leaveService(ids.map(hostOf))
-      for (const id of left.instanceIds) {
-        leftAt.set(id, started)
-        timings.set(id, {
-          instanceId: id,
-          drainMs: left.drainMs,
-          drainTimedOut: left.drainTimedOut,
-          healthWaitMs: 0,
-          outOfServiceMs: 0
-        })
-      }
+      timings.left(await traffic.leaveService(ids.map(hostOf)), started)
       return []
     },
     after: async (results) => {
@@ -95,30 +86,65 @@ export function trafficRollout(
       const gone = results.filter((r) => r.status === 'Terminated').map((r) => r.instanceId)
       if (gone.length) await traffic.forget(gone)
       const live = results.filter((r) => r.status !== 'Terminated')
-      let back: Awaited<ReturnType<Traffic['returnToService']>>
+      let back: ReturnResult
       try {
         back = await traffic.returnToService(live.map((r) => hostOf(r.instanceId)))
       } catch (err) {
         // Cancelled or an AWS error mid-wait: the summary shows it, not a 0 s healthy return.
-        for (const r of live) {
-          const t = timings.get(r.instanceId)
-          if (!t) continue
-          t.outOfServiceMs = runtime.clock.now() - (leftAt.get(r.instanceId) ?? runtime.clock.now())
-          t.failure = errorMessage(err)
-        }
+        timings.notReturned(
+          live.map((r) => r.instanceId),
+          err
+        )
         throw err
       }
-      const failed = new Map(back.failed.map((f) => [f.instanceId, f.message]))
-      for (const id of back.instanceIds) {
-        const t = timings.get(id)
-        if (!t) continue
-        t.healthWaitMs = back.healthWaitMs
-        t.outOfServiceMs = back.outOfServiceMs
-        const failure = failed.get(id)
-        if (failure) t.failure = failure
-      }
+      timings.returned(back)
       return back.failed.map((f) => ({ instanceId: f.instanceId, reason: f.message }))
     }
   }
-  return { plan, traffic, lifecycle, hosts: timings }
+  return { plan, traffic, lifecycle, hosts: timings.hosts }
+}
+
+/** Each host's time out of service, kept as it leaves and as it returns, for the summary. */
+class Timings {
+  readonly hosts = new Map<string, HostTraffic>()
+  private readonly leftAt = new Map<string, number>()
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Hosts that left service in a `before` that started at `startedAt`. */
+  left(left: LeaveResult, startedAt: number): void {
+    for (const id of left.instanceIds) {
+      this.leftAt.set(id, startedAt)
+      this.hosts.set(id, {
+        instanceId: id,
+        drainMs: left.drainMs,
+        drainTimedOut: left.drainTimedOut,
+        healthWaitMs: 0,
+        outOfServiceMs: 0
+      })
+    }
+  }
+
+  /** Hosts back in service, or failed by the health gate. */
+  returned(back: ReturnResult): void {
+    const failed = new Map(back.failed.map((f) => [f.instanceId, f.message]))
+    for (const id of back.instanceIds) {
+      const t = this.hosts.get(id)
+      if (!t) continue
+      t.healthWaitMs = back.healthWaitMs
+      t.outOfServiceMs = back.outOfServiceMs
+      const failure = failed.get(id)
+      if (failure) t.failure = failure
+    }
+  }
+
+  /** Hosts whose return was interrupted by `err`: out of service until now, failed with it. */
+  notReturned(instanceIds: readonly string[], err: unknown): void {
+    for (const id of instanceIds) {
+      const t = this.hosts.get(id)
+      if (!t) continue
+      t.outOfServiceMs = this.clock.now() - (this.leftAt.get(id) ?? this.clock.now())
+      t.failure = errorMessage(err)
+    }
+  }
 }

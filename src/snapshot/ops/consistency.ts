@@ -92,20 +92,44 @@ export async function withConsistency<T>(
     return { value: await takeSnapshot(), applied: 'sync' }
   }
   if (consistency.mode === 'sync') {
-    await runOnHost(
-      ssm,
-      instanceId,
-      syncScript(consistency.mountPoint),
-      {
-        purpose: `sync ${target}`,
-        timeoutMs: SYNC_TIMEOUT_MS
-      },
-      runtime
-    )
-    log.info(`Flushed ${target} on ${instanceId} (sync).`)
+    await syncOnHost(ssm, instanceId, consistency.mountPoint, runtime)
     return { value: await takeSnapshot(), applied: 'sync' }
   }
+  return {
+    value: await whileFrozen(ssm, instanceId, consistency, takeSnapshot, runtime),
+    applied: 'freeze'
+  }
+}
 
+/** Flushes the mount point (or every filesystem) on the host with its own command. */
+async function syncOnHost(
+  ssm: SSMClient,
+  instanceId: string,
+  mountPoint: string | undefined,
+  runtime: Runtime
+): Promise<void> {
+  const target = mountPoint ?? 'every filesystem'
+  await runOnHost(
+    ssm,
+    instanceId,
+    syncScript(mountPoint),
+    {
+      purpose: `sync ${target}`,
+      timeoutMs: SYNC_TIMEOUT_MS
+    },
+    runtime
+  )
+  runtime.log.info(`Flushed ${target} on ${instanceId} (sync).`)
+}
+
+/** Freezes the mount point, runs `takeSnapshot`, and thaws it whatever happened. */
+async function whileFrozen<T>(
+  ssm: SSMClient,
+  instanceId: string,
+  consistency: Extract<Consistency, { mode: 'freeze' }>,
+  takeSnapshot: () => Promise<T>,
+  runtime: Runtime
+): Promise<T> {
   const { mountPoint } = consistency
   const watchdogSeconds = consistency.watchdogSeconds ?? DEFAULT_WATCHDOG_SECONDS
   await runOnHost(
@@ -118,28 +142,40 @@ export async function withConsistency<T>(
     },
     runtime
   )
-  log.info(`Froze ${mountPoint} on ${instanceId} (watchdog: ${watchdogSeconds}s).`)
+  runtime.log.info(`Froze ${mountPoint} on ${instanceId} (watchdog: ${watchdogSeconds}s).`)
   try {
-    return { value: await takeSnapshot(), applied: 'freeze' }
+    return await takeSnapshot()
   } finally {
-    try {
-      await runOnHost(
-        ssm,
-        instanceId,
-        thawScript(mountPoint),
-        {
-          purpose: `thaw ${mountPoint}`,
-          timeoutMs: FREEZE_TIMEOUT_MS
-        },
-        // Thawed even when the run is cancelled: a frozen code volume blocks the application.
-        { clock: runtime.clock, signal: new AbortController().signal }
-      )
-      log.info(`Thawed ${mountPoint} on ${instanceId}.`)
-    } catch (err) {
-      log.warning(
-        `Could not thaw ${mountPoint} on ${instanceId}: ${errorMessage(err)}. The watchdog on the host thaws it within ${watchdogSeconds}s of the freeze.`,
-        { title: 'Thaw failed' }
-      )
-    }
+    await thaw(ssm, instanceId, mountPoint, watchdogSeconds, runtime)
+  }
+}
+
+/** A failed thaw is a warning, not an error: the watchdog on the host thaws by itself. */
+async function thaw(
+  ssm: SSMClient,
+  instanceId: string,
+  mountPoint: string,
+  watchdogSeconds: number,
+  runtime: Runtime
+): Promise<void> {
+  const { log } = runtime
+  try {
+    await runOnHost(
+      ssm,
+      instanceId,
+      thawScript(mountPoint),
+      {
+        purpose: `thaw ${mountPoint}`,
+        timeoutMs: FREEZE_TIMEOUT_MS
+      },
+      // Thawed even when the run is cancelled: a frozen code volume blocks the application.
+      { clock: runtime.clock, signal: new AbortController().signal }
+    )
+    log.info(`Thawed ${mountPoint} on ${instanceId}.`)
+  } catch (err) {
+    log.warning(
+      `Could not thaw ${mountPoint} on ${instanceId}: ${errorMessage(err)}. The watchdog on the host thaws it within ${watchdogSeconds}s of the freeze.`,
+      { title: 'Thaw failed' }
+    )
   }
 }

@@ -9,7 +9,9 @@ import {
   type CreateLaunchTemplateVersionCommandInput,
   type CreateLaunchTemplateVersionCommandOutput,
   type EC2Client,
+  type LaunchTemplateBlockDeviceMappingRequest,
   type LaunchTemplateTagSpecificationRequest,
+  type LaunchTemplateVersion,
   ModifyLaunchTemplateCommand,
   type ResponseLaunchTemplateData
 } from '@aws-sdk/client-ec2'
@@ -58,13 +60,7 @@ export async function publishVersion(
 ): Promise<PublishedSnapshot> {
   const log = options.log ?? silentLog
   const template = await describeLaunchTemplate(ec2, options.launchTemplate)
-  const expected = options.expectedDefaultVersion
-  if (expected !== undefined && template.defaultVersion !== expected && !options.dryRun) {
-    throw new ConcurrentDefaultChangeError(
-      `The default version of ${template.name} (${template.id}) changed from ${expected} to ${template.defaultVersion} since this step started (another deploy?). ` +
-        'Nothing was published, so the newer default is kept. Run the deploy again once the other one has finished.'
-    )
-  }
+  refuseIfDefaultMoved(template, options)
   const source = await describeVersion(ec2, template.id, options.sourceVersion)
   const sourceVersion = source.VersionNumber!
   const snapshotId = options.snapshotId || PLACEHOLDER
@@ -100,27 +96,12 @@ export async function publishVersion(
     return { ...base, isDefault: false, reusedVersion: false, dryRun: true }
   }
 
-  const created = await createVersion(ec2, {
-    LaunchTemplateId: template.id,
-    SourceVersion: String(sourceVersion),
-    VersionDescription: versionDescription(options.run, base.device, options.snapshotId),
-    ClientToken: publishToken(options.run, template.id, base.device, options.snapshotId),
-    // The full lists: a list given here replaces the source's, it is not merged.
-    LaunchTemplateData: {
-      BlockDeviceMappings: change.mappings,
-      ...(options.release
-        ? { TagSpecifications: withReleaseTag(source.LaunchTemplateData, options.release) }
-        : {})
-    }
-  })
-  for (const e of created.Warning?.Errors ?? []) {
-    log.warning(`CreateLaunchTemplateVersion: ${e.Code}: ${e.Message}`)
-  }
-  const version = created.LaunchTemplateVersion?.VersionNumber ?? 0
-  // The ClientToken answered with a version made before this call read the template.
-  const reusedVersion = version <= template.latestVersion
-  log.info(
-    `${reusedVersion ? 'Found' : 'Created'} version ${version} of ${template.name} (${template.id}): ${base.device} -> ${options.snapshotId}.`
+  const { version, reusedVersion } = await createCodeVersion(
+    ec2,
+    template,
+    { source, device: base.device, mappings: change.mappings },
+    options,
+    log
   )
   const result = { ...base, version, reusedVersion, dryRun: false }
   if (!options.setDefault) return { ...result, isDefault: false }
@@ -134,6 +115,58 @@ export async function publishVersion(
 }
 
 type Template = Awaited<ReturnType<typeof describeLaunchTemplate>>
+
+/** The default moved since the step started (`expectedDefaultVersion`): another deploy published. */
+function refuseIfDefaultMoved(template: Template, options: PublishVersionOptions): void {
+  const expected = options.expectedDefaultVersion
+  if (expected !== undefined && template.defaultVersion !== expected && !options.dryRun) {
+    throw new ConcurrentDefaultChangeError(
+      `The default version of ${template.name} (${template.id}) changed from ${expected} to ${template.defaultVersion} since this step started (another deploy?). ` +
+        'Nothing was published, so the newer default is kept. Run the deploy again once the other one has finished.'
+    )
+  }
+}
+
+/**
+ * The new version: the source version with the code device's mapping changed. Its ClientToken
+ * makes a retry of this run find the version it made, instead of making another.
+ */
+async function createCodeVersion(
+  ec2: EC2Client,
+  template: Template,
+  from: {
+    /** Its tag specifications are kept. */
+    source: LaunchTemplateVersion
+    device: string
+    mappings: LaunchTemplateBlockDeviceMappingRequest[]
+  },
+  options: PublishVersionOptions,
+  log: Log
+): Promise<{ version: number; reusedVersion: boolean }> {
+  const created = await createVersion(ec2, {
+    LaunchTemplateId: template.id,
+    SourceVersion: String(from.source.VersionNumber),
+    VersionDescription: versionDescription(options.run, from.device, options.snapshotId),
+    ClientToken: publishToken(options.run, template.id, from.device, options.snapshotId),
+    // The full lists: a list given here replaces the source's, it is not merged.
+    LaunchTemplateData: {
+      BlockDeviceMappings: from.mappings,
+      ...(options.release
+        ? { TagSpecifications: withReleaseTag(from.source.LaunchTemplateData, options.release) }
+        : {})
+    }
+  })
+  for (const e of created.Warning?.Errors ?? []) {
+    log.warning(`CreateLaunchTemplateVersion: ${e.Code}: ${e.Message}`)
+  }
+  const version = created.LaunchTemplateVersion?.VersionNumber ?? 0
+  // The ClientToken answered with a version made before this call read the template.
+  const reusedVersion = version <= template.latestVersion
+  log.info(
+    `${reusedVersion ? 'Found' : 'Created'} version ${version} of ${template.name} (${template.id}): ${from.device} -> ${options.snapshotId}.`
+  )
+  return { version, reusedVersion }
+}
 
 /** Sets the new version as the default, unless a deploy running alongside moved it. */
 async function makeDefault(
