@@ -52,9 +52,14 @@ resource "aws_iam_role" "deploy" {
   max_session_duration = 7200
 }
 
+# deploy.json for the one-step deploy, and rollout.json beside it for the composed workflow
+# (examples/workflows/composed.yml): its rollout, given bare instance-ids, also calls
+# autoscaling:DescribeAutoScalingInstances; everything else the composed actions call is in
+# deploy.json already. Drop rollout.json if you only use the one-step deploy.
 resource "aws_iam_role_policy" "deploy" {
-  name = "ebs-autoscale-deploy"
-  role = aws_iam_role.deploy.id
+  for_each = toset(["deploy", "rollout"])
+  name     = "ebs-autoscale-${each.key}"
+  role     = aws_iam_role.deploy.id
   policy = replace(
     replace(
       replace(
@@ -62,7 +67,21 @@ resource "aws_iam_role_policy" "deploy" {
           replace(
             replace(
               replace(
-                file("${path.module}/../iam/deploy.json"),
+                replace(
+                  replace(
+                    replace(
+                      file("${path.module}/../iam/${each.key}.json"),
+                      # The artifact bucket (artifacts.tf) and its prefix, first: the
+                      # placeholder bucket's name holds the account id.
+                      "arn:aws:s3:::shop-production-artifacts-123456789012/ebs-autoscale/",
+                      "${aws_s3_bucket.artifacts.arn}/${var.artifact_prefix}/"
+                    ),
+                    "arn:aws:s3:::shop-production-artifacts-123456789012",
+                    aws_s3_bucket.artifacts.arn
+                  ),
+                  "\"ebs-autoscale/*\"",
+                  jsonencode("${var.artifact_prefix}/*")
+                ),
                 "123456789012",
                 local.account_id
               ),
@@ -86,6 +105,12 @@ resource "aws_iam_role_policy" "deploy" {
     "\"acme/shop\"",
     jsonencode(var.github_repository)
   )
+}
+
+# Before the rollout policy was added, the one policy was aws_iam_role_policy.deploy.
+moved {
+  from = aws_iam_role_policy.deploy
+  to   = aws_iam_role_policy.deploy["deploy"]
 }
 
 output "deploy_role_arn" {

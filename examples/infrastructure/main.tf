@@ -2,7 +2,8 @@
 # follows the template's DEFAULT version. After every deploy the snapshot action publishes a new
 # version (same data, /dev/sdf -> the new code snapshot) and makes it the default, so instances
 # launched later boot with the new code. See README.md here for why this is Terraform and not
-# CloudFormation; github-oidc.tf and instance-profile.tf hold the two IAM roles.
+# CloudFormation; github-oidc.tf and instance-profile.tf hold the two IAM roles, artifacts.tf
+# the bucket releases travel through, load-balancer.tf the load balancer in front of the group.
 
 terraform {
   required_version = ">= 1.5"
@@ -41,7 +42,14 @@ variable "subnet_ids" {
 }
 
 variable "security_group_ids" {
-  type = list(string)
+  description = "The instances' security groups (the app's port from the load balancer is added: load-balancer.tf)."
+  type        = list(string)
+}
+
+variable "health_check_type" {
+  description = "EC2 until the first deploy has published the code: before it, the one instance serves nothing, and with ELB the group would replace it (and the code volume made by hand) as unhealthy. Then ELB, so the group replaces instances the load balancer finds unhealthy."
+  type        = string
+  default     = "EC2"
 }
 
 # The newest code snapshot the action published for this app (it tags a snapshot
@@ -74,7 +82,7 @@ resource "aws_launch_template" "app" {
   name                   = "${var.name}-${var.environment}"
   image_id               = var.image_id
   instance_type          = var.instance_type
-  vpc_security_group_ids = var.security_group_ids
+  vpc_security_group_ids = concat(var.security_group_ids, [aws_security_group.app.id])
   # A version Terraform makes becomes the default too, like the ones the action makes.
   update_default_version = true
 
@@ -96,7 +104,8 @@ resource "aws_launch_template" "app" {
     }
   }
 
-  # Mounts it by filesystem label, nofail; no API call at boot.
+  # Mounts it by filesystem label, nofail, and installs the app's unit, which runs the release
+  # /srv/app/current points to; no API call at boot.
   user_data = filebase64("${path.module}/../instance/cloud-config.yaml")
 
   metadata_options {
@@ -132,6 +141,11 @@ resource "aws_autoscaling_group" "app" {
   max_size            = 10
   desired_capacity    = 1
   vpc_zone_identifier = var.subnet_ids
+  # The group registers each instance in the target group once it is in service; the deploy
+  # takes it out and back around its commands.
+  target_group_arns         = [aws_lb_target_group.app.arn]
+  health_check_type         = var.health_check_type
+  health_check_grace_period = 120
 
   launch_template {
     id = aws_launch_template.app.id

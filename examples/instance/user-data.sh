@@ -1,6 +1,7 @@
 #!/bin/sh
 # The same as cloud-config.yaml, for images without cloud-init's mounts module: mount the code
-# volume by its filesystem label, with nofail, and no AWS API call. Idempotent.
+# volume by its filesystem label, with nofail, and no AWS API call. Idempotent. Install the
+# app's unit (shop.service beside this file) in the image, or here as cloud-config.yaml does.
 set -eu
 LABEL=app-code
 MOUNT_POINT=/srv/app

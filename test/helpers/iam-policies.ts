@@ -14,20 +14,26 @@ export const SERVICES: Record<string, string> = {
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-auto-scaling': 'autoscaling',
-  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing'
+  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  '@aws-sdk/client-s3': 's3'
 }
 
 /** Permissions AWS checks beyond the API called. */
 export const IMPLIED: Record<string, string[]> = {
   // CreateSnapshot with TagSpecifications needs ec2:CreateTags on the new snapshot.
-  'ec2:CreateSnapshot': ['ec2:CreateTags']
+  'ec2:CreateSnapshot': ['ec2:CreateTags'],
+  // HeadObject of a missing key answers 403, not 404, unless the caller may list the bucket
+  // (for that key's prefix): the artifact store tells "not uploaded yet" from "refused" by it.
+  's3:HeadObject': ['s3:ListBucket']
 }
 
 /**
  * Operations AWS authorizes under another action's name, e.g. `'s3:HeadObject': 's3:GetObject'`
  * (HeadObject needs s3:GetObject). An operation not listed is its own action.
  */
-export const AUTHORIZED_AS: Record<string, string> = {}
+export const AUTHORIZED_AS: Record<string, string> = {
+  's3:HeadObject': 's3:GetObject'
+}
 
 /** Each policy and the entry point of the bundle it is for. */
 export const ENTRIES: Record<string, string> = {

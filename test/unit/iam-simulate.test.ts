@@ -20,6 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'
 import { lockName } from '../../src/lock/deploy-lock.js'
+import { artifactKey } from '../../src/release/store.js'
 import { RUN } from '../../support/fixtures.js'
 import { ROOT } from '../../support/emulator/install.mjs'
 import { ENTRIES, list, operations, policy, type Policy } from '../helpers/iam-policies.js'
@@ -149,6 +150,32 @@ const onTargetGroups = (): Call => ({
   }
 })
 
+/** The artifact bucket of examples/infrastructure, and the action's default prefix. */
+const BUCKET = `shop-production-artifacts-${ACCOUNT}`
+const PREFIX = 'ebs-autoscale'
+const SHA256 = 'a'.repeat(64)
+/** S3 ARNs have neither region nor account. */
+const object = (key: string, bucket = BUCKET): Check => ({
+  resource: `arn:aws:s3:::${bucket}/${key}`
+})
+/**
+ * ListBucket, as S3 checks it when HeadObject or GetObject finds no key (404 if allowed, else
+ * 403): on the bucket, with the key asked for as `s3:prefix`.
+ */
+const listing = (key: string, bucket = BUCKET): Check => ({
+  resource: `arn:aws:s3:::${bucket}`,
+  context: { 's3:prefix': key }
+})
+const ARTIFACT = artifactKey(PREFIX, SHA256)
+const RECORD = `${PREFIX}/releases/3f9c2ab.json`
+const onArtifacts = (at: (key: string, bucket?: string) => Check): Call => ({
+  allowed: [at(ARTIFACT), at(RECORD)],
+  denied: {
+    "another bucket's artifact": at(ARTIFACT, 'billing-production-artifacts'),
+    'a key outside the prefix': at('backups/database.sql.gz')
+  }
+})
+
 /** What each call touches. Calls that take no resource (wildcard-only) need no entry. */
 const CALLS: Record<string, Call> = {
   'ssm:SendCommand': sendCommand,
@@ -208,7 +235,13 @@ const CALLS: Record<string, Call> = {
   'autoscaling:StartInstanceRefresh': onGroup(),
   'autoscaling:TerminateInstanceInAutoScalingGroup': onGroup(),
   'elasticloadbalancing:RegisterTargets': onTargetGroups(),
-  'elasticloadbalancing:DeregisterTargets': onTargetGroups()
+  'elasticloadbalancing:DeregisterTargets': onTargetGroups(),
+  's3:GetObject': onArtifacts(object),
+  's3:PutObject': onArtifacts(object),
+  's3:ListBucket': {
+    ...onArtifacts(listing),
+    denied: { ...onArtifacts(listing).denied, 'the whole bucket': listing('') }
+  }
 }
 
 const wildcardOnly = async (action: string): Promise<boolean> => {
@@ -285,7 +318,9 @@ describe('the example policies, evaluated as AWS does', () => {
       "elasticloadbalancing:DeregisterTargets on another app's target group",
       "elasticloadbalancing:RegisterTargets on another app's target group",
       "ssm:PutParameter on another template's lock",
-      "ssm:DeleteParameter on another template's lock"
+      "ssm:DeleteParameter on another template's lock",
+      "s3:PutObject on another bucket's artifact",
+      "s3:GetObject on another bucket's artifact"
     ])
       expect([must, named.has(must)]).toEqual([must, true])
   })
@@ -297,6 +332,27 @@ describe('the example policies, evaluated as AWS does', () => {
       check.resource,
       expect.stringMatching(/^(Implicitly|Explicitly)Denied$/)
     ])
+  })
+})
+
+describe('examples/iam/instance-read-artifacts.json (artifact-fetch: instance-role)', () => {
+  const doc = policy('instance-read-artifacts')
+  const decision = (action: string, check: Check): Promise<string> => decide(doc, action, check)
+
+  it('lets the instance role read the artifacts, and nothing else', async () => {
+    expect(await decision('s3:GetObject', object(ARTIFACT))).toBe('Allowed')
+    for (const [action, check] of [
+      ['s3:GetObject', object(ARTIFACT, 'billing-production-artifacts')],
+      ['s3:GetObject', object('backups/database.sql.gz')],
+      ['s3:PutObject', object(ARTIFACT)],
+      ['s3:DeleteObject', object(ARTIFACT)]
+    ] as const) {
+      expect([action, check.resource, await decision(action, check)]).toEqual([
+        action,
+        check.resource,
+        'ImplicitlyDenied'
+      ])
+    }
   })
 })
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseAllDocuments } from 'yaml'
+import { parse, parseAllDocuments } from 'yaml'
 import { ROOT } from '../../support/emulator/install.mjs'
 
 const NAMES = {
@@ -219,5 +219,21 @@ describe('examples/infrastructure', () => {
       ])
         expect([f, name, t.includes(name)]).toEqual([f, name, false])
     }
+  })
+})
+
+describe('examples/instance', () => {
+  it('cloud-config.yaml installs shop.service as it is, which runs the release and keeps what it writes off the code volume', () => {
+    const config = parse(text('examples/instance/cloud-config.yaml')) as {
+      write_files: Array<{ path: string; content: string }>
+    }
+    const unit = text('examples/instance/shop.service')
+    expect(config.write_files).toEqual([
+      expect.objectContaining({ path: '/etc/systemd/system/shop.service', content: unit })
+    ])
+    expect(unit).toMatch(/^WorkingDirectory=\/srv\/app\/current$/m)
+    expect(unit).toMatch(/^RequiresMountsFor=\/srv\/app$/m)
+    expect(unit).toMatch(/^RuntimeDirectory=shop$/m)
+    expect(unit).toMatch(/^ProtectSystem=strict$/m)
   })
 })
