@@ -12,6 +12,7 @@ import {
   type AutoScalingGroup
 } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { makeRuntime } from '../src/runtime.js'
@@ -142,7 +143,8 @@ async function once(completionMs: number): Promise<Sample> {
       ec2,
       autoscaling: fakeAutoScaling(calls),
       ssm: new SSMClient({ region: 'us-east-1' }),
-      elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' })
+      elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+      cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
     },
     {
       source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },

@@ -4,6 +4,7 @@
  * alone, so the same bundle runs against AWS or an emulator.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { S3Client } from '@aws-sdk/client-s3'
@@ -21,6 +22,7 @@ export interface Clients {
   readonly ssm: SSMClient
   readonly autoscaling: AutoScalingClient
   readonly elbv2: ElasticLoadBalancingV2Client
+  readonly cloudwatch: CloudWatchClient
 }
 
 export interface ClientOptions {
@@ -97,7 +99,8 @@ export function createClients(options: ClientOptions): Clients {
     ec2: new EC2Client(config),
     ssm: new SSMClient(config),
     autoscaling: new AutoScalingClient(config),
-    elbv2: new ElasticLoadBalancingV2Client(config)
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    cloudwatch: new CloudWatchClient(config)
   }
 }
 

@@ -20,6 +20,7 @@ import {
   type BlockDeviceMapping,
   type _InstanceType
 } from '@aws-sdk/client-ec2'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import {
   AddTagsCommand,
   CreateTargetGroupCommand,
@@ -52,7 +53,8 @@ export function testClients(endpoint: string): TestClients {
     ec2: new EC2Client(config),
     ssm: new SSMClient(config),
     autoscaling: new AutoScalingClient(config),
-    elbv2: new ElasticLoadBalancingV2Client(config)
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    cloudwatch: new CloudWatchClient(config)
   }
 }
 
