@@ -1,4 +1,5 @@
 /** What every phase of one deploy reads (never writes): phases return what they made. */
+import type { RolloutGuard } from '../alarms/guard.js'
 import type { Clients } from '../aws/clients.js'
 import type { Journal } from '../held/journal.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
@@ -22,4 +23,6 @@ export interface Resolved {
   prepared: PreparedTarget[]
   preflight: string[]
   locks: string[]
+  /** The alarms (checked quiet before any change) and bake time, for the rollout phase. */
+  guard: RolloutGuard
 }

@@ -2,6 +2,7 @@
  * The resolve phase: hosts and targets, the deploy locks, and every read-only check
  * (pre-flight), before anything changes.
  */
+import { RolloutGuard } from '../alarms/guard.js'
 import { ActionError } from '../errors.js'
 import { resolveHosts } from '../hosts/resolve.js'
 import { prepareTargets, type PublishTarget } from '../snapshot/targets.js'
@@ -19,6 +20,15 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   const targets: PublishTarget[] = []
   for (const t of options.publish.targets)
     targets.push(...(await deployTargets(clients.ec2, t, resolved.groups, primary)))
+  // Before the first change (the locks): an alarm already firing refuses the deploy.
+  const { guard, checked } = await RolloutGuard.preflight(
+    clients.cloudwatch,
+    {
+      ...(options.alarms ? { alarms: options.alarms } : {}),
+      ...(options.bakeTimeMs ? { bakeTimeMs: options.bakeTimeMs } : {})
+    },
+    runtime
+  )
   // Before the default version is read: a deploy that waited reads the one its predecessor left.
   const locks = await lockTemplates(
     ctx,
@@ -37,5 +47,6 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
     targets: prepared
   }
   const passed = await preflight(clients, checks, runtime.log)
-  return { hosts: resolved.hosts, prepared, preflight: passed, locks }
+  const lines = checked ? [checked, ...passed] : passed
+  return { hosts: resolved.hosts, prepared, preflight: lines, locks, guard }
 }

@@ -1,4 +1,5 @@
 /** What the deploy is asked to do and what it answers; the flow is src/flows/deploy.ts. */
+import type { AlarmReport, AlarmSettings } from '../alarms/types.js'
 import type { Host } from '../hosts/host.js'
 import type { HostQuery } from '../hosts/resolve.js'
 import type { Settled } from '../held/settle.js'
@@ -38,6 +39,10 @@ export interface DeployOptions {
   traffic?: TrafficSettings
   /** rollback-commands: run on every host that started when the rollout fails. */
   rollback?: RollbackSettings
+  /** CloudWatch alarms: checked before any change, watched during the rollout and the bakes. */
+  alarms?: AlarmSettings
+  /** Waited after the canary and after the last host (before publishing), alarms watched. */
+  bakeTimeMs?: number
 }
 
 export interface LockSettings {
@@ -76,6 +81,8 @@ export interface DeployResult {
    */
   publish?: PublishFlowResult
   catchUp?: CatchUpResult
+  /** The alarms and bakes, when alarms or a bake time were given. */
+  alarms?: AlarmReport
   /** What the run still held when it ended, and what became of each. */
   settled: Settled[]
   phases: Phases

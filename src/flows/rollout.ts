@@ -5,6 +5,8 @@
  * it failed. Whatever ends it, what the run still holds (commands running, hosts out of service)
  * is settled by the same settlers the deploy and the post steps use.
  */
+import { RolloutGuard } from '../alarms/guard.js'
+import type { AlarmReport, AlarmSettings } from '../alarms/types.js'
 import type { Clients } from '../aws/clients.js'
 import type { StateProvider } from '../held/journal.js'
 import { holding } from '../held/holding.js'
@@ -20,6 +22,7 @@ import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
 import { readPreviousRelease, type PreviousSource } from './previous.js'
 import { planTraffic, type TrafficPlan, type TrafficSettings } from '../traffic/plan.js'
+import { targetHealthCheck } from '../traffic/health-check.js'
 import type { HostTraffic } from '../traffic/rollout.js'
 import { RolloutSession } from './rollout-session.js'
 
@@ -32,6 +35,10 @@ export interface RolloutFlowOptions {
   rollback?: RollbackSettings
   /** Where a rollback returns to: the code this template's default version maps. */
   previousFrom?: PreviousSource
+  /** CloudWatch alarms: checked before any change, watched during the rollout and the bakes. */
+  alarms?: AlarmSettings
+  /** Waited after the canary and after the last host, with the alarms watched. */
+  bakeTimeMs?: number
 }
 
 export interface RolloutFlowResult {
@@ -43,6 +50,8 @@ export interface RolloutFlowResult {
   traffic: HostTraffic[]
   /** What the run still held when it ended, and what became of each. */
   settled: Settled[]
+  /** The alarms and bakes, when alarms or a bake time were given. */
+  alarms?: AlarmReport
 }
 
 export async function runRolloutFlow(
@@ -62,6 +71,11 @@ export async function runRolloutFlow(
     log
   })
   for (const line of describePlan(plan)) log.info(line)
+  const { guard } = await RolloutGuard.preflight(
+    clients.cloudwatch,
+    guardOptions(clients, options, plan, hosts),
+    runtime
+  )
   const { value, settled } = await holding(
     state,
     log,
@@ -69,7 +83,9 @@ export async function runRolloutFlow(
     async (journal) => {
       const session = new RolloutSession(clients, journal, runtime, plan, hosts)
       const instanceIds = hosts.map((h) => h.instanceId)
-      const rollout = await session.run({ ...options.rollout, instanceIds })
+      const rollout = await guarded(guard, options.rollout.dryRun, () =>
+        session.run({ ...options.rollout, instanceIds }, guard.hooks())
+      )
       const rollback =
         !rollout.ok && !rollout.dryRun && options.rollback
           ? await session.rollBack(rollout, options.rollout, options.rollback, previous)
@@ -77,5 +93,33 @@ export async function runRolloutFlow(
       return { rollout, ...(rollback ? { rollback } : {}), traffic: session.trafficHosts() }
     }
   )
-  return { hosts, plan, ...value, settled }
+  const alarms = guard.report()
+  return { hosts, plan, ...value, settled, ...(alarms ? { alarms } : {}) }
+}
+
+/** The rollout, watched by the guard from its first host to the end of the last bake. */
+export async function guarded(
+  guard: RolloutGuard,
+  dryRun: boolean,
+  rollout: () => Promise<RolloutResult>
+): Promise<RolloutResult> {
+  if (!dryRun) guard.start()
+  try {
+    return await guard.afterLast(await rollout())
+  } finally {
+    await guard.stop()
+  }
+}
+
+function guardOptions(
+  clients: Clients,
+  options: RolloutFlowOptions,
+  plan: TrafficPlan,
+  hosts: readonly Host[]
+) {
+  return {
+    ...(options.alarms ? { alarms: options.alarms } : {}),
+    ...(options.bakeTimeMs ? { bakeTimeMs: options.bakeTimeMs } : {}),
+    ...(plan.targetGroups.length ? { health: targetHealthCheck(clients.elbv2, plan, hosts) } : {})
+  }
 }
