@@ -25,7 +25,9 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
     clients.cloudwatch,
     {
       ...(options.alarms ? { alarms: options.alarms } : {}),
-      ...(options.bakeTimeMs ? { bakeTimeMs: options.bakeTimeMs } : {})
+      ...(options.bakeTimeMs ? { bakeTimeMs: options.bakeTimeMs } : {}),
+      // A rollout polled at a test's pace watches its alarms at that pace too.
+      ...(options.rollout.backoff ? { backoff: options.rollout.backoff } : {})
     },
     runtime
   )

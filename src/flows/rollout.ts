@@ -120,6 +120,8 @@ function guardOptions(
   return {
     ...(options.alarms ? { alarms: options.alarms } : {}),
     ...(options.bakeTimeMs ? { bakeTimeMs: options.bakeTimeMs } : {}),
+    // A rollout polled at a test's pace watches its alarms at that pace too.
+    ...(options.rollout.backoff ? { backoff: options.rollout.backoff } : {}),
     ...(plan.targetGroups.length ? { health: targetHealthCheck(clients.elbv2, plan, hosts) } : {})
   }
 }
