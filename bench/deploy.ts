@@ -13,6 +13,7 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -62,7 +63,8 @@ async function once(commandMs: number, snapshotMs: number): Promise<number> {
         ssm: new SSMClient({ region: 'us-east-1' }),
         autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
         elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-        s3: new S3Client({ region: 'us-east-1' })
+        s3: new S3Client({ region: 'us-east-1' }),
+        cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
       },
       deployOptions({
         snapshot: { ...defaults.snapshot, consistency: { mode: 'sync', mountPoint: '/srv/app' } },

@@ -13,6 +13,7 @@ import {
   type AutoScalingGroup
 } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { makeRuntime } from '../src/runtime.js'
@@ -144,7 +145,8 @@ async function once(completionMs: number): Promise<Sample> {
       autoscaling: fakeAutoScaling(calls),
       ssm: new SSMClient({ region: 'us-east-1' }),
       elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-      s3: new S3Client({ region: 'us-east-1' })
+      s3: new S3Client({ region: 'us-east-1' }),
+      cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
     },
     {
       source: { kind: 'instance', instanceId: 'i-0123456789abcdef0', device: '/dev/sdf' },

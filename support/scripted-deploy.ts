@@ -6,6 +6,7 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { EC2Client } from '@aws-sdk/client-ec2'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -24,7 +25,8 @@ export function mockAws() {
     ssm: new SSMClient({ region: 'us-east-1' }),
     autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
     elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-    s3: new S3Client({ region: 'us-east-1' })
+    s3: new S3Client({ region: 'us-east-1' }),
+    cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
   }
   return { ec2Mock, asgMock, ssmMock, clients }
 }

@@ -4,6 +4,7 @@
  * alone, so the same bundle runs against AWS or an emulator.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { S3Client } from '@aws-sdk/client-s3'
@@ -23,6 +24,7 @@ export interface Clients {
   readonly elbv2: ElasticLoadBalancingV2Client
   /** The artifact store (releases); making it costs nothing until a call is made. */
   readonly s3: S3Client
+  readonly cloudwatch: CloudWatchClient
 }
 
 export interface ClientOptions {
@@ -100,7 +102,8 @@ export function createClients(options: ClientOptions): Clients {
     ssm: new SSMClient(config),
     autoscaling: new AutoScalingClient(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
-    s3: createS3Client(options)
+    s3: createS3Client(options),
+    cloudwatch: new CloudWatchClient(config)
   }
 }
 

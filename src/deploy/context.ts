@@ -1,4 +1,5 @@
 /** What every phase of one deploy reads (never writes): phases return what they made. */
+import type { RolloutGuard } from '../alarms/guard.js'
 import type { Clients } from '../aws/clients.js'
 import type { Artifact } from '../release/artifact.js'
 import type { Journal } from '../held/journal.js'
@@ -25,4 +26,6 @@ export interface Resolved {
   locks: string[]
   /** The release's artifact, packed on the runner before anything else. */
   artifact?: Artifact
+  /** The alarms (checked quiet before any change) and bake time, for the rollout phase. */
+  guard: RolloutGuard
 }

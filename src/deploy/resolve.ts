@@ -2,6 +2,7 @@
  * The resolve phase: hosts and targets, the deploy locks, and every read-only check
  * (pre-flight), before anything changes.
  */
+import { RolloutGuard } from '../alarms/guard.js'
 import { ActionError } from '../errors.js'
 import { packRelease } from '../release/ship.js'
 import { resolveHosts } from '../hosts/resolve.js'
@@ -22,6 +23,17 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   const targets: PublishTarget[] = []
   for (const t of options.publish.targets)
     targets.push(...(await deployTargets(clients.ec2, t, resolved.groups, primary)))
+  // Before the first change (the locks): an alarm already firing refuses the deploy.
+  const { guard, checked } = await RolloutGuard.preflight(
+    clients.cloudwatch,
+    {
+      ...(options.alarms ? { alarms: options.alarms } : {}),
+      ...(options.bakeTimeMs ? { bakeTimeMs: options.bakeTimeMs } : {}),
+      // A rollout polled at a test's pace watches its alarms at that pace too.
+      ...(options.rollout.backoff ? { backoff: options.rollout.backoff } : {})
+    },
+    runtime
+  )
   // Before the default version is read: a deploy that waited reads the one its predecessor left.
   const locks = await lockTemplates(
     ctx,
@@ -40,11 +52,7 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
     targets: prepared
   }
   const passed = await preflight(clients, checks, runtime.log)
-  return {
-    hosts: resolved.hosts,
-    prepared,
-    preflight: passed,
-    locks,
-    ...(artifact ? { artifact } : {})
-  }
+  const lines = checked ? [checked, ...passed] : passed
+  const packed = artifact ? { artifact } : {}
+  return { hosts: resolved.hosts, prepared, preflight: lines, locks, guard, ...packed }
 }

@@ -23,6 +23,7 @@ import {
 import type { RolloutOptions } from '../rollout/run.js'
 import type { HostResult, RolloutResult } from '../rollout/types.js'
 import { previousRelease } from '../snapshot/ops/previous.js'
+import { targetHealthCheck } from '../traffic/health-check.js'
 import { planTraffic } from '../traffic/plan.js'
 import type { DeployContext, Resolved } from './context.js'
 import { primaryFlush, SnapshotBeside, type SnapshotOutcome } from './snapshot.js'
@@ -83,7 +84,9 @@ async function rollOut(
   base: Omit<RolloutOptions, 'instanceIds'>,
   snapshot: SnapshotBeside
 ): Promise<RolloutResult> {
+  const { guard } = resolved
   let rolled: RolloutResult
+  if (!ctx.options.dryRun) guard.start()
   try {
     const flush = primaryFlush(ctx, base)
     const instanceIds = resolved.hosts.map((h) => h.instanceId)
@@ -92,16 +95,19 @@ async function rollOut(
       {
         onPrimaryDone: (primary: HostResult) =>
           snapshot.start(primary.instanceId, flush.primaryLastScript !== undefined),
-        // The code could never be published: no new host starts on it.
+        // The code could never be published, or an alarm fired: no new host starts on it.
         shouldStop: () =>
           snapshot.error === undefined
-            ? undefined
-            : `the snapshot failed, so nothing can be published: ${errorMessage(snapshot.error)}`
+            ? guard.stopReason()
+            : `the snapshot failed, so nothing can be published: ${errorMessage(snapshot.error)}`,
+        afterCanary: () => guard.afterCanary()
       }
     )
+    // The bake after the last host, while the snapshot completes.
+    rolled = (await Promise.all([guard.afterLast(rolled), snapshot.outcome()]))[0]
   } finally {
     // An AWS error stopped the rollout: the snapshot already started is never published.
-    await snapshot.outcome()
+    await Promise.all([snapshot.outcome(), guard.stop()])
   }
   if (ctx.options.dryRun && !snapshot.started && rolled.primaryInstanceId)
     snapshot.start(rolled.primaryInstanceId)
@@ -120,6 +126,8 @@ async function startSession(ctx: DeployContext, resolved: Resolved): Promise<Rol
     log: runtime.log
   })
   if (options.traffic) for (const line of describePlan(plan)) runtime.log.info(line)
+  if (plan.targetGroups.length)
+    resolved.guard.watchHealth(targetHealthCheck(clients.elbv2, plan, resolved.hosts))
   const backoff = options.rollout.backoff
   return new RolloutSession(clients, journal, runtime, plan, resolved.hosts, backoff)
 }

@@ -1,4 +1,5 @@
 /** What the deploy is asked to do and what it answers; the flow is src/flows/deploy.ts. */
+import type { AlarmReport, AlarmSettings } from '../alarms/types.js'
 import type { Host } from '../hosts/host.js'
 import type { HostQuery } from '../hosts/resolve.js'
 import type { Settled } from '../held/settle.js'
@@ -42,6 +43,10 @@ export interface DeployOptions {
   rollback?: RollbackSettings
   /** Ship this artifact as a release (its failed rollout switches back instead of rollback-commands). */
   release?: ReleaseOptions
+  /** CloudWatch alarms: checked before any change, watched during the rollout and the bakes. */
+  alarms?: AlarmSettings
+  /** Waited after the canary and after the last host (before publishing), alarms watched. */
+  bakeTimeMs?: number
 }
 
 export interface LockSettings {
@@ -82,6 +87,8 @@ export interface DeployResult {
   catchUp?: CatchUpResult
   /** The release shipped, and what `current` names on each host (catch-up's included). */
   release?: ReleaseRun
+  /** The alarms and bakes, when alarms or a bake time were given. */
+  alarms?: AlarmReport
   /** What the run still held when it ended, and what became of each. */
   settled: Settled[]
   phases: Phases

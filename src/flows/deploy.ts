@@ -48,8 +48,12 @@ async function deploy(ctx: DeployContext): Promise<DeployResult> {
   const { options, phases } = ctx
   const resolved = await phases.run('resolve', () => resolveDeploy(ctx))
   const { hosts, preflight, locks, prepared } = resolved
-  const base = { hosts, preflight, locks, settled: [], phases, dryRun: options.dryRun }
   const rolled = await phases.run('rollout', () => rolloutPhase(ctx, resolved))
+  const alarms = resolved.guard.report()
+  const base = {
+    ...{ hosts, preflight, locks, settled: [], phases, dryRun: options.dryRun },
+    ...(alarms ? { alarms } : {})
+  }
   const { failure, snapshot: taken } = rolled
   let result: DeployResult = { ...base, ...rolledOut(rolled), ok: false }
   if (failure || !taken.snapshot) return { ...result, ...(failure ? { failure } : {}) }

@@ -46,6 +46,8 @@ export interface SessionRun {
   session: RolloutSession
   options: RolloutOptions
   runtime: Runtime
+  /** A rollout of the fleet through the session, watched as the flow watches it (alarms). */
+  roll(options: RolloutOptions): Promise<RolloutResult>
 }
 
 export interface ReleaseOutcome {
@@ -64,9 +66,9 @@ export async function releaseRollout(
   runtime: Runtime
 ): Promise<(run: SessionRun) => Promise<ReleaseOutcome>> {
   const artifact = await packRelease(release.settings)
-  return async ({ session, options }) => {
+  return async ({ session, options, roll }) => {
     const shipped = await shipOrPlan(clients, release, artifact, options.dryRun, runtime)
-    const rollout = await session.run({ ...options, ...releaseScripts(shipped, release) })
+    const rollout = await roll({ ...options, ...releaseScripts(shipped, release) })
     const back = !rollout.ok && !rollout.dryRun
     const rollback = back
       ? await session.rollBack(rollout, options, {

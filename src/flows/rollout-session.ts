@@ -23,7 +23,7 @@ import {
 } from '../traffic/rollout.js'
 
 /** The hooks a caller may add; the session supplies the rest. */
-export type ExtraHooks = Pick<RolloutHooks, 'onPrimaryDone' | 'shouldStop'>
+export type ExtraHooks = Pick<RolloutHooks, 'onPrimaryDone' | 'shouldStop' | 'afterCanary'>
 
 export class RolloutSession {
   private readonly traffic: TrafficRollout | undefined

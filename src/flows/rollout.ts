@@ -7,6 +7,8 @@
  * it holds. Whatever ends it, what the run still holds is settled by the same settlers the
  * deploy and the post steps use.
  */
+import { RolloutGuard } from '../alarms/guard.js'
+import type { AlarmReport, AlarmSettings } from '../alarms/types.js'
 import type { Clients } from '../aws/clients.js'
 import type { StateProvider } from '../held/journal.js'
 import { holding } from '../held/holding.js'
@@ -28,6 +30,7 @@ import type { RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
 import { planTraffic, type TrafficPlan, type TrafficSettings } from '../traffic/plan.js'
+import { targetHealthCheck } from '../traffic/health-check.js'
 import type { HostTraffic } from '../traffic/rollout.js'
 import { readPreviousRelease, type PreviousSource } from './previous.js'
 import { releaseRollout, type ReleaseRun, rollbackToRollout } from './release-rollout.js'
@@ -46,6 +49,10 @@ export interface RolloutFlowOptions {
   release?: ReleaseOptions
   /** Switch every host to a release it holds, instead of deploying (`rollback-to`). */
   rollbackTo?: { target: RollbackTarget; settings: ReleaseSettings }
+  /** CloudWatch alarms: checked before any change, watched during the rollout and the bakes. */
+  alarms?: AlarmSettings
+  /** Waited after the canary and after the last host, with the alarms watched. */
+  bakeTimeMs?: number
 }
 
 export interface RolloutFlowResult {
@@ -59,6 +66,8 @@ export interface RolloutFlowResult {
   traffic: HostTraffic[]
   /** What the run still held when it ended, and what became of each. */
   settled: Settled[]
+  /** The alarms and bakes, when alarms or a bake time were given. */
+  alarms?: AlarmReport
 }
 
 type Outcome = Pick<RolloutFlowResult, 'rollout' | 'rollback' | 'release'>
@@ -81,6 +90,13 @@ export async function runRolloutFlow(
     log
   })
   for (const line of describePlan(plan)) log.info(line)
+  // A rollback-to is what an alarm calls for: the alarms never hold it back.
+  const watched = options.rollbackTo ? { ...options, alarms: undefined, bakeTimeMs: 0 } : options
+  const { guard } = await RolloutGuard.preflight(
+    clients.cloudwatch,
+    guardOptions(clients, watched, plan, hosts),
+    runtime
+  )
   let session: RolloutSession | undefined
   const { value, settled } = await holding(
     state,
@@ -89,14 +105,48 @@ export async function runRolloutFlow(
     async (journal): Promise<Outcome> => {
       session = new RolloutSession(clients, journal, runtime, plan, hosts)
       const instanceIds = hosts.map((h) => h.instanceId)
-      const run = { session, options: { ...options.rollout, instanceIds }, runtime }
+      const watchedRun = session
+      const roll = (o: RolloutOptions) =>
+        guarded(guard, o.dryRun, () => watchedRun.run(o, guard.hooks()))
+      const run = { session, options: { ...options.rollout, instanceIds }, runtime, roll }
       if (options.rollbackTo) return rollbackToRollout(clients, run, options.rollbackTo)
       if (ship) return ship(run)
-      const rollout = await session.run(run.options)
+      const rollout = await roll(run.options)
       if (rollout.ok || rollout.dryRun || !options.rollback) return { rollout }
       const back = commandsRollback(options.rollback, previous)
       return { rollout, rollback: await session.rollBack(rollout, options.rollout, back) }
     }
   )
-  return { hosts, plan, ...value, traffic: session?.trafficHosts() ?? [], settled }
+  const alarms = guard.report()
+  const traffic = session?.trafficHosts() ?? []
+  return { hosts, plan, ...value, traffic, settled, ...(alarms ? { alarms } : {}) }
+}
+
+/** The rollout, watched by the guard from its first host to the end of the last bake. */
+export async function guarded(
+  guard: RolloutGuard,
+  dryRun: boolean,
+  rollout: () => Promise<RolloutResult>
+): Promise<RolloutResult> {
+  if (!dryRun) guard.start()
+  try {
+    return await guard.afterLast(await rollout())
+  } finally {
+    await guard.stop()
+  }
+}
+
+function guardOptions(
+  clients: Clients,
+  options: RolloutFlowOptions,
+  plan: TrafficPlan,
+  hosts: readonly Host[]
+) {
+  return {
+    ...(options.alarms ? { alarms: options.alarms } : {}),
+    ...(options.bakeTimeMs ? { bakeTimeMs: options.bakeTimeMs } : {}),
+    // A rollout polled at a test's pace watches its alarms at that pace too.
+    ...(options.rollout.backoff ? { backoff: options.rollout.backoff } : {}),
+    ...(plan.targetGroups.length ? { health: targetHealthCheck(clients.elbv2, plan, hosts) } : {})
+  }
 }

@@ -4,6 +4,7 @@ import type { DeployResult } from '../deploy/types.js'
 import { type RunContext, shortSha } from '../github/context.js'
 import { formatDuration } from '../duration.js'
 import { warmPoolLines } from './warm-pool.js'
+import { alarmsSection } from './alarms.js'
 import { hostsTable, standbyNote } from './hosts.js'
 import { trafficReport } from './traffic.js'
 import { code, table } from './markdown.js'
@@ -82,6 +83,7 @@ export function deployReport(result: DeployResult, run: RunContext, region: stri
       commandLinks(result.rollout, region)
     )
   }
+  parts.push(alarmsSection(result.alarms, result.rollback))
   if (result.traffic?.plan.targetGroups.length) {
     const results = [
       ...(result.rollout?.results ?? []),

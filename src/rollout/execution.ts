@@ -34,6 +34,8 @@ export interface ExecutionParts {
   lifecycle?: Lifecycle
   onPrimaryDone?: (result: HostResult) => void
   onWaveDone?: (wave: Wave, results: readonly HostResult[]) => void
+  /** Awaited before the first host after the canary; a reason stops the rollout. */
+  afterCanary?: () => Promise<string | undefined>
 }
 
 export class Execution {
@@ -47,6 +49,7 @@ export class Execution {
   private readonly announced = new Set<number>()
   private lastWave: Wave | undefined
   private primaryNotified = false
+  private canaryPassed = false
   /** Lifecycle steps in flight, each with the number of hosts it holds out of service. */
   private readonly steps = new Map<Promise<() => Apply>, number>()
   /** The tracker's wait in flight, if any (it outlives a loop turn a step ended). */
@@ -129,9 +132,18 @@ export class Execution {
   private async startReady(): Promise<void> {
     const starts = this.parts.scheduler.next(this.busy)
     if (starts.length === 0) return
-    const why = this.parts.stop.reason()
+    const why = this.parts.stop.reason() ?? (await this.pastCanary(starts))
     if (why) return this.stopWith(why)
     for (const start of starts) await this.start(start)
+  }
+
+  /** Before the first host after the canary: the caller's hold, then the stop policy again. */
+  private async pastCanary(starts: readonly Start[]): Promise<string | undefined> {
+    const { afterCanary, scheduler, stop } = this.parts
+    if (!afterCanary || this.canaryPassed || starts[0]?.wave.kind !== 'fleet') return undefined
+    this.canaryPassed = true
+    if (!scheduler.waves.some((w) => w.kind === 'canary')) return undefined
+    return (await afterCanary()) ?? stop.reason()
   }
 
   /**

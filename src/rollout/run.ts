@@ -81,6 +81,11 @@ export interface RolloutHooks {
    * running finish, the rest are reported Skipped, "not started: <reason>").
    */
   shouldStop?(): string | undefined
+  /**
+   * Awaited once the canary wave finished, before the first host after it starts (nothing runs
+   * meanwhile: the bake after the canary); a reason stops the rollout as shouldStop does.
+   */
+  afterCanary?(): Promise<string | undefined>
   /** Steps awaited around each group of hosts that starts together (load balancers). */
   lifecycle?: Lifecycle
   /**
@@ -224,7 +229,8 @@ async function execute(
     ...(hooks.lifecycle ? { lifecycle: hooks.lifecycle } : {}),
     // Only a caller that waits on the primary gets it polled at the critical pace.
     ...(hooks.onPrimaryDone ? { onPrimaryDone: (r: HostResult) => hooks.onPrimaryDone?.(r) } : {}),
-    onWaveDone: (w, r) => hooks.onWaveDone?.(w, r)
+    onWaveDone: (w, r) => hooks.onWaveDone?.(w, r),
+    ...(hooks.afterCanary ? { afterCanary: () => hooks.afterCanary!() } : {})
   })
   await execution.execute()
   return { execution, tracker }

@@ -20,6 +20,7 @@ import {
   type BlockDeviceMapping,
   type _InstanceType
 } from '@aws-sdk/client-ec2'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import {
   AddTagsCommand,
   CreateTargetGroupCommand,
@@ -54,7 +55,8 @@ export function testClients(endpoint: string): TestClients {
     ssm: new SSMClient(config),
     autoscaling: new AutoScalingClient(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
-    s3: new S3Client({ ...config, forcePathStyle: true })
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+    cloudwatch: new CloudWatchClient(config)
   }
 }
 

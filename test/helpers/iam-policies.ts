@@ -14,6 +14,7 @@ export const SERVICES: Record<string, string> = {
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-auto-scaling': 'autoscaling',
+  '@aws-sdk/client-cloudwatch': 'cloudwatch',
   '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
   '@aws-sdk/client-s3': 's3'
 }

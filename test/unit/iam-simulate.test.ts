@@ -176,9 +176,21 @@ const onArtifacts = (at: (key: string, bucket?: string) => Check): Call => ({
   }
 })
 
+const alarm = (name: string, account = ACCOUNT, region = REGION): Check => ({
+  resource: `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`
+})
+
 /** What each call touches. Calls that take no resource (wildcard-only) need no entry. */
 const CALLS: Record<string, Call> = {
   'ssm:SendCommand': sendCommand,
+  // Read-only: any alarm of the account and region may gate a deploy, whatever its name.
+  'cloudwatch:DescribeAlarms': {
+    allowed: [alarm('shop-production-5xx'), alarm('High latency, any name')],
+    denied: {
+      "another account's alarm": alarm('shop-production-5xx', '210987654321'),
+      "another region's alarm": alarm('shop-production-5xx', ACCOUNT, 'us-east-1')
+    }
+  },
   'ssm:DescribeDocument': {
     allowed: [document('AWS-RunShellScript')],
     denied: { "another account's document": document('SomeoneElsesDocument', '210987654321') }

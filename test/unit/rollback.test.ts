@@ -2,7 +2,12 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import { describeRollback, commandsRollback, rollBack, type RollbackSettings } from '../../src/rollout/rollback.js'
+import {
+  describeRollback,
+  commandsRollback,
+  rollBack,
+  type RollbackSettings
+} from '../../src/rollout/rollback.js'
 import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { rolloutSettings } from '../../support/fixtures.js'

@@ -19,6 +19,7 @@ import {
   EC2Client,
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -46,7 +47,8 @@ const clients = {
   ssm: new SSMClient({ region: 'us-east-1' }),
   autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
   elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-  s3: new S3Client({ region: 'us-east-1' })
+  s3: new S3Client({ region: 'us-east-1' }),
+  cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
 }
 const HOST = 'i-0123456789abcdef0'
 const VOL = 'vol-0123456789abcdef0'

@@ -1,6 +1,7 @@
 /** The `snapshot-state` output is `error` for a snapshot that ended in error, in both actions. */
 import { S3Client } from '@aws-sdk/client-s3'
 import { beforeEach, describe, expect, it } from '@jest/globals'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import {
@@ -29,7 +30,8 @@ const clients = {
   ssm: new SSMClient({ region: 'us-east-1' }),
   autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
   elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-  s3: new S3Client({ region: 'us-east-1' })
+  s3: new S3Client({ region: 'us-east-1' }),
+  cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
 }
 const IDS = SimulatedFleet.ids(3)
 

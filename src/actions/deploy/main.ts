@@ -25,6 +25,7 @@ import {
 import { markMainStep, runnerState } from '../shared/post.js'
 import { readRollbackSettings } from '../shared/rollback.js'
 import { readTrafficSettings } from '../shared/traffic.js'
+import { readAlarmInputs } from '../shared/alarms.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -45,6 +46,7 @@ export async function run(): Promise<void> {
     }
     const traffic = readTrafficSettings(inputs)
     const rollback = readRollbackSettings(inputs, ctx)
+    const alarms = readAlarmInputs(inputs)
     const lock = {
       timeoutMs: inputs.duration('lock-timeout', '5m', { minMs: 0, maxMs: 3_600_000 }),
       holdMs: lockHoldMs(rollout.deadlineMs, snapshot.timeoutMs, catchUp.readyTimeoutMs)
@@ -65,6 +67,7 @@ export async function run(): Promise<void> {
         dryRun: rollout.dryRun,
         traffic,
         ...(rollback ? { rollback } : {}),
+        ...alarms,
         lock,
         warmPools
       },

@@ -5,6 +5,8 @@ import { runRolloutFlow, type RolloutFlowResult } from '../../flows/rollout.js'
 import { describeRollback } from '../../rollout/rollback.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
 import { trafficReport } from '../../report/traffic.js'
+import { alarmsSection } from '../../report/alarms.js'
+import { readAlarmInputs } from '../shared/alarms.js'
 import { withDeployedCommit } from '../shared/commit.js'
 import { runContext } from '../shared/context.js'
 import { markMainStep, runnerState } from '../shared/post.js'
@@ -22,7 +24,7 @@ export async function run(): Promise<void> {
     markMainStep()
     const inputs = readInputs()
     const ctx = await withDeployedCommit(inputs, runContext())
-    const options = readRolloutFlowOptions(inputs, ctx)
+    const options = { ...readRolloutFlowOptions(inputs, ctx), ...readAlarmInputs(inputs) }
     const clients = clientsFromInputs(inputs, 'rollout')
 
     const result = await runRolloutFlow(clients, options, runnerRuntime(), runnerState)
@@ -48,6 +50,7 @@ async function writeSummary(result: RolloutFlowResult, region: string): Promise<
   await core.summary
     .addRaw(`## rollout${rollout.dryRun ? ' (dry run)' : ''}\n\n${rolloutTotals(rollout)}\n\n`)
     .addRaw(`${rolloutTable(rollout)}\n\n`)
+    .addRaw(result.alarms ? `${alarmsSection(result.alarms, result.rollback)}\n\n` : '')
     .addRaw(
       plan.targetGroups.length ? `${trafficReport(plan, result.traffic, rollout.results)}\n\n` : ''
     )
