@@ -38,8 +38,9 @@ export async function lockTemplates(
       { templateId, run: ctx.options.snapshot.run, ...settings },
       runtime
     )
-    ctx.journal.take({ kind: 'lock', ...lock })
-    lines.push(`Held the deploy lock ${lock.name}.`)
+    const { name, token } = lock
+    ctx.journal.take({ kind: 'lock', name, token, templateId })
+    lines.push(...lock.lines, `Held the deploy lock ${lock.name}.`)
   }
   return lines
 }
