@@ -1,6 +1,7 @@
 /** What every phase of one deploy reads (never writes): phases return what they made. */
 import type { Clients } from '../aws/clients.js'
 import type { Journal } from '../held/journal.js'
+import type { LockKeepers } from '../held/lock-keeper.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
 import type { Host } from '../hosts/host.js'
 import type { Runtime } from '../runtime.js'
@@ -13,6 +14,8 @@ export interface DeployContext {
   readonly runtime: Runtime
   /** Everything the run takes goes in here as it is taken (src/held). */
   readonly journal: Journal
+  /** The heartbeats of the locks taken, which also write the journal into them. */
+  readonly keepers: LockKeepers
   readonly phases: Phases
 }
 
