@@ -81,7 +81,11 @@ export class LockKeeper {
       )
     const renewedAt = new Date(this.runtime.clock.now()).toISOString()
     const record = encodeRecord(this.held)
-    const value = { ...this.lock.holder, renewedAt, ...(Object.keys(record).length ? { record } : {}) }
+    const value = {
+      ...this.lock.holder,
+      renewedAt,
+      ...(Object.keys(record).length ? { record } : {})
+    }
     const size = JSON.stringify(value).length
     if (size > MAX_LOCK_VALUE)
       throw new ActionError(

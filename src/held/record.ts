@@ -65,7 +65,8 @@ export async function settleRecord(
   settlers: Settlers
 ): Promise<Settled[]> {
   const held = decodeRecord(record)
-  const order = (h: Held): number => (h.kind === 'out-of-service' ? 0 : h.kind === 'command' ? 1 : 2)
+  const order = (h: Held): number =>
+    h.kind === 'out-of-service' ? 0 : h.kind === 'command' ? 1 : 2
   held.sort((a, b) => order(a) - order(b))
   const journal = Journal.start(mapStateProvider())
   for (const h of held) journal.take(h)

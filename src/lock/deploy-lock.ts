@@ -166,7 +166,7 @@ async function takeOverLock(
       ? `Taking over the lock ${name} from ${why}.`
       : `Taking over the lock ${name} from a dead run, ${describeHolder(holder, clock.now())}: ${why}.`
   )
-  let lines: string[] = []
+  let lines: string[]
   try {
     lines = (await options.takeOver?.(holder, why)) ?? []
   } catch (err) {
@@ -176,7 +176,10 @@ async function takeOverLock(
   }
   // Deleted only while it is still the dead run's: another deploy may have taken over first.
   if ((await readHolder(ssm, name))?.token === holder.token) await deleteLock(ssm, name)
-  return [`Took over the deploy lock ${name} from ${holder.runUrl || holder.runId}: ${why}.`, ...lines]
+  return [
+    `Took over the deploy lock ${name} from ${holder.runUrl || holder.runId}: ${why}.`,
+    ...lines
+  ]
 }
 
 /**

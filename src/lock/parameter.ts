@@ -20,7 +20,11 @@ const IAM_HINT =
   'the deploy lock is an SSM parameter under /ebs-autoscale/lock/: the role needs ssm:PutParameter, ssm:GetParameter and ssm:DeleteParameter there (examples/iam)'
 
 /** Creates the lock; false when the parameter exists (held, or this run's own lost create). */
-export async function tryCreate(ssm: SSMClient, name: string, holder: LockHolder): Promise<boolean> {
+export async function tryCreate(
+  ssm: SSMClient,
+  name: string,
+  holder: LockHolder
+): Promise<boolean> {
   try {
     await ssm.send(
       new PutParameterCommand({
