@@ -3,6 +3,7 @@ import type { RolloutGuard } from '../alarms/guard.js'
 import type { Clients } from '../aws/clients.js'
 import type { Artifact } from '../release/artifact.js'
 import type { Journal } from '../held/journal.js'
+import type { LockKeepers } from '../held/lock-keeper.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
 import type { Host } from '../hosts/host.js'
 import type { Runtime } from '../runtime.js'
@@ -15,6 +16,8 @@ export interface DeployContext {
   readonly runtime: Runtime
   /** Everything the run takes goes in here as it is taken (src/held). */
   readonly journal: Journal
+  /** The heartbeats of the locks taken, which also write the journal into them. */
+  readonly keepers: LockKeepers
   readonly phases: Phases
 }
 

@@ -54,6 +54,11 @@ export interface LockSettings {
   timeoutMs: number
   /** The longest this run may hold it: its own time budget. */
   holdMs: number
+  /**
+   * Renew the lock every renewMs while the run lives; a lock not renewed for staleMs is a dead
+   * run's, taken over after finishing its cleanup. Undefined: no heartbeat (unit tests of parts).
+   */
+  heartbeat?: { renewMs: number; staleMs: number }
 }
 
 /** A publish target whose template may be left to the deploy to find. */

@@ -25,6 +25,7 @@ import { errorMessage } from '../errors.js'
 import { holding } from '../held/holding.js'
 import { type Journal, mapStateProvider, type StateProvider } from '../held/journal.js'
 import type { Settled } from '../held/settle.js'
+import { LockKeepers } from '../held/lock-keeper.js'
 import { deploySettlers, type Unpublished } from '../held/publish-settlers.js'
 import type { Runtime } from '../runtime.js'
 
@@ -35,13 +36,19 @@ export async function runDeploy(
   state: StateProvider = mapStateProvider()
 ): Promise<DeployResult> {
   const phases = new Phases(runtime.clock)
-  const { value, settled } = await holding(
-    state,
-    runtime.log,
-    (result, err) => deploySettlers(clients, unpublished(options, phases, result, err)),
-    (journal: Journal) => deploy({ clients, options, runtime, journal, phases })
-  )
-  return withSettled(value, settled, options)
+  const keepers = new LockKeepers()
+  try {
+    const { value, settled } = await holding(
+      state,
+      runtime.log,
+      (result, err) => deploySettlers(clients, unpublished(options, phases, result, err), keepers),
+      (journal: Journal) => deploy({ clients, options, runtime, journal, phases, keepers })
+    )
+    return withSettled(value, settled, options)
+  } finally {
+    // A lock that could not be freed stays, without a heartbeat: the next run takes it over.
+    await keepers.stop()
+  }
 }
 
 async function deploy(ctx: DeployContext): Promise<DeployResult> {

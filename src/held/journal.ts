@@ -41,6 +41,16 @@ export interface JournalEntry {
 
 export const JOURNAL_KEY = 'journal'
 
+/**
+ * Where the journal is kept in AWS once the run holds a deploy lock (the lock's record,
+ * src/held/lock-keeper.ts): told what is still held at each change, written batched.
+ */
+export interface RecordSink {
+  record(held: readonly Held[]): void
+  /** Resolves once what was last recorded is in AWS; throws when it could not be written. */
+  flush(): Promise<void>
+}
+
 const idOf = (h: Held): string => {
   switch (h.kind) {
     case 'command':
@@ -55,6 +65,8 @@ const idOf = (h: Held): string => {
 }
 
 export class Journal {
+  private sink?: RecordSink
+  private saved = ''
   private constructor(
     private readonly state: StateProvider,
     readonly entries: JournalEntry[]
@@ -67,10 +79,24 @@ export class Journal {
     return journal
   }
 
-  /** The journal a main step left (the post step). */
+  /** The journal a main step left (the post step): what it still held. */
   static read(state: StateProvider): Journal {
     const text = state.getState(JOURNAL_KEY)
     return new Journal(state, text ? (JSON.parse(text) as JournalEntry[]) : [])
+  }
+
+  /**
+   * From now on what is held is recorded in AWS (the deploy lock's record), and the runner's
+   * state keeps only the locks: the reference the post step reads the record by.
+   */
+  attach(sink: RecordSink): void {
+    this.sink = sink
+    this.save()
+  }
+
+  /** Once what is held now is recorded where the next run finds it (a no-op without a sink). */
+  async flush(): Promise<void> {
+    await this.sink?.flush()
   }
 
   take(held: Held): void {
@@ -93,7 +119,17 @@ export class Journal {
     return this.entries.filter((e) => !e.settled).map((e) => e.held)
   }
 
+  /**
+   * Only what is still held is written, bounded by what a run holds at once whatever the fleet
+   * (the whole history rewritten on every change grew the runner's state file quadratically).
+   */
   private save(): void {
-    this.state.setState(JOURNAL_KEY, JSON.stringify(this.entries))
+    const held = this.entries.filter((e) => !e.settled)
+    if (this.sink) this.sink.record(held.map((e) => e.held).filter((h) => h.kind !== 'lock'))
+    const kept = this.sink ? held.filter((e) => e.held.kind === 'lock') : held
+    const text = JSON.stringify(kept.map((e) => ({ held: e.held })))
+    if (text === this.saved) return
+    this.saved = text
+    this.state.setState(JOURNAL_KEY, text)
   }
 }

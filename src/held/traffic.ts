@@ -28,13 +28,15 @@ export const heldOf = (r: Registration): OutOfService => ({
 
 /** Traffic's callbacks that keep the journal: taken before deregistering, settled once back. */
 export function journalTraffic(journal: Journal): {
-  onLeave: (regs: readonly Registration[]) => void
+  onLeave: (regs: readonly Registration[]) => Promise<void>
   onReturn: (regs: readonly Registration[]) => void
   onGone: (regs: readonly Registration[]) => void
 } {
   return {
-    onLeave: (regs) => {
+    // Recorded where the next run finds it (the lock's record) before the hosts leave service.
+    onLeave: async (regs) => {
       for (const r of regs) journal.take(heldOf(r))
+      await journal.flush()
     },
     onReturn: (regs) => {
       for (const r of regs) journal.settle(heldOf(r), 'back in service')

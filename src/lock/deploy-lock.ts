@@ -3,49 +3,37 @@
  * every workflow, repository and re-run (a workflow `concurrency:` group covers one workflow).
  *
  * The lock is an SSM parameter created without Overwrite: PutParameter is an atomic create
- * that fails with ParameterAlreadyExists while another run holds it. Its value names the run
- * that holds it, when it started and when it expires (its own deadline plus a margin), so a lock
- * left by a run that died is recognisable. Breaking one is left to a person (the message says
- * how), with one exception that cannot race: a re-run of the same workflow run takes over the
- * lock of its own earlier attempt, which GitHub has necessarily ended before starting this one.
+ * that fails with ParameterAlreadyExists while another run holds it. Its value (holder.ts) names
+ * the run that holds it with a token, when it started, when it expires and when it was last
+ * renewed, and records what that run still holds. So:
+ * - a create whose answer was lost (the SDK retried it and the retry found the parameter) is
+ *   recognised by its token as this run's own;
+ * - a lock whose run died (its heartbeat stopped for `staleMs`, or past its deadline), or left by
+ *   an earlier attempt of this same run, is taken over: the dead run's cleanup is finished first
+ *   from its record (`takeOver`), then the lock is replaced. Breaking one by hand is left for a
+ *   lock a version without a heartbeat left, or a cleanup that keeps failing.
  */
-import {
-  DeleteParameterCommand,
-  GetParameterCommand,
-  PutParameterCommand,
-  type SSMClient
-} from '@aws-sdk/client-ssm'
+import type { SSMClient } from '@aws-sdk/client-ssm'
 import { randomUUID } from 'node:crypto'
 import { formatDuration } from '../duration.js'
-import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
+import { ActionError, errorMessage } from '../errors.js'
 import { type RunContext, runUrl } from '../github/context.js'
 import { poll, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
+import {
+  deadBecause,
+  describeHolder,
+  type HeldLock,
+  isEarlierAttempt,
+  LOCK_PATH,
+  type LockHolder,
+  type LockRecord,
+  lockName
+} from './holder.js'
+import { deleteLock, readHolder, tryCreate } from './parameter.js'
 
-/** Every lock lives under this path; the IAM policies grant exactly it. */
-export const LOCK_PATH = '/ebs-autoscale/lock'
-
-/** What the parameter holds: who holds the lock, since when, until when at the latest. */
-export interface LockHolder {
-  /** Unique per acquisition: freeing deletes the parameter only while it still carries it. */
-  token: string
-  repository: string
-  runId: string
-  runAttempt: string
-  runUrl: string
-  sha: string
-  /** ISO 8601. */
-  startedAt: string
-  /** ISO 8601: past this, the run that holds it has outlived its own deadline. */
-  expiresAt: string
-}
-
-/** A lock this run holds; the journal records it so the post step can free it. */
-export interface HeldLock {
-  name: string
-  token: string
-  templateId: string
-}
+export { describeHolder, LOCK_PATH, lockName, parseHolder } from './holder.js'
+export type { HeldLock, LockHolder, LockRecord } from './holder.js'
 
 export interface AcquireOptions {
   templateId: string
@@ -54,9 +42,20 @@ export interface AcquireOptions {
   timeoutMs: number
   /** How long this run may hold the lock at most (the deploy's own time budget). */
   holdMs: number
+  /** A lock not renewed for this long is a dead run's; undefined: only an earlier attempt's is. */
+  staleMs?: number
+  /**
+   * Finishes a dead run's cleanup from its lock's record before the lock is taken over; answers
+   * what it did, a line each. It throws when something could not be settled: the lock stays.
+   */
+  takeOver?: (holder: LockHolder, why: string) => Promise<string[]>
 }
 
-export const lockName = (templateId: string): string => `${LOCK_PATH}/${templateId}`
+/** The lock taken: its value as written (the keeper rewrites it), and any takeover's lines. */
+export interface AcquiredLock extends HeldLock {
+  holder: LockHolder
+  lines: string[]
+}
 
 export class LockHeldError extends ActionError {
   override name = 'LockHeldError'
@@ -75,36 +74,33 @@ export class LockHeldError extends ActionError {
   }
 }
 
-export function describeHolder(holder: LockHolder | undefined, now: number): string {
-  if (!holder) return 'a holder this version cannot read'
-  const age = formatDuration(Math.max(0, now - Date.parse(holder.startedAt)))
-  const who = holder.runUrl || `${holder.repository} run ${holder.runId}`
-  return `${who} (attempt ${holder.runAttempt}, commit ${holder.sha.slice(0, 12)}), started ${age} ago, expires ${holder.expiresAt}`
-}
-
 /** Takes the lock, waiting up to `timeoutMs` for the run that holds it. */
 export async function acquireDeployLock(
   ssm: SSMClient,
   options: AcquireOptions,
   runtime: Runtime
-): Promise<HeldLock> {
+): Promise<AcquiredLock> {
   const { clock, log } = runtime
   const name = lockName(options.templateId)
   const token = randomUUID()
   // Stamped at each attempt: a deploy that waited holds the lock for its whole deadline from
   // the moment it takes it, not from the moment it began to wait.
-  const stamp = (): LockHolder => ({
-    token,
-    repository: options.run.repository,
-    runId: options.run.runId,
-    runAttempt: options.run.runAttempt,
-    runUrl: runUrl(options.run),
-    sha: options.run.sha,
-    startedAt: new Date(clock.now()).toISOString(),
-    expiresAt: new Date(clock.now() + options.holdMs).toISOString()
-  })
+  const stamp = (): LockHolder => {
+    const now = new Date(clock.now()).toISOString()
+    return {
+      token,
+      repository: options.run.repository,
+      runId: options.run.runId,
+      runAttempt: options.run.runAttempt,
+      runUrl: runUrl(options.run),
+      sha: options.run.sha,
+      startedAt: now,
+      expiresAt: new Date(clock.now() + options.holdMs).toISOString(),
+      renewedAt: now
+    }
+  }
   let mine = stamp()
-  const held: HeldLock = { name, token, templateId: options.templateId }
+  const lines: string[] = []
   const started = clock.now()
   let holder: LockHolder | undefined
   let reported = ''
@@ -120,13 +116,19 @@ export async function acquireDeployLock(
         if (await tryCreate(ssm, name, mine)) return { done: true, value: undefined }
         const current = await readHolder(ssm, name)
         if (current === null) return { done: false, status: 'freed meanwhile' }
-        holder = current
-        if (holder && isEarlierAttempt(holder, options.run)) {
-          log.warning(
-            `Taking over the lock ${name} from attempt ${holder.runAttempt} of this same run (it has ended).`
+        if (current?.token === token) {
+          // The create took effect, its answer was lost, and the SDK's retry found it.
+          log.info(
+            `The deploy lock ${name} carries this run's token: PutParameter took effect, its answer was lost and the retry found it.`
           )
-          await deleteLock(ssm, name)
-          return { done: false, status: 'taken over from an earlier attempt' }
+          mine = current
+          return { done: true, value: undefined }
+        }
+        holder = current
+        const dead = holder && whyDead(holder, options, clock.now())
+        if (holder && dead) {
+          lines.push(...(await takeOverLock(ssm, name, holder, dead, options, runtime)))
+          return { done: false, status: 'taken over from a dead run' }
         }
         const line = `Waiting for the deploy lock of ${options.templateId}: held by ${describeHolder(holder, clock.now())}`
         if (line !== reported) log.info(line)
@@ -140,19 +142,60 @@ export async function acquireDeployLock(
     throw err
   }
   log.info(`Holding the deploy lock ${name} (until ${mine.expiresAt} at the latest).`)
-  return held
+  return { name, token, templateId: options.templateId, holder: mine, lines }
+}
+
+function whyDead(holder: LockHolder, options: AcquireOptions, now: number): string | undefined {
+  if (isEarlierAttempt(holder, options.run))
+    return `attempt ${holder.runAttempt} of this same run (it has ended)`
+  return options.staleMs !== undefined ? deadBecause(holder, now, options.staleMs) : undefined
+}
+
+/** Finishes the dead run's cleanup from its record, then deletes its lock (if still its). */
+async function takeOverLock(
+  ssm: SSMClient,
+  name: string,
+  holder: LockHolder,
+  why: string,
+  options: AcquireOptions,
+  runtime: Runtime
+): Promise<string[]> {
+  const { log, clock } = runtime
+  log.warning(
+    why.startsWith('attempt ')
+      ? `Taking over the lock ${name} from ${why}.`
+      : `Taking over the lock ${name} from a dead run, ${describeHolder(holder, clock.now())}: ${why}.`
+  )
+  let lines: string[]
+  try {
+    lines = (await options.takeOver?.(holder, why)) ?? []
+  } catch (err) {
+    throw new ActionError(
+      `Could not finish the cleanup of the dead run that holds the deploy lock ${name}, so the lock is left to it: ${errorMessage(err)}`
+    )
+  }
+  // Deleted only while it is still the dead run's: another deploy may have taken over first.
+  if ((await readHolder(ssm, name))?.token === holder.token) await deleteLock(ssm, name)
+  return [
+    `Took over the deploy lock ${name} from ${holder.runUrl || holder.runId}: ${why}.`,
+    ...lines
+  ]
 }
 
 /**
  * Frees the lock if it is still this run's. Safe to repeat (the post step may free what
  * the main step already freed): a missing lock, or one another run holds now, is left alone.
+ * With `finish`, what its record still lists is settled first; `finish` throws when something
+ * could not be, and the lock then stays, its record with it, for the post step or the next run.
  */
 export async function freeDeployLock(
   ssm: SSMClient,
-  lock: HeldLock
+  lock: HeldLock,
+  finish?: (record: LockRecord) => Promise<void>
 ): Promise<'freed' | 'not held'> {
   const holder = await readHolder(ssm, lock.name)
   if (!holder || holder.token !== lock.token) return 'not held'
+  if (finish && holder.record) await finish(holder.record)
   await deleteLock(ssm, lock.name)
   return 'freed'
 }
@@ -163,69 +206,4 @@ export async function peekDeployLock(
   templateId: string
 ): Promise<LockHolder | null | undefined> {
   return readHolder(ssm, lockName(templateId))
-}
-
-async function tryCreate(ssm: SSMClient, name: string, holder: LockHolder): Promise<boolean> {
-  try {
-    await ssm.send(
-      new PutParameterCommand({
-        Name: name,
-        Value: JSON.stringify(holder),
-        Type: 'String',
-        Overwrite: false,
-        Description: `ebs-autoscale deploy lock, held by ${holder.runUrl || holder.runId}`.slice(
-          0,
-          1024
-        )
-      })
-    )
-    return true
-  } catch (err) {
-    if (awsErrorCode(err) === 'ParameterAlreadyExists') return false
-    throw wrapAwsError(
-      'PutParameter',
-      err,
-      'the deploy lock is an SSM parameter under /ebs-autoscale/lock/: the role needs ssm:PutParameter, ssm:GetParameter and ssm:DeleteParameter there (examples/iam)'
-    )
-  }
-}
-
-/** The holder; `null` when there is no lock any more; `undefined` when its value is unreadable. */
-async function readHolder(ssm: SSMClient, name: string): Promise<LockHolder | null | undefined> {
-  try {
-    const out = await ssm.send(new GetParameterCommand({ Name: name }))
-    return parseHolder(out.Parameter?.Value)
-  } catch (err) {
-    if (awsErrorCode(err) === 'ParameterNotFound') return null
-    throw wrapAwsError('GetParameter', err)
-  }
-}
-
-export function parseHolder(value: string | undefined): LockHolder | undefined {
-  try {
-    const v = JSON.parse(value ?? '') as Partial<LockHolder>
-    return typeof v.token === 'string' && typeof v.startedAt === 'string'
-      ? (v as LockHolder)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** GitHub starts attempt n+1 of a run only after attempt n ended: its lock is stale. */
-function isEarlierAttempt(holder: LockHolder, run: RunContext): boolean {
-  return (
-    !!run.runId &&
-    holder.repository === run.repository &&
-    holder.runId === run.runId &&
-    Number(holder.runAttempt) < Number(run.runAttempt)
-  )
-}
-
-async function deleteLock(ssm: SSMClient, name: string): Promise<void> {
-  try {
-    await aws('DeleteParameter', ssm.send(new DeleteParameterCommand({ Name: name })))
-  } catch (err) {
-    if (awsErrorCode(err) !== 'ParameterNotFound') throw err
-  }
 }

@@ -47,6 +47,11 @@ export interface Emulator {
    */
   root: string
   reset(): Promise<void>
+  /**
+   * The next `times` successful calls of `action` (say PutParameter) take effect, then answer
+   * HTTP 500, which the SDK retries: a call whose answer was lost (lost_answers.py).
+   */
+  loseAnswer(action: string, times?: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -77,6 +82,13 @@ export async function startEmulator(): Promise<Emulator> {
         reset: async () => {
           const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' })
           if (!res.ok) throw new Error(`Emulator reset failed: HTTP ${res.status}`)
+        },
+        loseAnswer: async (action, times = 1) => {
+          const res = await fetch(`${endpoint}/emulator-api/lose-answer`, {
+            method: 'POST',
+            body: JSON.stringify({ action, times })
+          })
+          if (!res.ok) throw new Error(`Emulator lose-answer failed: HTTP ${res.status}`)
         },
         stop: async () => {
           await stopChild(child)

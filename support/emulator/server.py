@@ -33,6 +33,8 @@ Hosts that run their commands (host_exec.py, code_volumes.py), a test affordance
   emulator:code-device  the device of its code volume (default /dev/sdf): CreateSnapshot of the
                         volume there saves the directory; a host launched with a mapping naming
                         that snapshot gets it back and becomes an exec host.
+Lost answers (lost_answers.py): POST /emulator-api/lose-answer {"action": A, "times": N} makes
+the next N successful calls of A take effect, then answer HTTP 500 (the SDK retries them).
 S3 (s3_cutoff.py): an object tagged emulator:cut-off answers GET with half its bytes (or N),
 then closes the connection.
 """
@@ -56,6 +58,7 @@ from moto.server import main
 import code_volumes  # (code volumes as directories, carried by snapshots)
 import elbv2  # noqa: F401 (target health and Auto Scaling registration as AWS does them)
 import host_exec  # (hosts that really run their commands)
+import lost_answers  # noqa: F401 (calls that take effect but whose answer is lost)
 import s3_cutoff  # noqa: F401 (a download cut off half-way)
 import warm_pool  # noqa: F401 (warm pool instances, seeded by a tag)
 

@@ -14,6 +14,8 @@ export interface EmulatorHandle {
   readonly root: string
   readonly clients: TestClients
   reset(): Promise<void>
+  /** The next `times` successful calls of `action` take effect, then lose their answer. */
+  loseAnswer(action: string, times?: number): Promise<void>
 }
 
 export function useEmulator(options: { resetBeforeEach?: boolean } = {}): EmulatorHandle {
@@ -42,6 +44,7 @@ export function useEmulator(options: { resetBeforeEach?: boolean } = {}): Emulat
     get clients() {
       return clients!
     },
-    reset: () => emulator!.reset()
+    reset: () => emulator!.reset(),
+    loseAnswer: (action, times) => emulator!.loseAnswer(action, times)
   }
 }

@@ -127,6 +127,31 @@ describe('the deploy lock, an SSM parameter created without overwrite', () => {
     ).rejects.toThrow('a holder this version cannot read')
   })
 
+  it('recognises its own lock when PutParameter took effect but its answer was lost', async () => {
+    const { ssm } = emulator.clients
+    const clock = instantClock()
+    // The create takes effect, its answer is lost, and the SDK retries it (maxAttempts 2): the
+    // retry meets the first call's parameter and answers ParameterAlreadyExists.
+    await emulator.loseAnswer('PutParameter')
+    const log = new RecordingLog()
+    const held = await acquireDeployLock(
+      ssm,
+      options(run('100'), 600_000),
+      makeRuntime({ clock, log })
+    )
+    const stored = await ssm.send(new GetParameterCommand({ Name: lockName(TEMPLATE) }))
+    expect(parseHolder(stored.Parameter?.Value)).toMatchObject({ token: held.token, runId: '100' })
+    // Taken at once, never waiting for itself.
+    expect(log.messages('info').filter((m) => m.startsWith('Waiting'))).toEqual([])
+    expect(log.messages('info')).toContain(
+      `The deploy lock ${lockName(TEMPLATE)} carries this run's token: PutParameter took effect, its answer was lost and the retry found it.`
+    )
+    expect(await freeDeployLock(ssm, held)).toBe('freed')
+    await expect(ssm.send(new GetParameterCommand({ Name: lockName(TEMPLATE) }))).rejects.toThrow(
+      /ParameterNotFound|not found/i
+    )
+  })
+
   it('stops waiting when the run is cancelled', async () => {
     const { ssm } = emulator.clients
     const clock = instantClock()

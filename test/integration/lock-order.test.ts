@@ -9,6 +9,7 @@ import { CreateLaunchTemplateCommand } from '@aws-sdk/client-ec2'
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import type { DeployContext } from '../../src/deploy/context.js'
 import { lockTemplates } from '../../src/deploy/lock.js'
+import { LockKeepers } from '../../src/held/lock-keeper.js'
 import { freeDeployLock, type HeldLock } from '../../src/lock/deploy-lock.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { IMAGE_ID, sleep, type TestClients } from '../../support/emulator/world.js'
@@ -62,7 +63,12 @@ function deployRun(c: TestClients, ssm: SSMClient, runId: string) {
       snapshot: { run: { ...RUN, runId } }
     },
     runtime: makeRuntime({ log: new RecordingLog() }),
-    journal: { take: (lock: HeldLock & { kind: 'lock' }) => held.push(lock) }
+    journal: {
+      take: (lock: HeldLock & { kind: 'lock' }) => held.push(lock),
+      attach: () => undefined,
+      flush: async () => undefined
+    },
+    keepers: new LockKeepers()
   }
   return { run: run as unknown as DeployContext, held, locks: [] as string[] }
 }

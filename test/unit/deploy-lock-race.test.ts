@@ -28,12 +28,14 @@ const LOCK = { timeoutMs: 3_600_000, holdMs: 7_200_000 }
 /** SSM parameters as AWS keeps them: PutParameter without Overwrite fails on an existing name. */
 function mockParameters(): Map<string, string> {
   const store = new Map<string, string>()
-  ssmMock.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
-    if (store.has(input.Name))
-      throw Object.assign(new Error('exists'), { name: 'ParameterAlreadyExists' })
-    store.set(input.Name, input.Value)
-    return { Version: 1 }
-  })
+  ssmMock
+    .on(PutParameterCommand)
+    .callsFake((input: { Name: string; Value: string; Overwrite?: boolean }) => {
+      if (store.has(input.Name) && !input.Overwrite)
+        throw Object.assign(new Error('exists'), { name: 'ParameterAlreadyExists' })
+      store.set(input.Name, input.Value)
+      return { Version: 1 }
+    })
   ssmMock.on(GetParameterCommand).callsFake((input: { Name: string }) => {
     const value = store.get(input.Name)
     if (value === undefined) throw Object.assign(new Error('none'), { name: 'ParameterNotFound' })

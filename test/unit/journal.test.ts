@@ -29,25 +29,28 @@ describe('the deploy journal', () => {
     }))
   })
 
-  it('records what a deploy takes as it takes it, and how each was settled', async () => {
-    const state = new Map<string, string>()
+  it('records what a deploy takes as it takes it, and only what is still held', async () => {
+    // Every value the runner's state was given, in order (core.saveState appends each).
+    const writes: string[] = []
+    const state = {
+      setState: (key: string, value: string) => void (key === JOURNAL_KEY && writes.push(value)),
+      getState: () => writes.at(-1) ?? ''
+    }
     const result = await runDeploy(
       clients,
       deployOptions(),
       makeRuntime({ clock, log: new RecordingLog() }),
-      mapStateProvider(state)
+      state
     )
     expect(result.ok).toBe(true)
-    const entries = Journal.read(mapStateProvider(state)).entries
-    expect(entries).toEqual([
-      { held: { kind: 'command', commandId: fleet.commands[0]!.id }, settled: 'ended' },
-      // The fleet wave was sent while CreateSnapshot was still on its way.
-      { held: { kind: 'command', commandId: fleet.commands[1]!.id }, settled: 'ended' },
-      {
-        held: { kind: 'snapshot', snapshotId: result.publish!.snapshot.snapshotId },
-        settled: 'published'
-      }
-    ])
+    const sets = writes.map((w) => (JSON.parse(w) as Array<{ held: unknown }>).map((e) => e.held))
+    const command = (i: number) => ({ kind: 'command', commandId: fleet.commands[i]!.id })
+    const snapshot = { kind: 'snapshot', snapshotId: result.publish!.snapshot.snapshotId }
+    // Each was recorded while held: the fleet wave was sent while CreateSnapshot was on its way.
+    expect(sets).toContainEqual([command(0), command(1), snapshot])
+    // Only what is still held is ever written (never the growing history), and at the end, nothing.
+    expect(sets.slice(-3)).toEqual([[command(1), snapshot], [snapshot], []])
+    expect(sets.at(-1)).toEqual([])
     // Nothing was held at the end: nothing to settle.
     expect(result.settled).toEqual([])
   })

@@ -49,7 +49,8 @@ export async function run(): Promise<void> {
     const alarms = readAlarmInputs(inputs)
     const lock = {
       timeoutMs: inputs.duration('lock-timeout', '5m', { minMs: 0, maxMs: 3_600_000 }),
-      holdMs: lockHoldMs(rollout.deadlineMs, snapshot.timeoutMs, catchUp.readyTimeoutMs)
+      holdMs: lockHoldMs(rollout.deadlineMs, snapshot.timeoutMs, catchUp.readyTimeoutMs),
+      heartbeat: LOCK_HEARTBEAT
     }
     const clients = clientsFromInputs(inputs, 'deploy')
 
@@ -76,12 +77,24 @@ export async function run(): Promise<void> {
     )
     setOutputs(deployOutputs(result))
     await core.summary.addRaw(deployReport(result, ctx, clients.region)).write()
+    // The post step runs only after a failure: whatever is left held must fail the step.
+    const left = result.settled.filter((s) => !s.ok).map((s) => s.outcome)
+    const leftText = left.length
+      ? ` ${left.length} thing(s) could not be cleaned up; the post step tries again: ${left.join(' ')}`
+      : ''
     if (!result.ok && !result.dryRun) {
       const hosts = result.rollout && !result.rollout.ok ? ` ${rolloutFailure(result.rollout)}` : ''
-      throw new ActionError(`${result.failure?.message ?? 'The deploy failed.'}${hosts}`)
+      throw new ActionError(`${result.failure?.message ?? 'The deploy failed.'}${hosts}${leftText}`)
     }
+    if (left.length) throw new ActionError(`The deploy succeeded, but${leftText}`)
   })
 }
+
+/**
+ * The lock is renewed every minute while the run lives; one not renewed for five minutes is a
+ * dead run's (the runner lost), taken over by the next deploy once that run's cleanup is done.
+ */
+export const LOCK_HEARTBEAT = { renewMs: 60_000, staleMs: 5 * 60_000 }
 
 /** Past this, a lock's holder has outlived its own budget: rollout, snapshot, catch-up, margin. */
 export const lockHoldMs = (deadlineMs: number, snapshotMs: number, catchUpMs: number): number =>

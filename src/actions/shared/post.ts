@@ -2,10 +2,13 @@
  * The runner's side of held resources. While the main step runs, SIGINT/SIGTERM (the runner
  * cancelling the job) abort the one runtime's signal, so the run stops and settles what it holds
  * itself. Should the main step die or fail first, the `post` step (post-if: cancelled() ||
- * failure()) replays the journal it left (src/held/replay.ts) and says what it did.
+ * failure()) replays the journal it left (src/held/replay.ts) and says what it did; for a deploy
+ * that journal is only its locks, whose record in AWS lists the rest. What it cannot settle
+ * fails the post step.
  */
 import * as core from '@actions/core'
 import type { Clients } from '../../aws/clients.js'
+import { ActionError } from '../../errors.js'
 import type { StateProvider } from '../../held/journal.js'
 import { replayJournal } from '../../held/replay.js'
 import type { Settlers } from '../../held/settle.js'
@@ -50,5 +53,10 @@ export async function runPostStep(
       .addRaw(`## ${action}: clean-up after the main step\n\n`)
       .addList(settled.map((s) => s.outcome))
       .write()
+    const left = settled.filter((s) => !s.ok)
+    if (left.length)
+      throw new ActionError(
+        `${left.length} thing(s) the main step held could not be cleaned up: ${left.map((s) => s.outcome).join(' ')}`
+      )
   })
 }
