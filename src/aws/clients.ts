@@ -23,6 +23,12 @@ export interface Clients {
   readonly elbv2: ElasticLoadBalancingV2Client
 }
 
+/** A CI run and its attempt (GitHub's run id and run attempt). */
+export interface RunRef {
+  id: string
+  attempt: string
+}
+
 export interface ClientOptions {
   /** The `aws-region` input; '' or undefined falls back to the environment. */
   region?: string
@@ -30,8 +36,11 @@ export interface ClientOptions {
   maxAttempts: number
   /** The action making the calls, for the user agent (`resolve-hosts`, `deploy`...). */
   action: string
+  /** The CI run making the calls, for the user agent; the front end supplies it. */
+  run?: RunRef
   /** An explicit endpoint (tests, benchmarks); the AWS_ENDPOINT_URL variable works too. */
   endpoint?: string
+  /** Where AWS_REGION and the endpoint variables are read (the AWS SDK's own conventions). */
   env?: NodeJS.ProcessEnv
 }
 
@@ -69,13 +78,9 @@ export function resolveRegion(
 }
 
 /** `ebs-autoscale/0.1.0 action/rollout run/1234-2`, appended to the SDK's own user agent. */
-export function userAgent(
-  action: string,
-  env: NodeJS.ProcessEnv = process.env
-): Array<[string, string?]> {
+export function userAgent(action: string, run?: RunRef): Array<[string, string?]> {
   const ua: Array<[string, string?]> = [[PROJECT, VERSION], [`action/${action}`]]
-  const runId = env['GITHUB_RUN_ID']
-  if (runId) ua.push([`run/${runId}-${env['GITHUB_RUN_ATTEMPT'] ?? '1'}`])
+  if (run?.id) ua.push([`run/${run.id}-${run.attempt || '1'}`])
   return ua
 }
 
@@ -84,7 +89,7 @@ function clientConfig(options: ClientOptions) {
     region: resolveRegion(options.region, options.env),
     maxAttempts: options.maxAttempts,
     retryMode: 'adaptive',
-    customUserAgent: userAgent(options.action, options.env),
+    customUserAgent: userAgent(options.action, options.run),
     ...(options.endpoint ? { endpoint: options.endpoint } : {})
   }
 }

@@ -4,7 +4,7 @@
  * and what the snapshot records (its commit and ref tags, its description) must be that commit.
  */
 import { InputError } from '../errors.js'
-import type { RunContext } from './context.js'
+import type { Provenance } from '../model/provenance.js'
 
 const FULL_SHA = /^[0-9a-f]{40}$/
 /** What git accepts in a ref name that is worth sending to the API (no spaces, no `..`, no `~^:?*[\`). */
@@ -18,10 +18,10 @@ export type CommitLookup = (ref: string) => Promise<string>
  * else is a ref (branch, tag, `refs/...`, short SHA) resolved to its SHA through `lookup`.
  */
 export async function resolveCommit(
-  ctx: RunContext,
+  ctx: Provenance,
   input: string,
   lookup: CommitLookup
-): Promise<RunContext> {
+): Promise<Provenance> {
   const value = input.trim()
   if (value === '' || value.toLowerCase() === ctx.sha.toLowerCase()) return ctx
   if (FULL_SHA.test(value.toLowerCase())) {

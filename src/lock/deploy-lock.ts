@@ -18,7 +18,7 @@ import {
 import { randomUUID } from 'node:crypto'
 import { formatDuration } from '../duration.js'
 import { ActionError, aws, awsErrorCode, wrapAwsError } from '../errors.js'
-import { type RunContext, runUrl } from '../github/context.js'
+import { type Provenance, runUrl } from '../model/provenance.js'
 import { poll, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 
@@ -49,7 +49,7 @@ export interface HeldLock {
 
 export interface AcquireOptions {
   templateId: string
-  run: RunContext
+  run: Provenance
   /** How long to wait for another deploy to finish; 0 fails at once. */
   timeoutMs: number
   /** How long this run may hold the lock at most (the deploy's own time budget). */
@@ -213,7 +213,7 @@ export function parseHolder(value: string | undefined): LockHolder | undefined {
 }
 
 /** GitHub starts attempt n+1 of a run only after attempt n ended: its lock is stale. */
-function isEarlierAttempt(holder: LockHolder, run: RunContext): boolean {
+function isEarlierAttempt(holder: LockHolder, run: Provenance): boolean {
   return (
     !!run.runId &&
     holder.repository === run.repository &&

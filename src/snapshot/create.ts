@@ -5,7 +5,7 @@
 import { CreateSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { aws } from '../errors.js'
-import type { RunContext } from '../github/context.js'
+import type { Provenance } from '../model/provenance.js'
 import type { Runtime } from '../runtime.js'
 import { withConsistency } from './ops/consistency.js'
 import { fullDeviceName } from './ops/device.js'
@@ -28,7 +28,7 @@ export interface CreateSnapshotOptions {
    * several space separated: launchTemplateTag), so retention works per template.
    */
   launchTemplateId?: string
-  run: RunContext
+  run: Provenance
   dryRun?: boolean
   /** consistency: sync already ran on the host, at the end of its own command (deploy). */
   flushedOnHost?: boolean

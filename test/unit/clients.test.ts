@@ -60,7 +60,7 @@ describe('resolveRegion', () => {
 
 describe('userAgent', () => {
   it('names the project and version, the action, and the run with its attempt', () => {
-    expect(userAgent('rollout', { GITHUB_RUN_ID: '1234', GITHUB_RUN_ATTEMPT: '2' })).toEqual([
+    expect(userAgent('rollout', { id: '1234', attempt: '2' })).toEqual([
       ['ebs-autoscale', VERSION],
       ['action/rollout'],
       ['run/1234-2']
@@ -68,21 +68,32 @@ describe('userAgent', () => {
     expect(PROJECT).toBe('ebs-autoscale')
   })
 
-  it('takes attempt 1 when the runner gives none, and leaves the run out outside Actions', () => {
-    expect(userAgent('deploy', { GITHUB_RUN_ID: '77' })).toEqual([
+  it('takes attempt 1 when the front end gives none, and leaves the run out without one', () => {
+    expect(userAgent('deploy', { id: '77', attempt: '' })).toEqual([
       ['ebs-autoscale', VERSION],
       ['action/deploy'],
       ['run/77-1']
     ])
-    expect(userAgent('deploy', {})).toEqual([['ebs-autoscale', VERSION], ['action/deploy']])
+    expect(userAgent('deploy')).toEqual([['ebs-autoscale', VERSION], ['action/deploy']])
+    expect(userAgent('deploy', { id: '', attempt: '1' })).toEqual([
+      ['ebs-autoscale', VERSION],
+      ['action/deploy']
+    ])
   })
 })
 
 describe('createClients', () => {
-  const env = { AWS_REGION: 'us-east-1', GITHUB_RUN_ID: '99', GITHUB_RUN_ATTEMPT: '3' }
+  const env = { AWS_REGION: 'us-east-1' }
+  const run = { id: '99', attempt: '3' }
 
   it('gives every client the region, adaptive retries, max attempts and the user agent', async () => {
-    const clients = createClients({ region: 'eu-west-1', maxAttempts: 7, action: 'snapshot', env })
+    const clients = createClients({
+      region: 'eu-west-1',
+      maxAttempts: 7,
+      action: 'snapshot',
+      env,
+      run
+    })
     expect(clients.region).toBe('eu-west-1')
     for (const client of [clients.ec2, clients.ssm, clients.autoscaling]) {
       expect(await client.config.region()).toBe('eu-west-1')
@@ -95,6 +106,18 @@ describe('createClients', () => {
         ['run/99-3']
       ])
     }
+  })
+
+  it('takes the run from the front end, never from GITHUB_* variables', async () => {
+    const clients = createClients({
+      maxAttempts: 1,
+      action: 'deploy',
+      env: { ...env, GITHUB_RUN_ID: '5', GITHUB_RUN_ATTEMPT: '1' }
+    })
+    expect(clients.ec2.config.customUserAgent).toEqual([
+      ['ebs-autoscale', VERSION],
+      ['action/deploy']
+    ])
   })
 
   it('falls back to the environment for the region', async () => {
@@ -150,7 +173,8 @@ describe('createClients', () => {
         maxAttempts: 1,
         action: 'resolve-hosts',
         endpoint,
-        env
+        env,
+        run
       })
       const out = await clients.ec2.send(new DescribeInstancesCommand({}))
       expect(out.Reservations).toEqual([])

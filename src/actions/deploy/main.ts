@@ -6,7 +6,7 @@ import { ActionError } from '../../errors.js'
 import { deployReport } from '../../report/deploy.js'
 import { rolloutFailure } from '../../report/rollout.js'
 import { withDeployedCommit } from '../shared/commit.js'
-import { runContext } from '../shared/context.js'
+import { provenance } from '../shared/context.js'
 import { hostOutputs, readHostQuery } from '../shared/hosts.js'
 import { readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
 import {
@@ -30,7 +30,7 @@ export async function run(): Promise<void> {
   await runAction(async () => {
     markMainStep()
     const inputs = readInputs()
-    const ctx = await withDeployedCommit(inputs, runContext())
+    const ctx = await withDeployedCommit(inputs, provenance())
     const query = readHostQuery(inputs, { requireSelector: true })
     const rollout = readRolloutSettings(inputs, ctx)
     // The snapshot action's description is named for the snapshot here.

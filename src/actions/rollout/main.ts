@@ -6,7 +6,7 @@ import { describeRollback } from '../../rollout/rollback.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
 import { trafficReport } from '../../report/traffic.js'
 import { withDeployedCommit } from '../shared/commit.js'
-import { runContext } from '../shared/context.js'
+import { provenance } from '../shared/context.js'
 import { markMainStep, runnerState } from '../shared/post.js'
 import { readRolloutFlowOptions, rolloutOutputs } from '../shared/rollout.js'
 import {
@@ -21,7 +21,7 @@ export async function run(): Promise<void> {
   await runAction(async () => {
     markMainStep()
     const inputs = readInputs()
-    const ctx = await withDeployedCommit(inputs, runContext())
+    const ctx = await withDeployedCommit(inputs, provenance())
     const options = readRolloutFlowOptions(inputs, ctx)
     const clients = clientsFromInputs(inputs, 'rollout')
 

@@ -1,7 +1,7 @@
 /** The rollout inputs, shared by the rollout action and deploy (which takes all of them). */
 import { InputError } from '../../errors.js'
 import { INSTANCE_ID } from '../../hosts/host.js'
-import { type RunContext, shortSha } from '../../github/context.js'
+import { type Provenance, shortSha } from '../../model/provenance.js'
 import type { Inputs } from './inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
 import { isFailure, type RolloutResult } from '../../rollout/types.js'
@@ -21,7 +21,7 @@ export type RolloutSettings = Omit<RolloutOptions, 'instanceIds' | 'clock' | 'si
 /** executionTimeout of AWS-RunShellScript: 1 s to 48 h. */
 const MAX_HOST_TIMEOUT_MS = 172_800_000
 
-export function readRolloutSettings(inputs: Inputs, ctx: RunContext): RolloutSettings {
+export function readRolloutSettings(inputs: Inputs, ctx: Provenance): RolloutSettings {
   const commands = inputs.text('commands')
   const dryRun = inputs.boolean('dry-run', false)
   if (commands.trim() === '') {
@@ -100,7 +100,7 @@ function readDocument(inputs: Inputs): string {
 }
 
 /** The rollout action's inputs, every one checked before anything is read or changed. */
-export function readRolloutFlowOptions(inputs: Inputs, ctx: RunContext): RolloutFlowOptions {
+export function readRolloutFlowOptions(inputs: Inputs, ctx: Provenance): RolloutFlowOptions {
   const hosts = readHostSelection(inputs)
   const rollout = readRolloutSettings(inputs, ctx)
   const traffic = readTrafficSettings(inputs)

@@ -2,6 +2,7 @@
 import * as core from '@actions/core'
 import { createClients, type Clients } from '../../aws/clients.js'
 import { errorMessage } from '../../errors.js'
+import { provenance } from './context.js'
 import { Inputs } from './inputs.js'
 import type { Log } from '../../log.js'
 import { makeRuntime, type Runtime } from '../../runtime.js'
@@ -39,12 +40,14 @@ export function runnerRuntime(): Runtime {
   return makeRuntime({ log: runnerLog, signal: abort.signal })
 }
 
-/** Clients from the common inputs `aws-region` and `max-attempts`. */
+/** Clients from the common inputs `aws-region` and `max-attempts`, the run in their user agent. */
 export function clientsFromInputs(inputs: Inputs, action: string): Clients {
+  const { runId, runAttempt } = provenance()
   return createClients({
     region: inputs.optional('aws-region'),
     maxAttempts: inputs.integer('max-attempts', 5, { min: 1, max: 20 }),
-    action
+    action,
+    run: { id: runId, attempt: runAttempt }
   })
 }
 

@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js'
 import { readDevice } from './device.js'
 import { readLaunchTemplate } from './launch-template.js'
 import { INSTANCE_ID } from '../../hosts/host.js'
-import { repositoryName, type RunContext } from '../../github/context.js'
+import { repositoryName, type Provenance } from '../../model/provenance.js'
 import type { Inputs } from './inputs.js'
 import type { SnapshotSpec } from '../../snapshot/create.js'
 import type { RetentionSettings } from '../../snapshot/retain-targets.js'
@@ -126,7 +126,7 @@ export function readSnapshotTags(inputs: Inputs): Record<string, string> {
 }
 
 /** The snapshot action's inputs: its own source and `wait`, then the shared settings. */
-export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): PublishFlowOptions {
+export function readSnapshotActionSettings(inputs: Inputs, ctx: Provenance): PublishFlowOptions {
   const source = readSnapshotSource(inputs)
   const wait = inputs.boolean('wait', true)
   const snapshot = readSnapshotSpec(inputs, ctx)
@@ -169,7 +169,7 @@ export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): Pub
 }
 
 /** What the snapshot is (the deploy's and the snapshot action's): consistency, name, tags. */
-export function readSnapshotSpec(inputs: Inputs, ctx: RunContext): SnapshotSpec {
+export function readSnapshotSpec(inputs: Inputs, ctx: Provenance): SnapshotSpec {
   const consistency = readConsistency(inputs)
   const name = inputs.string('name', repositoryName(ctx))
   if (name.length > 255)

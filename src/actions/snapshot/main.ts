@@ -4,7 +4,7 @@ import { ActionError } from '../../errors.js'
 import { snapshotReport } from '../../report/snapshot.js'
 import { runPublishFlow } from '../../flows/publish.js'
 import { withDeployedCommit } from '../shared/commit.js'
-import { runContext } from '../shared/context.js'
+import { provenance } from '../shared/context.js'
 import {
   clientsFromInputs,
   readInputs,
@@ -17,7 +17,7 @@ import { readSnapshotActionSettings, snapshotOutputs } from '../shared/snapshot.
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = readInputs()
-    const ctx = await withDeployedCommit(inputs, runContext())
+    const ctx = await withDeployedCommit(inputs, provenance())
     const options = readSnapshotActionSettings(inputs, ctx)
     const clients = clientsFromInputs(inputs, 'snapshot')
 

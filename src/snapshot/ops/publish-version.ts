@@ -12,7 +12,7 @@ import {
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
 import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../../errors.js'
-import { type RunContext, shortSha } from '../../github/context.js'
+import { type Provenance, shortSha } from '../../model/provenance.js'
 import { type Log, silentLog } from '../../log.js'
 import { withCodeSnapshot, type VolumeShape } from './mappings.js'
 import { TAG } from './tags.js'
@@ -33,7 +33,7 @@ export interface PublishVersionOptions {
   volume?: VolumeShape
   /** MiB/s written into the code mapping; undefined keeps the source mapping's. */
   volumeInitializationRate?: number
-  run: RunContext
+  run: Provenance
   setDefault: boolean
   /** The default when the step started: if it moved since, another deploy published. */
   expectedDefaultVersion?: number
@@ -222,7 +222,7 @@ async function createVersion(
 }
 
 /** `acme/shop@0123456789ab /dev/sdf <- snap-0abc (run 4242)`, within 255 characters. */
-export function versionDescription(run: RunContext, device: string, snapshotId: string): string {
+export function versionDescription(run: Provenance, device: string, snapshotId: string): string {
   const what = run.repository ? `${run.repository}@${shortSha(run.sha)}` : 'ebs-autoscale'
   const runPart = run.runId ? ` (run ${run.runId})` : ''
   return `${what} ${device} <- ${snapshotId}${runPart}`.slice(0, 255)
