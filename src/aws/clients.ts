@@ -8,7 +8,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { S3Client } from '@aws-sdk/client-s3'
 import { SSMClient } from '@aws-sdk/client-ssm'
-import { InputError } from '../errors.js'
+import { setting, SettingError } from '../errors.js'
 import { PROJECT, VERSION } from '../version.js'
 
 /**
@@ -53,8 +53,8 @@ export function resolveRegion(
   const fromInput = input?.trim()
   if (fromInput) {
     if (!REGION_PATTERN.test(fromInput)) {
-      throw new InputError(
-        'aws-region',
+      throw new SettingError(
+        'region',
         `${JSON.stringify(fromInput)} is not an AWS region. Expected e.g. "us-east-1".`
       )
     }
@@ -64,16 +64,16 @@ export function resolveRegion(
     const fromEnv = env[name]?.trim()
     if (!fromEnv) continue
     if (!REGION_PATTERN.test(fromEnv)) {
-      throw new InputError(
-        'aws-region',
+      throw new SettingError(
+        'region',
         `is not set and ${name} is ${JSON.stringify(fromEnv)}, not an AWS region. Expected e.g. "us-east-1".`
       )
     }
     return fromEnv
   }
-  throw new InputError(
-    'aws-region',
-    'no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set aws-region, or run aws-actions/configure-aws-credentials (with aws-region) before this step.'
+  throw new SettingError(
+    'region',
+    `no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set ${setting('region')}, or run aws-actions/configure-aws-credentials (with aws-region) before this step.`
   )
 }
 

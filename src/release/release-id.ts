@@ -6,7 +6,7 @@
  * artifact's SHA-256, so two different releases never share a directory. The same commit with
  * the same bytes gets the same id again: a re-run reuses the release on every host.
  */
-import { InputError } from '../errors.js'
+import { SettingError } from '../errors.js'
 
 const COMMIT = /^[0-9a-f]{7,64}$/i
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
@@ -52,11 +52,11 @@ export function releaseId(options: ReleaseIdOptions): string {
  * A release id from outside (an input, a tag, a host's answer) checked as one path component:
  * it is written into file names on the host, so no `/`, no leading dot, nothing to quote.
  */
-export function validateReleaseId(id: string, input = 'rollback-to'): string {
+export function validateReleaseId(id: string, field = 'rollbackTo'): string {
   const trimmed = id.trim()
   if (!SAFE_ID.test(trimmed) || trimmed.includes('..')) {
-    throw new InputError(
-      input,
+    throw new SettingError(
+      field,
       `${JSON.stringify(id)} is not a release id. Expected letters, digits, ".", "_" and "-" (at most 128, starting with a letter or digit), e.g. "3f9c2ab".`
     )
   }
