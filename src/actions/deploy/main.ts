@@ -25,6 +25,7 @@ import {
 import { markMainStep, runnerState } from '../shared/post.js'
 import { readRollbackSettings } from '../shared/rollback.js'
 import { readTrafficSettings } from '../shared/traffic.js'
+import { FIELDS } from './fields.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -77,7 +78,7 @@ export async function run(): Promise<void> {
       const hosts = result.rollout && !result.rollout.ok ? ` ${rolloutFailure(result.rollout)}` : ''
       throw new ActionError(`${result.failure?.message ?? 'The deploy failed.'}${hosts}`)
     }
-  })
+  }, FIELDS)
 }
 
 /** Past this, a lock's holder has outlived its own budget: rollout, snapshot, catch-up, margin. */

@@ -16,6 +16,7 @@ import {
   runnerRuntime,
   setOutputs
 } from '../shared/runner.js'
+import { FIELDS } from './fields.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -40,7 +41,7 @@ export async function run(): Promise<void> {
       throw new ActionError(
         `The rollout succeeded, but ${left.length} thing(s) could not be cleaned up; the post step tries again: ${left.map((s) => s.outcome).join(' ')}`
       )
-  })
+  }, FIELDS)
 }
 
 async function writeSummary(result: RolloutFlowResult, region: string): Promise<void> {

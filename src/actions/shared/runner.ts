@@ -1,7 +1,7 @@
 /** Runner-side helpers shared by the adapters: the only code that imports @actions/core. */
 import * as core from '@actions/core'
 import { createClients, type Clients } from '../../aws/clients.js'
-import { errorMessage } from '../../errors.js'
+import { CLIENT_FIELDS, failureText, type FieldNames } from './fields.js'
 import { provenance } from './context.js'
 import { Inputs } from './inputs.js'
 import type { Log } from '../../log.js'
@@ -51,12 +51,18 @@ export function clientsFromInputs(inputs: Inputs, action: string): Clients {
   })
 }
 
-/** Runs an action body; any error fails the step with its message. */
-export async function runAction(body: () => Promise<void>): Promise<void> {
+/**
+ * Runs an action body; any error fails the step with its message, a SettingError's fields
+ * named by the action's inputs (`fields`, the action's table; by default the client inputs).
+ */
+export async function runAction(
+  body: () => Promise<void>,
+  fields: FieldNames = CLIENT_FIELDS
+): Promise<void> {
   try {
     await body()
   } catch (err) {
-    core.setFailed(errorMessage(err))
+    core.setFailed(failureText(err, fields))
   }
 }
 

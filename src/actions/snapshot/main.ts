@@ -13,6 +13,7 @@ import {
   setOutputs
 } from '../shared/runner.js'
 import { readSnapshotActionSettings, snapshotOutputs } from '../shared/snapshot.js'
+import { FIELDS } from './fields.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -30,5 +31,5 @@ export async function run(): Promise<void> {
       .write()
     // setFailed (in runAction) makes it an error annotation.
     if (result.failure) throw new ActionError(result.failure.message)
-  })
+  }, FIELDS)
 }
