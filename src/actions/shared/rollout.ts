@@ -1,11 +1,16 @@
 /** The rollout inputs, shared by the rollout action and deploy (which takes all of them). */
-import { InputError } from '../../errors.js'
-import { INSTANCE_ID } from '../../hosts/host.js'
+import { checkInstanceIds, hostSelectionOf } from '../../hosts/settings.js'
 import { type Provenance, shortSha } from '../../model/provenance.js'
 import type { Inputs } from './inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
 import { isFailure, type RolloutResult } from '../../rollout/types.js'
 import { buildScript } from '../../rollout/script.js'
+import {
+  checkCommands,
+  checkDeadline,
+  checkDocument,
+  checkRollbackSource
+} from '../../rollout/settings.js'
 import type { RolloutFlowOptions } from '../../flows/rollout.js'
 import type { HostSelection } from '../../hosts/find.js'
 import { commitEnv } from './commit.js'
@@ -24,13 +29,8 @@ const MAX_HOST_TIMEOUT_MS = 172_800_000
 export function readRolloutSettings(inputs: Inputs, ctx: Provenance): RolloutSettings {
   const commands = inputs.text('commands')
   const dryRun = inputs.boolean('dry-run', false)
-  if (commands.trim() === '') {
-    throw new InputError(
-      'commands',
-      'is empty. Expected the deploy script to run on every host (multi-line).'
-    )
-  }
-  const document = readDocument(inputs)
+  checkCommands(commands)
+  const document = checkDocument(inputs.string('document', 'AWS-RunShellScript'))
   const env = inputs.env('env')
   const workingDirectory = inputs.optional('working-directory')
   const runAs = inputs.user('run-as')
@@ -46,12 +46,7 @@ export function readRolloutSettings(inputs: Inputs, ctx: Provenance): RolloutSet
     maxMs: MAX_HOST_TIMEOUT_MS
   })
   const deadlineMs = inputs.duration('deadline', '60m', { minMs: 1000 })
-  if (deadlineMs < hostTimeoutMs) {
-    throw new InputError(
-      'deadline',
-      `${JSON.stringify(inputs.raw('deadline') || '60m')} is shorter than timeout (${inputs.raw('timeout') || '10m'}). Expected a deadline for the whole rollout at least as long as one host's timeout.`
-    )
-  }
+  checkDeadline(deadlineMs, hostTimeoutMs)
   const s3Bucket = inputs.optional('output-s3-bucket')
   const s3KeyPrefix = inputs.optional('output-s3-key-prefix')
   const cloudWatchLogGroup = inputs.optional('cloudwatch-log-group')
@@ -87,18 +82,6 @@ export function readRolloutSettings(inputs: Inputs, ctx: Provenance): RolloutSet
   }
 }
 
-/** The SSM document; a Windows one is refused: the script is POSIX shell for Linux. */
-function readDocument(inputs: Inputs): string {
-  const document = inputs.string('document', 'AWS-RunShellScript')
-  if (/powershell|windows/i.test(document)) {
-    throw new InputError(
-      'document',
-      `${JSON.stringify(document)} is a Windows document, and the script this action sends is POSIX shell for Linux hosts. Expected AWS-RunShellScript, or a Linux document that takes commands and executionTimeout like it.`
-    )
-  }
-  return document
-}
-
 /** The rollout action's inputs, every one checked before anything is read or changed. */
 export function readRolloutFlowOptions(inputs: Inputs, ctx: Provenance): RolloutFlowOptions {
   const hosts = readHostSelection(inputs)
@@ -107,12 +90,7 @@ export function readRolloutFlowOptions(inputs: Inputs, ctx: Provenance): Rollout
   const rollback = readRollbackSettings(inputs, ctx)
   const device = readDevice(inputs)
   const launchTemplate = readLaunchTemplate(inputs)
-  if (launchTemplate && !rollback) {
-    throw new InputError(
-      'launch-template',
-      `${JSON.stringify(launchTemplate)} is set without rollback-commands. Expected rollback-commands with it: the template only tells a rollback where it returns to.`
-    )
-  }
+  checkRollbackSource(launchTemplate, !!rollback)
   return {
     hosts,
     rollout,
@@ -125,32 +103,13 @@ export function readRolloutFlowOptions(inputs: Inputs, ctx: Provenance): Rollout
 /** `instance-ids`, or `tags` and/or `asg-name`: one way to choose the hosts. */
 function readHostSelection(inputs: Inputs): HostSelection {
   const instanceIds = readInstanceIds(inputs)
-  const query = readHostQuery(inputs, { requireSelector: false })
-  if (instanceIds.length && (query.tags.size || query.asgNames?.length)) {
-    throw new InputError(
-      'instance-ids',
-      'is set together with tags or asg-name. Expected one way to choose the hosts: instance-ids, or tags and/or asg-name.'
-    )
-  }
-  if (!instanceIds.length && !query.tags.size && !query.asgNames?.length) {
-    throw new InputError(
-      'instance-ids',
-      "is empty and neither tags nor asg-name is set. Expected the hosts: instance-ids (e.g. resolve-hosts' instance-ids output), or tags and/or asg-name."
-    )
-  }
-  return instanceIds.length ? { instanceIds } : { query }
+  return hostSelectionOf(instanceIds, readHostQuery(inputs, { requireSelector: false }))
 }
 
 /** `instance-ids` as given (resolve-hosts' JSON output or a plain list), the first the primary. */
 export function readInstanceIds(inputs: Inputs): string[] {
   const ids = inputs.list('instance-ids')
-  const bad = ids.find((id) => !INSTANCE_ID.test(id))
-  if (bad !== undefined) {
-    throw new InputError(
-      'instance-ids',
-      `${JSON.stringify(bad)} is not an instance id. Expected ids like "i-0123456789abcdef0".`
-    )
-  }
+  checkInstanceIds(ids)
   return ids
 }
 

@@ -1,0 +1,137 @@
+/**
+ * The rules a snapshot's settings obey, whoever reads them (an action's inputs, a command
+ * line): typed values in, a SettingError naming the field out. Checked before any AWS call.
+ */
+import { setting, SettingError } from '../errors.js'
+import { INSTANCE_ID } from '../hosts/host.js'
+import type { TagFilter } from '../model/fleet.js'
+import { isDeviceName } from './ops/device.js'
+import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from './ops/tags.js'
+import type { Consistency, ConsistencyMode } from './types.js'
+
+const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/
+const MOUNT_POINT = /^\/[A-Za-z0-9._/-]*$/
+/** Freezing these would freeze the SSM agent that has to thaw them. */
+const AGENT_DIRS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm', '/usr/bin', '/bin', '/etc']
+
+const quote = (s: string): string => JSON.stringify(s)
+
+/** `instanceId` (with `device`) or `volumeId`: exactly one, each well formed. */
+export function checkSnapshotSource(instanceId?: string, volumeId?: string): void {
+  if (instanceId && volumeId) {
+    throw new SettingError(
+      'volumeId',
+      `is set together with ${setting('instanceId')}. Expected one of them: ${setting('instanceId')} (with ${setting('device')}) or ${setting('volumeId')}.`
+    )
+  }
+  if (volumeId) {
+    if (!VOLUME_ID.test(volumeId)) {
+      throw new SettingError(
+        'volumeId',
+        `${quote(volumeId)} is not a volume id. Expected e.g. "vol-0123456789abcdef0".`
+      )
+    }
+    return
+  }
+  if (!instanceId) {
+    throw new SettingError(
+      'instanceId',
+      `is required (or ${setting('volumeId')}). Expected the instance whose code volume to snapshot, e.g. resolve-hosts' primary-instance-id.`
+    )
+  }
+  if (!INSTANCE_ID.test(instanceId)) {
+    throw new SettingError(
+      'instanceId',
+      `${quote(instanceId)} is not an instance id. Expected e.g. "i-0123456789abcdef0".`
+    )
+  }
+}
+
+/** The code volume's device name, in any of its spellings. */
+export function checkDevice(device: string): string {
+  if (!isDeviceName(device)) {
+    throw new SettingError(
+      'device',
+      `${quote(device)} is not an EBS device name. Expected e.g. "/dev/sdf", "sdf", "/dev/xvdf" or "xvdf".`
+    )
+  }
+  return device
+}
+
+/** The consistency mode with its mount point; freeze refuses the system's and the agent's dirs. */
+export function consistencyOf(mode: ConsistencyMode, mountPoint?: string): Consistency {
+  if (mountPoint !== undefined) {
+    if (!MOUNT_POINT.test(mountPoint) || mountPoint.split('/').includes('..')) {
+      throw new SettingError(
+        'mountPoint',
+        `${quote(mountPoint)} is not an absolute path. Expected e.g. "/srv/app".`
+      )
+    }
+  }
+  if (mode === 'none') return { mode }
+  if (mode === 'sync') return mountPoint ? { mode, mountPoint } : { mode }
+  if (!mountPoint) {
+    throw new SettingError(
+      'mountPoint',
+      `is required with ${setting('consistency')}: freeze. Expected where the code volume is mounted, e.g. "/srv/app".`
+    )
+  }
+  const normalized = mountPoint.replace(/\/+$/, '') || '/'
+  if (
+    normalized === '/' ||
+    AGENT_DIRS.some((d) => d === normalized || d.startsWith(`${normalized}/`))
+  ) {
+    throw new SettingError(
+      'mountPoint',
+      `${quote(mountPoint)} holds the system or the SSM agent; freezing it would hang the agent that has to thaw it. Expected the code volume's own mount point, e.g. "/srv/app".`
+    )
+  }
+  return { mode, mountPoint: normalized }
+}
+
+/** Extra snapshot tags: one value per key, none of the keys this project writes, within budget. */
+export function snapshotTagsOf(given: TagFilter): Record<string, string> {
+  const tags: Record<string, string> = {}
+  for (const [key, values] of given) {
+    if (values.length > 1) {
+      throw new SettingError(
+        'snapshotTags',
+        `${quote(key)} has several values (${values.join(', ')}). Expected one value per key.`
+      )
+    }
+    if (key === 'Name')
+      throw new SettingError(
+        'snapshotTags',
+        `sets Name. Expected other keys; the Name tag comes from the ${setting('name')} input.`
+      )
+    if (key.startsWith('aws:') || key.startsWith(TAG_PREFIX)) {
+      throw new SettingError(
+        'snapshotTags',
+        `${quote(key)} uses a reserved prefix (aws: or ${TAG_PREFIX}).`
+      )
+    }
+    if (key.length > 128 || values[0]!.length > 256) {
+      throw new SettingError(
+        'snapshotTags',
+        `${quote(key)} is too long. Expected keys up to 128 and values up to 256 characters.`
+      )
+    }
+    tags[key] = values[0]!
+  }
+  const count = Object.keys(tags).length
+  if (count > MAX_USER_TAGS) {
+    throw new SettingError(
+      'snapshotTags',
+      `has ${count} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows ${MAX_TAGS} per snapshot and this action keeps ${MAX_TAGS - MAX_USER_TAGS} for its own).`
+    )
+  }
+  return tags
+}
+
+/** The snapshot's Name tag and description, within EC2's limits. */
+export function checkSnapshotText(name: string, description?: string): void {
+  if (name.length > 255) throw new SettingError('name', 'is longer than 255 characters.')
+  if (description && description.length > 255) {
+    throw new SettingError('description', 'is longer than 255 characters (the EC2 limit).')
+  }
+}
