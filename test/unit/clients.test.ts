@@ -3,11 +3,11 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2'
 import { createClients, resolveRegion, userAgent } from '../../src/aws/clients.js'
-import { InputError } from '../../src/errors.js'
+import { SettingError } from '../../src/errors.js'
 import { PROJECT, VERSION } from '../../src/version.js'
 
 const NO_REGION =
-  'Input "aws-region": no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set aws-region, or run aws-actions/configure-aws-credentials (with aws-region) before this step.'
+  'Setting "region": no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set region, or run aws-actions/configure-aws-credentials (with aws-region) before this step.'
 
 describe('resolveRegion', () => {
   it('takes the input first', () => {
@@ -28,7 +28,7 @@ describe('resolveRegion', () => {
 
   it('names the variable when the region from the environment is malformed', () => {
     expect(() => resolveRegion('', { AWS_REGION: 'eu-west-1a' })).toThrow(
-      'Input "aws-region": is not set and AWS_REGION is "eu-west-1a", not an AWS region. Expected e.g. "us-east-1".'
+      'Setting "region": is not set and AWS_REGION is "eu-west-1a", not an AWS region. Expected e.g. "us-east-1".'
     )
     expect(() => resolveRegion('', { AWS_DEFAULT_REGION: 'Frankfurt' })).toThrow(
       'AWS_DEFAULT_REGION is "Frankfurt"'
@@ -42,7 +42,7 @@ describe('resolveRegion', () => {
   })
 
   it('says how to give a region when there is none', () => {
-    expect(() => resolveRegion('', {})).toThrow(InputError)
+    expect(() => resolveRegion('', {})).toThrow(SettingError)
     expect(() => resolveRegion(undefined, { AWS_REGION: '', AWS_DEFAULT_REGION: '  ' })).toThrow(
       NO_REGION
     )
@@ -52,7 +52,7 @@ describe('resolveRegion', () => {
     'rejects the malformed region %j, naming aws-region',
     (region) => {
       expect(() => resolveRegion(region, { AWS_REGION: 'us-east-1' })).toThrow(
-        `Input "aws-region": ${JSON.stringify(region)} is not an AWS region. Expected e.g. "us-east-1".`
+        `Setting "region": ${JSON.stringify(region)} is not an AWS region. Expected e.g. "us-east-1".`
       )
     }
   )
@@ -133,7 +133,7 @@ describe('createClients', () => {
     )
     expect(() =>
       createClients({ region: 'moon-1', maxAttempts: 5, action: 'resolve-hosts', env })
-    ).toThrow('Input "aws-region": "moon-1" is not an AWS region.')
+    ).toThrow('Setting "region": "moon-1" is not an AWS region.')
   })
 
   describe('on the wire', () => {

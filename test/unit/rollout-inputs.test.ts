@@ -5,6 +5,8 @@ import { readRolloutSettings } from '../../src/actions/shared/rollout.js'
 import { rollbackScript } from '../../src/rollout/rollback.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import { RUN } from '../../support/fixtures.js'
+import { failureOf } from '../helpers/failure.js'
+import { FIELDS } from '../../src/actions/rollout/fields.js'
 
 const settings = (values: Record<string, string>) =>
   readRolloutSettings(new Inputs((name) => values[name] ?? ''), RUN)
@@ -42,7 +44,7 @@ describe('readRolloutSettings', () => {
     'arn:aws:ssm:eu-west-1:123456789012:document/MyPowerShellDeploy',
     'Acme-Windows-Deploy'
   ])('refuses the Windows document %s by name', (document) => {
-    expect(() => settings({ commands: 'make', document })).toThrow(
+    expect(failureOf(() => settings({ commands: 'make', document }), FIELDS)).toContain(
       `Input "document": ${JSON.stringify(document)} is a Windows document, and the script this action sends is POSIX shell for Linux hosts. Expected AWS-RunShellScript, or a Linux document that takes commands and executionTimeout like it.`
     )
   })
