@@ -18,7 +18,7 @@ export class InputError extends Error {
 }
 
 /**
- * Another setting named inside a SettingError's detail: `leave ${setting('launchTemplate')} empty`.
+ * Another setting named inside a SettingError's detail (`leave ${setting(...)} empty`).
  * Each front end renders it by its own name for that setting (an action's input, a command
  * line's flag). Control characters delimit it: no value in a message carries one (values are
  * quoted with JSON.stringify, which escapes them, and AWS names hold none).

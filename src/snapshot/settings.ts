@@ -1,62 +1,19 @@
 /**
- * The rules a snapshot's settings obey, whoever reads them (an action's inputs, a command
- * line): typed values in, a SettingError naming the field out. Checked before any AWS call.
+ * The rules of what a snapshot is and the version it publishes from (the snapshot action's and
+ * the deploy's), whoever reads them (an action's inputs, a command line): typed values in, a
+ * SettingError naming the field out. Checked before any AWS call.
  */
 import { setting, SettingError } from '../errors.js'
-import { INSTANCE_ID } from '../hosts/host.js'
 import type { TagFilter } from '../model/fleet.js'
-import { isDeviceName } from './ops/device.js'
 import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from './ops/tags.js'
 import type { Consistency, ConsistencyMode } from './types.js'
 
-const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/
 const MOUNT_POINT = /^\/[A-Za-z0-9._/-]*$/
 /** Freezing these would freeze the SSM agent that has to thaw them. */
 const AGENT_DIRS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm', '/usr/bin', '/bin', '/etc']
+const SOURCE_VERSION = /^(\$Default|\$Latest|[1-9]\d*)$/
 
 const quote = (s: string): string => JSON.stringify(s)
-
-/** `instanceId` (with `device`) or `volumeId`: exactly one, each well formed. */
-export function checkSnapshotSource(instanceId?: string, volumeId?: string): void {
-  if (instanceId && volumeId) {
-    throw new SettingError(
-      'volumeId',
-      `is set together with ${setting('instanceId')}. Expected one of them: ${setting('instanceId')} (with ${setting('device')}) or ${setting('volumeId')}.`
-    )
-  }
-  if (volumeId) {
-    if (!VOLUME_ID.test(volumeId)) {
-      throw new SettingError(
-        'volumeId',
-        `${quote(volumeId)} is not a volume id. Expected e.g. "vol-0123456789abcdef0".`
-      )
-    }
-    return
-  }
-  if (!instanceId) {
-    throw new SettingError(
-      'instanceId',
-      `is required (or ${setting('volumeId')}). Expected the instance whose code volume to snapshot, e.g. resolve-hosts' primary-instance-id.`
-    )
-  }
-  if (!INSTANCE_ID.test(instanceId)) {
-    throw new SettingError(
-      'instanceId',
-      `${quote(instanceId)} is not an instance id. Expected e.g. "i-0123456789abcdef0".`
-    )
-  }
-}
-
-/** The code volume's device name, in any of its spellings. */
-export function checkDevice(device: string): string {
-  if (!isDeviceName(device)) {
-    throw new SettingError(
-      'device',
-      `${quote(device)} is not an EBS device name. Expected e.g. "/dev/sdf", "sdf", "/dev/xvdf" or "xvdf".`
-    )
-  }
-  return device
-}
 
 /** The consistency mode with its mount point; freeze refuses the system's and the agent's dirs. */
 export function consistencyOf(mode: ConsistencyMode, mountPoint?: string): Consistency {
@@ -134,4 +91,14 @@ export function checkSnapshotText(name: string, description?: string): void {
   if (description && description.length > 255) {
     throw new SettingError('description', 'is longer than 255 characters (the EC2 limit).')
   }
+}
+
+export function checkSourceVersion(sourceVersion: string): string {
+  if (!SOURCE_VERSION.test(sourceVersion)) {
+    throw new SettingError(
+      'sourceVersion',
+      `${JSON.stringify(sourceVersion)} is not a version. Expected $Default, $Latest or a version number.`
+    )
+  }
+  return sourceVersion
 }

@@ -246,7 +246,7 @@ describe('resolveHosts over a 300-instance fleet', () => {
       (e: unknown) => e
     )
     expect((err as Error).message).toBe(
-      'Input "asg-name": Auto Scaling group "no-such-asg" does not exist in this region. Expected the name of an existing group.'
+      'Setting "groups": Auto Scaling group "no-such-asg" does not exist in this region. Expected the name of an existing group.'
     )
   })
 })

@@ -10,7 +10,7 @@ import {
   EC2Client
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
-import { readRolloutFlowOptions } from '../../src/actions/shared/rollout.js'
+import { readRolloutFlowOptions } from '../../src/actions/rollout/options.js'
 import { readPreviousRelease } from '../../src/flows/previous.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import { RUN } from '../../support/fixtures.js'

@@ -2,11 +2,8 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import {
-  readPublishSettings,
-  readSnapshotActionSettings,
-  snapshotOutputs
-} from '../../src/actions/shared/snapshot.js'
+import { readPublishSettings, snapshotOutputs } from '../../src/actions/shared/snapshot.js'
+import { readSnapshotActionSettings } from '../../src/actions/snapshot/options.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import type { PublishFlowResult } from '../../src/flows/publish.js'
 import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'

@@ -3,10 +3,8 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import {
-  readPublishSettings,
-  readSnapshotActionSettings
-} from '../../src/actions/shared/snapshot.js'
+import { readPublishSettings } from '../../src/actions/shared/snapshot.js'
+import { readSnapshotActionSettings } from '../../src/actions/snapshot/options.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import { withCodeSnapshot } from '../../src/snapshot/ops/mappings.js'
 import { RUN } from '../../support/fixtures.js'

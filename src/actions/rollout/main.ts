@@ -8,7 +8,8 @@ import { trafficReport } from '../../report/traffic.js'
 import { withDeployedCommit } from '../shared/commit.js'
 import { provenance } from '../shared/context.js'
 import { markMainStep, runnerState } from '../shared/post.js'
-import { readRolloutFlowOptions, rolloutOutputs } from '../shared/rollout.js'
+import { rolloutOutputs } from '../shared/rollout.js'
+import { readRolloutFlowOptions } from './options.js'
 import {
   clientsFromInputs,
   readInputs,

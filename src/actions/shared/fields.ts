@@ -33,6 +33,7 @@ export const TRAFFIC_FIELDS = { targetGroups: 'target-groups', minHealthy: 'min-
 /** What the snapshot is (snapshot and deploy). */
 export const SNAPSHOT_FIELDS = {
   device: 'device',
+  consistency: 'consistency',
   mountPoint: 'mount-point',
   name: 'name',
   description: 'description',

@@ -1,6 +1,6 @@
 /** `launch-template` (snapshot, deploy, and rollout's rollback source): an id or a name. */
 import type { Inputs } from './inputs.js'
-import { checkLaunchTemplate } from '../../snapshot/publish-settings.js'
+import { checkLaunchTemplate } from '../../snapshot/template-settings.js'
 
 /** Undefined when empty. */
 export function readLaunchTemplate(inputs: Inputs): string | undefined {

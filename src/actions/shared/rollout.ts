@@ -1,24 +1,11 @@
 /** The rollout inputs, shared by the rollout action and deploy (which takes all of them). */
-import { checkInstanceIds, hostSelectionOf } from '../../hosts/settings.js'
 import { type Provenance, shortSha } from '../../model/provenance.js'
 import type { Inputs } from './inputs.js'
 import type { RolloutOptions } from '../../rollout/run.js'
 import { isFailure, type RolloutResult } from '../../rollout/types.js'
 import { buildScript } from '../../rollout/script.js'
-import {
-  checkCommands,
-  checkDeadline,
-  checkDocument,
-  checkRollbackSource
-} from '../../rollout/settings.js'
-import type { RolloutFlowOptions } from '../../flows/rollout.js'
-import type { HostSelection } from '../../hosts/find.js'
+import { checkCommands, checkDeadline, checkDocument } from '../../rollout/settings.js'
 import { commitEnv } from './commit.js'
-import { readDevice } from './device.js'
-import { readHostQuery } from './hosts.js'
-import { readLaunchTemplate } from './launch-template.js'
-import { readRollbackSettings } from './rollback.js'
-import { readTrafficSettings } from './traffic.js'
 
 /** Everything but the targets, the clock and the signal. */
 export type RolloutSettings = Omit<RolloutOptions, 'instanceIds' | 'clock' | 'signal' | 'backoff'>
@@ -80,37 +67,6 @@ export function readRolloutSettings(inputs: Inputs, ctx: Provenance): RolloutSet
         }
       : {})
   }
-}
-
-/** The rollout action's inputs, every one checked before anything is read or changed. */
-export function readRolloutFlowOptions(inputs: Inputs, ctx: Provenance): RolloutFlowOptions {
-  const hosts = readHostSelection(inputs)
-  const rollout = readRolloutSettings(inputs, ctx)
-  const traffic = readTrafficSettings(inputs)
-  const rollback = readRollbackSettings(inputs, ctx)
-  const device = readDevice(inputs)
-  const launchTemplate = readLaunchTemplate(inputs)
-  checkRollbackSource(launchTemplate, !!rollback)
-  return {
-    hosts,
-    rollout,
-    traffic,
-    ...(rollback ? { rollback } : {}),
-    ...(launchTemplate ? { previousFrom: { launchTemplate, device } } : {})
-  }
-}
-
-/** `instance-ids`, or `tags` and/or `asg-name`: one way to choose the hosts. */
-function readHostSelection(inputs: Inputs): HostSelection {
-  const instanceIds = readInstanceIds(inputs)
-  return hostSelectionOf(instanceIds, readHostQuery(inputs, { requireSelector: false }))
-}
-
-/** `instance-ids` as given (resolve-hosts' JSON output or a plain list), the first the primary. */
-export function readInstanceIds(inputs: Inputs): string[] {
-  const ids = inputs.list('instance-ids')
-  checkInstanceIds(ids)
-  return ids
 }
 
 /** The rollout outputs (the rollout action's and deploy's). */

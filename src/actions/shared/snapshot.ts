@@ -5,62 +5,21 @@ import { repositoryName, type Provenance } from '../../model/provenance.js'
 import type { Inputs } from './inputs.js'
 import type { SnapshotSpec } from '../../snapshot/create.js'
 import type { RetentionSettings } from '../../snapshot/retain-targets.js'
-import type { PublishFlowOptions, PublishFlowResult } from '../../flows/publish.js'
+import type { PublishFlowResult } from '../../flows/publish.js'
 import type { PublishSettings, PublishTarget, TargetReport } from '../../snapshot/targets.js'
-import { checkPublishable, checkSourceVersion } from '../../snapshot/publish-settings.js'
 import {
-  checkSnapshotSource,
   checkSnapshotText,
+  checkSourceVersion,
   consistencyOf,
   snapshotTagsOf
 } from '../../snapshot/settings.js'
-import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
+import type { Consistency } from '../../snapshot/types.js'
 
 const DAY_MS = 86_400_000
-
-/** `instance-id` (+ `device`) or `volume-id`: exactly one. */
-export function readSnapshotSource(inputs: Inputs): SnapshotSource {
-  const instanceId = inputs.optional('instance-id')
-  const volumeId = inputs.optional('volume-id')
-  checkSnapshotSource(instanceId, volumeId)
-  return volumeId
-    ? { kind: 'volume', volumeId }
-    : { kind: 'instance', instanceId: instanceId!, device: readDevice(inputs) }
-}
 
 export function readConsistency(inputs: Inputs): Consistency {
   const mode = inputs.oneOf('consistency', ['none', 'sync', 'freeze'] as const, 'sync')
   return consistencyOf(mode, inputs.optional('mount-point'))
-}
-
-/** The snapshot action's inputs: its own source and `wait`, then the shared settings. */
-export function readSnapshotActionSettings(inputs: Inputs, ctx: Provenance): PublishFlowOptions {
-  const source = readSnapshotSource(inputs)
-  const wait = inputs.boolean('wait', true)
-  const snapshot = readSnapshotSpec(inputs, ctx)
-  const timeoutMs = readSnapshotTimeout(inputs)
-  const publish = readPublishSettings(inputs)
-  const launchTemplate = publish.target.launchTemplate
-  const given = {
-    groups: !!publish.target.groups,
-    instanceRefresh: !!publish.instanceRefresh,
-    keepVersions: publish.retention.keepVersions > 0,
-    volumeInitializationRate: publish.volumeInitializationRate !== undefined
-  }
-  checkPublishable(launchTemplate, given, wait)
-  const { target, retention, ...settings } = publish
-  const warmPools = inputs.oneOf('warm-pools', ['replace', 'keep'] as const, 'replace')
-  return {
-    source,
-    snapshot,
-    wait,
-    timeoutMs,
-    ...(launchTemplate
-      ? { publish: { ...settings, targets: [{ ...target, launchTemplate }] }, warmPools }
-      : {}),
-    retention,
-    dryRun: inputs.boolean('dry-run', false)
-  }
 }
 
 /** What the snapshot is (the deploy's and the snapshot action's): consistency, name, tags. */

@@ -12,7 +12,8 @@ import {
   runnerRuntime,
   setOutputs
 } from '../shared/runner.js'
-import { readSnapshotActionSettings, snapshotOutputs } from '../shared/snapshot.js'
+import { snapshotOutputs } from '../shared/snapshot.js'
+import { readSnapshotActionSettings } from './options.js'
 import { FIELDS } from './fields.js'
 
 export async function run(): Promise<void> {
