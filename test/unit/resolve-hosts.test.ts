@@ -16,7 +16,7 @@ import {
   type HostQuery
 } from '../../src/hosts/resolve.js'
 import { chunk } from '../../src/collections.js'
-import { parseTags } from '../../src/actions/shared/inputs.js'
+import { parseTags } from '../../src/actions/shared/parse.js'
 import { hostOutputs, readHostQuery } from '../../src/actions/shared/hosts.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import { failureOf } from '../helpers/failure.js'
