@@ -80,4 +80,13 @@ describe('readRolloutSettings', () => {
     expect(text).toContain("export EBS_AUTOSCALE_PREVIOUS_COMMIT='abc123'")
     expect(text.indexOf('EBS_AUTOSCALE_COMMIT')).toBeLessThan(text.indexOf('export A='))
   })
+
+  it('refuses a deadline shorter than one host timeout, naming both inputs', () => {
+    expect(
+      failureOf(() => settings({ commands: 'make', deadline: '300s', timeout: '10m' }), FIELDS)
+    ).toBe(
+      'Input "deadline": "5m" is shorter than timeout (10m). Expected a deadline for the whole rollout at least as long as one host\'s timeout.'
+    )
+    expect(settings({ commands: 'make', deadline: '10m', timeout: '10m' }).deadlineMs).toBe(600_000)
+  })
 })
