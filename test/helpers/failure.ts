@@ -12,15 +12,3 @@ export function failureOf(read: () => unknown, fields: FieldNames): string {
   }
   throw new Error('expected a failure, and nothing was thrown')
 }
-
-export async function failureOfAsync(
-  read: () => Promise<unknown>,
-  fields: FieldNames
-): Promise<string> {
-  try {
-    await read()
-  } catch (err) {
-    return failureText(err, fields)
-  }
-  throw new Error('expected a failure, and nothing was thrown')
-}
