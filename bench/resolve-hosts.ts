@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { EC2Client, paginateDescribeInstances, RunInstancesCommand } from '@aws-sdk/client-ec2'
 import { createClients } from '../src/aws/clients.js'
 import { resolveHosts } from '../src/hosts/resolve.js'
-import { parseTags } from '../src/actions/shared/inputs.js'
+import { parseTags } from '../src/actions/shared/parse.js'
 import { IMAGE_ID, testClients } from '../support/emulator/world.js'
 import {
   bytes,

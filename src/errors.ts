@@ -3,7 +3,10 @@
  * (API name, error code, message) and, where one helps, what to do next.
  */
 
-/** A bad input value. Raised before any AWS call that changes anything. */
+/**
+ * A bad input value, named by the input: the input parser's errors, at the edge (the core
+ * raises SettingError). Raised before any AWS call that changes anything.
+ */
 export class InputError extends Error {
   constructor(
     readonly input: string,
@@ -11,6 +14,38 @@ export class InputError extends Error {
   ) {
     super(`Input "${input}": ${message}`)
     this.name = 'InputError'
+  }
+}
+
+/**
+ * Another setting named inside a SettingError's detail (`leave ${setting(...)} empty`).
+ * Each front end renders it by its own name for that setting (an action's input, a command
+ * line's flag). Control characters delimit it: no value in a message carries one (values are
+ * quoted with JSON.stringify, which escapes them, and AWS names hold none).
+ */
+export const setting = (field: string): string => `\u0001${field}\u0002`
+
+// eslint-disable-next-line no-control-regex -- the control characters are the point (above)
+const SETTING_TOKEN = /\u0001([A-Za-z0-9]+)\u0002/g
+
+/** `detail` with every `setting(...)` token replaced by `nameOf(field)`. */
+export function nameSettings(detail: string, nameOf: (field: string) => string): string {
+  return detail.replace(SETTING_TOKEN, (_, field: string) => nameOf(field))
+}
+
+/**
+ * A setting the core refuses, named by the core's own field (`groups`, `launchTemplate`,
+ * `sourceVersion`...), raised before any AWS call that changes anything. A front end maps the
+ * field and the settings its detail names to its own names (the actions: `Input "asg-name":
+ * ...`); the plain message uses the fields themselves.
+ */
+export class SettingError extends Error {
+  constructor(
+    readonly field: string,
+    readonly detail: string
+  ) {
+    super(`Setting "${field}": ${nameSettings(detail, (f) => f)}`)
+    this.name = 'SettingError'
   }
 }
 
@@ -100,7 +135,12 @@ export function isThrottling(err: unknown): boolean {
 
 /** Wraps an SDK error with the API that failed and a hint. Leaves our own errors alone. */
 export function wrapAwsError(api: string, err: unknown, hint?: string): Error {
-  if (err instanceof AwsApiError || err instanceof InputError || err instanceof ActionError) {
+  if (
+    err instanceof AwsApiError ||
+    err instanceof InputError ||
+    err instanceof SettingError ||
+    err instanceof ActionError
+  ) {
     return err
   }
   if (typeof err !== 'object' || err === null) return new AwsApiError(api, 'Unknown', String(err))

@@ -1,11 +1,11 @@
 /** Inputs shared by tests and benchmarks: one run context, rollout and deploy options. */
-import type { RunContext } from '../src/github/context.js'
+import type { Provenance } from '../src/model/provenance.js'
 import type { DeployOptions } from '../src/deploy/types.js'
 import type { RolloutOptions } from '../src/rollout/run.js'
 import { TEMPLATE_ID } from './ec2-world.js'
 
 /** The run the e2e tests' runner variables describe too (support/bundle.ts). */
-export const RUN: RunContext = {
+export const RUN: Provenance = {
   repository: 'acme/shop',
   sha: '0123456789abcdef0123456789abcdef01234567',
   ref: 'refs/heads/main',

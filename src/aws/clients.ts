@@ -9,7 +9,7 @@ import { EC2Client } from '@aws-sdk/client-ec2'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { S3Client } from '@aws-sdk/client-s3'
 import { SSMClient } from '@aws-sdk/client-ssm'
-import { InputError } from '../errors.js'
+import { setting, SettingError } from '../errors.js'
 import { PROJECT, VERSION } from '../version.js'
 
 /**
@@ -27,6 +27,12 @@ export interface Clients {
   readonly cloudwatch: CloudWatchClient
 }
 
+/** A CI run and its attempt (GitHub's run id and run attempt). */
+export interface RunRef {
+  id: string
+  attempt: string
+}
+
 export interface ClientOptions {
   /** The `aws-region` input; '' or undefined falls back to the environment. */
   region?: string
@@ -34,8 +40,11 @@ export interface ClientOptions {
   maxAttempts: number
   /** The action making the calls, for the user agent (`resolve-hosts`, `deploy`...). */
   action: string
+  /** The CI run making the calls, for the user agent; the front end supplies it. */
+  run?: RunRef
   /** An explicit endpoint (tests, benchmarks); the AWS_ENDPOINT_URL variable works too. */
   endpoint?: string
+  /** Where AWS_REGION and the endpoint variables are read (the AWS SDK's own conventions). */
   env?: NodeJS.ProcessEnv
 }
 
@@ -48,8 +57,8 @@ export function resolveRegion(
   const fromInput = input?.trim()
   if (fromInput) {
     if (!REGION_PATTERN.test(fromInput)) {
-      throw new InputError(
-        'aws-region',
+      throw new SettingError(
+        'region',
         `${JSON.stringify(fromInput)} is not an AWS region. Expected e.g. "us-east-1".`
       )
     }
@@ -59,27 +68,23 @@ export function resolveRegion(
     const fromEnv = env[name]?.trim()
     if (!fromEnv) continue
     if (!REGION_PATTERN.test(fromEnv)) {
-      throw new InputError(
-        'aws-region',
+      throw new SettingError(
+        'region',
         `is not set and ${name} is ${JSON.stringify(fromEnv)}, not an AWS region. Expected e.g. "us-east-1".`
       )
     }
     return fromEnv
   }
-  throw new InputError(
-    'aws-region',
-    'no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set aws-region, or run aws-actions/configure-aws-credentials (with aws-region) before this step.'
+  throw new SettingError(
+    'region',
+    `no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set ${setting('region')}, or run aws-actions/configure-aws-credentials (with aws-region) before this step.`
   )
 }
 
 /** `ebs-autoscale/0.1.0 action/rollout run/1234-2`, appended to the SDK's own user agent. */
-export function userAgent(
-  action: string,
-  env: NodeJS.ProcessEnv = process.env
-): Array<[string, string?]> {
+export function userAgent(action: string, run?: RunRef): Array<[string, string?]> {
   const ua: Array<[string, string?]> = [[PROJECT, VERSION], [`action/${action}`]]
-  const runId = env['GITHUB_RUN_ID']
-  if (runId) ua.push([`run/${runId}-${env['GITHUB_RUN_ATTEMPT'] ?? '1'}`])
+  if (run?.id) ua.push([`run/${run.id}-${run.attempt || '1'}`])
   return ua
 }
 
@@ -88,7 +93,7 @@ function clientConfig(options: ClientOptions) {
     region: resolveRegion(options.region, options.env),
     maxAttempts: options.maxAttempts,
     retryMode: 'adaptive',
-    customUserAgent: userAgent(options.action, options.env),
+    customUserAgent: userAgent(options.action, options.run),
     ...(options.endpoint ? { endpoint: options.endpoint } : {})
   }
 }

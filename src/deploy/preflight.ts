@@ -5,7 +5,7 @@
  */
 import type { EC2Client, LaunchTemplateVersion } from '@aws-sdk/client-ec2'
 import { DescribeDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm'
-import { ActionError, awsErrorCode, InputError, wrapAwsError } from '../errors.js'
+import { ActionError, awsErrorCode, SettingError, wrapAwsError } from '../errors.js'
 import type { Log } from '../log.js'
 import { pinnedGroupWarning } from '../snapshot/ops/groups.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
@@ -94,8 +94,8 @@ async function sourceVersion(
       awsErrorCode(err) !== 'InvalidLaunchTemplateId.VersionNotFound'
     )
       throw err
-    throw new InputError(
-      'source-version',
+    throw new SettingError(
+      'sourceVersion',
       `${JSON.stringify(version)} is not a version of launch template ${template.name} (${template.id}). Expected $Default, $Latest or a version from 1 to ${template.latestVersion}.`
     )
   }
@@ -106,7 +106,7 @@ async function documentExists(ssm: SSMClient, name: string): Promise<void> {
     await ssm.send(new DescribeDocumentCommand({ Name: name }))
   } catch (err) {
     if (awsErrorCode(err) === 'InvalidDocument') {
-      throw new InputError(
+      throw new SettingError(
         'document',
         `${JSON.stringify(name)} is not an SSM document this account can run in this region. Expected e.g. "AWS-RunShellScript", or the name of your own Command document.`
       )

@@ -7,7 +7,7 @@
  */
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import { InputError } from '../errors.js'
+import { setting, SettingError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
 import { groupUsage, templateNames, templateSpecs } from '../snapshot/ops/groups.js'
 import type { PublishTarget } from '../snapshot/targets.js'
@@ -33,8 +33,8 @@ export async function deployTargets(
   for (const group of groups) {
     const specs = templateSpecs(group)
     if (specs.length === 0) {
-      throw new InputError(
-        'asg-name',
+      throw new SettingError(
+        'groups',
         `Auto Scaling group ${group.AutoScalingGroupName} launches from no launch template (a launch configuration?), so no template version can boot the new code. Expected groups that launch from a launch template.`
       )
     }
@@ -56,16 +56,16 @@ export async function deployTargets(
 function requireUses(group: AutoScalingGroup, template: LaunchTemplateRef): void {
   if (groupUsage(group, template)) return
   const own = templateNames(group)
-  throw new InputError(
-    'launch-template',
-    `is ${template.name} (${template.id}), but Auto Scaling group ${group.AutoScalingGroupName} launches from ${own.length ? `launch template ${own.join(', ')}` : 'no launch template'}. Expected the template every group in asg-name launches from, or leave launch-template empty to publish to each group's own template.`
+  throw new SettingError(
+    'launchTemplate',
+    `is ${template.name} (${template.id}), but Auto Scaling group ${group.AutoScalingGroupName} launches from ${own.length ? `launch template ${own.join(', ')}` : 'no launch template'}. Expected the template every group in ${setting('groups')} launches from, or leave ${setting('launchTemplate')} empty to publish to each group's own template.`
   )
 }
 
 function primaryTemplate(primary: Host): string {
   if (primary.launchTemplateId) return primary.launchTemplateId
-  throw new InputError(
-    'launch-template',
+  throw new SettingError(
+    'launchTemplate',
     `is not set, and the primary ${primary.instanceId} was not launched from a launch template. Expected the launch template to publish the snapshot to.`
   )
 }

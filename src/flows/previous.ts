@@ -4,7 +4,7 @@
  * EBS_AUTOSCALE_PREVIOUS_SNAPSHOT are filled there too. Read-only, before anything changes.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2'
-import { errorMessage, InputError } from '../errors.js'
+import { errorMessage, SettingError } from '../errors.js'
 import type { Log } from '../log.js'
 import type { PreviousRelease } from '../model/release.js'
 import { previousReleaseOf } from '../snapshot/ops/previous.js'
@@ -24,8 +24,8 @@ export async function readPreviousRelease(
   try {
     found = await previousReleaseOf(ec2, source.launchTemplate, source.device, log)
   } catch (err) {
-    throw new InputError(
-      'launch-template',
+    throw new SettingError(
+      'launchTemplate',
       `${JSON.stringify(source.launchTemplate)} could not be read: ${errorMessage(err)}`
     )
   }

@@ -15,7 +15,7 @@
  */
 import type { Clients } from '../aws/clients.js'
 import { ActionError, errorMessage } from '../errors.js'
-import type { RunContext } from '../github/context.js'
+import type { Provenance } from '../model/provenance.js'
 import type { Failure } from '../model/failure.js'
 import type { Backoff } from '../poll.js'
 import type { Runtime } from '../runtime.js'
@@ -115,7 +115,7 @@ export interface PublishInput {
   settings: Omit<PublishSettings, 'targets'>
   /** Warm pools of the groups that pick up the new version; undefined: not looked at. */
   warmPools?: WarmPoolMode
-  run: RunContext
+  run: Provenance
   dryRun: boolean
   /**
    * Called once every target has its new version, before the refreshes and warm pools: from

@@ -10,7 +10,7 @@ import {
   paginateDescribeAutoScalingGroups
 } from '@aws-sdk/client-auto-scaling'
 import { type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2'
-import { aws, InputError, wrapAwsError } from '../errors.js'
+import { aws, SettingError, wrapAwsError } from '../errors.js'
 import type { InstanceState, TagFilter } from '../model/fleet.js'
 import { compareHosts, type Host } from './host.js'
 import { describeInstances } from './instances.js'
@@ -101,14 +101,14 @@ export async function describeGroups(
   }
   const missing = names.filter((n) => !found.has(n))
   if (missing.length === 1) {
-    throw new InputError(
-      'asg-name',
+    throw new SettingError(
+      'groups',
       `Auto Scaling group ${JSON.stringify(missing[0])} does not exist in this region. Expected the name of an existing group.`
     )
   }
   if (missing.length > 1) {
-    throw new InputError(
-      'asg-name',
+    throw new SettingError(
+      'groups',
       `Auto Scaling groups ${missing.map((n) => JSON.stringify(n)).join(', ')} do not exist in this region. Expected the names of existing groups.`
     )
   }

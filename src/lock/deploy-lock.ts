@@ -17,7 +17,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm'
 import { randomUUID } from 'node:crypto'
 import { formatDuration } from '../duration.js'
 import { ActionError, errorMessage } from '../errors.js'
-import { type RunContext, runUrl } from '../github/context.js'
+import { type Provenance, runUrl } from '../model/provenance.js'
 import { poll, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 import {
@@ -37,7 +37,7 @@ export type { HeldLock, LockHolder, LockRecord } from './holder.js'
 
 export interface AcquireOptions {
   templateId: string
-  run: RunContext
+  run: Provenance
   /** How long to wait for another deploy to finish; 0 fails at once. */
   timeoutMs: number
   /** How long this run may hold the lock at most (the deploy's own time budget). */

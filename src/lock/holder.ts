@@ -4,7 +4,7 @@
  * whoever finds it after the run died can finish its cleanup (src/held/record.ts).
  */
 import { formatDuration } from '../duration.js'
-import type { RunContext } from '../github/context.js'
+import type { Provenance } from '../model/provenance.js'
 
 /** Every lock lives under this path; the IAM policies grant exactly it. */
 export const LOCK_PATH = '/ebs-autoscale/lock'
@@ -68,7 +68,7 @@ export function describeHolder(holder: LockHolder | undefined, now: number): str
 }
 
 /** GitHub starts attempt n+1 of a run only after attempt n ended: its lock is stale. */
-export function isEarlierAttempt(holder: LockHolder, run: RunContext): boolean {
+export function isEarlierAttempt(holder: LockHolder, run: Provenance): boolean {
   return (
     !!run.runId &&
     holder.repository === run.repository &&

@@ -14,7 +14,7 @@ import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { constants, createGzip } from 'node:zlib'
-import { InputError } from '../errors.js'
+import { SettingError } from '../errors.js'
 import { listEntries, tarStream } from './tar.js'
 
 export interface Artifact {
@@ -43,11 +43,11 @@ export async function prepareArtifact(
   options: ArtifactOptions = {}
 ): Promise<Artifact> {
   const stat = await lstat(input).catch(() => {
-    throw new InputError('artifact', `${JSON.stringify(input)} does not exist on the runner.`)
+    throw new SettingError('artifact', `${JSON.stringify(input)} does not exist on the runner.`)
   })
   if (stat.isDirectory()) return packDirectory(input, options.tempDirectory ?? os.tmpdir())
   if (!stat.isFile() || !ARCHIVE.test(input)) {
-    throw new InputError(
+    throw new SettingError(
       'artifact',
       `${JSON.stringify(input)} is neither a directory nor a .tar.gz/.tgz file. Expected a directory to pack or a gzipped tarball built by an earlier step.`
     )
@@ -67,7 +67,7 @@ async function checkGzip(file: string): Promise<void> {
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0)
     if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
-      throw new InputError(
+      throw new SettingError(
         'artifact',
         `${JSON.stringify(file)} is named like a gzipped tarball but is not gzip data.`
       )
@@ -91,7 +91,7 @@ async function packDirectory(directory: string, tempDirectory: string): Promise<
   const entries = await listEntries(directory)
   if (!entries.some((entry) => entry.type !== 'directory')) {
     const empty = (await readdir(directory)).length === 0
-    throw new InputError(
+    throw new SettingError(
       'artifact',
       `the directory ${JSON.stringify(directory)} ${empty ? 'is empty' : 'holds no files, only empty directories'}. Build the release into it before this step.`
     )

@@ -6,7 +6,7 @@
  * artifact's SHA-256, so two different releases never share a directory. The same commit with
  * the same bytes gets the same id again: a re-run reuses the release on every host.
  */
-import { InputError } from '../errors.js'
+import { SettingError } from '../errors.js'
 
 const COMMIT = /^[0-9a-f]{7,64}$/i
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
@@ -52,11 +52,11 @@ export function releaseId(options: ReleaseIdOptions): string {
  * A release id from outside (an input, a tag, a host's answer) checked as one path component:
  * it is written into file names on the host, so no `/`, no leading dot, nothing to quote.
  */
-export function validateReleaseId(id: string, input = 'rollback-to'): string {
+export function validateReleaseId(id: string, field = 'rollbackTo'): string {
   const trimmed = id.trim()
   if (!SAFE_ID.test(trimmed) || trimmed.includes('..')) {
-    throw new InputError(
-      input,
+    throw new SettingError(
+      field,
       `${JSON.stringify(id)} is not a release id. Expected letters, digits, ".", "_" and "-" (at most 128, starting with a letter or digit), e.g. "3f9c2ab".`
     )
   }
@@ -66,10 +66,10 @@ export function validateReleaseId(id: string, input = 'rollback-to'): string {
 /** A rollback target: `previous`, or a release id (a commit SHA names the release of that commit). */
 export type RollbackTarget = { kind: 'previous' } | { kind: 'release'; id: string }
 
-export function parseRollbackTarget(value: string, input = 'rollback-to'): RollbackTarget {
+export function parseRollbackTarget(value: string, field = 'rollbackTo'): RollbackTarget {
   const trimmed = value.trim()
   if (trimmed === 'previous') return { kind: 'previous' }
-  const id = validateReleaseId(trimmed, input)
+  const id = validateReleaseId(trimmed, field)
   // A full commit SHA names its release by the short form the ids start with.
   return { kind: 'release', id: /^[0-9a-f]{40}$/i.test(id) ? id.slice(0, 7).toLowerCase() : id }
 }

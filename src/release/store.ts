@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { open } from 'node:fs/promises'
-import { aws, awsErrorCode, InputError } from '../errors.js'
+import { aws, awsErrorCode, SettingError } from '../errors.js'
 import type { Artifact } from './artifact.js'
 
 export type FetchMode = 'presigned-url' | 'instance-role'
@@ -59,8 +59,8 @@ const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/
 
 export function validateBucket(bucket: string): string {
   if (!BUCKET.test(bucket) || bucket.includes('..')) {
-    throw new InputError(
-      'artifact-bucket',
+    throw new SettingError(
+      'artifactBucket',
       `${JSON.stringify(bucket)} is not an S3 bucket name. Expected 3 to 63 lowercase letters, digits, dots and hyphens.`
     )
   }
@@ -71,8 +71,8 @@ export function validateBucket(bucket: string): string {
 export function validatePrefix(prefix: string): string {
   const trimmed = prefix.trim().replace(/^\/+|\/+$/g, '')
   if (trimmed && (!PREFIX.test(trimmed) || trimmed.split('/').some((p) => /^\.+$/.test(p)))) {
-    throw new InputError(
-      'artifact-prefix',
+    throw new SettingError(
+      'artifactPrefix',
       `${JSON.stringify(prefix)} is not a usable key prefix. Expected path segments of letters, digits and !_.*'()- separated by "/".`
     )
   }

@@ -13,7 +13,7 @@
 import { createReadStream } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import path from 'node:path'
-import { InputError } from '../errors.js'
+import { SettingError } from '../errors.js'
 
 /** 1980-01-01T00:00:00Z, the earliest time ZIP can hold: the usual fixed time of reproducible builds. */
 export const FIXED_MTIME = 315532800
@@ -57,7 +57,7 @@ export async function listEntries(root: string, prefix = ''): Promise<TarEntry[]
       checkLink(root, rel, linkTarget)
       entries.push({ name: rel, type: 'symlink', size: 0, mode: 0o777, linkTarget })
     } else {
-      throw new InputError(
+      throw new SettingError(
         'artifact',
         `${JSON.stringify(full)} is neither a file, a directory nor a symlink; only those are packed.`
       )
@@ -70,7 +70,7 @@ export async function listEntries(root: string, prefix = ''): Promise<TarEntry[]
 function checkLink(root: string, rel: string, target: string): void {
   const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(rel), target))
   if (path.posix.isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) {
-    throw new InputError(
+    throw new SettingError(
       'artifact',
       `the symlink ${JSON.stringify(path.join(root, rel))} points to ${JSON.stringify(target)}, outside the directory. Expected links relative to a path inside it.`
     )
@@ -143,7 +143,7 @@ export async function* tarStream(entries: readonly TarEntry[]): AsyncGenerator<B
       yield chunk as Buffer
     }
     if (read !== entry.size) {
-      throw new InputError(
+      throw new SettingError(
         'artifact',
         `${JSON.stringify(entry.source)} changed while it was being packed (${entry.size} bytes listed, ${read} read). Pack a directory nothing writes to.`
       )

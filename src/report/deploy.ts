@@ -1,7 +1,7 @@
 /** The deploy's job summary: one readable report of the whole pipeline. */
 import type { CatchUpResult } from '../deploy/catch-up.js'
 import type { DeployResult } from '../deploy/types.js'
-import { type RunContext, shortSha } from '../github/context.js'
+import { type Provenance, shortSha } from '../model/provenance.js'
 import { formatDuration } from '../duration.js'
 import { warmPoolLines } from './warm-pool.js'
 import { alarmsSection } from './alarms.js'
@@ -11,7 +11,7 @@ import { code, table } from './markdown.js'
 import { commandLinks, rolloutTable, rolloutTotals } from './rollout.js'
 import { snapshotReport } from './snapshot.js'
 
-export function deployVerdict(result: DeployResult, run: RunContext): string {
+export function deployVerdict(result: DeployResult, run: Provenance): string {
   const what = run.repository ? `${code(`${run.repository}@${shortSha(run.sha)}`)} ` : ''
   if (result.dryRun)
     return `**Dry run** of deploying ${what}to ${result.hosts.length} host(s): nothing was sent, created or changed.`
@@ -62,7 +62,7 @@ export function catchUpTable(c: CatchUpResult): string {
   return table(['Instance launched during the deploy', 'Outcome'], rows)
 }
 
-export function deployReport(result: DeployResult, run: RunContext, region: string): string {
+export function deployReport(result: DeployResult, run: Provenance, region: string): string {
   const parts = [
     `## deploy${result.dryRun ? ' (dry run)' : ''}`,
     deployVerdict(result, run),

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { aws } from '../errors.js'
-import type { RunContext } from '../github/context.js'
+import type { Provenance } from '../model/provenance.js'
 import type { Runtime } from '../runtime.js'
 import { withConsistency } from './ops/consistency.js'
 import { fullDeviceName } from './ops/device.js'
@@ -35,7 +35,7 @@ export interface CreateSnapshotOptions {
   launchTemplateId?: string
   /** The release `current` names on the volume (releases): a rollback-to finds it by this tag. */
   release?: string
-  run: RunContext
+  run: Provenance
   dryRun?: boolean
   /** consistency: sync already ran on the host, at the end of its own command (deploy). */
   flushedOnHost?: boolean

@@ -7,7 +7,7 @@
 import { TAG } from './ops/tags.js'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { errorMessage } from '../errors.js'
-import type { RunContext } from '../github/context.js'
+import type { Provenance } from '../model/provenance.js'
 import type { Log } from '../log.js'
 import { pinnedGroupWarning } from './ops/groups.js'
 import { publishVersion } from './ops/publish-version.js'
@@ -20,7 +20,7 @@ export async function publishToTargets(
   snapshot: CreatedSnapshot,
   prepared: readonly PreparedTarget[],
   settings: Pick<PublishSettings, 'device' | 'setDefault' | 'volumeInitializationRate'>,
-  context: { run: RunContext; dryRun: boolean; log: Log }
+  context: { run: Provenance; dryRun: boolean; log: Log }
 ): Promise<TargetReport[]> {
   const reports: TargetReport[] = []
   for (const { target, template, groups } of prepared) {

@@ -2,7 +2,7 @@
  * How many hosts may be out of service at once: `min-healthy` stay in, `max-concurrency` caps
  * the rest. Percentages of min-healthy round up (the safe side, as CodeDeploy's do).
  */
-import { InputError } from '../errors.js'
+import { setting, SettingError } from '../errors.js'
 import { type CountOrPercent, resolveCountOrPercent } from '../model/fleet.js'
 
 /** The default margin: at least two thirds of the hosts in service. */
@@ -24,7 +24,7 @@ export function minHealthyCount(v: CountOrPercent, inService: number): number {
 }
 
 /**
- * The capacity for `inService` hosts, or an InputError naming min-healthy when it leaves no host
+ * The capacity for `inService` hosts, or an SettingError naming minHealthy when it leaves no host
  * free to leave service (raised before anything changes).
  */
 export function capacity(
@@ -44,14 +44,14 @@ function tooSmall(
   inService: number,
   floor: number,
   minHealthy: CountOrPercent | undefined
-): InputError {
+): SettingError {
   const given = minHealthy
     ? `${JSON.stringify(minHealthy.kind === 'count' ? `${minHealthy.value}` : `${minHealthy.value}%`)} keeps`
     : 'is not set, and its default (two thirds of the hosts, rounded up) keeps'
   const what = `${given} ${floor} of the ${inService} host(s) in service, so none can leave the load balancer to deploy.`
   const fix =
     inService === 1
-      ? 'One host cannot stay in service while it deploys: set min-healthy to 0 to accept that it is out of service during the deploy.'
-      : `Set min-healthy to ${inService - 1} or less (e.g. "${inService - 1}") to deploy while ${inService - 1} stay in service, or to 0 to accept that every host may be out at once.`
-  return new InputError('min-healthy', `${what} ${fix}`)
+      ? `One host cannot stay in service while it deploys: set ${setting('minHealthy')} to 0 to accept that it is out of service during the deploy.`
+      : `Set ${setting('minHealthy')} to ${inService - 1} or less (e.g. "${inService - 1}") to deploy while ${inService - 1} stay in service, or to 0 to accept that every host may be out at once.`
+  return new SettingError('minHealthy', `${what} ${fix}`)
 }

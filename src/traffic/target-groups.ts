@@ -15,7 +15,7 @@ import {
   type TargetGroup as ElbTargetGroup
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { chunk } from '../collections.js'
-import { ActionError, aws, awsErrorCode, InputError, wrapAwsError } from '../errors.js'
+import { ActionError, aws, awsErrorCode, SettingError, wrapAwsError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
 import type { Log } from '../log.js'
 import type { TargetGroup, TargetGroupChoice } from './types.js'
@@ -131,14 +131,14 @@ async function describeTargetGroup(
   }
   if (!tg) {
     const message = `${JSON.stringify(ref)} is not a target group in this region. Expected target group ARNs or names (ELBv2), "auto" or "none".`
-    if (fromInput) throw new InputError('target-groups', message)
+    if (fromInput) throw new SettingError('targetGroups', message)
     throw new ActionError(
       `Target group ${ref}, attached to an Auto Scaling group of the hosts, was not found.`
     )
   }
   if ((tg.TargetType ?? 'instance') !== 'instance') {
-    throw new InputError(
-      'target-groups',
+    throw new SettingError(
+      'targetGroups',
       `target group ${tg.TargetGroupName} registers targets of type ${tg.TargetType}, not instances. Expected target groups whose targets are the hosts' instance ids.`
     )
   }

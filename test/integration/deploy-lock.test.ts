@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm'
 import type { Clock } from '../../src/clock.js'
-import type { RunContext } from '../../src/github/context.js'
+import type { Provenance } from '../../src/model/provenance.js'
 import {
   acquireDeployLock,
   LockHeldError,
@@ -28,8 +28,8 @@ function instantClock(start = Date.parse('2026-11-26T06:00:00Z')): Clock {
   }
 }
 
-const run = (runId: string, runAttempt = '1'): RunContext => ({ ...RUN, runId, runAttempt })
-const options = (r: RunContext, timeoutMs = 0) => ({
+const run = (runId: string, runAttempt = '1'): Provenance => ({ ...RUN, runId, runAttempt })
+const options = (r: Provenance, timeoutMs = 0) => ({
   templateId: TEMPLATE,
   run: r,
   timeoutMs,

@@ -142,7 +142,7 @@ describe('the deploy behind a target group', () => {
     await expect(
       runDeploy({ ...c, ssm }, options(w), makeRuntime({ log: new RecordingLog() }))
     ).rejects.toThrow(
-      'Input "min-healthy": "3" keeps 3 of the 3 host(s) in service, so none can leave the load balancer to deploy.'
+      'Setting "minHealthy": "3" keeps 3 of the 3 host(s) in service, so none can leave the load balancer to deploy.'
     )
     expect(sent).toEqual([])
   })

@@ -234,7 +234,7 @@ describe('a deploy over several Auto Scaling groups', () => {
         makeRuntime({ log: new RecordingLog() })
       )
     ).rejects.toThrow(
-      `Input "launch-template": is web-lt (${web.launchTemplateId}), but Auto Scaling group worker-asg launches from launch template worker-lt. Expected the template every group in asg-name launches from, or leave launch-template empty to publish to each group's own template.`
+      `Setting "launchTemplate": is web-lt (${web.launchTemplateId}), but Auto Scaling group worker-asg launches from launch template worker-lt. Expected the template every group in groups launches from, or leave launchTemplate empty to publish to each group's own template.`
     )
     expect(sent).toBe(0)
     for (const w of [web, worker]) expect(await versions(c, w.launchTemplateId)).toHaveLength(1)
@@ -246,7 +246,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     await expect(
       runDeploy(c, options([web.asgName, 'nope-asg', 'gone-asg']), makeRuntime())
     ).rejects.toThrow(
-      'Input "asg-name": Auto Scaling groups "nope-asg", "gone-asg" do not exist in this region. Expected the names of existing groups.'
+      'Setting "groups": Auto Scaling groups "nope-asg", "gone-asg" do not exist in this region. Expected the names of existing groups.'
     )
     expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
   })
@@ -356,7 +356,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     await expect(
       runPublishFlow(c, snapshotOptions([web.asgName, worker.asgName]), makeRuntime())
     ).rejects.toThrow(
-      `Input "asg-name": Auto Scaling group worker-asg launches from launch template worker-lt, not from launch template web-lt (${web.launchTemplateId}). Expected only groups that use it, or leave asg-name empty to find them.`
+      `Setting "groups": Auto Scaling group worker-asg launches from launch template worker-lt, not from launch template web-lt (${web.launchTemplateId}). Expected only groups that use it, or leave groups empty to find them.`
     )
     expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
 

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals'
 import { RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2'
 import { resolveHosts, type HostQuery } from '../../src/hosts/resolve.js'
-import { parseStates, parseTags } from '../../src/actions/shared/inputs.js'
+import { parseStates, parseTags } from '../../src/actions/shared/parse.js'
 import type { InstanceState } from '../../src/model/fleet.js'
 import { IMAGE_ID, codeVolumeWorld, sleep, stop, terminate } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
@@ -246,7 +246,7 @@ describe('resolveHosts over a 300-instance fleet', () => {
       (e: unknown) => e
     )
     expect((err as Error).message).toBe(
-      'Input "asg-name": Auto Scaling group "no-such-asg" does not exist in this region. Expected the name of an existing group.'
+      'Setting "groups": Auto Scaling group "no-such-asg" does not exist in this region. Expected the name of an existing group.'
     )
   })
 })

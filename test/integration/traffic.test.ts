@@ -373,7 +373,7 @@ describe('finding the target groups', () => {
       healthTimeoutMs: 30_000
     })
     await expect(plan(['nope'], true)).rejects.toThrow(
-      'Input "target-groups": "nope" is not a target group in this region. Expected target group ARNs or names (ELBv2), "auto" or "none".'
+      'Setting "targetGroups": "nope" is not a target group in this region. Expected target group ARNs or names (ELBv2), "auto" or "none".'
     )
   })
 
@@ -405,7 +405,7 @@ describe('finding the target groups', () => {
         { maxConcurrency: { kind: 'percent', value: 100 }, log: new RecordingLog() }
       )
     ).rejects.toThrow(
-      'Input "min-healthy": is not set, and its default (two thirds of the hosts, rounded up) keeps 2 of the 2 host(s) in service, so none can leave the load balancer to deploy. Set min-healthy to 1 or less (e.g. "1") to deploy while 1 stay in service, or to 0 to accept that every host may be out at once.'
+      'Setting "minHealthy": is not set, and its default (two thirds of the hosts, rounded up) keeps 2 of the 2 host(s) in service, so none can leave the load balancer to deploy. Set minHealthy to 1 or less (e.g. "1") to deploy while 1 stay in service, or to 0 to accept that every host may be out at once.'
     )
   })
 })

@@ -3,11 +3,11 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2'
 import { createClients, resolveRegion, userAgent } from '../../src/aws/clients.js'
-import { InputError } from '../../src/errors.js'
+import { SettingError } from '../../src/errors.js'
 import { PROJECT, VERSION } from '../../src/version.js'
 
 const NO_REGION =
-  'Input "aws-region": no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set aws-region, or run aws-actions/configure-aws-credentials (with aws-region) before this step.'
+  'Setting "region": no region was given and neither AWS_REGION nor AWS_DEFAULT_REGION is set. Set region, or run aws-actions/configure-aws-credentials (with aws-region) before this step.'
 
 describe('resolveRegion', () => {
   it('takes the input first', () => {
@@ -28,7 +28,7 @@ describe('resolveRegion', () => {
 
   it('names the variable when the region from the environment is malformed', () => {
     expect(() => resolveRegion('', { AWS_REGION: 'eu-west-1a' })).toThrow(
-      'Input "aws-region": is not set and AWS_REGION is "eu-west-1a", not an AWS region. Expected e.g. "us-east-1".'
+      'Setting "region": is not set and AWS_REGION is "eu-west-1a", not an AWS region. Expected e.g. "us-east-1".'
     )
     expect(() => resolveRegion('', { AWS_DEFAULT_REGION: 'Frankfurt' })).toThrow(
       'AWS_DEFAULT_REGION is "Frankfurt"'
@@ -42,7 +42,7 @@ describe('resolveRegion', () => {
   })
 
   it('says how to give a region when there is none', () => {
-    expect(() => resolveRegion('', {})).toThrow(InputError)
+    expect(() => resolveRegion('', {})).toThrow(SettingError)
     expect(() => resolveRegion(undefined, { AWS_REGION: '', AWS_DEFAULT_REGION: '  ' })).toThrow(
       NO_REGION
     )
@@ -52,7 +52,7 @@ describe('resolveRegion', () => {
     'rejects the malformed region %j, naming aws-region',
     (region) => {
       expect(() => resolveRegion(region, { AWS_REGION: 'us-east-1' })).toThrow(
-        `Input "aws-region": ${JSON.stringify(region)} is not an AWS region. Expected e.g. "us-east-1".`
+        `Setting "region": ${JSON.stringify(region)} is not an AWS region. Expected e.g. "us-east-1".`
       )
     }
   )
@@ -60,7 +60,7 @@ describe('resolveRegion', () => {
 
 describe('userAgent', () => {
   it('names the project and version, the action, and the run with its attempt', () => {
-    expect(userAgent('rollout', { GITHUB_RUN_ID: '1234', GITHUB_RUN_ATTEMPT: '2' })).toEqual([
+    expect(userAgent('rollout', { id: '1234', attempt: '2' })).toEqual([
       ['ebs-autoscale', VERSION],
       ['action/rollout'],
       ['run/1234-2']
@@ -68,21 +68,32 @@ describe('userAgent', () => {
     expect(PROJECT).toBe('ebs-autoscale')
   })
 
-  it('takes attempt 1 when the runner gives none, and leaves the run out outside Actions', () => {
-    expect(userAgent('deploy', { GITHUB_RUN_ID: '77' })).toEqual([
+  it('takes attempt 1 when the front end gives none, and leaves the run out without one', () => {
+    expect(userAgent('deploy', { id: '77', attempt: '' })).toEqual([
       ['ebs-autoscale', VERSION],
       ['action/deploy'],
       ['run/77-1']
     ])
-    expect(userAgent('deploy', {})).toEqual([['ebs-autoscale', VERSION], ['action/deploy']])
+    expect(userAgent('deploy')).toEqual([['ebs-autoscale', VERSION], ['action/deploy']])
+    expect(userAgent('deploy', { id: '', attempt: '1' })).toEqual([
+      ['ebs-autoscale', VERSION],
+      ['action/deploy']
+    ])
   })
 })
 
 describe('createClients', () => {
-  const env = { AWS_REGION: 'us-east-1', GITHUB_RUN_ID: '99', GITHUB_RUN_ATTEMPT: '3' }
+  const env = { AWS_REGION: 'us-east-1' }
+  const run = { id: '99', attempt: '3' }
 
   it('gives every client the region, adaptive retries, max attempts and the user agent', async () => {
-    const clients = createClients({ region: 'eu-west-1', maxAttempts: 7, action: 'snapshot', env })
+    const clients = createClients({
+      region: 'eu-west-1',
+      maxAttempts: 7,
+      action: 'snapshot',
+      env,
+      run
+    })
     expect(clients.region).toBe('eu-west-1')
     for (const client of [clients.ec2, clients.ssm, clients.autoscaling]) {
       expect(await client.config.region()).toBe('eu-west-1')
@@ -95,6 +106,18 @@ describe('createClients', () => {
         ['run/99-3']
       ])
     }
+  })
+
+  it('takes the run from the front end, never from GITHUB_* variables', async () => {
+    const clients = createClients({
+      maxAttempts: 1,
+      action: 'deploy',
+      env: { ...env, GITHUB_RUN_ID: '5', GITHUB_RUN_ATTEMPT: '1' }
+    })
+    expect(clients.ec2.config.customUserAgent).toEqual([
+      ['ebs-autoscale', VERSION],
+      ['action/deploy']
+    ])
   })
 
   it('falls back to the environment for the region', async () => {
@@ -110,7 +133,7 @@ describe('createClients', () => {
     )
     expect(() =>
       createClients({ region: 'moon-1', maxAttempts: 5, action: 'resolve-hosts', env })
-    ).toThrow('Input "aws-region": "moon-1" is not an AWS region.')
+    ).toThrow('Setting "region": "moon-1" is not an AWS region.')
   })
 
   describe('on the wire', () => {
@@ -150,7 +173,8 @@ describe('createClients', () => {
         maxAttempts: 1,
         action: 'resolve-hosts',
         endpoint,
-        env
+        env,
+        run
       })
       const out = await clients.ec2.send(new DescribeInstancesCommand({}))
       expect(out.Reservations).toEqual([])

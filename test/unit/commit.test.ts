@@ -34,22 +34,22 @@ describe('resolveCommit', () => {
     })
   })
 
-  it('names the input and the value when the ref does not exist or the token cannot read', async () => {
+  it('names the setting and the value when the ref does not exist or the token cannot read', async () => {
     await expect(resolveCommit(RUN, 'v9', lookup)).rejects.toThrow(
-      'Input "commit": "v9" could not be resolved to a commit: no commit is named "v9" in acme/shop. Expected a SHA, branch or tag of acme/shop.'
+      'Setting "commit": "v9" could not be resolved to a commit: no commit is named "v9" in acme/shop. Expected a SHA, branch or tag of acme/shop.'
     )
     const denied = async (): Promise<string> => {
       throw Object.assign(new Error('Resource not accessible'), { status: 403 })
     }
     await expect(resolveCommit(RUN, 'main', denied)).rejects.toThrow(
-      'the token cannot read the repository (give the job `permissions: contents: read`, or pass github-token)'
+      'the token cannot read the repository (give the job `permissions: contents: read`, or pass githubToken)'
     )
   })
 
   it('refuses what is no ref at all before calling the API', async () => {
     for (const bad of ['main..dev', 'a b', 'x~1', '/main', 'main/']) {
       await expect(resolveCommit(RUN, bad, lookup)).rejects.toThrow(
-        `Input "commit": ${JSON.stringify(bad)} is neither a commit SHA nor a git ref.`
+        `Setting "commit": ${JSON.stringify(bad)} is neither a commit SHA nor a git ref.`
       )
     }
   })

@@ -8,7 +8,7 @@ import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
 import { deployTargets } from '../../src/deploy/templates.js'
-import { InputError } from '../../src/errors.js'
+import { SettingError } from '../../src/errors.js'
 import type { Host } from '../../src/hosts/host.js'
 
 const ec2Mock = mockClient(EC2Client)
@@ -105,9 +105,9 @@ describe('deployTargets', () => {
     const err = await deployTargets(ec2, { ...target, launchTemplate: WEB }, groups, primary).catch(
       (e: unknown) => e
     )
-    expect(err).toBeInstanceOf(InputError)
+    expect(err).toBeInstanceOf(SettingError)
     expect((err as Error).message).toBe(
-      `Input "launch-template": is web-lt (${WEB}), but Auto Scaling group worker-asg launches from launch template worker-lt. Expected the template every group in asg-name launches from, or leave launch-template empty to publish to each group's own template.`
+      `Setting "launchTemplate": is web-lt (${WEB}), but Auto Scaling group worker-asg launches from launch template worker-lt. Expected the template every group in groups launches from, or leave launchTemplate empty to publish to each group's own template.`
     )
   })
 
@@ -117,7 +117,7 @@ describe('deployTargets', () => {
       group('legacy-asg', { LaunchConfigurationName: 'legacy-lc' })
     ]
     await expect(deployTargets(ec2, target, groups, primary)).rejects.toThrow(
-      'Input "asg-name": Auto Scaling group legacy-asg launches from no launch template (a launch configuration?), so no template version can boot the new code. Expected groups that launch from a launch template.'
+      'Setting "groups": Auto Scaling group legacy-asg launches from no launch template (a launch configuration?), so no template version can boot the new code. Expected groups that launch from a launch template.'
     )
   })
 })

@@ -347,7 +347,7 @@ describe('the deploy pipeline', () => {
       expect(
         await refused(
           { publish: { targets: [{ sourceVersion: '99' }], setDefault: true } },
-          `Input "source-version": "99" is not a version of launch template app-lt (${TEMPLATE_ID}). Expected $Default, $Latest or a version from 1 to 1.`
+          `Setting "sourceVersion": "99" is not a version of launch template app-lt (${TEMPLATE_ID}). Expected $Default, $Latest or a version from 1 to 1.`
         )
       ).toEqual(NOTHING))
 
@@ -359,7 +359,7 @@ describe('the deploy pipeline', () => {
       )
       const done = await refused(
         { rollout: { ...options().rollout, document: 'Deploy-App' } },
-        'Input "document": "Deploy-App" is not an SSM document this account can run in this region.'
+        'Setting "document": "Deploy-App" is not an SSM document this account can run in this region.'
       )
       expect(done).toEqual(NOTHING)
     })

@@ -3,20 +3,19 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { InputError } from '../../src/errors.js'
+import { parseEnv, refusedEnvName } from '../../src/actions/shared/env-input.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
 import {
-  Inputs,
   parseBoolean,
   parseCountOrPercent,
   parseDuration,
   parseInteger,
-  parseEnv,
   parseGroupNames,
   parseList,
   parseStates,
   parseTags,
-  parseUserName,
-  refusedEnvName
-} from '../../src/actions/shared/inputs.js'
+  parseUserName
+} from '../../src/actions/shared/parse.js'
 import { resolveCountOrPercent } from '../../src/model/fleet.js'
 import { formatDuration } from '../../src/duration.js'
 import { ROOT } from '../../support/emulator/install.mjs'

@@ -115,7 +115,7 @@ describe('prepareArtifact: a directory', () => {
   it('refuses an empty directory, and one holding only empty directories', async () => {
     const empty = fresh()
     await expect(prepareArtifact(empty)).rejects.toThrow(
-      `Input "artifact": the directory ${JSON.stringify(empty)} is empty. Build the release into it before this step.`
+      `Setting "artifact": the directory ${JSON.stringify(empty)} is empty. Build the release into it before this step.`
     )
     mkdirSync(join(empty, 'sub'))
     await expect(prepareArtifact(empty)).rejects.toThrow('holds no files, only empty directories')
@@ -129,7 +129,7 @@ describe('prepareArtifact: a directory', () => {
     const dir = app(fresh())
     symlinkSync(target, join(dir, 'public', 'link'))
     await expect(prepareArtifact(dir)).rejects.toThrow(
-      `Input "artifact": the symlink ${JSON.stringify(join(dir, 'public', 'link'))} points to ${JSON.stringify(target)}, outside the directory. Expected links relative to a path inside it.`
+      `Setting "artifact": the symlink ${JSON.stringify(join(dir, 'public', 'link'))} points to ${JSON.stringify(target)}, outside the directory. Expected links relative to a path inside it.`
     )
   })
 
@@ -137,7 +137,7 @@ describe('prepareArtifact: a directory', () => {
     const dir = app(fresh())
     execFileSync('mkfifo', [join(dir, 'pipe')])
     await expect(prepareArtifact(dir)).rejects.toThrow(
-      `Input "artifact": ${JSON.stringify(join(dir, 'pipe'))} is neither a file, a directory nor a symlink; only those are packed.`
+      `Setting "artifact": ${JSON.stringify(join(dir, 'pipe'))} is neither a file, a directory nor a symlink; only those are packed.`
     )
   })
 })
@@ -164,13 +164,13 @@ describe('prepareArtifact: a file', () => {
     writeFileSync(join(dir, 'app.zip'), 'PK')
     writeFileSync(join(dir, 'app.tar.gz'), 'not gzip')
     await expect(prepareArtifact(join(dir, 'app.zip'))).rejects.toThrow(
-      `Input "artifact": ${JSON.stringify(join(dir, 'app.zip'))} is neither a directory nor a .tar.gz/.tgz file. Expected a directory to pack or a gzipped tarball built by an earlier step.`
+      `Setting "artifact": ${JSON.stringify(join(dir, 'app.zip'))} is neither a directory nor a .tar.gz/.tgz file. Expected a directory to pack or a gzipped tarball built by an earlier step.`
     )
     await expect(prepareArtifact(join(dir, 'app.tar.gz'))).rejects.toThrow(
-      `Input "artifact": ${JSON.stringify(join(dir, 'app.tar.gz'))} is named like a gzipped tarball but is not gzip data.`
+      `Setting "artifact": ${JSON.stringify(join(dir, 'app.tar.gz'))} is named like a gzipped tarball but is not gzip data.`
     )
     await expect(prepareArtifact(join(dir, 'nope'))).rejects.toThrow(
-      `Input "artifact": ${JSON.stringify(join(dir, 'nope'))} does not exist on the runner.`
+      `Setting "artifact": ${JSON.stringify(join(dir, 'nope'))} does not exist on the runner.`
     )
   })
 })

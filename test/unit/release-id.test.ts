@@ -36,7 +36,7 @@ describe('validateReleaseId and parseRollbackTarget', () => {
     'refuses %j as a path component, naming the input',
     (id) => {
       expect(() => validateReleaseId(id)).toThrow(
-        `Input "rollback-to": ${JSON.stringify(id)} is not a release id. Expected letters, digits, ".", "_" and "-" (at most 128, starting with a letter or digit), e.g. "3f9c2ab".`
+        `Setting "rollbackTo": ${JSON.stringify(id)} is not a release id. Expected letters, digits, ".", "_" and "-" (at most 128, starting with a letter or digit), e.g. "3f9c2ab".`
       )
     }
   )

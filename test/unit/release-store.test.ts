@@ -169,12 +169,12 @@ describe('ArtifactStore.source', () => {
 describe('store options', () => {
   it('refuses a bad bucket, prefix or lifetime, naming the input', () => {
     expect(() => new ArtifactStore(s3, { bucket: 'Acme_Releases' })).toThrow(
-      'Input "artifact-bucket": "Acme_Releases" is not an S3 bucket name. Expected 3 to 63 lowercase letters, digits, dots and hyphens.'
+      'Setting "artifactBucket": "Acme_Releases" is not an S3 bucket name. Expected 3 to 63 lowercase letters, digits, dots and hyphens.'
     )
     expect(() => validatePrefix('web/../etc')).toThrow(
-      'Input "artifact-prefix": "web/../etc" is not a usable key prefix.'
+      'Setting "artifactPrefix": "web/../etc" is not a usable key prefix.'
     )
-    expect(() => validatePrefix('web prod')).toThrow('Input "artifact-prefix"')
+    expect(() => validatePrefix('web prod')).toThrow('Setting "artifactPrefix"')
     expect(validatePrefix('/releases/web/')).toBe('releases/web')
     expect(artifactKey('', 'ab')).toBe('ab.tar.gz')
     expect(

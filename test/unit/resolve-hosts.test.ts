@@ -6,7 +6,7 @@ import {
   type Instance as AsgInstance
 } from '@aws-sdk/client-auto-scaling'
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2'
-import { AwsApiError, InputError } from '../../src/errors.js'
+import { AwsApiError, SettingError } from '../../src/errors.js'
 import { compareHosts, type Host } from '../../src/hosts/host.js'
 import {
   describeQuery,
@@ -16,9 +16,11 @@ import {
   type HostQuery
 } from '../../src/hosts/resolve.js'
 import { chunk } from '../../src/collections.js'
-import { parseTags } from '../../src/actions/shared/inputs.js'
+import { parseTags } from '../../src/actions/shared/parse.js'
 import { hostOutputs, readHostQuery } from '../../src/actions/shared/hosts.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
+import { failureOf } from '../helpers/failure.js'
+import { FIELDS } from '../../src/actions/resolve-hosts/fields.js'
 
 const ec2Mock = mockClient(EC2Client)
 const asgMock = mockClient(AutoScalingClient)
@@ -254,15 +256,15 @@ describe('resolveHosts', () => {
       expect(sizes).toEqual([200, 200, 50])
     })
 
-    it('names asg-name when the group does not exist, and never calls DescribeInstances', async () => {
+    it('names the groups setting when the group does not exist, and never calls DescribeInstances', async () => {
       asgMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] })
       const err = await resolveHosts(clients, { ...query('Role=app'), asgNames: ['nope'] }).catch(
         (e: unknown) => e
       )
-      expect(err).toBeInstanceOf(InputError)
-      expect((err as InputError).input).toBe('asg-name')
+      expect(err).toBeInstanceOf(SettingError)
+      expect((err as SettingError).field).toBe('groups')
       expect((err as Error).message).toBe(
-        'Input "asg-name": Auto Scaling group "nope" does not exist in this region. Expected the name of an existing group.'
+        'Setting "groups": Auto Scaling group "nope" does not exist in this region. Expected the name of an existing group.'
       )
       expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstancesCommand)
     })
@@ -439,13 +441,16 @@ describe('readHostQuery and hostOutputs (the adapter side)', () => {
       'instance-state-name in (running) AND member of Auto Scaling groups web-asg, worker-asg, spot-asg (InService, Standby)'
     )
     // A list of nothing is no selector.
-    expect(() => readHostQuery(inputs({ 'asg-name': ' , ' }), { requireSelector: true })).toThrow(
-      'Input "tags": neither tags nor asg-name is set.'
-    )
+    expect(
+      failureOf(
+        () => readHostQuery(inputs({ 'asg-name': ' , ' }), { requireSelector: true }),
+        FIELDS
+      )
+    ).toContain('Input "tags": neither tags nor asg-name is set.')
   })
 
   it('refuses to select every instance in the region', () => {
-    expect(() => readHostQuery(inputs({}), { requireSelector: true })).toThrow(
+    expect(failureOf(() => readHostQuery(inputs({}), { requireSelector: true }), FIELDS)).toContain(
       'Input "tags": neither tags nor asg-name is set.'
     )
     expect(readHostQuery(inputs({}), { requireSelector: false }).tags.size).toBe(0)

@@ -6,6 +6,8 @@ import { readRolloutSettings } from '../../src/actions/shared/rollout.js'
 import { rollbackScript } from '../../src/rollout/rollback.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import { RUN } from '../../support/fixtures.js'
+import { failureOf } from '../helpers/failure.js'
+import { FIELDS } from '../../src/actions/rollout/fields.js'
 
 const settings = (values: Record<string, string>) =>
   readRolloutSettings(new Inputs((name) => values[name] ?? ''), RUN)
@@ -43,7 +45,7 @@ describe('readRolloutSettings', () => {
     'arn:aws:ssm:eu-west-1:123456789012:document/MyPowerShellDeploy',
     'Acme-Windows-Deploy'
   ])('refuses the Windows document %s by name', (document) => {
-    expect(() => settings({ commands: 'make', document })).toThrow(
+    expect(failureOf(() => settings({ commands: 'make', document }), FIELDS)).toContain(
       `Input "document": ${JSON.stringify(document)} is a Windows document, and the script this action sends is POSIX shell for Linux hosts. Expected AWS-RunShellScript, or a Linux document that takes commands and executionTimeout like it.`
     )
   })
@@ -80,5 +82,14 @@ describe('readRolloutSettings', () => {
     expect(text).toContain(`export EBS_AUTOSCALE_REF='${RUN.ref}'`)
     expect(text).toContain("export EBS_AUTOSCALE_PREVIOUS_COMMIT='abc123'")
     expect(text.indexOf('EBS_AUTOSCALE_COMMIT')).toBeLessThan(text.indexOf('export A='))
+  })
+
+  it('refuses a deadline shorter than one host timeout, naming both inputs', () => {
+    expect(
+      failureOf(() => settings({ commands: 'make', deadline: '300s', timeout: '10m' }), FIELDS)
+    ).toBe(
+      'Input "deadline": "5m" is shorter than timeout (10m). Expected a deadline for the whole rollout at least as long as one host\'s timeout.'
+    )
+    expect(settings({ commands: 'make', deadline: '10m', timeout: '10m' }).deadlineMs).toBe(600_000)
   })
 })

@@ -10,11 +10,13 @@ import {
   EC2Client
 } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
-import { readRolloutFlowOptions } from '../../src/actions/shared/rollout.js'
+import { readRolloutFlowOptions } from '../../src/actions/rollout/options.js'
 import { readPreviousRelease } from '../../src/flows/previous.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import { RUN } from '../../support/fixtures.js'
 import { RecordingLog } from '../helpers/log.js'
+import { failureOf } from '../helpers/failure.js'
+import { FIELDS } from '../../src/actions/rollout/fields.js'
 
 /** The rollout action's inputs with hosts and commands set; its rollback source as read. */
 const source = (values: Record<string, string>, hasRollback = true) => {
@@ -45,19 +47,19 @@ describe('the rollout action reads where a rollback returns to', () => {
   })
 
   it('refuses a value that is no template name, quoting it', () => {
-    expect(() => source({ 'launch-template': 'app lt!' })).toThrow(
+    expect(failureOf(() => source({ 'launch-template': 'app lt!' }), FIELDS)).toContain(
       'Input "launch-template": "app lt!" is neither a launch template id nor a name. Expected e.g. "lt-0123456789abcdef0" or "app-servers".'
     )
   })
 
   it('refuses a bad device, even without launch-template', () => {
-    expect(() => source({ device: 'C:' })).toThrow(
+    expect(failureOf(() => source({ device: 'C:' }), FIELDS)).toContain(
       'Input "device": "C:" is not an EBS device name.'
     )
   })
 
   it('refuses launch-template without rollback-commands: it would do nothing', () => {
-    expect(() => source({ 'launch-template': 'app-lt' }, false)).toThrow(
+    expect(failureOf(() => source({ 'launch-template': 'app-lt' }, false), FIELDS)).toContain(
       'Input "launch-template": "app-lt" is set without rollback-commands. Expected rollback-commands with it'
     )
   })
@@ -127,7 +129,7 @@ describe('readPreviousRelease', () => {
     await expect(
       readPreviousRelease(ec2, { launchTemplate: 'gone-lt', device: '/dev/sdf' }, log)
     ).rejects.toThrow(
-      'Input "launch-template": "gone-lt" could not be read: DescribeLaunchTemplates failed: InvalidLaunchTemplateName.NotFoundException: '
+      'Setting "launchTemplate": "gone-lt" could not be read: DescribeLaunchTemplates failed: InvalidLaunchTemplateName.NotFoundException: '
     )
   })
 })

@@ -122,10 +122,10 @@ describe('inspectGroups', () => {
       .resolves({ AutoScalingGroups: [] })
 
     await expect(inspectGroups(autoscaling, LT, { asgName: 'other' })).rejects.toThrow(
-      'Input "asg-name": Auto Scaling group other launches from launch template lt-0fffffffffffffff0, not from launch template app-lt (lt-0123456789abcdef0). Expected only groups that use it, or leave asg-name empty to find them.'
+      'Setting "groups": Auto Scaling group other launches from launch template lt-0fffffffffffffff0, not from launch template app-lt (lt-0123456789abcdef0). Expected only groups that use it, or leave groups empty to find them.'
     )
     await expect(inspectGroups(autoscaling, LT, { asgName: 'nope' })).rejects.toThrow(
-      'Input "asg-name": Auto Scaling group "nope" does not exist in this region.'
+      'Setting "groups": Auto Scaling group "nope" does not exist in this region.'
     )
   })
 

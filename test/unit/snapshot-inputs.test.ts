@@ -2,16 +2,15 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import {
-  readPublishSettings,
-  readSnapshotActionSettings,
-  snapshotOutputs
-} from '../../src/actions/shared/snapshot.js'
+import { readPublishSettings, snapshotOutputs } from '../../src/actions/shared/snapshot.js'
+import { readSnapshotActionSettings } from '../../src/actions/snapshot/options.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import type { PublishFlowResult } from '../../src/flows/publish.js'
 import { MAX_TAGS, MAX_USER_TAGS, snapshotTags, TAG } from '../../src/snapshot/ops/tags.js'
 import type { CodeVolume } from '../../src/snapshot/types.js'
 import { RUN } from '../../support/fixtures.js'
+import { failureOf } from '../helpers/failure.js'
+import { FIELDS } from '../../src/actions/snapshot/fields.js'
 
 const VOLUME: CodeVolume = {
   volumeId: 'vol-0123456789abcdef0',
@@ -220,7 +219,7 @@ describe('snapshot inputs', () => {
       'Input "dry-run": "yes" is not a boolean.'
     ]
   ])('rejects %j', (given, message) => {
-    expect(() => settings(given)).toThrow(message)
+    expect(failureOf(() => settings(given), FIELDS)).toContain(message)
   })
 })
 
@@ -243,7 +242,9 @@ describe('the tag budget', () => {
   })
 
   it('refuses one user tag more, saying how many the project keeps', () => {
-    expect(() => settings({ ...base, 'snapshot-tags': userTags(MAX_USER_TAGS + 1) })).toThrow(
+    expect(
+      failureOf(() => settings({ ...base, 'snapshot-tags': userTags(MAX_USER_TAGS + 1) }), FIELDS)
+    ).toContain(
       `Input "snapshot-tags": has ${MAX_USER_TAGS + 1} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows 50 per snapshot and this action keeps ${Object.keys(TAG).length} for its own).`
     )
   })

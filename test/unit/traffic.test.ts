@@ -10,7 +10,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { readTrafficSettings } from '../../src/actions/shared/traffic.js'
 import type { Host } from '../../src/hosts/host.js'
-import { Inputs, parseCountOrPercent } from '../../src/actions/shared/inputs.js'
+import { Inputs } from '../../src/actions/shared/inputs.js'
+import { parseCountOrPercent } from '../../src/actions/shared/parse.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { capacity } from '../../src/traffic/capacity.js'
 import { describePlan } from '../../src/report/traffic.js'
@@ -20,6 +21,8 @@ import { attachedTargetGroups } from '../../src/traffic/target-groups.js'
 import type { TargetGroup } from '../../src/traffic/types.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 import { RecordingLog } from '../helpers/log.js'
+import { failureOf } from '../helpers/failure.js'
+import { FIELDS as ROLLOUT_FIELDS } from '../../src/actions/rollout/fields.js'
 
 const cp = (raw: string) => parseCountOrPercent('x', raw)
 
@@ -57,13 +60,13 @@ describe('capacity: min-healthy and max-concurrency', () => {
 
   it('refuses a single host by default, saying to set min-healthy to 0', () => {
     expect(() => capacity(1, undefined, cp('100%'))).toThrow(
-      'Input "min-healthy": is not set, and its default (two thirds of the hosts, rounded up) keeps 1 of the 1 host(s) in service, so none can leave the load balancer to deploy. One host cannot stay in service while it deploys: set min-healthy to 0 to accept that it is out of service during the deploy.'
+      'Setting "minHealthy": is not set, and its default (two thirds of the hosts, rounded up) keeps 1 of the 1 host(s) in service, so none can leave the load balancer to deploy. One host cannot stay in service while it deploys: set minHealthy to 0 to accept that it is out of service during the deploy.'
     )
   })
 
   it('refuses a min-healthy that keeps every host in, quoting it', () => {
     expect(() => capacity(5, cp('5'), cp('1'))).toThrow(
-      'Input "min-healthy": "5" keeps 5 of the 5 host(s) in service, so none can leave the load balancer to deploy. Set min-healthy to 4 or less (e.g. "4") to deploy while 4 stay in service, or to 0 to accept that every host may be out at once.'
+      'Setting "minHealthy": "5" keeps 5 of the 5 host(s) in service, so none can leave the load balancer to deploy. Set minHealthy to 4 or less (e.g. "4") to deploy while 4 stay in service, or to 0 to accept that every host may be out at once.'
     )
     expect(() => capacity(3, cp('90%'), cp('1'))).toThrow('"90%" keeps 3 of the 3 host(s)')
     expect(() => capacity(2, cp('7'), cp('1'))).toThrow('"7" keeps 2 of the 2 host(s)')
@@ -139,7 +142,7 @@ describe('the traffic inputs', () => {
       'Input "min-healthy": "most" is neither a number of hosts nor a percentage. Expected e.g. "10" or "25%".'
     ]
   ])('refuse %j before anything changes', (values, message) => {
-    expect(() => read(values)).toThrow(message)
+    expect(failureOf(() => read(values), ROLLOUT_FIELDS)).toContain(message)
   })
 })
 

@@ -3,13 +3,13 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import {
-  readPublishSettings,
-  readSnapshotActionSettings
-} from '../../src/actions/shared/snapshot.js'
+import { readPublishSettings } from '../../src/actions/shared/snapshot.js'
+import { readSnapshotActionSettings } from '../../src/actions/snapshot/options.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
 import { withCodeSnapshot } from '../../src/snapshot/ops/mappings.js'
 import { RUN } from '../../support/fixtures.js'
+import { failureOf } from '../helpers/failure.js'
+import { FIELDS } from '../../src/actions/snapshot/fields.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const defaults = (file: string) =>
@@ -69,9 +69,12 @@ describe('the volume-initialization-rate input', () => {
   })
 
   it('needs launch-template in the snapshot action (there is no mapping to write it into)', () => {
-    expect(() =>
-      snapshotAction({ 'launch-template': '', 'volume-initialization-rate': '200' })
-    ).toThrow(
+    expect(
+      failureOf(
+        () => snapshotAction({ 'launch-template': '', 'volume-initialization-rate': '200' }),
+        FIELDS
+      )
+    ).toContain(
       'Input "volume-initialization-rate": needs launch-template. Expected the launch template to publish the snapshot to.'
     )
   })

@@ -6,7 +6,7 @@ import { ActionError } from '../../errors.js'
 import { deployReport } from '../../report/deploy.js'
 import { rolloutFailure } from '../../report/rollout.js'
 import { withDeployedCommit } from '../shared/commit.js'
-import { runContext } from '../shared/context.js'
+import { provenance } from '../shared/context.js'
 import { hostOutputs, readHostQuery } from '../shared/hosts.js'
 import { readRolloutSettings, rolloutOutputs } from '../shared/rollout.js'
 import {
@@ -26,12 +26,13 @@ import { markMainStep, runnerState } from '../shared/post.js'
 import { readRollbackSettings } from '../shared/rollback.js'
 import { readTrafficSettings } from '../shared/traffic.js'
 import { readAlarmInputs } from '../shared/alarms.js'
+import { FIELDS } from './fields.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
     markMainStep()
     const inputs = readInputs()
-    const ctx = await withDeployedCommit(inputs, runContext())
+    const ctx = await withDeployedCommit(inputs, provenance())
     const query = readHostQuery(inputs, { requireSelector: true })
     const rollout = readRolloutSettings(inputs, ctx)
     // The snapshot action's description is named for the snapshot here.
@@ -87,7 +88,7 @@ export async function run(): Promise<void> {
       throw new ActionError(`${result.failure?.message ?? 'The deploy failed.'}${hosts}${leftText}`)
     }
     if (left.length) throw new ActionError(`The deploy succeeded, but${leftText}`)
-  })
+  }, FIELDS)
 }
 
 /**

@@ -5,6 +5,7 @@ import { resolveHosts } from '../../hosts/resolve.js'
 import { hostsTable, standbyNote } from '../../report/hosts.js'
 import { hostOutputs, readHostQuery } from '../shared/hosts.js'
 import { clientsFromInputs, readInputs, runAction, setOutputs } from '../shared/runner.js'
+import { FIELDS } from './fields.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -35,5 +36,5 @@ export async function run(): Promise<void> {
         `No instance matched ${query.description} in ${clients.region}. Check the tags, states and region, or set fail-if-empty: false.`
       )
     }
-  })
+  }, FIELDS)
 }

@@ -8,9 +8,10 @@ import { trafficReport } from '../../report/traffic.js'
 import { alarmsSection } from '../../report/alarms.js'
 import { readAlarmInputs } from '../shared/alarms.js'
 import { withDeployedCommit } from '../shared/commit.js'
-import { runContext } from '../shared/context.js'
+import { provenance } from '../shared/context.js'
 import { markMainStep, runnerState } from '../shared/post.js'
-import { readRolloutFlowOptions, rolloutOutputs } from '../shared/rollout.js'
+import { rolloutOutputs } from '../shared/rollout.js'
+import { readRolloutFlowOptions } from './options.js'
 import {
   clientsFromInputs,
   readInputs,
@@ -18,12 +19,13 @@ import {
   runnerRuntime,
   setOutputs
 } from '../shared/runner.js'
+import { FIELDS } from './fields.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
     markMainStep()
     const inputs = readInputs()
-    const ctx = await withDeployedCommit(inputs, runContext())
+    const ctx = await withDeployedCommit(inputs, provenance())
     const options = { ...readRolloutFlowOptions(inputs, ctx), ...readAlarmInputs(inputs) }
     const clients = clientsFromInputs(inputs, 'rollout')
 
@@ -42,7 +44,7 @@ export async function run(): Promise<void> {
       throw new ActionError(
         `The rollout succeeded, but ${left.length} thing(s) could not be cleaned up; the post step tries again: ${left.map((s) => s.outcome).join(' ')}`
       )
-  })
+  }, FIELDS)
 }
 
 async function writeSummary(result: RolloutFlowResult, region: string): Promise<void> {

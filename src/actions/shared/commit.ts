@@ -1,14 +1,14 @@
 /** The `commit` input, resolved through the GitHub API with the workflow token when it is a ref. */
 import { getOctokit } from '@actions/github'
 import { resolveCommit } from '../../github/commit.js'
-import type { RunContext } from '../../github/context.js'
+import type { Provenance } from '../../model/provenance.js'
 import type { Inputs } from './inputs.js'
 
 /**
  * The run context with `sha` (and `ref`) of the commit the step deploys. The API is called only
  * for a ref; GITHUB_API_URL (set by the runner, GHES included) says where the API is.
  */
-export async function withDeployedCommit(inputs: Inputs, ctx: RunContext): Promise<RunContext> {
+export async function withDeployedCommit(inputs: Inputs, ctx: Provenance): Promise<Provenance> {
   const commit = inputs.optional('commit') ?? ''
   const token = inputs.optional('github-token') ?? ''
   const [owner = '', repo = ''] = ctx.repository.split('/')
@@ -27,7 +27,7 @@ export async function withDeployedCommit(inputs: Inputs, ctx: RunContext): Promi
  * The commit being deployed (the `commit` input, resolved), for scripts that fetch a release;
  * the user's `env` comes after it.
  */
-export function commitEnv(ctx: RunContext): Array<[string, string]> {
+export function commitEnv(ctx: Provenance): Array<[string, string]> {
   return [
     ...(ctx.sha ? [['EBS_AUTOSCALE_COMMIT', ctx.sha] as [string, string]] : []),
     ...(ctx.ref ? [['EBS_AUTOSCALE_REF', ctx.ref] as [string, string]] : [])

@@ -1,10 +1,11 @@
 /**
- * The run this step belongs to, from the runner's GITHUB_* variables (what @actions/github's
- * `context` reads too, without bundling an API client the actions never use).
+ * The provenance of this step's run, from the runner's GITHUB_* variables (what
+ * @actions/github's `context` reads too, without bundling an API client the actions never use).
+ * The only reader of GITHUB_* run variables: the core is handed the value.
  */
-import type { RunContext } from '../../github/context.js'
+import type { Provenance } from '../../model/provenance.js'
 
-export function runContext(env: NodeJS.ProcessEnv = process.env): RunContext {
+export function provenance(env: NodeJS.ProcessEnv = process.env): Provenance {
   return {
     repository: env['GITHUB_REPOSITORY'] ?? '',
     sha: env['GITHUB_SHA'] ?? '',

@@ -1,7 +1,7 @@
 /** The host-selection inputs, shared by every action that resolves hosts. */
 import type { Host } from '../../hosts/host.js'
 import { describeQuery, type HostQuery } from '../../hosts/resolve.js'
-import { InputError } from '../../errors.js'
+import { checkHostSelector } from '../../hosts/settings.js'
 import type { InstanceState } from '../../model/fleet.js'
 import type { Inputs } from './inputs.js'
 
@@ -16,13 +16,8 @@ export function readHostQuery(
   const tags = inputs.tags('tags')
   const asgNames = inputs.groupNames('asg-name')
   const states = options.states ?? ['running']
-  if (options.requireSelector && tags.size === 0 && asgNames.length === 0) {
-    throw new InputError(
-      'tags',
-      'neither tags nor asg-name is set. Expected Key=Value tags (e.g. "Role=app"), an asg-name, or both; selecting every instance in the region is never what a deploy wants.'
-    )
-  }
   const query: HostQuery = { tags, states, ...(asgNames.length ? { asgNames } : {}) }
+  if (options.requireSelector) checkHostSelector(query)
   return { ...query, description: describeQuery(query) }
 }
 

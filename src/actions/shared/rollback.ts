@@ -2,14 +2,14 @@
  * `rollback-commands` (rollout and deploy), with the same env (EBS_AUTOSCALE_COMMIT and _REF
  * included: the commit it rolls back from), run-as and working directory.
  */
-import { type RunContext } from '../../github/context.js'
+import { type Provenance } from '../../model/provenance.js'
 import type { Inputs } from './inputs.js'
 import type { RollbackSettings } from '../../rollout/rollback.js'
 import { commitEnv } from './commit.js'
 
 export function readRollbackSettings(
   inputs: Inputs,
-  ctx: RunContext
+  ctx: Provenance
 ): RollbackSettings | undefined {
   const commands = inputs.text('rollback-commands')
   if (!commands.trim()) return undefined

@@ -1,7 +1,8 @@
 /** Runner-side helpers shared by the adapters: the only code that imports @actions/core. */
 import * as core from '@actions/core'
 import { createClients, type Clients } from '../../aws/clients.js'
-import { errorMessage } from '../../errors.js'
+import { CLIENT_FIELDS, failureText, type FieldNames } from './fields.js'
+import { provenance } from './context.js'
 import { Inputs } from './inputs.js'
 import type { Log } from '../../log.js'
 import { makeRuntime, type Runtime } from '../../runtime.js'
@@ -39,21 +40,29 @@ export function runnerRuntime(): Runtime {
   return makeRuntime({ log: runnerLog, signal: abort.signal })
 }
 
-/** Clients from the common inputs `aws-region` and `max-attempts`. */
+/** Clients from the common inputs `aws-region` and `max-attempts`, the run in their user agent. */
 export function clientsFromInputs(inputs: Inputs, action: string): Clients {
+  const { runId, runAttempt } = provenance()
   return createClients({
     region: inputs.optional('aws-region'),
     maxAttempts: inputs.integer('max-attempts', 5, { min: 1, max: 20 }),
-    action
+    action,
+    run: { id: runId, attempt: runAttempt }
   })
 }
 
-/** Runs an action body; any error fails the step with its message. */
-export async function runAction(body: () => Promise<void>): Promise<void> {
+/**
+ * Runs an action body; any error fails the step with its message, a SettingError's fields
+ * named by the action's inputs (`fields`, the action's table; by default the client inputs).
+ */
+export async function runAction(
+  body: () => Promise<void>,
+  fields: FieldNames = CLIENT_FIELDS
+): Promise<void> {
   try {
     await body()
   } catch (err) {
-    core.setFailed(errorMessage(err))
+    core.setFailed(failureText(err, fields))
   }
 }
 

@@ -1,6 +1,6 @@
 /** `commands` and `run-once`, and how they run (rollout, deploy, and a release's scripts). */
-import { InputError } from '../../errors.js'
-import type { RunContext } from '../../github/context.js'
+import type { Provenance } from '../../model/provenance.js'
+import { checkCommands } from '../../rollout/settings.js'
 import type { ScriptOptions } from '../../rollout/script.js'
 import { commitEnv } from './commit.js'
 import type { Inputs } from './inputs.js'
@@ -12,16 +12,11 @@ import type { Inputs } from './inputs.js'
  */
 export function readScripts(
   inputs: Inputs,
-  ctx: RunContext
+  ctx: Provenance
 ): { commands: ScriptOptions; runOnce?: ScriptOptions } {
   const commands = inputs.text('commands')
   const shipsOrSwitches = inputs.optional('artifact') || inputs.optional('rollback-to')
-  if (commands.trim() === '' && !shipsOrSwitches) {
-    throw new InputError(
-      'commands',
-      'is empty. Expected the deploy script to run on every host (multi-line).'
-    )
-  }
+  if (!shipsOrSwitches) checkCommands(commands)
   const workingDirectory = inputs.optional('working-directory')
   const runAs = inputs.user('run-as')
   const run = ['run', ctx.runId, ctx.runAttempt].filter(Boolean).join('-')

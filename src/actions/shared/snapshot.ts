@@ -1,179 +1,34 @@
 /** The snapshot inputs, shared by the snapshot action and deploy: all parsed before any change. */
-import { readMountPoint } from './mount-point.js'
-import { InputError } from '../../errors.js'
 import { readDevice } from './device.js'
 import { readLaunchTemplate } from './launch-template.js'
-import { INSTANCE_ID } from '../../hosts/host.js'
-import { repositoryName, type RunContext } from '../../github/context.js'
+import { repositoryName, type Provenance } from '../../model/provenance.js'
 import type { Inputs } from './inputs.js'
 import type { SnapshotSpec } from '../../snapshot/create.js'
 import type { RetentionSettings } from '../../snapshot/retain-targets.js'
-import type { PublishFlowOptions, PublishFlowResult } from '../../flows/publish.js'
+import type { PublishFlowResult } from '../../flows/publish.js'
 import type { PublishSettings, PublishTarget, TargetReport } from '../../snapshot/targets.js'
-import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from '../../snapshot/ops/tags.js'
-import type { Consistency, SnapshotSource } from '../../snapshot/types.js'
+import {
+  checkSnapshotText,
+  checkSourceVersion,
+  consistencyOf,
+  snapshotTagsOf
+} from '../../snapshot/settings.js'
+import type { Consistency } from '../../snapshot/types.js'
 
-const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/
-const SOURCE_VERSION = /^(\$Default|\$Latest|[1-9]\d*)$/
-/** Freezing these would freeze the SSM agent that has to thaw them. */
-const AGENT_DIRS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm', '/usr/bin', '/bin', '/etc']
 const DAY_MS = 86_400_000
-
-const quote = (s: string): string => JSON.stringify(s)
-
-/** `instance-id` (+ `device`) or `volume-id`: exactly one. */
-export function readSnapshotSource(inputs: Inputs): SnapshotSource {
-  const instanceId = inputs.optional('instance-id')
-  const volumeId = inputs.optional('volume-id')
-  if (instanceId && volumeId) {
-    throw new InputError(
-      'volume-id',
-      'is set together with instance-id. Expected one of them: instance-id (with device) or volume-id.'
-    )
-  }
-  if (volumeId) {
-    if (!VOLUME_ID.test(volumeId)) {
-      throw new InputError(
-        'volume-id',
-        `${quote(volumeId)} is not a volume id. Expected e.g. "vol-0123456789abcdef0".`
-      )
-    }
-    return { kind: 'volume', volumeId }
-  }
-  if (!instanceId) {
-    throw new InputError(
-      'instance-id',
-      "is required (or volume-id). Expected the instance whose code volume to snapshot, e.g. resolve-hosts' primary-instance-id."
-    )
-  }
-  if (!INSTANCE_ID.test(instanceId)) {
-    throw new InputError(
-      'instance-id',
-      `${quote(instanceId)} is not an instance id. Expected e.g. "i-0123456789abcdef0".`
-    )
-  }
-  return { kind: 'instance', instanceId, device: readDevice(inputs) }
-}
 
 export function readConsistency(inputs: Inputs): Consistency {
   const mode = inputs.oneOf('consistency', ['none', 'sync', 'freeze'] as const, 'sync')
-  const mountPoint = readMountPoint(inputs)
-  if (mode === 'none') return { mode }
-  if (mode === 'sync') return mountPoint ? { mode, mountPoint } : { mode }
-  if (!mountPoint) {
-    throw new InputError(
-      'mount-point',
-      'is required with consistency: freeze. Expected where the code volume is mounted, e.g. "/srv/app".'
-    )
-  }
-  const normalized = mountPoint.replace(/\/+$/, '') || '/'
-  if (
-    normalized === '/' ||
-    AGENT_DIRS.some((d) => d === normalized || d.startsWith(`${normalized}/`))
-  ) {
-    throw new InputError(
-      'mount-point',
-      `${quote(mountPoint)} holds the system or the SSM agent; freezing it would hang the agent that has to thaw it. Expected the code volume's own mount point, e.g. "/srv/app".`
-    )
-  }
-  return { mode, mountPoint: normalized }
-}
-
-/** Extra snapshot tags: one value per key, none of the keys this project writes. */
-export function readSnapshotTags(inputs: Inputs): Record<string, string> {
-  const tags: Record<string, string> = {}
-  for (const [key, values] of inputs.tags('snapshot-tags')) {
-    if (values.length > 1) {
-      throw new InputError(
-        inputs.nameOf('snapshot-tags'),
-        `${quote(key)} has several values (${values.join(', ')}). Expected one value per key.`
-      )
-    }
-    if (key === 'Name')
-      throw new InputError(
-        inputs.nameOf('snapshot-tags'),
-        'sets Name. Expected other keys; the Name tag comes from the name input.'
-      )
-    if (key.startsWith('aws:') || key.startsWith(TAG_PREFIX)) {
-      throw new InputError(
-        inputs.nameOf('snapshot-tags'),
-        `${quote(key)} uses a reserved prefix (aws: or ${TAG_PREFIX}).`
-      )
-    }
-    if (key.length > 128 || values[0]!.length > 256) {
-      throw new InputError(
-        inputs.nameOf('snapshot-tags'),
-        `${quote(key)} is too long. Expected keys up to 128 and values up to 256 characters.`
-      )
-    }
-    tags[key] = values[0]!
-  }
-  if (Object.keys(tags).length > MAX_USER_TAGS) {
-    throw new InputError(
-      inputs.nameOf('snapshot-tags'),
-      `has ${Object.keys(tags).length} tags. Expected at most ${MAX_USER_TAGS} (EC2 allows ${MAX_TAGS} per snapshot and this action keeps ${MAX_TAGS - MAX_USER_TAGS} for its own).`
-    )
-  }
-  return tags
-}
-
-/** The snapshot action's inputs: its own source and `wait`, then the shared settings. */
-export function readSnapshotActionSettings(inputs: Inputs, ctx: RunContext): PublishFlowOptions {
-  const source = readSnapshotSource(inputs)
-  const wait = inputs.boolean('wait', true)
-  const snapshot = readSnapshotSpec(inputs, ctx)
-  const timeoutMs = readSnapshotTimeout(inputs)
-  const publish = readPublishSettings(inputs)
-  const launchTemplate = publish.target.launchTemplate
-  if (!launchTemplate) {
-    for (const [input, set] of [
-      ['asg-name', !!publish.target.groups],
-      ['instance-refresh', !!publish.instanceRefresh],
-      ['keep-versions', publish.retention.keepVersions > 0],
-      ['volume-initialization-rate', publish.volumeInitializationRate !== undefined]
-    ] as const) {
-      if (set)
-        throw new InputError(
-          input,
-          'needs launch-template. Expected the launch template to publish the snapshot to.'
-        )
-    }
-  }
-  if (launchTemplate && !wait) {
-    throw new InputError(
-      'wait',
-      'is false while launch-template is set. Expected wait: true: instances cannot launch from a snapshot that has not completed.'
-    )
-  }
-  const { target, retention, ...settings } = publish
-  const warmPools = inputs.oneOf('warm-pools', ['replace', 'keep'] as const, 'replace')
-  return {
-    source,
-    snapshot,
-    wait,
-    timeoutMs,
-    ...(launchTemplate
-      ? { publish: { ...settings, targets: [{ ...target, launchTemplate }] }, warmPools }
-      : {}),
-    retention,
-    dryRun: inputs.boolean('dry-run', false)
-  }
+  return consistencyOf(mode, inputs.optional('mount-point'))
 }
 
 /** What the snapshot is (the deploy's and the snapshot action's): consistency, name, tags. */
-export function readSnapshotSpec(inputs: Inputs, ctx: RunContext): SnapshotSpec {
+export function readSnapshotSpec(inputs: Inputs, ctx: Provenance): SnapshotSpec {
   const consistency = readConsistency(inputs)
   const name = inputs.string('name', repositoryName(ctx))
-  if (name.length > 255)
-    throw new InputError(inputs.nameOf('name'), 'is longer than 255 characters.')
   const description = inputs.optional('description')
-  if (description && description.length > 255) {
-    throw new InputError(
-      inputs.nameOf('description'),
-      'is longer than 255 characters (the EC2 limit).'
-    )
-  }
-  const tags = readSnapshotTags(inputs)
+  checkSnapshotText(name, description)
+  const tags = snapshotTagsOf(inputs.tags('snapshot-tags'))
   return { consistency, name, ...(description ? { description } : {}), tags, run: ctx }
 }
 
@@ -190,13 +45,7 @@ export function readPublishSettings(inputs: Inputs): Omit<PublishSettings, 'targ
   retention: RetentionSettings
 } {
   const launchTemplate = readLaunchTemplate(inputs)
-  const sourceVersion = inputs.string('source-version', '$Default')
-  if (!SOURCE_VERSION.test(sourceVersion)) {
-    throw new InputError(
-      'source-version',
-      `${quote(sourceVersion)} is not a version. Expected $Default, $Latest or a version number.`
-    )
-  }
+  const sourceVersion = checkSourceVersion(inputs.string('source-version', '$Default'))
   const setDefault = inputs.boolean('set-default', true)
   const asgNames = inputs.groupNames('asg-name')
   const instanceRefresh = inputs.boolean('instance-refresh', false)

@@ -4,7 +4,7 @@ import { ActionError } from '../../errors.js'
 import { snapshotReport } from '../../report/snapshot.js'
 import { runPublishFlow } from '../../flows/publish.js'
 import { withDeployedCommit } from '../shared/commit.js'
-import { runContext } from '../shared/context.js'
+import { provenance } from '../shared/context.js'
 import {
   clientsFromInputs,
   readInputs,
@@ -12,12 +12,14 @@ import {
   runnerRuntime,
   setOutputs
 } from '../shared/runner.js'
-import { readSnapshotActionSettings, snapshotOutputs } from '../shared/snapshot.js'
+import { snapshotOutputs } from '../shared/snapshot.js'
+import { readSnapshotActionSettings } from './options.js'
+import { FIELDS } from './fields.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = readInputs()
-    const ctx = await withDeployedCommit(inputs, runContext())
+    const ctx = await withDeployedCommit(inputs, provenance())
     const options = readSnapshotActionSettings(inputs, ctx)
     const clients = clientsFromInputs(inputs, 'snapshot')
 
@@ -30,5 +32,5 @@ export async function run(): Promise<void> {
       .write()
     // setFailed (in runAction) makes it an error annotation.
     if (result.failure) throw new ActionError(result.failure.message)
-  })
+  }, FIELDS)
 }

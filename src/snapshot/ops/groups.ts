@@ -8,7 +8,7 @@ import {
   type LaunchTemplateSpecification,
   paginateDescribeAutoScalingGroups
 } from '@aws-sdk/client-auto-scaling'
-import { ActionError, InputError, wrapAwsError } from '../../errors.js'
+import { ActionError, setting, SettingError, wrapAwsError } from '../../errors.js'
 import { describeGroups } from '../../hosts/resolve.js'
 import type { LaunchTemplateRef } from './template.js'
 import type { GroupFollows, GroupUsage } from '../types.js'
@@ -24,9 +24,9 @@ export async function inspectGroups(
     const usage = groupUsage(group!, template)
     if (!usage) {
       const own = templateNames(group!)
-      throw new InputError(
-        'asg-name',
-        `Auto Scaling group ${options.asgName} launches from ${own.length ? `launch template ${own.join(', ')}` : 'no launch template'}, not from launch template ${template.name} (${template.id}). Expected only groups that use it, or leave asg-name empty to find them.`
+      throw new SettingError(
+        'groups',
+        `Auto Scaling group ${options.asgName} launches from ${own.length ? `launch template ${own.join(', ')}` : 'no launch template'}, not from launch template ${template.name} (${template.id}). Expected only groups that use it, or leave ${setting('groups')} empty to find them.`
       )
     }
     return [usage]

@@ -16,7 +16,7 @@ import {
   type ResponseLaunchTemplateData
 } from '@aws-sdk/client-ec2'
 import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../../errors.js'
-import { type RunContext, shortSha } from '../../github/context.js'
+import { type Provenance, shortSha } from '../../model/provenance.js'
 import { type Log, silentLog } from '../../log.js'
 import { withCodeSnapshot, type VolumeShape } from './mappings.js'
 import { TAG } from './tags.js'
@@ -39,7 +39,7 @@ export interface PublishVersionOptions {
   volumeInitializationRate?: number
   /** The snapshot's release: instances launched from the new version carry it as a tag. */
   release?: string
-  run: RunContext
+  run: Provenance
   setDefault: boolean
   /** The default when the step started: if it moved since, another deploy published. */
   expectedDefaultVersion?: number
@@ -264,7 +264,7 @@ async function createVersion(
 }
 
 /** `acme/shop@0123456789ab /dev/sdf <- snap-0abc (run 4242)`, within 255 characters. */
-export function versionDescription(run: RunContext, device: string, snapshotId: string): string {
+export function versionDescription(run: Provenance, device: string, snapshotId: string): string {
   const what = run.repository ? `${run.repository}@${shortSha(run.sha)}` : 'ebs-autoscale'
   const runPart = run.runId ? ` (run ${run.runId})` : ''
   return `${what} ${device} <- ${snapshotId}${runPart}`.slice(0, 255)

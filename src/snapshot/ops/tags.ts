@@ -1,5 +1,5 @@
 /** The tags and description a snapshot carries from its creation, naming the run that made it. */
-import { type RunContext, runUrl, shortSha } from '../../github/context.js'
+import { type Provenance, runUrl, shortSha } from '../../model/provenance.js'
 import type { CodeVolume } from '../types.js'
 
 /** Keys this project writes; user tags may not use the prefix. */
@@ -56,7 +56,7 @@ export function launchTemplateTagFilter(id: string): string[] {
 
 export function snapshotTags(
   name: string,
-  run: RunContext,
+  run: Provenance,
   volume: CodeVolume,
   device: string | undefined,
   userTags: Readonly<Record<string, string>> = {},
@@ -85,7 +85,7 @@ export function snapshotTags(
 }
 
 /** `acme/shop@0123456789ab (refs/heads/main), run 4242 attempt 1`, within EC2's 255 characters. */
-export function defaultDescription(run: RunContext): string {
+export function defaultDescription(run: Provenance): string {
   const parts = [`ebs-autoscale: ${run.repository || 'unknown repository'}`]
   if (run.sha) parts[0] += `@${shortSha(run.sha)}`
   if (run.ref) parts.push(`(${run.ref})`)

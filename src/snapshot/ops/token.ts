@@ -4,10 +4,10 @@
  * one), different for anything else. The run attempt is left out on purpose.
  */
 import { createHash } from 'node:crypto'
-import type { RunContext } from '../../github/context.js'
+import type { Provenance } from '../../model/provenance.js'
 
 export function publishToken(
-  run: Pick<RunContext, 'repository' | 'sha' | 'runId'>,
+  run: Pick<Provenance, 'repository' | 'sha' | 'runId'>,
   launchTemplateId: string,
   device: string,
   snapshotId: string
