@@ -23,11 +23,13 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   const targets: PublishTarget[] = []
   for (const t of options.publish.targets)
     targets.push(...(await deployTargets(clients.ec2, t, resolved.groups, primary)))
-  // Before the first change (the locks): an alarm already firing refuses the deploy.
+  // Before the first change (the locks): an alarm already firing refuses the deploy. A
+  // rollback-to is what an alarm calls for: the alarms never hold it back.
+  const watched = options.rollbackTo ? undefined : options.alarms
   const { guard, checked } = await RolloutGuard.preflight(
     clients.cloudwatch,
     {
-      ...(options.alarms ? { alarms: options.alarms } : {}),
+      ...(watched ? { alarms: watched } : {}),
       ...(options.bakeTimeMs ? { bakeTimeMs: options.bakeTimeMs } : {}),
       // A rollout polled at a test's pace watches its alarms at that pace too.
       ...(options.rollout.backoff ? { backoff: options.rollout.backoff } : {})

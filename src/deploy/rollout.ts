@@ -118,7 +118,10 @@ async function rollOut(
  * Behind target groups: the plan (read-only, so a fleet too small is refused before anything
  * changes) and the steps that take each host out of service around its commands.
  */
-async function startSession(ctx: DeployContext, resolved: Resolved): Promise<RolloutSession> {
+export async function startSession(
+  ctx: DeployContext,
+  resolved: Resolved
+): Promise<RolloutSession> {
   const { clients, options, runtime, journal } = ctx
   const settings = options.traffic ?? { targetGroups: { auto: false, given: [] } }
   const plan = await planTraffic(clients, resolved.hosts, settings, {

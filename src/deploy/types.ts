@@ -3,7 +3,9 @@ import type { AlarmReport, AlarmSettings } from '../alarms/types.js'
 import type { Host } from '../hosts/host.js'
 import type { HostQuery } from '../hosts/resolve.js'
 import type { Settled } from '../held/settle.js'
+import type { RollbackTarget } from '../release/release-id.js'
 import type { ReleaseOptions } from '../release/rollout-scripts.js'
+import type { ReleaseSettings } from '../release/ship.js'
 import type { ReleaseRun } from '../flows/release-rollout.js'
 import type { Failure } from '../model/failure.js'
 import type { RollbackResult, RollbackSettings } from '../rollout/rollback.js'
@@ -43,6 +45,8 @@ export interface DeployOptions {
   rollback?: RollbackSettings
   /** Ship this artifact as a release (its failed rollout switches back instead of rollback-commands). */
   release?: ReleaseOptions
+  /** Instead of deploying: every host switches to this release, and the template boots it. */
+  rollbackTo?: { target: RollbackTarget; settings: ReleaseSettings }
   /** CloudWatch alarms: checked before any change, watched during the rollout and the bakes. */
   alarms?: AlarmSettings
   /** Waited after the canary and after the last host (before publishing), alarms watched. */

@@ -19,6 +19,7 @@ import { catchUpPhase } from '../deploy/catch-up-phase.js'
 import { Phases } from '../deploy/phases.js'
 import { publishPhase, retentionPhase } from '../deploy/publish.js'
 import { resolveDeploy } from '../deploy/resolve.js'
+import { rollbackToPhase } from '../deploy/rollback-to.js'
 import { rolloutPhase, type RolledOut } from '../deploy/rollout.js'
 import type { DeployOptions, DeployResult } from '../deploy/types.js'
 import { errorMessage } from '../errors.js'
@@ -55,7 +56,9 @@ async function deploy(ctx: DeployContext): Promise<DeployResult> {
   const { options, phases } = ctx
   const resolved = await phases.run('resolve', () => resolveDeploy(ctx))
   const { hosts, preflight, locks, prepared } = resolved
-  const rolled = await phases.run('rollout', () => rolloutPhase(ctx, resolved))
+  const rolled = await phases.run('rollout', () =>
+    options.rollbackTo ? rollbackToPhase(ctx, resolved) : rolloutPhase(ctx, resolved)
+  )
   const alarms = resolved.guard.report()
   const base = {
     ...{ hosts, preflight, locks, settled: [], phases, dryRun: options.dryRun },

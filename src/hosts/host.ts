@@ -21,6 +21,8 @@ export interface Host {
    * the deploy like any other.
    */
   lifecycleState?: string
+  /** The release its code volume's `current` names, as its tag says (releases). */
+  release?: string
   tags: Record<string, string>
 }
 

@@ -12,6 +12,7 @@ import {
 import { type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2'
 import { aws, SettingError, wrapAwsError } from '../errors.js'
 import type { InstanceState, TagFilter } from '../model/fleet.js'
+import { RELEASE_TAG } from '../model/release.js'
 import { compareHosts, type Host } from './host.js'
 import { describeInstances } from './instances.js'
 
@@ -180,6 +181,7 @@ export function toHost(instance: Instance): Host | undefined {
   setIf(host, 'launchTemplateId', tags['aws:ec2launchtemplate:id'])
   setIf(host, 'launchTemplateVersion', tags['aws:ec2launchtemplate:version'])
   setIf(host, 'autoScalingGroup', tags['aws:autoscaling:groupName'])
+  setIf(host, 'release', tags[RELEASE_TAG])
   return host
 }
 

@@ -85,20 +85,7 @@ export async function acquireDeployLock(
   const token = randomUUID()
   // Stamped at each attempt: a deploy that waited holds the lock for its whole deadline from
   // the moment it takes it, not from the moment it began to wait.
-  const stamp = (): LockHolder => {
-    const now = new Date(clock.now()).toISOString()
-    return {
-      token,
-      repository: options.run.repository,
-      runId: options.run.runId,
-      runAttempt: options.run.runAttempt,
-      runUrl: runUrl(options.run),
-      sha: options.run.sha,
-      startedAt: now,
-      expiresAt: new Date(clock.now() + options.holdMs).toISOString(),
-      renewedAt: now
-    }
-  }
+  const stamp = (): LockHolder => holderOf(token, options, clock.now())
   let mine = stamp()
   const lines: string[] = []
   const started = clock.now()
@@ -143,6 +130,22 @@ export async function acquireDeployLock(
   }
   log.info(`Holding the deploy lock ${name} (until ${mine.expiresAt} at the latest).`)
   return { name, token, templateId: options.templateId, holder: mine, lines }
+}
+
+/** What the lock's value says of this run, as of `now`. */
+function holderOf(token: string, options: AcquireOptions, now: number): LockHolder {
+  const at = new Date(now).toISOString()
+  return {
+    token,
+    repository: options.run.repository,
+    runId: options.run.runId,
+    runAttempt: options.run.runAttempt,
+    runUrl: runUrl(options.run),
+    sha: options.run.sha,
+    startedAt: at,
+    expiresAt: new Date(now + options.holdMs).toISOString(),
+    renewedAt: at
+  }
 }
 
 function whyDead(holder: LockHolder, options: AcquireOptions, now: number): string | undefined {

@@ -4,6 +4,9 @@
  * read by the rollout side (rollback.ts): a model of its own so neither imports the other.
  * Empty strings when they could not be read.
  */
+/** The tag naming a host's (or a snapshot's, or a launch's) release on the code volume. */
+export const RELEASE_TAG = 'ebs-autoscale:release'
+
 export interface PreviousRelease {
   commit: string
   snapshotId: string

@@ -4,7 +4,7 @@
  * on the runner before any AWS call.
  */
 import { setting, SettingError } from '../errors.js'
-import { checkMountPoint } from '../snapshot/settings.js'
+import { checkMountPoint } from '../snapshot/mount-point.js'
 
 /** artifact and rollback-to are two ways to move the fleet: one at a time. */
 export function checkReleaseMode(artifact?: string, rollbackTo?: string): void {

@@ -3,7 +3,16 @@ import { code, table } from './markdown.js'
 
 export function hostsTable(hosts: readonly Host[]): string {
   return table(
-    ['#', 'Instance', 'Private IP', 'AZ', 'Launched', 'Template version', 'Auto Scaling group'],
+    [
+      '#',
+      'Instance',
+      'Private IP',
+      'AZ',
+      'Launched',
+      'Template version',
+      'Auto Scaling group',
+      'Release'
+    ],
     hosts.map((h, i) => [
       i === 0 ? '1 (primary)' : i + 1,
       code(h.instanceId),
@@ -13,7 +22,8 @@ export function hostsTable(hosts: readonly Host[]): string {
       h.launchTemplateId ? `${h.launchTemplateId} v${h.launchTemplateVersion ?? '?'}` : undefined,
       h.autoScalingGroup
         ? `${h.autoScalingGroup}${h.lifecycleState ? ` (${h.lifecycleState})` : ''}`
-        : undefined
+        : undefined,
+      h.release ? code(h.release) : undefined
     ])
   )
 }

@@ -5,7 +5,6 @@
  * host holds its slot from its `before` until its `after` settled, but while it drains or
  * waits for health the loop goes on polling and starting hosts in the slots others free.
  */
-import type { Log } from '../log.js'
 import { CRITICAL_BACKOFF } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 import { settled } from '../settled.js'
@@ -28,7 +27,6 @@ export interface ExecutionParts {
   stop: StopPolicy
   fullOutput: FullOutput
   runtime: Runtime
-  /** `primaryLast`: replaces the primary's last script (run-once, else its commands). */
   scripts: Scripts
   primaryInstanceId: string
   lifecycle?: Lifecycle
@@ -64,10 +62,6 @@ export class Execution {
   private closing = false
 
   constructor(private readonly parts: ExecutionParts) {}
-
-  private get log(): Log {
-    return this.parts.runtime.log
-  }
 
   /** Runs until every host finished or the rollout stopped and what ran has finished. */
   async execute(): Promise<void> {
@@ -137,7 +131,7 @@ export class Execution {
     for (const start of starts) await this.start(start)
   }
 
-  /** Before the first host after the canary: the caller's hold, then the stop policy again. */
+  /** Before the first host after the canary: the caller's hold, then the stop rules again. */
   private async pastCanary(starts: readonly Start[]): Promise<string | undefined> {
     const { afterCanary, scheduler, stop } = this.parts
     if (!afterCanary || this.canaryPassed || starts[0]?.wave.kind !== 'fleet') return undefined
@@ -154,7 +148,7 @@ export class Execution {
     const { runtime, lifecycle } = this.parts
     if (!this.announced.has(wave.number)) {
       this.announced.add(wave.number)
-      this.log.info(`Starting ${describeWave(wave)}`)
+      this.parts.runtime.log.info(`Starting ${describeWave(wave)}`)
     }
     const fresh = instanceIds.filter((id) => !this.outOfService.has(id))
     if (!lifecycle?.before || fresh.length === 0) return this.started(wave, instanceIds, fresh)
@@ -238,7 +232,7 @@ export class Execution {
     let stepResults = [...results]
     if (wave.kind !== 'run-once')
       stepResults = stepResults.map((r) => this.results.get(r.instanceId) ?? r)
-    reportHosts(this.log, wave, stepResults)
+    reportHosts(this.parts.runtime.log, wave, stepResults)
     stop.record(wave, stepResults)
     for (const r of changed) if (wave.kind === 'run-once') stop.record(this.waveOf(r), [r])
     this.lastWave = wave
@@ -279,7 +273,9 @@ export class Execution {
   private stopWith(reason: string): void {
     this.stoppedReason ??= reason
     const after = this.lastWave ? ` after ${describeWave(this.lastWave)}` : ''
-    this.log.error(`Stopping the rollout${after}: ${reason}.`, { title: 'Rollout stopped' })
+    this.parts.runtime.log.error(`Stopping the rollout${after}: ${reason}.`, {
+      title: 'Rollout stopped'
+    })
   }
 
   /**

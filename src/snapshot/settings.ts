@@ -5,26 +5,15 @@
  */
 import { setting, SettingError } from '../errors.js'
 import type { TagFilter } from '../model/fleet.js'
+import { checkMountPoint } from './mount-point.js'
 import { MAX_TAGS, MAX_USER_TAGS, TAG_PREFIX } from './ops/tags.js'
 import type { Consistency, ConsistencyMode } from './types.js'
 
-const MOUNT_POINT = /^\/[A-Za-z0-9._/-]*$/
 /** Freezing these would freeze the SSM agent that has to thaw them. */
 const AGENT_DIRS = ['/var/lib/amazon/ssm', '/var/log/amazon/ssm', '/usr/bin', '/bin', '/etc']
 const SOURCE_VERSION = /^(\$Default|\$Latest|[1-9]\d*)$/
 
 const quote = (s: string): string => JSON.stringify(s)
-
-/** Where the code volume is mounted on the host: an absolute path, no `..`. */
-export function checkMountPoint(mountPoint: string): string {
-  if (!MOUNT_POINT.test(mountPoint) || mountPoint.split('/').includes('..')) {
-    throw new SettingError(
-      'mountPoint',
-      `${quote(mountPoint)} is not an absolute path. Expected e.g. "/srv/app".`
-    )
-  }
-  return mountPoint
-}
 
 /** The consistency mode with its mount point; freeze refuses the system's and the agent's dirs. */
 export function consistencyOf(mode: ConsistencyMode, mountPoint?: string): Consistency {

@@ -21,9 +21,12 @@ interface ActionYml {
 /** What an adapter needs beyond empty inputs to get to the end of its reading. */
 const ACTIONS: Record<string, { yml: string; given: Record<string, string> }> = {
   'resolve-hosts': { yml: 'actions/resolve-hosts/action.yml', given: { tags: 'Role=app' } },
-  rollout: { yml: 'actions/rollout/action.yml', given: { 'instance-ids': 'i-0123456789abcdef0' } },
+  rollout: {
+    yml: 'actions/rollout/action.yml',
+    given: { 'instance-ids': 'i-0123456789abcdef0', commands: './deploy' }
+  },
   snapshot: { yml: 'actions/snapshot/action.yml', given: { 'instance-id': 'i-0123456789abcdef0' } },
-  deploy: { yml: 'action.yml', given: { tags: 'Role=app' } }
+  deploy: { yml: 'action.yml', given: { tags: 'Role=app', commands: './deploy' } }
 }
 
 /**

@@ -31,7 +31,8 @@ const CREATION_KEYS = Object.keys(
     },
     '/dev/sdf',
     {},
-    'lt-0123456789abcdef0'
+    'lt-0123456789abcdef0',
+    '3f9c2ab'
   )
 ).sort()
 const REPOSITORY = 'acme/shop'
@@ -62,7 +63,9 @@ describe('least-privilege IAM policies', () => {
   it.each(WITH_SNAPSHOTS)(
     "examples/iam/%s.json allows ec2:CreateTags only at CreateSnapshot, or for the status on this repository's snapshots",
     (name) => {
-      const statements = allowing(name, 'ec2:CreateTags')
+      const statements = allowing(name, 'ec2:CreateTags').filter((s) =>
+        list(s.Resource).some((r) => r.includes(':snapshot/'))
+      )
       expect(statements.map((s) => s.Condition === undefined)).toEqual([false, false])
       for (const s of statements) expect(list(s.Action)).toEqual(['ec2:CreateTags'])
       expect(statements.map((s) => s.Condition)).toEqual([
@@ -108,6 +111,24 @@ describe('least-privilege IAM policies', () => {
             }
           }
         ]
+      ])
+    }
+  )
+
+  it.each(['deploy', 'rollout'])(
+    "examples/iam/%s.json tags only this environment's instances, and only with their release",
+    (name) => {
+      const onInstances = allowing(name, 'ec2:CreateTags').filter((s) =>
+        list(s.Resource).some((r) => r.includes(':instance/'))
+      )
+      expect(onInstances.map((s) => s.Condition)).toEqual([
+        {
+          StringEquals: {
+            'aws:ResourceTag/Role': 'app',
+            'aws:ResourceTag/Environment': 'production'
+          },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.release] }
+        }
       ])
     }
   )

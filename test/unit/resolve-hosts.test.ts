@@ -475,6 +475,7 @@ describe('readHostQuery and hostOutputs (the adapter side)', () => {
       'public-dns-names': ['ec2-1.compute.amazonaws.com'],
       count: 2,
       'primary-instance-id': 'i-1',
+      releases: {},
       hosts
     })
     expect(hostOutputs([])).toEqual({
@@ -484,6 +485,7 @@ describe('readHostQuery and hostOutputs (the adapter side)', () => {
       'public-dns-names': [],
       count: 0,
       'primary-instance-id': '',
+      releases: {},
       hosts: []
     })
   })

@@ -235,7 +235,8 @@ describe('the tag budget', () => {
       VOLUME,
       '/dev/sdf',
       s.snapshot.tags,
-      'lt-0123456789abcdef0'
+      'lt-0123456789abcdef0',
+      '3f9c2ab'
     )
     const later = { [TAG.status]: 'failed', [TAG.failure]: 'x' }
     expect(Object.keys({ ...written, ...later })).toHaveLength(MAX_TAGS)

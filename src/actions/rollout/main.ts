@@ -32,7 +32,9 @@ export async function run(): Promise<void> {
     const result = await runRolloutFlow(clients, options, runnerRuntime(), runnerState)
     setOutputs({
       ...rolloutOutputs(result.rollout),
-      'rolled-back-instance-ids': result.rollback?.rolledBack ?? []
+      'rolled-back-instance-ids': result.rollback?.rolledBack ?? [],
+      release: result.release?.id ?? '',
+      releases: result.release?.hosts ?? {}
     })
     await writeSummary(result, clients.region)
     const { rollout, rollback, settled } = result

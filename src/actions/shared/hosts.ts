@@ -32,6 +32,9 @@ export function hostOutputs(hosts: readonly Host[]): Record<string, string | num
     'public-dns-names': present(hosts.map((h) => h.publicDnsName)),
     count: hosts.length,
     'primary-instance-id': hosts[0]?.instanceId ?? '',
+    releases: Object.fromEntries(
+      hosts.flatMap((h) => (h.release ? [[h.instanceId, h.release]] : []))
+    ),
     hosts
   }
 }

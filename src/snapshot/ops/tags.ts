@@ -1,4 +1,5 @@
 /** The tags and description a snapshot carries from its creation, naming the run that made it. */
+import { RELEASE_TAG } from '../../model/release.js'
 import { type Provenance, runUrl, shortSha } from '../../model/provenance.js'
 import type { CodeVolume } from '../types.js'
 
@@ -22,7 +23,7 @@ export const TAG = {
   status: `${TAG_PREFIX}status`,
   failure: `${TAG_PREFIX}failure`,
   /** The release on the code volume (releases): snapshots, instances and template versions. */
-  release: `${TAG_PREFIX}release`
+  release: RELEASE_TAG
 } as const
 
 /** EC2 limits: 50 tags per resource, values up to 256 characters. */
