@@ -5,6 +5,7 @@ import { type Provenance, shortSha } from '../model/provenance.js'
 import { formatDuration } from '../duration.js'
 import { warmPoolLines } from './warm-pool.js'
 import { alarmsSection } from './alarms.js'
+import { releaseSection } from './release.js'
 import { hostsTable, standbyNote } from './hosts.js'
 import { trafficReport } from './traffic.js'
 import { code, table } from './markdown.js'
@@ -84,6 +85,7 @@ export function deployReport(result: DeployResult, run: Provenance, region: stri
     )
   }
   parts.push(alarmsSection(result.alarms, result.rollback))
+  parts.push(releaseSection(result.release, result.publish?.targets, result.publish?.snapshot.tags))
   if (result.traffic?.plan.targetGroups.length) {
     const results = [
       ...(result.rollout?.results ?? []),

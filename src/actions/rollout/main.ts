@@ -6,6 +6,7 @@ import { describeRollback } from '../../rollout/rollback.js'
 import { commandLinks, rolloutFailure, rolloutTable, rolloutTotals } from '../../report/rollout.js'
 import { trafficReport } from '../../report/traffic.js'
 import { alarmsSection } from '../../report/alarms.js'
+import { releaseSection } from '../../report/release.js'
 import { readAlarmInputs } from '../shared/alarms.js'
 import { withDeployedCommit } from '../shared/commit.js'
 import { provenance } from '../shared/context.js'
@@ -55,6 +56,7 @@ async function writeSummary(result: RolloutFlowResult, region: string): Promise<
     .addRaw(`## rollout${rollout.dryRun ? ' (dry run)' : ''}\n\n${rolloutTotals(rollout)}\n\n`)
     .addRaw(`${rolloutTable(rollout)}\n\n`)
     .addRaw(result.alarms ? `${alarmsSection(result.alarms, result.rollback)}\n\n` : '')
+    .addRaw(result.release ? `${releaseSection(result.release)}\n\n` : '')
     .addRaw(
       plan.targetGroups.length ? `${trafficReport(plan, result.traffic, rollout.results)}\n\n` : ''
     )
