@@ -196,8 +196,11 @@ describe('against the emulator', () => {
       'primary-instance-id',
       'private-dns-names',
       'private-ips',
-      'public-dns-names'
+      'public-dns-names',
+      'releases'
     ])
+    // No host was ever switched to a release here: none carries the tag.
+    expect(run.outputs['releases']).toBe('{}')
 
     expect(run.stdout).toContain(
       'Looking for instances in us-east-1: tag:Role in (app) AND tag:Environment in (production) AND instance-state-name in (running)'
@@ -244,6 +247,7 @@ describe('against the emulator', () => {
       'public-dns-names': '[]',
       count: '0',
       'primary-instance-id': '',
+      releases: '{}',
       hosts: '[]'
     })
   })
