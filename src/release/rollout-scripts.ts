@@ -67,7 +67,10 @@ export function releaseScripts(
       ...(commands.runAs ? { runAs: commands.runAs } : {}),
       ...(settings.activate ? { activate: settings.activate } : {}),
       keepReleases: settings.keepReleases,
-      ...(commands.logName ? { logName: commands.logName } : {})
+      ...(commands.logName ? { logName: commands.logName } : {}),
+      // Passed on like the other script options (it was dropped: a release's commands always
+      // logged to /var/log/ebs-autoscale, whatever the caller asked for).
+      ...(commands.logDirectory ? { logDirectory: commands.logDirectory } : {})
     })
   )
   if (!runOnce) return { script }
