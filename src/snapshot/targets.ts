@@ -3,8 +3,9 @@
  * new one is made from, and the groups to report on and refresh. The snapshot action passes
  * one target; the deploy one per distinct template its groups launch from (deploy/templates.ts).
  */
+import type { Clients } from '../aws/clients.js'
+import { SettingError } from '../errors.js'
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
-import type { EC2Client } from '@aws-sdk/client-ec2'
 import type { Failure } from '../model/failure.js'
 import { inspectGroups, requireGroups } from './ops/groups.js'
 import { activeInstanceRefresh, RefreshInProgressError } from './ops/instance-refresh.js'
@@ -18,6 +19,11 @@ export interface PublishTarget {
   sourceVersion: string
   /** Only these groups (each must use the template); undefined: every group that does. */
   groups?: readonly string[]
+  /**
+   * The template's region; undefined: the clients'. A target in another region would need the
+   * snapshot copied there first (one more phase, with that region's clients): refused for now.
+   */
+  region?: string
 }
 
 export interface InstanceRefreshSettings {
@@ -59,11 +65,12 @@ export interface TargetReport {
  * fails here, before any change.
  */
 export async function prepareTargets(
-  clients: { ec2: EC2Client; autoscaling: AutoScalingClient },
+  clients: Pick<Clients, 'ec2' | 'autoscaling' | 'region'>,
   settings: Pick<PublishSettings, 'targets' | 'instanceRefresh'>
 ): Promise<PreparedTarget[]> {
   const prepared: PreparedTarget[] = []
   for (const target of settings.targets) {
+    checkRegion(target, clients.region)
     const template = await describeLaunchTemplate(clients.ec2, target.launchTemplate)
     const groups: GroupUsage[] = []
     for (const asgName of target.groups ?? [undefined]) {
@@ -75,6 +82,14 @@ export async function prepareTargets(
     prepared.push({ target, template, groups })
   }
   return prepared
+}
+
+function checkRegion(target: PublishTarget, region: string): void {
+  if (target.region === undefined || target.region === region) return
+  throw new SettingError(
+    'region',
+    `is ${region}, and launch template ${target.launchTemplate} is in ${target.region}. Expected the template's region: publishing to another region (copying the snapshot there first) is not supported yet.`
+  )
 }
 
 async function checkRefreshable(
