@@ -7,7 +7,8 @@ const SECTIONS: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   rollout: () => import('./rollout.js'),
   snapshot: () => import('./snapshot.js'),
   deploy: () => import('./deploy.js'),
-  traffic: () => import('./traffic.js')
+  traffic: () => import('./traffic.js'),
+  releases: () => import('./releases.js')
 }
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'))
