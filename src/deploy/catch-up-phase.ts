@@ -17,18 +17,14 @@ export async function catchUpPhase(
   targets: readonly TargetReport[]
 ): Promise<{ catchUp: CatchUpResult; failure?: Failure }> {
   const { clients, options, runtime } = ctx
-  // Every group's members: any launched meanwhile from an old version of its template.
-  const published = targets.flatMap(({ published: p }) =>
-    p?.version !== undefined && p.isDefault
-      ? [{ launchTemplateId: p.launchTemplateId, version: p.version }]
-      : []
-  )
+  // Every group's members: any launched meanwhile from a version that boots another snapshot.
+  const snapshotId = targets.find((t) => t.published?.version !== undefined)?.published?.snapshotId
   const caught = await catchUp(
     clients,
     {
       query: options.query,
       known: new Set(resolved.hosts.map((h) => h.instanceId)),
-      published,
+      code: snapshotId ? { snapshotId, device: options.device } : undefined,
       readyTimeoutMs: options.catchUp.readyTimeoutMs,
       maxRounds: options.catchUp.maxRounds,
       rollout: (ids) =>
