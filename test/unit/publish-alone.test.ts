@@ -154,3 +154,35 @@ describe('a template someone else changes during the publish', () => {
     expect(log.messages('warning')).toEqual([])
   })
 })
+
+describe('the ClientToken', () => {
+  it('gives a re-run publishing the same snapshot from a newer default a new version made from it', async () => {
+    // The run publishes its snapshot (version 2); another deploy later publishes its own, on a
+    // new AMI (version 3); the run is re-run (a rollback-to) and publishes its snapshot again.
+    expect(await publishVersion(ec2, options({ expectedDefaultVersion: undefined }))).toMatchObject(
+      { version: 2, isDefault: true }
+    )
+    someoneElse('snap-0later0000000000a')
+    const again = await publishVersion(ec2, options({ expectedDefaultVersion: undefined }))
+
+    expect(again).toMatchObject({ version: 4, sourceVersion: 3, reusedVersion: false })
+    expect(world.defaultVersion).toBe(4)
+    expect(data(4).ImageId).toBe(NEW_AMI)
+    expect(codeOf(4)).toBe(NEW)
+  })
+
+  it('gives a retry of the same publish the version its first attempt made', async () => {
+    // The first attempt made version 2 and died before ModifyLaunchTemplate.
+    world.handle = ((handle) => (name: string, input: Record<string, unknown>) => {
+      if (name === 'ModifyLaunchTemplate' && world.versions.length === 2 && !retried)
+        throw new Error('the runner died')
+      return handle(name, input)
+    })(world.handle.bind(world))
+    let retried = false
+    await expect(publishVersion(ec2, options())).rejects.toThrow('could not be made the default')
+    retried = true
+    const again = await publishVersion(ec2, options())
+    expect(again).toMatchObject({ version: 2, reusedVersion: true, isDefault: true })
+    expect(world.versions).toHaveLength(2)
+  })
+})
