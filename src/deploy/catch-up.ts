@@ -14,23 +14,17 @@ import { poll, PollAbortedError, PollTimeoutError } from '../poll.js'
 import { checkAgents } from '../rollout/agents.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
-
-/** Where new code comes from: instances launched from this template at this version or later. */
-export interface PublishedTemplate {
-  launchTemplateId: string
-  version: number
-}
+import { type NewCode, oldCodeJudge } from './old-code.js'
 
 export interface CatchUpOptions {
   query: HostQuery
   /** Every instance the deploy already handled. */
   known: ReadonlySet<string>
   /**
-   * The new default version of each template published to; an instance launched from any
-   * other template or an older version has old code. Empty when nothing was made the
-   * default: then every new instance has old code.
+   * The new snapshot: an instance launched from a version whose code device maps it has the
+   * new code (old-code.ts). Undefined when nothing was published: every new instance has old code.
    */
-  published: readonly PublishedTemplate[]
+  code: NewCode | undefined
   /** How long a new instance may take to run with its SSM agent online. */
   readyTimeoutMs: number
   /** Looks after the first, at most (a group still scaling out keeps adding instances). */
@@ -50,14 +44,6 @@ export interface CatchUpResult {
   rollouts: RolloutResult[]
   /** The run was cancelled: catch-up stopped, and `failed` names what it left. */
   cancelled: boolean
-}
-
-/** Launched from an older version of its template (or from something else): old code. */
-export function hasOldCode(host: Host, published: readonly PublishedTemplate[]): boolean {
-  const mine = published.find((p) => p.launchTemplateId === host.launchTemplateId)
-  if (!mine) return true
-  const version = Number(host.launchTemplateVersion)
-  return !Number.isInteger(version) || version < mine.version
 }
 
 /** Auto Scaling lifecycle states of members that exist or are about to. */
@@ -83,10 +69,11 @@ export async function catchUp(
     states: ['pending', 'running'],
     asgLifecycleStates: MEMBER_STATES
   }
+  const hasOldCode = oldCodeJudge(clients.ec2, options.code)
 
   for (let round = 1; round <= options.maxRounds + 1 && !signal.aborted; round++) {
     result.rounds = round
-    const ids = await lookForOldCode(clients, query, known, options.published, result, log)
+    const ids = await lookForOldCode(clients, query, known, hasOldCode, result, log)
     if (ids.length === 0) {
       log.info(`Catch-up look ${round}: no instance launched with old code.`)
       return result
@@ -119,22 +106,23 @@ export async function catchUp(
 }
 
 /**
- * One look at the group: the instances not seen before become known; those launched from the
- * new version are recorded up to date. Returns the ids of those launched with old code.
+ * One look at the group: the instances not seen before become known; those launched from a
+ * version that boots the new snapshot are recorded up to date. Returns the ids of those launched with old code.
  */
 async function lookForOldCode(
   clients: { ec2: EC2Client; autoscaling: AutoScalingClient },
   query: HostQuery,
   known: Set<string>,
-  published: readonly PublishedTemplate[],
+  hasOldCode: (host: Host) => Promise<boolean>,
   result: CatchUpResult,
   log: Log
 ): Promise<string[]> {
   const { hosts } = await resolveHosts(clients, query)
   const fresh = hosts.filter((h) => !known.has(h.instanceId))
   for (const h of fresh) known.add(h.instanceId)
-  const stale = fresh.filter((h) => hasOldCode(h, published))
-  const current = fresh.filter((h) => !hasOldCode(h, published)).map((h) => h.instanceId)
+  const old = await Promise.all(fresh.map(hasOldCode))
+  const stale = fresh.filter((_, i) => old[i])
+  const current = fresh.filter((_, i) => !old[i]).map((h) => h.instanceId)
   result.upToDate.push(...current)
   if (current.length) log.info(`Launched from the new version already: ${current.join(' ')}`)
   return stale.map((h) => h.instanceId)

@@ -22,7 +22,7 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
   const targets: PublishTarget[] = []
   for (const t of options.publish.targets)
-    targets.push(...(await deployTargets(clients.ec2, t, resolved.groups, primary)))
+    targets.push(...(await deployTargets(clients, t, resolved)))
   // Before the first change (the locks): an alarm already firing refuses the deploy. A
   // rollback-to is what an alarm calls for: the alarms never hold it back.
   const watched = options.rollbackTo ? undefined : options.alarms

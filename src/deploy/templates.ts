@@ -3,43 +3,49 @@
  * group named in asg-name must launch from it. Without it: each distinct template the named
  * groups launch from (a group's LaunchTemplate, or its MixedInstancesPolicy's template and
  * overrides), one target per template with the groups that use it, in the order the groups
- * are named; with no group named, the template the primary was launched from.
+ * are named; with no group named, every template the hosts came from (host-templates.ts), or
+ * the one the primary was launched from.
  */
-import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
+import type { AutoScalingClient, AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
 import type { EC2Client } from '@aws-sdk/client-ec2'
 import { setting, SettingError } from '../errors.js'
 import type { Host } from '../hosts/host.js'
-import { groupUsage, templateNames, templateSpecs } from '../snapshot/ops/groups.js'
+import { groupUsage, templateNames } from '../snapshot/ops/groups.js'
 import type { PublishTarget } from '../snapshot/targets.js'
 import { describeLaunchTemplate, type LaunchTemplateRef } from '../snapshot/ops/template.js'
+import { groupTemplateIds, hostTemplates, type TemplateIds } from './host-templates.js'
 import type { DeployTarget } from './types.js'
 
 export async function deployTargets(
-  ec2: EC2Client,
+  clients: { ec2: EC2Client; autoscaling: AutoScalingClient },
   target: DeployTarget,
-  groups: readonly AutoScalingGroup[],
-  primary: Host
+  resolved: { groups: readonly AutoScalingGroup[]; hosts: readonly Host[] }
 ): Promise<PublishTarget[]> {
+  const { ec2 } = clients
+  const { groups, hosts } = resolved
   const names = groups.map((g) => g.AutoScalingGroupName ?? '')
   if (target.launchTemplate) {
     const template = await describeLaunchTemplate(ec2, target.launchTemplate)
     for (const group of groups) requireUses(group, template)
     return [{ ...target, launchTemplate: template.id, ...(names.length ? { groups: names } : {}) }]
   }
-  if (groups.length === 0) return [{ ...target, launchTemplate: primaryTemplate(primary) }]
+  if (groups.length === 0) {
+    const found = await hostTemplates(clients, hosts)
+    if (found.length === 0) return [{ ...target, launchTemplate: primaryTemplate(hosts[0]) }]
+    return found.map((launchTemplate) => ({ ...target, launchTemplate }))
+  }
 
   const byTemplate = new Map<string, string[]>()
-  const ids = new Map<string, string>()
+  const ids: TemplateIds = new Map()
   for (const group of groups) {
-    const specs = templateSpecs(group)
-    if (specs.length === 0) {
+    const own = await groupTemplateIds(ec2, group, ids)
+    if (own.length === 0) {
       throw new SettingError(
         'groups',
         `Auto Scaling group ${group.AutoScalingGroupName} launches from no launch template (a launch configuration?), so no template version can boot the new code. Expected groups that launch from a launch template.`
       )
     }
-    for (const spec of specs) {
-      const id = spec.LaunchTemplateId ?? (await idOf(ec2, spec.LaunchTemplateName!, ids))
+    for (const id of own) {
       const users = byTemplate.get(id) ?? []
       if (!users.includes(group.AutoScalingGroupName!)) users.push(group.AutoScalingGroupName!)
       byTemplate.set(id, users)
@@ -62,16 +68,10 @@ function requireUses(group: AutoScalingGroup, template: LaunchTemplateRef): void
   )
 }
 
-function primaryTemplate(primary: Host): string {
-  if (primary.launchTemplateId) return primary.launchTemplateId
+function primaryTemplate(primary: Host | undefined): string {
+  if (primary?.launchTemplateId) return primary.launchTemplateId
   throw new SettingError(
     'launchTemplate',
-    `is not set, and the primary ${primary.instanceId} was not launched from a launch template. Expected the launch template to publish the snapshot to.`
+    `is not set, and the primary ${primary?.instanceId ?? '(none)'} was not launched from a launch template. Expected the launch template to publish the snapshot to.`
   )
-}
-
-async function idOf(ec2: EC2Client, name: string, cache: Map<string, string>): Promise<string> {
-  const id = cache.get(name) ?? (await describeLaunchTemplate(ec2, name)).id
-  cache.set(name, id)
-  return id
 }

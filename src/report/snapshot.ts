@@ -214,6 +214,7 @@ export function snapshotReport(result: PublishFlowResult, region: string): strin
         `New code volumes: ${encryptionText(target.published.encryption)}. ${initializationText(target.published)}`
       )
       for (const note of target.published.notes) parts.push(`> ${note}`)
+      if (target.failure) parts.push(`> ⚠️ ${target.failure.message}`)
     } else if (target.failure) {
       parts.push(
         '### Launch template',

@@ -2,7 +2,7 @@
  * The publish phase: the completed snapshot becomes a new version of each target's template
  * (ops/publish-version.ts, made the default unless set-default is false), and each target
  * says what its groups will launch. A target that fails is reported and the others still
- * publish.
+ * publish; one whose version exists but lost to someone else's change reports both.
  */
 import { TAG } from './ops/tags.js'
 import type { EC2Client } from '@aws-sdk/client-ec2'
@@ -10,7 +10,7 @@ import { errorMessage } from '../errors.js'
 import type { Provenance } from '../model/provenance.js'
 import type { Log } from '../log.js'
 import { pinnedGroupWarning } from './ops/groups.js'
-import { publishVersion } from './ops/publish-version.js'
+import { DefaultConflictError, publishVersion } from './ops/publish-version.js'
 import type { PreparedTarget, PublishSettings, TargetReport } from './targets.js'
 import type { CreatedSnapshot, GroupUsage, PublishedSnapshot } from './types.js'
 import type { LaunchTemplateRef } from './ops/template.js'
@@ -45,6 +45,8 @@ export async function publishToTargets(
       })
       reportGroups(groups, template, report.published, context.log)
     } catch (err) {
+      // Someone else changed the template meanwhile: the version exists, reported beside it.
+      if (err instanceof DefaultConflictError && err.published) report.published = err.published
       report.failure = { phase: 'publish', message: errorMessage(err) }
     }
   }

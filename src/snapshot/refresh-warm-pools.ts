@@ -19,8 +19,9 @@ export async function refreshWarmPools(
   setDefault: boolean
 ): Promise<WarmPoolResult[]> {
   const results: WarmPoolResult[] = []
-  for (const { published, groups } of reports) {
-    if (!published) continue
+  for (const { published, groups, failure } of reports) {
+    // A version that lost to someone else's change (publish failed beside it): left alone.
+    if (!published || failure?.phase === 'publish') continue
     const version = published.version ?? Number.MAX_SAFE_INTEGER
     const picksUp = groups.filter(
       (g) =>

@@ -1,9 +1,15 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling'
-import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2'
+import {
+  DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  EC2Client,
+  type Instance
+} from '@aws-sdk/client-ec2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import { catchUp, hasOldCode } from '../../src/deploy/catch-up.js'
+import { catchUp } from '../../src/deploy/catch-up.js'
+import { oldCodeJudge } from '../../src/deploy/old-code.js'
 import type { Host } from '../../src/hosts/host.js'
 import type { RolloutResult } from '../../src/rollout/types.js'
 import { makeRuntime } from '../../src/runtime.js'
@@ -39,6 +45,33 @@ function looks(...fleets: Instance[][]): void {
   }))
 }
 
+const NEW = 'snap-0new000000000000a'
+const NEW_CODE = { snapshotId: NEW, device: '/dev/sdf' }
+
+/**
+ * Launch template versions and the snapshot each maps /dev/sdf to, by template: lt-0123456789abcdef0
+ * version 2 (the one published) boots the new snapshot, any other version an old one.
+ */
+function versions(boots: Record<string, string> = { 'lt-0123456789abcdef0:2': NEW }): void {
+  ec2Mock
+    .on(DescribeLaunchTemplateVersionsCommand)
+    .callsFake((input: { LaunchTemplateId?: string; Versions?: string[] }) => {
+      const version = input.Versions![0]!
+      const snapshotId = boots[`${input.LaunchTemplateId}:${version}`] ?? 'snap-0old000000000000a'
+      return {
+        LaunchTemplateVersions: [
+          {
+            LaunchTemplateId: input.LaunchTemplateId,
+            VersionNumber: Number(version),
+            LaunchTemplateData: {
+              BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { SnapshotId: snapshotId } }]
+            }
+          }
+        ]
+      }
+    })
+}
+
 const ok = (ids: string[]): RolloutResult => ({
   ok: true,
   waves: [],
@@ -56,6 +89,7 @@ describe('catch-up', () => {
     asgMock.reset()
     ssmMock.reset()
     clock = new VirtualClock()
+    versions()
   })
 
   it('deploys to instances launched from the old version, looks again, and stops when none is new', async () => {
@@ -87,7 +121,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
         known: new Set(known),
-        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
+        code: NEW_CODE,
         readyTimeoutMs: 60_000,
         maxRounds: 5,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
@@ -122,7 +156,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
         known: new Set(),
-        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
+        code: NEW_CODE,
         readyTimeoutMs: 60_000,
         maxRounds: 5,
         rollout: async (ids) => {
@@ -173,7 +207,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map(), states: ['running'], asgNames: ['app-asg'] },
         known: new Set(),
-        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
+        code: NEW_CODE,
         readyTimeoutMs: 120_000,
         maxRounds: 3,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
@@ -205,7 +239,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
         known: new Set(),
-        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
+        code: NEW_CODE,
         readyTimeoutMs: 60_000,
         maxRounds: 2,
         rollout: async (ids) => ok(ids)
@@ -231,7 +265,7 @@ describe('catch-up', () => {
       {
         query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
         known: new Set(),
-        published: [{ launchTemplateId: 'lt-0123456789abcdef0', version: 2 }],
+        code: NEW_CODE,
         readyTimeoutMs: 600_000,
         maxRounds: 3,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
@@ -252,7 +286,7 @@ describe('catch-up', () => {
     expect(log.messages('warning')).toEqual(['Catch-up stopped: the deploy was cancelled.'])
   })
 
-  it('hasOldCode: older version of its template, another template, or no template at all', () => {
+  it('judges an instance by the snapshot its version boots, not by the version number', async () => {
     const host = (id?: string, version?: string): Host => ({
       instanceId: 'i-1',
       state: 'running',
@@ -261,18 +295,21 @@ describe('catch-up', () => {
       ...(id ? { launchTemplateId: id } : {}),
       ...(version ? { launchTemplateVersion: version } : {})
     })
-    const published = [{ launchTemplateId: 'lt-1', version: 5 }]
-    expect(hasOldCode(host('lt-1', '4'), published)).toBe(true)
-    expect(hasOldCode(host('lt-1', '5'), published)).toBe(false)
-    expect(hasOldCode(host('lt-1', '6'), published)).toBe(false)
-    expect(hasOldCode(host('lt-2', '9'), published)).toBe(true)
-    expect(hasOldCode(host(), published)).toBe(true)
-    expect(hasOldCode(host('lt-1', '6'), [])).toBe(true)
-    // Several templates published: each host is judged by its own template's new version.
-    const both = [...published, { launchTemplateId: 'lt-2', version: 3 }]
-    expect(hasOldCode(host('lt-2', '2'), both)).toBe(true)
-    expect(hasOldCode(host('lt-2', '3'), both)).toBe(false)
-    expect(hasOldCode(host('lt-1', '4'), both)).toBe(true)
-    expect(hasOldCode(host('lt-3', '9'), both)).toBe(true)
+    // lt-1 v5 is ours; v6 is someone else's, made the default right after, on the old code;
+    // lt-2 v3 is ours on a second template.
+    versions({ 'lt-1:5': NEW, 'lt-2:3': NEW })
+    const hasOldCode = oldCodeJudge(clients.ec2, NEW_CODE)
+    expect(await hasOldCode(host('lt-1', '4'))).toBe(true)
+    expect(await hasOldCode(host('lt-1', '5'))).toBe(false)
+    expect(await hasOldCode(host('lt-1', '6'))).toBe(true)
+    expect(await hasOldCode(host('lt-2', '3'))).toBe(false)
+    expect(await hasOldCode(host('lt-2', '9'))).toBe(true)
+    expect(await hasOldCode(host())).toBe(true)
+    // Each version read once, however many instances it launched.
+    expect(await hasOldCode(host('lt-1', '5'))).toBe(false)
+    expect(ec2Mock.commandCalls(DescribeLaunchTemplateVersionsCommand)).toHaveLength(5)
+    // Nothing published: every instance has old code, and no version is read.
+    expect(await oldCodeJudge(clients.ec2, undefined)(host('lt-1', '5'))).toBe(true)
+    expect(ec2Mock.commandCalls(DescribeLaunchTemplateVersionsCommand)).toHaveLength(5)
   })
 })

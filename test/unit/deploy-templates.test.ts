@@ -4,7 +4,11 @@
  * must be every group's.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling'
+import {
+  type AutoScalingGroup,
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand
+} from '@aws-sdk/client-auto-scaling'
 import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
 import { deployTargets } from '../../src/deploy/templates.js'
@@ -12,7 +16,9 @@ import { SettingError } from '../../src/errors.js'
 import type { Host } from '../../src/hosts/host.js'
 
 const ec2Mock = mockClient(EC2Client)
+const asgMock = mockClient(AutoScalingClient)
 const ec2 = new EC2Client({ region: 'us-east-1' })
+const clients = { ec2, autoscaling: new AutoScalingClient({ region: 'us-east-1' }) }
 const WEB = 'lt-0aaaaaaaaaaaaaaa0'
 const WORKER = 'lt-0bbbbbbbbbbbbbbb0'
 const SPOT = 'lt-0ccccccccccccccc0'
@@ -31,6 +37,7 @@ const group = (name: string, extra: Partial<AutoScalingGroup>): AutoScalingGroup
 
 beforeEach(() => {
   ec2Mock.reset()
+  asgMock.reset()
   ec2Mock
     .on(DescribeLaunchTemplatesCommand)
     .callsFake((input: { LaunchTemplateNames?: string[]; LaunchTemplateIds?: string[] }) => {
@@ -68,7 +75,7 @@ describe('deployTargets', () => {
         }
       })
     ]
-    expect(await deployTargets(ec2, target, groups, primary)).toEqual([
+    expect(await deployTargets(clients, target, { groups, hosts: [primary] })).toEqual([
       { sourceVersion: '$Default', launchTemplate: WEB, groups: ['web-asg', 'web-canary-asg'] },
       { sourceVersion: '$Default', launchTemplate: WORKER, groups: ['worker-asg'] },
       { sourceVersion: '$Default', launchTemplate: SPOT, groups: ['worker-asg'] }
@@ -76,7 +83,7 @@ describe('deployTargets', () => {
   })
 
   it('without groups, publishes to the template the primary was launched from', async () => {
-    expect(await deployTargets(ec2, target, [], primary)).toEqual([
+    expect(await deployTargets(clients, target, { groups: [], hosts: [primary] })).toEqual([
       { sourceVersion: '$Default', launchTemplate: WEB }
     ])
   })
@@ -91,7 +98,11 @@ describe('deployTargets', () => {
       })
     ]
     expect(
-      await deployTargets(ec2, { ...target, launchTemplate: 'web-lt' }, groups, primary)
+      await deployTargets(
+        clients,
+        { ...target, launchTemplate: 'web-lt' },
+        { groups, hosts: [primary] }
+      )
     ).toEqual([
       { sourceVersion: '$Default', launchTemplate: WEB, groups: ['web-asg', 'web-spot-asg'] }
     ])
@@ -102,9 +113,11 @@ describe('deployTargets', () => {
       group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
       group('worker-asg', { LaunchTemplate: { LaunchTemplateName: 'worker-lt' } })
     ]
-    const err = await deployTargets(ec2, { ...target, launchTemplate: WEB }, groups, primary).catch(
-      (e: unknown) => e
-    )
+    const err = await deployTargets(
+      clients,
+      { ...target, launchTemplate: WEB },
+      { groups, hosts: [primary] }
+    ).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(SettingError)
     expect((err as Error).message).toBe(
       `Setting "launchTemplate": is web-lt (${WEB}), but Auto Scaling group worker-asg launches from launch template worker-lt. Expected the template every group in groups launches from, or leave launchTemplate empty to publish to each group's own template.`
@@ -116,8 +129,80 @@ describe('deployTargets', () => {
       group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
       group('legacy-asg', { LaunchConfigurationName: 'legacy-lc' })
     ]
-    await expect(deployTargets(ec2, target, groups, primary)).rejects.toThrow(
+    await expect(deployTargets(clients, target, { groups, hosts: [primary] })).rejects.toThrow(
       'Setting "groups": Auto Scaling group legacy-asg launches from no launch template (a launch configuration?), so no template version can boot the new code. Expected groups that launch from a launch template.'
     )
+  })
+
+  describe('with hosts found by tags only', () => {
+    /** Auto Scaling answers these groups (by name); any other does not exist. */
+    function existing(...groups: AutoScalingGroup[]): void {
+      asgMock
+        .on(DescribeAutoScalingGroupsCommand)
+        .callsFake((input: { AutoScalingGroupNames?: string[] }) => ({
+          AutoScalingGroups: groups.filter((g) =>
+            input.AutoScalingGroupNames?.includes(g.AutoScalingGroupName!)
+          )
+        }))
+    }
+    const host = (id: string, launchTemplateId?: string, autoScalingGroup?: string): Host => ({
+      instanceId: id,
+      state: 'running',
+      launchTime: '',
+      tags: {},
+      ...(launchTemplateId ? { launchTemplateId } : {}),
+      ...(autoScalingGroup ? { autoScalingGroup } : {})
+    })
+
+    it('publishes to every template the hosts’ groups launch from, the primary’s first', async () => {
+      existing(
+        group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
+        group('web-spot-asg', { LaunchTemplate: { LaunchTemplateName: 'spot-lt' } })
+      )
+      const hosts = [
+        host('i-0000000000000000a', WEB, 'web-asg'),
+        host('i-0000000000000000b', SPOT, 'web-spot-asg'),
+        host('i-0000000000000000c', WEB, 'web-asg')
+      ]
+      expect(await deployTargets(clients, target, { groups: [], hosts })).toEqual([
+        { sourceVersion: '$Default', launchTemplate: WEB },
+        { sourceVersion: '$Default', launchTemplate: SPOT }
+      ])
+      // Each group read once.
+      expect(asgMock.commandCalls(DescribeAutoScalingGroupsCommand)).toHaveLength(2)
+    })
+
+    it('takes a group’s template as it is now, and an ungrouped host’s (or a deleted group’s) own', async () => {
+      // worker-asg moved to spot-lt since it launched its host from worker-lt.
+      existing(group('worker-asg', { LaunchTemplate: { LaunchTemplateId: SPOT } }))
+      const hosts = [
+        host('i-0000000000000000a', WEB),
+        host('i-0000000000000000b', WORKER, 'worker-asg'),
+        host('i-0000000000000000c', WORKER, 'gone-asg')
+      ]
+      expect(await deployTargets(clients, target, { groups: [], hosts })).toEqual([
+        { sourceVersion: '$Default', launchTemplate: WEB },
+        { sourceVersion: '$Default', launchTemplate: SPOT },
+        { sourceVersion: '$Default', launchTemplate: WORKER }
+      ])
+    })
+
+    it('refuses, before any change, groups of the hosts that launch from no template, naming them', async () => {
+      existing(
+        group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
+        group('legacy-asg', { LaunchConfigurationName: 'legacy-lc' }),
+        group('old-asg', { LaunchConfigurationName: 'old-lc' })
+      )
+      const hosts = [
+        host('i-0000000000000000a', WEB, 'web-asg'),
+        host('i-0000000000000000b', undefined, 'legacy-asg'),
+        host('i-0000000000000000c', undefined, 'old-asg')
+      ]
+      await expect(deployTargets(clients, target, { groups: [], hosts })).rejects.toThrow(
+        'The hosts include members of Auto Scaling groups legacy-asg, old-asg, which launch from no launch template (a launch configuration?): ' +
+          'no template version can boot the new code there, so their next instances would boot the old code. Nothing was changed. ' +
+          'Expected every group the hosts belong to to launch from a launch template, or name the groups to deploy with asg-name.'
+      )
+    })
   })
 })

@@ -75,15 +75,28 @@ describe('a publish that fails after the new version was created', () => {
   })
 
   it('creates the version with a token that is the same for every attempt of the run', async () => {
-    ec2Mock.on(ModifyLaunchTemplateCommand).resolves({})
+    ec2Mock.on(ModifyLaunchTemplateCommand).callsFake(() => {
+      // Read back after ModifyLaunchTemplate: version 5 is the default.
+      ec2Mock.on(DescribeLaunchTemplatesCommand).resolves({
+        LaunchTemplates: [
+          {
+            LaunchTemplateId: LT,
+            LaunchTemplateName: 'app-lt',
+            DefaultVersionNumber: 5,
+            LatestVersionNumber: 5
+          }
+        ]
+      })
+      return {}
+    })
     await publishVersion(ec2, options)
     await publishVersion(ec2, { ...options, run: { ...RUN, runAttempt: '2' } })
     const tokens = ec2Mock
       .commandCalls(CreateLaunchTemplateVersionCommand)
       .map((c) => c.args[0].input.ClientToken)
     expect(tokens).toEqual([
-      publishToken(RUN, LT, '/dev/sdf', SNAP),
-      publishToken(RUN, LT, '/dev/sdf', SNAP)
+      publishToken(RUN, LT, '/dev/sdf', SNAP, 3),
+      publishToken(RUN, LT, '/dev/sdf', SNAP, 3)
     ])
   })
 })

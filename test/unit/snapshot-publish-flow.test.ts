@@ -105,16 +105,18 @@ function fleet(snapshotState: 'completed' | 'error' = 'completed'): void {
       ]
     })
   ec2Mock.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [] })
-  ec2Mock.on(DescribeLaunchTemplatesCommand).resolves({
+  // Version 1 is the default until ModifyLaunchTemplate sets another (read back after it).
+  let defaultVersion = 1
+  ec2Mock.on(DescribeLaunchTemplatesCommand).callsFake(() => ({
     LaunchTemplates: [
       {
         LaunchTemplateId: LT,
         LaunchTemplateName: 'app-lt',
-        DefaultVersionNumber: 1,
+        DefaultVersionNumber: defaultVersion,
         LatestVersionNumber: 1
       }
     ]
-  })
+  }))
   ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
     LaunchTemplateVersions: [
       {
@@ -131,7 +133,10 @@ function fleet(snapshotState: 'completed' | 'error' = 'completed'): void {
   ec2Mock
     .on(CreateLaunchTemplateVersionCommand)
     .resolves({ LaunchTemplateVersion: { VersionNumber: 2 } })
-  ec2Mock.on(ModifyLaunchTemplateCommand).resolves({})
+  ec2Mock.on(ModifyLaunchTemplateCommand).callsFake((input: { DefaultVersion?: string }) => {
+    defaultVersion = Number(input.DefaultVersion)
+    return {}
+  })
   ec2Mock.on(DescribeImagesCommand).resolves({ Images: [] })
   asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
     AutoScalingGroups: [

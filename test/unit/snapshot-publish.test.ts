@@ -51,26 +51,29 @@ const EPHEMERAL: LaunchTemplateBlockDeviceMapping = {
   VirtualName: 'ephemeral0'
 }
 
-/** A template whose default is `defaults[0]` on the first read, `defaults[1]` on the second. */
+/**
+ * A template whose default is `defaults[i]` on the i-th read (the last one from then on) until
+ * ModifyLaunchTemplate sets it; the latest is `latest`, one more from the second read on.
+ */
 function template(
   defaults: number[],
   latest: number,
   mappings: LaunchTemplateBlockDeviceMapping[]
 ) {
-  const reads = ec2Mock.on(DescribeLaunchTemplatesCommand)
-  defaults.forEach((d, i) => {
-    const answer = {
+  let reads = 0
+  let modified: number | undefined
+  ec2Mock.on(DescribeLaunchTemplatesCommand).callsFake(() => {
+    const i = Math.min(reads++, defaults.length - 1)
+    return {
       LaunchTemplates: [
         {
           LaunchTemplateId: LT,
           LaunchTemplateName: 'app-lt',
-          DefaultVersionNumber: d,
+          DefaultVersionNumber: modified ?? defaults[i],
           LatestVersionNumber: latest + (i > 0 ? 1 : 0)
         }
       ]
     }
-    if (i === defaults.length - 1) reads.resolves(answer)
-    else reads.resolvesOnce(answer)
   })
   ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
     LaunchTemplateVersions: [
@@ -84,7 +87,10 @@ function template(
   ec2Mock.on(CreateLaunchTemplateVersionCommand).resolves({
     LaunchTemplateVersion: { LaunchTemplateId: LT, VersionNumber: latest + 1 }
   })
-  ec2Mock.on(ModifyLaunchTemplateCommand).resolves({})
+  ec2Mock.on(ModifyLaunchTemplateCommand).callsFake((input: { DefaultVersion?: string }) => {
+    modified = Number(input.DefaultVersion)
+    return {}
+  })
 }
 
 const options = (extra: Partial<Parameters<typeof publishVersion>[1]> = {}) => ({
@@ -310,7 +316,7 @@ describe('publishVersion', () => {
       LaunchTemplateId: LT,
       SourceVersion: '3',
       VersionDescription: `acme/shop@0123456789ab /dev/sdf <- ${NEW} (run 4242)`,
-      ClientToken: publishToken(run, LT, '/dev/sdf', NEW),
+      ClientToken: publishToken(run, LT, '/dev/sdf', NEW, 3),
       LaunchTemplateData: {
         BlockDeviceMappings: [
           ROOT,
@@ -364,9 +370,10 @@ describe('publishVersion', () => {
   it('sends the same ClientToken when a step is retried, and reuses the version it answers', async () => {
     template([3, 3], 4, [CODE])
     await publishVersion(ec2, options())
-    // The retry: AWS answers the token with version 5, made by the first attempt.
+    // The retry: the first attempt made version 5 but died before making it the default; AWS
+    // answers the token with it.
     ec2Mock.reset()
-    template([5, 5], 5, [CODE])
+    template([3, 3], 5, [CODE])
     ec2Mock.on(CreateLaunchTemplateVersionCommand).resolves({
       LaunchTemplateVersion: { LaunchTemplateId: LT, VersionNumber: 5 }
     })
@@ -374,16 +381,30 @@ describe('publishVersion', () => {
 
     const token = ec2Mock.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input
       .ClientToken
-    expect(token).toBe(publishToken(run, LT, '/dev/sdf', NEW))
+    expect(token).toBe(publishToken(run, LT, '/dev/sdf', NEW, 3))
     expect(token).toMatch(/^ebs-autoscale-[0-9a-f]{48}$/)
     expect(retried).toMatchObject({ version: 5, reusedVersion: true, isDefault: true })
+    expect(ec2Mock).toHaveReceivedCommandWith(ModifyLaunchTemplateCommand, {
+      LaunchTemplateId: LT,
+      DefaultVersion: '5'
+    })
+  })
+
+  it('makes no version when a retry finds the default already boots the snapshot', async () => {
+    template([5], 5, [{ ...CODE, Ebs: { ...CODE.Ebs, SnapshotId: NEW } }])
+    const retried = await publishVersion(ec2, options({ run: { ...run, runAttempt: '2' } }))
+    expect(retried).toMatchObject({ version: 5, reusedVersion: true, isDefault: true })
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 0)
     expect(ec2Mock).toHaveReceivedCommandTimes(ModifyLaunchTemplateCommand, 0)
   })
 
-  it('gives another token to another snapshot or run', () => {
-    const token = publishToken(run, LT, '/dev/sdf', NEW)
-    expect(publishToken(run, LT, '/dev/sdf', OLD)).not.toBe(token)
-    expect(publishToken({ ...run, runId: '4243' }, LT, '/dev/sdf', NEW)).not.toBe(token)
+  it('gives another token to another snapshot, run or source version', () => {
+    const token = publishToken(run, LT, '/dev/sdf', NEW, 3)
+    expect(publishToken(run, LT, '/dev/sdf', NEW, 3)).toBe(token)
+    expect(publishToken(run, LT, '/dev/sdf', OLD, 3)).not.toBe(token)
+    expect(publishToken({ ...run, runId: '4243' }, LT, '/dev/sdf', NEW, 3)).not.toBe(token)
+    // A re-run publishing the same snapshot from a newer default (rollback-to again).
+    expect(publishToken(run, LT, '/dev/sdf', NEW, 7)).not.toBe(token)
   })
 
   it('leaves the default alone with set-default false', async () => {

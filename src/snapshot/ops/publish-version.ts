@@ -1,26 +1,34 @@
 /**
  * One template: publish a completed snapshot as a new version of it (all of the source
- * version's data, only the code device's mapping changed) and make it the default, unless
- * someone else moved the default meanwhile. The phase over every target: ../publish-targets.ts.
+ * version's data, only the code device's mapping changed) and make it the default. Someone else
+ * may change the template meanwhile: set-default.ts keeps or reports it. The phase over every
+ * target: ../publish-targets.ts.
  */
 import {
   CreateLaunchTemplateVersionCommand,
-  CreateTagsCommand,
   type CreateLaunchTemplateVersionCommandInput,
   type CreateLaunchTemplateVersionCommandOutput,
   type EC2Client,
   type LaunchTemplateBlockDeviceMappingRequest,
   type LaunchTemplateTagSpecificationRequest,
   type LaunchTemplateVersion,
-  ModifyLaunchTemplateCommand,
   type ResponseLaunchTemplateData
 } from '@aws-sdk/client-ec2'
-import { ActionError, aws, awsErrorCode, errorMessage, wrapAwsError } from '../../errors.js'
+import { awsErrorCode, wrapAwsError } from '../../errors.js'
 import { type Provenance, shortSha } from '../../model/provenance.js'
 import { type Log, silentLog } from '../../log.js'
 import { withCodeSnapshot, type VolumeShape } from './mappings.js'
 import { TAG } from './tags.js'
 import { describeLaunchTemplate, describeVersion } from './template.js'
+import {
+  acceptMovedDefault,
+  ConcurrentDefaultChangeError,
+  DefaultConflictError,
+  makeDefault,
+  type NewVersion,
+  notMadeDefault
+} from './set-default.js'
+import { codeSnapshotOf } from './code-snapshot.js'
 import { publishToken } from './token.js'
 import type { PublishedSnapshot } from '../types.js'
 
@@ -47,10 +55,7 @@ export interface PublishVersionOptions {
   log?: Log
 }
 
-/** The default version moved while this step ran: a concurrent deploy. Never overwritten. */
-export class ConcurrentDefaultChangeError extends ActionError {
-  override name = 'ConcurrentDefaultChangeError'
-}
+export { ConcurrentDefaultChangeError, DefaultConflictError } from './set-default.js'
 
 const PLACEHOLDER = '(the new snapshot)'
 
@@ -59,15 +64,18 @@ export async function publishVersion(
   options: PublishVersionOptions
 ): Promise<PublishedSnapshot> {
   const log = options.log ?? silentLog
+  // Read now, at publish time: the new version keeps whatever someone else changed meanwhile.
   const template = await describeLaunchTemplate(ec2, options.launchTemplate)
-  refuseIfDefaultMoved(template, options)
   const source = await describeVersion(ec2, template.id, options.sourceVersion)
   const sourceVersion = source.VersionNumber!
-  const snapshotId = options.snapshotId || PLACEHOLDER
+  const expected = options.dryRun ? undefined : options.expectedDefaultVersion
+  const asked = { version: source, asked: options.sourceVersion }
+  const moved = await acceptMovedDefault(ec2, template, asked, expected, options.device)
+  if (moved) log.warning(moved)
   const change = withCodeSnapshot(
     source.LaunchTemplateData?.BlockDeviceMappings ?? [],
     options.device,
-    snapshotId,
+    options.snapshotId || PLACEHOLDER,
     options.volume,
     options.volumeInitializationRate !== undefined
       ? { volumeInitializationRate: options.volumeInitializationRate }
@@ -85,9 +93,8 @@ export async function publishVersion(
     mappingAfter: change.after,
     encryption: change.encryption,
     ...sizeOf(change.after.Ebs?.VolumeSize ?? options.volume?.sizeGiB),
-    notes: change.notes
+    notes: moved ? [moved, ...change.notes] : change.notes
   }
-
   if (options.dryRun) {
     log.info(
       `Dry run: would create version ${template.latestVersion + 1} of ${template.name} (${template.id}) from version ${sourceVersion}, mapping ${base.device} to the new snapshot` +
@@ -95,37 +102,56 @@ export async function publishVersion(
     )
     return { ...base, isDefault: false, reusedVersion: false, dryRun: true }
   }
-
-  const { version, reusedVersion } = await createCodeVersion(
-    ec2,
-    template,
-    { source, device: base.device, mappings: change.mappings },
-    options,
-    log
-  )
+  if (options.setDefault && alreadyPublished(template, source, options)) {
+    log.info(`Version ${sourceVersion}, the default, already boots ${options.snapshotId}.`)
+    return { ...base, version: sourceVersion, reusedVersion: true, isDefault: true, dryRun: false }
+  }
+  const from = { source, device: base.device, mappings: change.mappings }
+  const { version, reusedVersion } = await createCodeVersion(ec2, template, from, options, log)
   const result = { ...base, version, reusedVersion, dryRun: false }
   if (!options.setDefault) return { ...result, isDefault: false }
-  try {
-    await makeDefault(ec2, template, version, options.snapshotId, log)
-  } catch (err) {
-    if (err instanceof ConcurrentDefaultChangeError) throw err
-    throw await notMadeDefault(ec2, template, version, options.snapshotId, err)
-  }
+  const made = { version, sourceVersion, snapshotId: options.snapshotId, device: base.device }
+  await setDefault(ec2, template, made, log, (isDefault) => ({ ...result, isDefault }))
   return { ...result, isDefault: true }
 }
 
-type Template = Awaited<ReturnType<typeof describeLaunchTemplate>>
+/**
+ * The default already boots this snapshot: a retry of a run whose first attempt published it.
+ * A new version from it would be the same again.
+ */
+function alreadyPublished(
+  template: Template,
+  source: LaunchTemplateVersion,
+  options: PublishVersionOptions
+): boolean {
+  return (
+    source.VersionNumber === template.defaultVersion &&
+    codeSnapshotOf(source, options.device) === options.snapshotId
+  )
+}
 
-/** The default moved since the step started (`expectedDefaultVersion`): another deploy published. */
-function refuseIfDefaultMoved(template: Template, options: PublishVersionOptions): void {
-  const expected = options.expectedDefaultVersion
-  if (expected !== undefined && template.defaultVersion !== expected && !options.dryRun) {
-    throw new ConcurrentDefaultChangeError(
-      `The default version of ${template.name} (${template.id}) changed from ${expected} to ${template.defaultVersion} since this step started (another deploy?). ` +
-        'Nothing was published, so the newer default is kept. Run the deploy again once the other one has finished.'
-    )
+/** makeDefault, its errors said in terms of the version made (`published`). */
+async function setDefault(
+  ec2: EC2Client,
+  template: Template,
+  made: NewVersion,
+  log: Log,
+  published: (isDefault: boolean) => PublishedSnapshot
+): Promise<void> {
+  try {
+    await makeDefault(ec2, template, made, log)
+  } catch (err) {
+    if (err instanceof DefaultConflictError) {
+      // The version exists and may be the default: the target reports it beside the failure.
+      err.published = published(err.isDefault)
+      throw err
+    }
+    if (err instanceof ConcurrentDefaultChangeError) throw err
+    throw await notMadeDefault(ec2, template, made.version, made.snapshotId, err)
   }
 }
+
+type Template = Awaited<ReturnType<typeof describeLaunchTemplate>>
 
 /**
  * The new version: the source version with the code device's mapping changed. Its ClientToken
@@ -147,7 +173,13 @@ async function createCodeVersion(
     LaunchTemplateId: template.id,
     SourceVersion: String(from.source.VersionNumber),
     VersionDescription: versionDescription(options.run, from.device, options.snapshotId),
-    ClientToken: publishToken(options.run, template.id, from.device, options.snapshotId),
+    ClientToken: publishToken(
+      options.run,
+      template.id,
+      from.device,
+      options.snapshotId,
+      from.source.VersionNumber!
+    ),
     // The full lists: a list given here replaces the source's, it is not merged.
     LaunchTemplateData: {
       BlockDeviceMappings: from.mappings,
@@ -168,82 +200,7 @@ async function createCodeVersion(
   return { version, reusedVersion }
 }
 
-/** Sets the new version as the default, unless a deploy running alongside moved it. */
-async function makeDefault(
-  ec2: EC2Client,
-  template: Template,
-  version: number,
-  snapshotId: string,
-  log: Log
-): Promise<void> {
-  // Re-read just before setting: a deploy running alongside may have moved the default.
-  const now = await describeLaunchTemplate(ec2, template.id)
-  if (now.defaultVersion === version) return markPublished(ec2, snapshotId, log)
-  if (now.defaultVersion !== template.defaultVersion) {
-    throw new ConcurrentDefaultChangeError(
-      `The default version of ${template.name} (${template.id}) changed from ${template.defaultVersion} to ${now.defaultVersion} while this step ran (another deploy?). ` +
-        `Version ${version} (snapshot ${snapshotId}) was created but NOT made the default, so the newer default is kept. ` +
-        'Run the deploy again once the other one has finished.'
-    )
-  }
-  await aws(
-    'ModifyLaunchTemplate',
-    ec2.send(
-      new ModifyLaunchTemplateCommand({
-        LaunchTemplateId: template.id,
-        DefaultVersion: String(version)
-      })
-    )
-  )
-  log.info(`Version ${version} is now the default (was ${template.defaultVersion}).`)
-  await markPublished(ec2, snapshotId, log)
-}
-
-/**
- * The error when the version exists but could not be made the default (throttled past
- * max-attempts, access denied): the template's state, read once more, and how to finish by hand.
- */
-async function notMadeDefault(
-  ec2: EC2Client,
-  template: Template,
-  version: number,
-  snapshotId: string,
-  err: unknown
-): Promise<ActionError> {
-  const current = await describeLaunchTemplate(ec2, template.id).then(
-    (t) => `the default is version ${t.defaultVersion}`,
-    () =>
-      `the default was version ${template.defaultVersion} when last read (it could not be read again)`
-  )
-  return new ActionError(
-    `Version ${version} of ${template.name} (${template.id}) was created from snapshot ${snapshotId}, but could not be made the default: ${errorMessage(err)}. ` +
-      `The template is left so: version ${version} exists, ${current}, and new instances boot that default. ` +
-      `To publish it: aws ec2 modify-launch-template --launch-template-id ${template.id} --default-version ${version}. ` +
-      'Running the workflow again takes a new snapshot and creates another version instead.'
-  )
-}
-
 const sizeOf = (gib: number | undefined) => (gib !== undefined ? { volumeSizeGiB: gib } : {})
-
-/**
- * Tags the snapshot `ebs-autoscale:status=published` once it is what new instances boot from,
- * so infrastructure code can find the newest published code snapshot (see examples/). A
- * failure here changes nothing that matters: a warning.
- */
-async function markPublished(ec2: EC2Client, snapshotId: string, log: Log): Promise<void> {
-  try {
-    await ec2.send(
-      new CreateTagsCommand({
-        Resources: [snapshotId],
-        Tags: [{ Key: TAG.status, Value: 'published' }]
-      })
-    )
-  } catch (err) {
-    log.warning(
-      `Could not tag ${snapshotId} as published: ${errorMessage(wrapAwsError('CreateTags', err))}`
-    )
-  }
-}
 
 async function createVersion(
   ec2: EC2Client,
