@@ -14,9 +14,7 @@ export function targetHealthCheck(
   hosts: readonly Host[]
 ): () => Promise<string | undefined> {
   // A host that served nothing before the deploy is not the deploy's fault while it still doesn't.
-  const ids = new Set(
-    hosts.map((h) => h.instanceId).filter((id) => !plan.notServing?.has(id))
-  )
+  const ids = new Set(hosts.map((h) => h.instanceId).filter((id) => !plan.notServing?.has(id)))
   return async () => {
     for (const group of plan.targetGroups) {
       for (const d of await describeHealth(elbv2, group.arn)) {

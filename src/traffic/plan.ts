@@ -5,7 +5,7 @@
 import type { Host } from '../hosts/host.js'
 import type { CountOrPercent } from '../model/fleet.js'
 import type { Log } from '../log.js'
-import { type Capacity, type GroupFloor, healthCapacity } from './capacity.js'
+import { type Capacity, capacity, type GroupFloor, healthCapacity } from './capacity.js'
 import { type GroupHealth, readGroupHealth } from './health.js'
 import {
   defaultDrainTimeoutMs,
@@ -41,7 +41,26 @@ export interface TrafficPlan {
   unhealthyFirst?: boolean
 }
 
+/**
+ * The plan, read-only: the target groups, the waits, and the capacity as the load balancer
+ * sees it now (refusing a deploy that cannot keep min-healthy). `first`: hosts to take first
+ * whatever unhealthy-first says (those a dead run left out of service, just registered again).
+ */
 export async function planTraffic(
+  clients: TrafficClients,
+  hosts: readonly Host[],
+  settings: TrafficSettings,
+  options: { maxConcurrency: CountOrPercent; log: Log; first?: readonly string[] }
+): Promise<TrafficPlan> {
+  const plan = await planTargetGroups(clients, hosts, settings, options)
+  return withHealth(clients, plan, hosts, settings, options)
+}
+
+/**
+ * What needs no look at health, checked before the deploy lock is taken: the target groups
+ * (a wrong name fails at once), the waits, and min-healthy against each group's size.
+ */
+export async function planTargetGroups(
   clients: TrafficClients,
   hosts: readonly Host[],
   settings: TrafficSettings,
@@ -55,9 +74,28 @@ export async function planTraffic(
   }
   if (!targetGroups.length) return plan
   const health = await readGroupHealth(clients.elbv2, targetGroups, hosts)
-  const first = settings.unhealthyFirst === true
+  // Too large for the group whatever its health: refused before any lock.
+  for (const g of health) capacity(g.targets, settings.minHealthy, options.maxConcurrency)
+  return { ...plan, health }
+}
+
+/** The plan with the capacity of the targets' health now (read again: a lock may have waited). */
+export async function withHealth(
+  clients: TrafficClients,
+  plan: TrafficPlan,
+  hosts: readonly Host[],
+  settings: TrafficSettings,
+  options: { maxConcurrency: CountOrPercent; first?: readonly string[] }
+): Promise<TrafficPlan> {
+  if (!plan.targetGroups.length) return plan
+  const health = await readGroupHealth(clients.elbv2, plan.targetGroups, hosts)
+  const restored = options.first ?? []
+  const first = settings.unhealthyFirst === true || restored.length > 0
+  const notServing = new Set([
+    ...health.flatMap((g) => g.notServing.map((t) => t.instanceId)),
+    ...restored
+  ])
   const cap = healthCapacity(health, settings.minHealthy, options.maxConcurrency, first)
-  const notServing = new Set(health.flatMap((g) => g.notServing.map((t) => t.instanceId)))
   return { ...plan, capacity: cap, health, notServing, unhealthyFirst: first }
 }
 

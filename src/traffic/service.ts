@@ -50,7 +50,7 @@ export interface TrafficOptions {
 }
 
 const NOT_BLAMED =
-  'it was not serving before the deploy either (see the plan), so this is not counted as the deploy\'s failure'
+  "it was not serving before the deploy either (see the plan), so this is not counted as the deploy's failure"
 
 interface Out extends Registration {
   leftAt: number

@@ -37,7 +37,10 @@ export function targetGroupChoice(items: readonly string[]): TargetGroupChoice {
 }
 
 /** unhealthy-first orders hosts by what the target groups say: it needs target groups. */
-export function checkUnhealthyFirst(unhealthyFirst: boolean, targetGroups: TargetGroupChoice): void {
+export function checkUnhealthyFirst(
+  unhealthyFirst: boolean,
+  targetGroups: TargetGroupChoice
+): void {
   if (!unhealthyFirst || targetGroups.auto || targetGroups.given.length) return
   throw new SettingError(
     'unhealthyFirst',
