@@ -38,7 +38,9 @@ export async function findTargetGroups(
   log: Log
 ): Promise<TargetGroup[]> {
   const groupNames = [...new Set(hosts.flatMap((h) => h.autoScalingGroup ?? []))].sort()
-  const described = groupNames.length ? await describeGroups(clients.autoscaling, groupNames) : []
+  const wanted = choice.auto || choice.given.length > 0
+  const described =
+    wanted && groupNames.length ? await describeGroups(clients.autoscaling, groupNames) : []
   // Which Auto Scaling groups each target group is attached to: their members belong in it.
   const attachedTo = new Map<string, string[]>()
   for (const g of described)
