@@ -98,7 +98,8 @@ export function healthCapacity(
   const concurrency = Math.max(1, resolveCountOrPercent(maxConcurrency, binding.targets))
   const notServing = new Set(groups.flatMap((g) => g.notServing.map((t) => t.instanceId))).size
   // A floor of 0 accepts every host out at once, serving or not.
-  if (free(binding) < 1 && binding.minHealthy > 0 && !unhealthyFirst) throw belowFloor(health, binding, minHealthy)
+  if (free(binding) < 1 && binding.minHealthy > 0 && !unhealthyFirst)
+    throw belowFloor(health, binding, minHealthy)
   const slots = Math.max(free(binding), 0) + (unhealthyFirst ? notServing : 0)
   return {
     inService: binding.healthy,
