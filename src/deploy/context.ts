@@ -7,6 +7,7 @@ import type { LockKeepers } from '../held/lock-keeper.js'
 import type { PreparedTarget } from '../snapshot/targets.js'
 import type { Host } from '../hosts/host.js'
 import type { Runtime } from '../runtime.js'
+import type { TrafficPlan } from '../traffic/plan.js'
 import type { Phases } from './phases.js'
 import type { DeployOptions } from './types.js'
 
@@ -23,7 +24,10 @@ export interface DeployContext {
 
 /** The resolve phase's answer: hosts, targets, locks and the checks, before any change. */
 export interface Resolved {
+  /** In the rollout's order: with unhealthy-first, those serving nothing lead (the primary). */
   hosts: Host[]
+  /** The load-balancer plan, read before any change (the health after the lock). */
+  plan: TrafficPlan
   prepared: PreparedTarget[]
   preflight: string[]
   locks: string[]

@@ -26,7 +26,9 @@ import type { DeployContext } from './context.js'
  */
 export async function lockTemplates(
   ctx: DeployContext,
-  templates: readonly string[]
+  templates: readonly string[],
+  /** Told of the hosts a dead run left out of service, registered again by its cleanup. */
+  onRestored?: (instanceIds: readonly string[]) => void
 ): Promise<string[]> {
   const settings = ctx.options.lock
   const lines: string[] = []
@@ -54,7 +56,7 @@ export async function lockTemplates(
         timeoutMs,
         holdMs,
         ...(heartbeat ? { staleMs: heartbeat.staleMs } : {}),
-        takeOver: (holder, why) => finishDeadRun(ctx, holder, why)
+        takeOver: (holder, why) => finishDeadRun(ctx, holder, why, onRestored)
       },
       runtime
     )
@@ -78,7 +80,8 @@ export async function lockTemplates(
 async function finishDeadRun(
   ctx: DeployContext,
   holder: LockHolder,
-  why: string
+  why: string,
+  onRestored?: (instanceIds: readonly string[]) => void
 ): Promise<string[]> {
   const { log } = ctx.runtime
   const who = holder.runUrl || `run ${holder.runId}`
@@ -90,5 +93,8 @@ async function finishDeadRun(
     }
   )
   for (const s of settled) log.info(`Cleaning up after ${who}: ${s.outcome}`)
+  onRestored?.(
+    settled.flatMap((s) => (s.ok && s.held.kind === 'out-of-service' ? [s.held.instanceId] : []))
+  )
   return settled.map((s) => `Cleaning up after ${who}: ${s.outcome}`)
 }

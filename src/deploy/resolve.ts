@@ -10,6 +10,8 @@ import { prepareTargets, type PublishTarget } from '../snapshot/targets.js'
 import type { DeployContext, Resolved } from './context.js'
 import { lockTemplates } from './lock.js'
 import { preflight } from './preflight.js'
+import { describePlan } from '../report/traffic.js'
+import { orderHosts, planTargetGroups, type TrafficSettings, withHealth } from '../traffic/plan.js'
 import { deployTargets } from './templates.js'
 
 export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
@@ -18,8 +20,13 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   const artifact = options.release ? await packRelease(options.release.settings) : undefined
   const resolved = await resolveHosts(clients, options.query)
   runtime.log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
-  const primary = resolved.hosts[0]
-  if (!primary) throw new ActionError(`No running instance matched ${resolved.description}.`)
+  if (!resolved.hosts[0])
+    throw new ActionError(`No running instance matched ${resolved.description}.`)
+  // Before the lock: a wrong target group or a min-healthy too large fails at once.
+  const traffic = await planTargetGroups(clients, resolved.hosts, trafficOf(ctx), {
+    maxConcurrency: options.rollout.maxConcurrency,
+    log: runtime.log
+  })
   const targets: PublishTarget[] = []
   for (const t of options.publish.targets)
     targets.push(...(await deployTargets(clients, t, resolved)))
@@ -37,10 +44,20 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
     runtime
   )
   // Before the default version is read: a deploy that waited reads the one its predecessor left.
+  const restored: string[] = []
   const locks = await lockTemplates(
     ctx,
-    targets.map((t) => t.launchTemplate)
+    targets.map((t) => t.launchTemplate),
+    (ids) => restored.push(...ids)
   )
+  // After the lock (and a dead run's cleanup), before the first change: the targets' health.
+  const plan = await withHealth(clients, traffic, resolved.hosts, trafficOf(ctx), {
+    maxConcurrency: options.rollout.maxConcurrency,
+    first: restored
+  })
+  if (options.traffic) for (const line of describePlan(plan)) runtime.log.info(line)
+  const hosts = orderHosts(plan, resolved.hosts)
+  const primary = hosts[0]!
   const prepared = await prepareTargets(clients, { ...options.publish, targets })
   for (const { template } of prepared) {
     runtime.log.info(
@@ -56,5 +73,10 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   const passed = await preflight(clients, checks, runtime.log)
   const lines = checked ? [checked, ...passed] : passed
   const packed = artifact ? { artifact } : {}
-  return { hosts: resolved.hosts, prepared, preflight: lines, locks, guard, ...packed }
+  return { hosts, plan, prepared, preflight: lines, locks, guard, ...packed }
+}
+
+/** The traffic settings; unset leaves traffic alone. */
+function trafficOf(ctx: DeployContext): TrafficSettings {
+  return ctx.options.traffic ?? { targetGroups: { auto: false, given: [] } }
 }

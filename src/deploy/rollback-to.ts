@@ -19,7 +19,7 @@ import { SnapshotBeside, type SnapshotOutcome } from './snapshot.js'
 export async function rollbackToPhase(ctx: DeployContext, resolved: Resolved): Promise<RolledOut> {
   const { options, clients, runtime } = ctx
   const { target, settings } = options.rollbackTo!
-  const session = await startSession(ctx, resolved)
+  const session = startSession(ctx, resolved)
   const found =
     target.kind === 'release' && settings.store
       ? await findRelease(artifactStore(clients.s3, settings.store), target.id)

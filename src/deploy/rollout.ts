@@ -13,7 +13,6 @@ import type { Failure } from '../model/failure.js'
 import type { PreviousRelease } from '../model/release.js'
 import { releaseScripts, switchBackScript } from '../release/rollout-scripts.js'
 import type { ShippedRelease } from '../release/ship.js'
-import { describePlan } from '../report/traffic.js'
 import {
   commandsRollback,
   describeRollback,
@@ -24,7 +23,6 @@ import type { RolloutOptions } from '../rollout/run.js'
 import type { HostResult, RolloutResult } from '../rollout/types.js'
 import { previousRelease } from '../snapshot/ops/previous.js'
 import { targetHealthCheck } from '../traffic/health-check.js'
-import { planTraffic } from '../traffic/plan.js'
 import type { DeployContext, Resolved } from './context.js'
 import { primaryFlush, SnapshotBeside, type SnapshotOutcome } from './snapshot.js'
 
@@ -42,7 +40,7 @@ export interface RolledOut {
 
 export async function rolloutPhase(ctx: DeployContext, resolved: Resolved): Promise<RolledOut> {
   const { options, runtime, clients } = ctx
-  const session = await startSession(ctx, resolved)
+  const session = startSession(ctx, resolved)
   const previous = await readPrevious(ctx, resolved)
   const shipped =
     options.release && resolved.artifact
@@ -114,21 +112,10 @@ async function rollOut(
   return rolled
 }
 
-/**
- * Behind target groups: the plan (read-only, so a fleet too small is refused before anything
- * changes) and the steps that take each host out of service around its commands.
- */
-export async function startSession(
-  ctx: DeployContext,
-  resolved: Resolved
-): Promise<RolloutSession> {
+/** Behind target groups: the steps that take each host out of service around its commands. */
+export function startSession(ctx: DeployContext, resolved: Resolved): RolloutSession {
   const { clients, options, runtime, journal } = ctx
-  const settings = options.traffic ?? { targetGroups: { auto: false, given: [] } }
-  const plan = await planTraffic(clients, resolved.hosts, settings, {
-    maxConcurrency: options.rollout.maxConcurrency,
-    log: runtime.log
-  })
-  if (options.traffic) for (const line of describePlan(plan)) runtime.log.info(line)
+  const { plan } = resolved
   if (plan.targetGroups.length)
     resolved.guard.watchHealth(targetHealthCheck(clients.elbv2, plan, resolved.hosts))
   const backoff = options.rollout.backoff

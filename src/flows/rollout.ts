@@ -29,7 +29,7 @@ import {
 import type { RolloutOptions } from '../rollout/run.js'
 import type { RolloutResult } from '../rollout/types.js'
 import type { Runtime } from '../runtime.js'
-import { planTraffic, type TrafficPlan, type TrafficSettings } from '../traffic/plan.js'
+import { orderHosts, planTraffic, type TrafficPlan, type TrafficSettings } from '../traffic/plan.js'
 import { targetHealthCheck } from '../traffic/health-check.js'
 import type { HostTraffic } from '../traffic/rollout.js'
 import { readPreviousRelease, type PreviousSource } from './previous.js'
@@ -84,11 +84,13 @@ export async function runRolloutFlow(
     ? await readPreviousRelease(clients.ec2, options.previousFrom, log)
     : { commit: '', snapshotId: '' }
   const ship = options.release ? await releaseRollout(clients, options.release, runtime) : undefined
-  const hosts = await findHosts(clients, options.hosts, log)
-  const plan = await planTraffic(clients, hosts, options.traffic, {
+  const found = await findHosts(clients, options.hosts, log)
+  const plan = await planTraffic(clients, found, options.traffic, {
     maxConcurrency: options.rollout.maxConcurrency,
     log
   })
+  // With unhealthy-first, the hosts that serve nothing lead.
+  const hosts = orderHosts(plan, found)
   for (const line of describePlan(plan)) log.info(line)
   // A rollback-to is what an alarm calls for: the alarms never hold it back.
   const watched = options.rollbackTo ? { ...options, alarms: undefined, bakeTimeMs: 0 } : options

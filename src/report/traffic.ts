@@ -4,6 +4,7 @@
  */
 import { formatDuration } from '../duration.js'
 import type { HostResult } from '../rollout/types.js'
+import { describeNotServing } from '../traffic/health.js'
 import type { TrafficPlan } from '../traffic/plan.js'
 import type { HostTraffic } from '../traffic/rollout.js'
 import { table } from './markdown.js'
@@ -47,7 +48,7 @@ export function trafficTable(
         (list.some((h) => h.drainTimedOut) ? ' (drain-timeout)' : ''),
       longest(list, (h) => h.healthWaitMs),
       list
-        .map((h) => h.failure)
+        .map((h) => h.failure ?? h.notServingBefore)
         .filter(Boolean)
         .join('; ') || '✅ healthy'
     ])
@@ -66,6 +67,12 @@ export function describePlan(plan: TrafficPlan): string[] {
   lines.push(
     `Waits: drain up to ${formatDuration(plan.drainTimeoutMs)}, healthy within ${formatDuration(plan.healthTimeoutMs)}`
   )
+  for (const g of plan.health ?? []) {
+    if (!g.notServing.length) continue
+    lines.push(
+      `Target group ${g.name}: ${g.healthy.length} of ${g.targets} target(s) healthy before the deploy; not serving: ${g.notServing.map(describeNotServing).join(', ')}${plan.unhealthyFirst ? ' (deployed first)' : ''}`
+    )
+  }
   const c = plan.capacity
   if (c) {
     lines.push(

@@ -13,7 +13,8 @@ export function targetHealthCheck(
   plan: TrafficPlan,
   hosts: readonly Host[]
 ): () => Promise<string | undefined> {
-  const ids = new Set(hosts.map((h) => h.instanceId))
+  // A host that served nothing before the deploy is not the deploy's fault while it still doesn't.
+  const ids = new Set(hosts.map((h) => h.instanceId).filter((id) => !plan.notServing?.has(id)))
   return async () => {
     for (const group of plan.targetGroups) {
       for (const d of await describeHealth(elbv2, group.arn)) {

@@ -25,6 +25,8 @@ export interface HostTraffic {
   outOfServiceMs: number
   /** The health gate's failure, when it failed. */
   failure?: string
+  /** Not healthy after its deploy, but not serving before it either (not a failure). */
+  notServingBefore?: string
 }
 
 export interface TrafficRollout {
@@ -67,6 +69,8 @@ export function trafficRollout(
       targetGroups: plan.targetGroups,
       drainTimeoutMs: plan.drainTimeoutMs,
       healthTimeoutMs: plan.healthTimeoutMs,
+      ...(plan.capacity?.floors ? { floors: plan.capacity.floors } : {}),
+      ...(plan.notServing ? { wasNotServing: plan.notServing } : {}),
       ...callbacks
     },
     runtime
@@ -78,8 +82,9 @@ export function trafficRollout(
   const lifecycle: Lifecycle = {
     before: async (ids) => {
       const started = runtime.clock.now()
-      timings.left(await traffic.leaveService(ids.map(hostOf)), started)
-      return []
+      const left = await traffic.leaveService(ids.map(hostOf))
+      timings.left(left, started)
+      return left.refused
     },
     after: async (results) => {
       // A terminated host cannot serve again: forgotten, not registered and waited on.
@@ -135,6 +140,8 @@ class Timings {
       t.outOfServiceMs = back.outOfServiceMs
       const failure = failed.get(id)
       if (failure) t.failure = failure
+      const before = back.stillNotServing.find((f) => f.instanceId === id)
+      if (before) t.notServingBefore = before.message
     }
   }
 

@@ -6,12 +6,15 @@
  */
 import type {
   ElasticLoadBalancingV2Client,
-  TargetHealth
+  TargetHealth,
+  TargetHealthDescription
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { formatDuration } from '../duration.js'
 import type { Host } from '../hosts/host.js'
 import { type Backoff, poll, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
+import type { GroupFloor } from './capacity.js'
+import { belowFloor } from './floor.js'
 import {
   byTargetGroup,
   describeHealth,
@@ -40,7 +43,14 @@ export interface TrafficOptions {
   /** Told of registrations of terminated hosts, dropped without registering them again. */
   onGone?: (registrations: readonly Registration[]) => void | Promise<void>
   backoff?: Partial<Backoff>
+  /** min-healthy per target group, checked again at each leave (floor.ts). */
+  floors?: readonly GroupFloor[]
+  /** Hosts that served nothing before the deploy: their health gate does not blame it. */
+  wasNotServing?: ReadonlySet<string>
 }
+
+const NOT_BLAMED =
+  "it was not serving before the deploy either (see the plan), so this is not counted as the deploy's failure"
 
 interface Out extends Registration {
   leftAt: number
@@ -66,10 +76,12 @@ export class Traffic {
   async leaveService(hosts: readonly Host[]): Promise<LeaveResult> {
     const standby = hosts.filter((h) => h.lifecycleState === 'Standby').map((h) => h.instanceId)
     const ids = new Set(hosts.map((h) => h.instanceId).filter((id) => !standby.includes(id)))
-    const registrations: Registration[] = []
-    for (const tg of this.options.targetGroups) {
-      registrations.push(...inService(await describeHealth(this.elbv2, tg.arn), tg, ids))
-    }
+    const seen: Array<{ tg: TargetGroup; descriptions: TargetHealthDescription[] }> = []
+    for (const tg of this.options.targetGroups)
+      seen.push({ tg, descriptions: await describeHealth(this.elbv2, tg.arn) })
+    const refused = this.refusals(seen, [...ids])
+    for (const id of refused.keys()) ids.delete(id)
+    const registrations = seen.flatMap(({ tg, descriptions }) => inService(descriptions, tg, ids))
     const taken = new Set(registrations.map((r) => r.instanceId))
     const skipped: LeaveResult['skipped'] = [
       ...standby.map((instanceId) => ({ instanceId, reason: 'standby' as const })),
@@ -77,7 +89,8 @@ export class Traffic {
         .filter((id) => !taken.has(id))
         .map((instanceId) => ({ instanceId, reason: 'not-registered' as const }))
     ]
-    const base = { instanceIds: [...taken], skipped, registrations }
+    const refusedList = [...refused].map(([instanceId, reason]) => ({ instanceId, reason }))
+    const base = { instanceIds: [...taken], skipped, registrations, refused: refusedList }
     if (!registrations.length) return { ...base, drainMs: 0, drainTimedOut: false }
 
     await this.options.onLeave?.(registrations)
@@ -89,6 +102,20 @@ export class Traffic {
     const started = this.runtime.clock.now()
     const drainTimedOut = !(await this.waitDrained(registrations))
     return { ...base, drainMs: this.runtime.clock.now() - started, drainTimedOut }
+  }
+
+  /** Hosts whose leave would take a target group below its min-healthy floor now. */
+  private refusals(
+    seen: ReadonlyArray<{ tg: TargetGroup; descriptions: TargetHealthDescription[] }>,
+    ids: readonly string[]
+  ): Map<string, string> {
+    const floors = this.options.floors
+    if (!floors?.length) return new Map()
+    const withFloors = seen.flatMap(({ tg, descriptions }) => {
+      const floor = floors.find((f) => f.arn === tg.arn)
+      return floor ? [{ floor, descriptions }] : []
+    })
+    return belowFloor(withFloors, ids)
   }
 
   /** True once no registration is draining; false when drain-timeout passed first. */
@@ -127,7 +154,8 @@ export class Traffic {
     const back = [...this.out.values()].filter((r) => ids.has(r.instanceId))
     const instanceIds = [...new Set(back.map((r) => r.instanceId))]
     if (!back.length) {
-      return { instanceIds, healthy: [], failed: [], healthWaitMs: 0, outOfServiceMs: 0 }
+      const none = { healthy: [], failed: [], stillNotServing: [] }
+      return { instanceIds, ...none, healthWaitMs: 0, outOfServiceMs: 0 }
     }
     for (const [arn, regs] of byTargetGroup(back)) {
       await register(this.elbv2, arn, regs)
@@ -135,13 +163,20 @@ export class Traffic {
       await this.options.onReturn?.(regs)
     }
     const started = this.runtime.clock.now()
-    const failed = await this.waitHealthy(back)
+    const unwell = await this.waitHealthy(back)
     const now = this.runtime.clock.now()
-    const bad = new Set(failed.map((f) => f.instanceId))
+    const bad = new Set(unwell.map((f) => f.instanceId))
+    // Not healthy before the deploy either: said, never blamed on the deploy.
+    const before = this.options.wasNotServing ?? new Set<string>()
+    const stillNotServing = unwell
+      .filter((f) => before.has(f.instanceId))
+      .map((f) => ({ ...f, message: `${f.message}; ${NOT_BLAMED}` }))
+    for (const f of stillNotServing) this.runtime.log.warning(f.message)
     return {
       instanceIds,
       healthy: instanceIds.filter((id) => !bad.has(id)),
-      failed,
+      failed: unwell.filter((f) => !before.has(f.instanceId)),
+      stillNotServing,
       healthWaitMs: now - started,
       outOfServiceMs: now - Math.min(...back.map((r) => r.leftAt))
     }

@@ -2,7 +2,7 @@
  * The rules for choosing target groups, whoever reads them: a list in, the choice or a
  * SettingError naming the field out. Checked before any AWS call.
  */
-import { SettingError } from '../errors.js'
+import { setting, SettingError } from '../errors.js'
 import type { TargetGroupChoice } from './types.js'
 
 const TARGET_GROUP_ARN =
@@ -34,4 +34,16 @@ export function targetGroupChoice(items: readonly string[]): TargetGroupChoice {
     )
   }
   return { auto: items.includes('auto'), given }
+}
+
+/** unhealthy-first orders hosts by what the target groups say: it needs target groups. */
+export function checkUnhealthyFirst(
+  unhealthyFirst: boolean,
+  targetGroups: TargetGroupChoice
+): void {
+  if (!unhealthyFirst || targetGroups.auto || targetGroups.given.length) return
+  throw new SettingError(
+    'unhealthyFirst',
+    `true needs target groups to tell which hosts are unhealthy, and ${setting('targetGroups')} is "none". Expected false, or target groups.`
+  )
 }

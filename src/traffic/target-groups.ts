@@ -37,15 +37,16 @@ export async function findTargetGroups(
   choice: TargetGroupChoice,
   log: Log
 ): Promise<TargetGroup[]> {
-  const arns = new Set<string>()
-  if (choice.auto) {
-    const groupNames = [...new Set(hosts.flatMap((h) => h.autoScalingGroup ?? []))].sort()
-    for (const arn of attachedTargetGroups(
-      await describeGroups(clients.autoscaling, groupNames),
-      log
-    ))
-      arns.add(arn)
-  }
+  const groupNames = [...new Set(hosts.flatMap((h) => h.autoScalingGroup ?? []))].sort()
+  const wanted = choice.auto || choice.given.length > 0
+  const described =
+    wanted && groupNames.length ? await describeGroups(clients.autoscaling, groupNames) : []
+  // Which Auto Scaling groups each target group is attached to: their members belong in it.
+  const attachedTo = new Map<string, string[]>()
+  for (const g of described)
+    for (const arn of choice.auto ? attachedTargetGroups([g], log) : elbv2Sources(g))
+      attachedTo.set(arn, [...(attachedTo.get(arn) ?? []), g.AutoScalingGroupName!])
+  const arns = choice.auto ? new Set(attachedTo.keys()) : new Set<string>()
   const found = new Map<string, ElbTargetGroup>()
   for (const ref of choice.given) {
     const tg = await describeTargetGroup(clients.elbv2, ref, true)
@@ -55,7 +56,13 @@ export async function findTargetGroups(
     if (!found.has(arn)) found.set(arn, await describeTargetGroup(clients.elbv2, arn, false))
   }
   const groups: TargetGroup[] = []
-  for (const tg of found.values()) groups.push(await withTimings(clients.elbv2, tg))
+  for (const tg of found.values()) {
+    const attached = attachedTo.get(tg.TargetGroupArn!)
+    groups.push({
+      ...(await withTimings(clients.elbv2, tg)),
+      ...(attached ? { attachedTo: attached } : {})
+    })
+  }
   return groups.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
@@ -105,6 +112,12 @@ export function attachedTargetGroups(groups: readonly AutoScalingGroup[], log: L
     }
   }
   return [...arns]
+}
+
+/** The ELBv2 target groups attached to one group, without judging its other traffic sources. */
+function elbv2Sources(g: AutoScalingGroup): string[] {
+  const fromSources = (g.TrafficSources ?? []).filter((s) => s.Type === 'elbv2' && s.Identifier)
+  return [...new Set([...(g.TargetGroupARNs ?? []), ...fromSources.map((s) => s.Identifier!)])]
 }
 
 /** One target group by ARN or name; `fromInput` makes a missing one an error on target-groups. */

@@ -8,6 +8,8 @@ export interface TargetGroup {
   deregistrationDelayMs: number
   /** Health check interval x healthy threshold: how long a registered target takes to pass. */
   healthCheckMs: number
+  /** The hosts' Auto Scaling groups it is attached to: their members belong in it. */
+  attachedTo?: string[]
 }
 
 /** One target as registered: re-registered exactly so (same port) when the host returns. */
@@ -46,6 +48,8 @@ export interface LeaveResult {
   /** Hosts left alone: in Standby (already out of service) or registered in none of the groups. */
   skipped: Array<{ instanceId: string; reason: 'standby' | 'not-registered' }>
   registrations: Registration[]
+  /** Hosts kept in service: their leave would take a target group below min-healthy now. */
+  refused: Array<{ instanceId: string; reason: string }>
   drainMs: number
   /** The drain outlasted drain-timeout: the hosts went on while connections may still be open. */
   drainTimedOut: boolean
@@ -57,6 +61,8 @@ export interface ReturnResult {
   instanceIds: string[]
   healthy: string[]
   failed: HealthFailure[]
+  /** Not healthy after its deploy, but it served nothing before it either: not a failure. */
+  stillNotServing: HealthFailure[]
   healthWaitMs: number
   /** The longest a host of this call was out of service: deregistration to healthy (or given up). */
   outOfServiceMs: number

@@ -202,6 +202,7 @@ describe('leaving and returning to service', () => {
         { instanceId: loose.instanceId, reason: 'not-registered' }
       ],
       registrations: [],
+      refused: [],
       drainMs: 0,
       drainTimedOut: false
     })
@@ -348,18 +349,20 @@ describe('finding the target groups', () => {
         arn: world.targetGroups[1]!.arn,
         name: 'api',
         deregistrationDelayMs: 30_000,
-        healthCheckMs: 20_000
+        healthCheckMs: 20_000,
+        attachedTo: [world.asgName]
       },
       {
         arn: world.targetGroups[0]!.arn,
         name: 'web',
         deregistrationDelayMs: 120_000,
-        healthCheckMs: 45_000
+        healthCheckMs: 45_000,
+        attachedTo: [world.asgName]
       }
     ])
     expect(auto.drainTimeoutMs).toBe(150_000) // the longest delay + 30 s
     expect(auto.healthTimeoutMs).toBe(120_000) // 2 x 45 s + 30 s
-    expect(auto.capacity).toEqual({ inService: 3, minHealthy: 2, maxOutOfService: 1 })
+    expect(auto.capacity).toMatchObject({ inService: 3, minHealthy: 2, maxOutOfService: 1 })
 
     expect((await plan(['admin'], true)).targetGroups.map((g) => g.name)).toEqual([
       'admin',

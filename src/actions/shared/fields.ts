@@ -38,7 +38,11 @@ export const RELEASE_FIELDS = {
 } as const
 
 /** Load balancer draining and health gates (rollout and deploy). */
-export const TRAFFIC_FIELDS = { targetGroups: 'target-groups', minHealthy: 'min-healthy' } as const
+export const TRAFFIC_FIELDS = {
+  targetGroups: 'target-groups',
+  minHealthy: 'min-healthy',
+  unhealthyFirst: 'unhealthy-first'
+} as const
 
 /** What the snapshot is (snapshot and deploy). */
 export const SNAPSHOT_FIELDS = {

@@ -1,7 +1,7 @@
 /** The traffic inputs (load balancer draining and health gates), parsed before any change. */
 import type { Inputs } from './inputs.js'
 import type { TrafficSettings } from '../../traffic/plan.js'
-import { targetGroupChoice } from '../../traffic/settings.js'
+import { checkUnhealthyFirst, targetGroupChoice } from '../../traffic/settings.js'
 import type { TargetGroupChoice } from '../../traffic/types.js'
 
 /** The longest deregistration delay ELB allows is 3600 s; leave room for its own lag. */
@@ -12,8 +12,11 @@ export function readTrafficSettings(inputs: Inputs): TrafficSettings {
   const drain = inputs.optional('drain-timeout')
   const health = inputs.optional('health-timeout')
   const minHealthy = inputs.optional('min-healthy')
+  const unhealthyFirst = inputs.boolean('unhealthy-first', false)
+  checkUnhealthyFirst(unhealthyFirst, targetGroups)
   return {
     targetGroups,
+    ...(unhealthyFirst ? { unhealthyFirst } : {}),
     ...(drain !== undefined
       ? { drainTimeoutMs: inputs.duration('drain-timeout', drain, { maxMs: MAX_WAIT_MS }) }
       : {}),
