@@ -20,6 +20,7 @@ import type { Failure } from '../model/failure.js'
 import type { Backoff } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 import { createCodeSnapshot, type SnapshotSpec } from '../snapshot/create.js'
+import { markSnapshotFailed } from '../snapshot/ops/failed.js'
 import { launchTemplateTag } from '../snapshot/ops/tags.js'
 import type { WarmPoolMode, WarmPoolResult } from '../snapshot/ops/warm-pool.js'
 import { publishToTargets } from '../snapshot/publish-targets.js'
@@ -230,7 +231,7 @@ export async function runPublishFlow(
     targets: prepared.map(({ template, groups }) => ({ template, groups, refreshes: [] })),
     dryRun
   }
-  if (result.failure) return result
+  if (result.failure) return abandon(clients, result, !!publish)
   if (publish && prepared.length) {
     const { run } = spec
     const warmPools = options.warmPools ? { warmPools: options.warmPools } : {}
@@ -238,7 +239,11 @@ export async function runPublishFlow(
     const published = await publishSnapshot(clients, { ...publishInput, ...warmPools }, runtime)
     result.targets = published.targets
     if (published.warmPools) result.warmPools = published.warmPools
-    if (published.failure) return { ...result, failure: published.failure }
+    if (published.failure) {
+      const failed = { ...result, failure: published.failure }
+      const none = !published.targets.some((t) => t.published && !t.published.dryRun)
+      return none ? abandon(clients, failed, true) : failed
+    }
   }
   try {
     const retain = { snapshot: taken.snapshot, prepared, retention: options.retention, dryRun }
@@ -247,4 +252,21 @@ export async function runPublishFlow(
     result.failure = { phase: 'retention', message: errorMessage(err) }
   }
   return result
+}
+
+/**
+ * A snapshot made for a template that nothing will publish (its wait timed out or was cancelled,
+ * or no target took it): tagged failed with the reason, as the deploy does, so retention does not
+ * keep it for days as `pending` (a snapshot that ended in error is tagged already).
+ */
+async function abandon(
+  clients: Pick<Clients, 'ec2'>,
+  result: PublishFlowResult,
+  forTemplate: boolean
+): Promise<PublishFlowResult> {
+  const { snapshot, failure } = result
+  if (!forTemplate || result.dryRun || result.state === 'error' || !snapshot.snapshotId)
+    return result
+  await markSnapshotFailed(clients.ec2, snapshot.snapshotId, failure?.message)
+  return { ...result, state: 'failed' }
 }

@@ -317,6 +317,34 @@ describe('runPublishFlow', () => {
     )
   })
 
+  it('tags a snapshot whose wait timed out as failed: nothing will publish it', async () => {
+    fleet()
+    // Never completes within the step's timeout.
+    ec2Mock
+      .on(DescribeSnapshotsCommand, { SnapshotIds: [SNAP] })
+      .resolves({ Snapshots: [{ SnapshotId: SNAP, State: 'pending', Progress: '10%' }] })
+    ec2Mock.on(CreateTagsCommand).resolves({})
+    const result = await runPublishFlow(
+      clients,
+      options({ timeoutMs: 20_000 }),
+      makeRuntime({ log, clock })
+    )
+
+    expect(result.failure?.phase).toBe('wait')
+    expect(result.state).toBe('failed')
+    const tagged = ec2Mock.commandCalls(CreateTagsCommand).map((c) => c.args[0].input)
+    expect(tagged).toEqual([
+      {
+        Resources: [SNAP],
+        Tags: [
+          { Key: 'ebs-autoscale:status', Value: 'failed' },
+          { Key: 'ebs-autoscale:failure', Value: result.failure!.message.slice(0, 256) }
+        ]
+      }
+    ])
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 0)
+  })
+
   it('changes nothing under dry run', async () => {
     fleet()
     ec2Mock
