@@ -39,6 +39,12 @@ export function parseCommandFile(text: string): Record<string, string> {
   return out
 }
 
+/** Something a test does while the bundle runs, when a text first appears in its output. */
+export interface OutputTrigger {
+  when: string
+  run: (child: ChildProcess) => void | Promise<void>
+}
+
 export async function runBundle(
   bundle: string,
   inputs: Record<string, string>,
@@ -50,7 +56,8 @@ export async function runBundle(
      * Acts once stdout shows `when`: a signal (the runner cancelling the job, or dying), or
      * anything else that should happen mid-run (an Auto Scaling group scaling out).
      */
-    onOutput?: { when: string; run: (child: ChildProcess) => void | Promise<void> }
+    /** Each runs once, the first time its text appears in stdout. */
+    onOutput?: OutputTrigger | readonly OutputTrigger[]
   } = {}
 ): Promise<BundleRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ebs-autoscale-e2e-'))
@@ -93,12 +100,12 @@ export async function runBundle(
       const child = spawn(process.execPath, [bundle], { env: childEnv, cwd: dir })
       let stdout = ''
       let stderr = ''
-      let interrupted = false
+      const pending = [options.onOutput ?? []].flat()
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString()
-        if (options.onOutput && !interrupted && stdout.includes(options.onOutput.when)) {
-          interrupted = true
-          void Promise.resolve(options.onOutput.run(child)).catch(reject)
+        for (const trigger of pending.filter((t) => stdout.includes(t.when))) {
+          pending.splice(pending.indexOf(trigger), 1)
+          void Promise.resolve(trigger.run(child)).catch(reject)
         }
       })
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))

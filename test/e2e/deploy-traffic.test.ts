@@ -116,7 +116,6 @@ describe('the deploy bundle behind a target group', () => {
         Tags: [{ Key: 'ebs-autoscale:commit', Value: PREVIOUS_COMMIT }]
       })
     )
-    await tag(ec2, [broken], { 'emulator:health': 'Target.ResponseCodeMismatch' })
     const r = await runBundle(
       BUNDLES.deploy,
       {
@@ -129,15 +128,24 @@ describe('the deploy bundle behind a target group', () => {
       },
       emulator.env,
       {
-        // The old release answers its health checks again once rolled back.
-        onOutput: {
-          when: 'Rolling back',
-          run: async () => {
-            await ec2.send(
-              new DeleteTagsCommand({ Resources: [broken], Tags: [{ Key: 'emulator:health' }] })
-            )
+        onOutput: [
+          {
+            // Broken by the deploy (healthy before it: the plan counted it serving).
+            when: 'Starting ',
+            run: async () => {
+              await tag(ec2, [broken], { 'emulator:health': 'Target.ResponseCodeMismatch' })
+            }
+          },
+          {
+            // The old release answers its health checks again once rolled back.
+            when: 'Rolling back',
+            run: async () => {
+              await ec2.send(
+                new DeleteTagsCommand({ Resources: [broken], Tags: [{ Key: 'emulator:health' }] })
+              )
+            }
           }
-        }
+        ]
       }
     )
     expect(r.stderr).toBe('')
