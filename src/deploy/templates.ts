@@ -27,6 +27,8 @@ export async function deployTargets(
   if (target.launchTemplate) {
     const template = await describeLaunchTemplate(ec2, target.launchTemplate)
     for (const group of groups) requireUses(group, template)
+    // Hosts by tags alone: any other template they came from would go on booting the old code.
+    if (groups.length === 0) requireOnly(template, await hostTemplates(clients, hosts))
     return [{ ...target, launchTemplate: template.id, ...(names.length ? { groups: names } : {}) }]
   }
   if (groups.length === 0) {
@@ -65,6 +67,16 @@ function requireUses(group: AutoScalingGroup, template: LaunchTemplateRef): void
   throw new SettingError(
     'launchTemplate',
     `is ${template.name} (${template.id}), but Auto Scaling group ${group.AutoScalingGroupName} launches from ${own.length ? `launch template ${own.join(', ')}` : 'no launch template'}. Expected the template every group in ${setting('groups')} launches from, or leave ${setting('launchTemplate')} empty to publish to each group's own template.`
+  )
+}
+
+/** An explicit launch-template with hosts by tags: every host must come from it. */
+function requireOnly(template: LaunchTemplateRef, found: readonly string[]): void {
+  const others = found.filter((id) => id !== template.id)
+  if (others.length === 0) return
+  throw new SettingError(
+    'launchTemplate',
+    `is ${template.name} (${template.id}), but some hosts were launched from launch template ${others.join(', ')} too: the next instances launched from ${others.length > 1 ? 'those' : 'it'} would boot the old code. Nothing was changed. Expected ${setting('launchTemplate')} empty to publish to every template the hosts came from, or ${setting('groups')} naming only the groups that use ${template.name}.`
   )
 }
 

@@ -187,6 +187,26 @@ describe('deployTargets', () => {
       ])
     })
 
+    it('refuses an explicit launch-template when the tagged hosts came from another one too', async () => {
+      existing(
+        group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
+        group('web-spot-asg', { LaunchTemplate: { LaunchTemplateName: 'spot-lt' } })
+      )
+      const hosts = [
+        host('i-0000000000000000a', WEB, 'web-asg'),
+        host('i-0000000000000000b', SPOT, 'web-spot-asg')
+      ]
+      const given = { ...target, launchTemplate: 'web-lt' }
+      await expect(deployTargets(clients, given, { groups: [], hosts })).rejects.toThrow(
+        `Setting "launchTemplate": is web-lt (${WEB}), but some hosts were launched from launch template ${SPOT} too: the next instances launched from it would boot the old code. Nothing was changed.`
+      )
+      // Hosts all from the template given: that one target.
+      const webOnly = [hosts[0]!]
+      expect(await deployTargets(clients, given, { groups: [], hosts: webOnly })).toEqual([
+        { sourceVersion: '$Default', launchTemplate: WEB }
+      ])
+    })
+
     it('refuses, before any change, groups of the hosts that launch from no template, naming them', async () => {
       existing(
         group('web-asg', { LaunchTemplate: { LaunchTemplateId: WEB } }),
