@@ -200,7 +200,7 @@ describe('the deploy behind a target group', () => {
           targetGroups: { auto: true, given: [] },
           minHealthy: { kind: 'count', value: 1 },
           // With the broken host unhealthy, 3 serve: two may leave together and keep 1 (min-healthy is checked again at each leave).
-          healthTimeoutMs: 1_500
+          healthTimeoutMs: 3_000
         },
         rollback: { commands: './rollback', script: { env: [['APP', 'shop']] } }
       }),
