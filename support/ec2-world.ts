@@ -237,7 +237,9 @@ export class SimulatedEc2 {
     const filters = (input['Filters'] as ec2.Filter[] | undefined) ?? []
     const byInstance = filters.find((f) => f.Name === 'attachment.instance-id')?.Values ?? []
     const ids = (input['VolumeIds'] as string[] | undefined) ?? []
+    // A terminated instance's volumes are detached (and deleted on termination), as on AWS.
     const volumes = [...this.instances.values()]
+      .filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')
       .filter((i) => byInstance.includes(i.id) || ids.includes(i.volumeId))
       .map((i) => ({
         VolumeId: i.volumeId,

@@ -7,6 +7,7 @@
  * snapshot) or `snapshot`.
  */
 import { errorMessage } from '../errors.js'
+import { goneInstances } from '../hosts/gone.js'
 import { type ReleaseRun, recordReleases, shipOrPlan } from '../flows/release-rollout.js'
 import { RolloutSession } from '../flows/rollout-session.js'
 import type { Failure } from '../model/failure.js'
@@ -52,7 +53,7 @@ export async function rolloutPhase(ctx: DeployContext, resolved: Resolved): Prom
   const snapshot = new SnapshotBeside(ctx, resolved.prepared, shipped?.id)
   const rolled = await rollOut(ctx, session, resolved, base, snapshot)
   const taken = await snapshot.outcome()
-  const failure = rolloutFailure(ctx, rolled, taken)
+  const failure = rolloutFailure(ctx, rolled, taken, await primaryGone(ctx, rolled, taken))
   const back = failure ? rollbackPlan(ctx, shipped, previous) : undefined
   const rollback = back ? await session.rollBack(rolled, base, back) : undefined
   const release = shipped
@@ -137,7 +138,9 @@ async function readPrevious(
 function rolloutFailure(
   ctx: DeployContext,
   rolled: RolloutResult,
-  taken: SnapshotOutcome
+  taken: SnapshotOutcome,
+  /** The primary was terminated after its commands, before its snapshot could be taken. */
+  goneBeforeSnapshot: boolean
 ): Failure | undefined {
   const unchanged = "nothing was published; the launch template's default is unchanged."
   if (!rolled.ok && ctx.runtime.signal.aborted)
@@ -146,17 +149,18 @@ function rolloutFailure(
       phase: 'rollout',
       message: `The deploy was cancelled during the rollout: ${unchanged}`
     }
+  const primary = rolled.results.find((r) => r.instanceId === rolled.primaryInstanceId)
+  const gone = primary?.status === 'Terminated' || rolled.runOnce?.status === 'Terminated'
+  // Said before the snapshot's own error ("no volume is attached"): the termination caused it.
+  if (primary && (gone || goneBeforeSnapshot) && !taken.snapshot?.snapshot.snapshotId)
+    return {
+      phase: 'rollout',
+      message: `The primary ${primary.instanceId} was terminated (scale-in or a spot reclaim) before its snapshot was taken, so ${unchanged} Instances launched to replace it boot the old code until a deploy succeeds: deploy again.`
+    }
   if (!rolled.ok && taken.error !== undefined)
     return {
       phase: 'snapshot',
       message: `The snapshot failed, so the rollout stopped before any new host started and nothing was published: ${errorMessage(taken.error)}`
-    }
-  const primary = rolled.results.find((r) => r.instanceId === rolled.primaryInstanceId)
-  const gone = primary?.status === 'Terminated' || rolled.runOnce?.status === 'Terminated'
-  if (primary && gone && !taken.snapshot)
-    return {
-      phase: 'rollout',
-      message: `The primary ${primary.instanceId} was terminated (scale-in or a spot reclaim) before its snapshot was taken, so ${unchanged} Deploy again.`
     }
   if (!rolled.ok)
     return {
@@ -169,6 +173,17 @@ function rolloutFailure(
       message: `The fleet is deployed, but the snapshot failed, so nothing was published and new instances would boot the old code: ${taken.error === undefined ? 'the primary never succeeded' : errorMessage(taken.error)}`
     }
   return undefined
+}
+
+/** Whether a snapshot that failed did so because the primary is gone (EC2 says so). */
+async function primaryGone(
+  ctx: DeployContext,
+  rolled: RolloutResult,
+  taken: SnapshotOutcome
+): Promise<boolean> {
+  const id = rolled.primaryInstanceId
+  if (taken.error === undefined || !id || ctx.options.dryRun) return false
+  return (await goneInstances(ctx.clients.ec2, [id])).has(id)
 }
 
 /** The way back: the release switch back when one was shipped, else rollback-commands. */

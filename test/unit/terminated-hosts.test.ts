@@ -270,6 +270,31 @@ describe('a deploy whose primary is terminated before its snapshot', () => {
   const aws = mockAws()
   const IDS = SimulatedFleet.ids(4)
 
+  it('names the termination, not the missing volume, when the primary goes right after its commands', async () => {
+    const { clock, world } = scriptedFleet(aws, {
+      ids: IDS,
+      commandMs: COMMAND_MS,
+      snapshotMs: 90_000
+    })
+    // Its commands succeeded; it is gone before its snapshot could find its volume.
+    clock.at(clock.now() + COMMAND_MS, () => {
+      world.instances.get(IDS[0]!)!.state = 'terminated'
+    })
+
+    const result = await runDeploy(
+      aws.clients,
+      deployOptions(),
+      makeRuntime({ clock, log: new RecordingLog() })
+    )
+
+    expect(result.ok).toBe(false)
+    expect(result.failure?.message).toBe(
+      `The primary ${IDS[0]} was terminated (scale-in or a spot reclaim) before its snapshot was taken, so nothing was published; the launch template's default is unchanged. Instances launched to replace it boot the old code until a deploy succeeds: deploy again.`
+    )
+    expect(world.calls['CreateSnapshot']).toBeUndefined()
+    expect(world.versions).toHaveLength(1)
+  })
+
   it('publishes nothing and fails saying why, without waiting out the host timeout', async () => {
     const { clock, world, fleet } = scriptedFleet(aws, {
       ids: IDS,
@@ -290,7 +315,7 @@ describe('a deploy whose primary is terminated before its snapshot', () => {
 
     expect(result.ok).toBe(false)
     expect(result.failure?.message).toBe(
-      `The primary ${IDS[0]} was terminated (scale-in or a spot reclaim) before its snapshot was taken, so nothing was published; the launch template's default is unchanged. Deploy again.`
+      `The primary ${IDS[0]} was terminated (scale-in or a spot reclaim) before its snapshot was taken, so nothing was published; the launch template's default is unchanged. Instances launched to replace it boot the old code until a deploy succeeds: deploy again.`
     )
     expect(result.rollout?.stoppedReason).toBe(
       `the primary ${IDS[0]} was terminated before it finished`
