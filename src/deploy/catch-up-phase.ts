@@ -4,10 +4,11 @@
  * template's default (still-default.ts). Whatever it leaves, the new version is published:
  * retention still runs after it.
  */
+import { errorMessage } from '../errors.js'
 import { recordReleases } from '../flows/release-rollout.js'
 import type { Failure } from '../model/failure.js'
 import type { TargetReport } from '../snapshot/targets.js'
-import { catchUp, type CatchUpResult } from './catch-up.js'
+import { catchUp, type CatchUpResult, leftOnOldCode } from './catch-up.js'
 import type { DeployContext, Resolved } from './context.js'
 import type { RolledOut } from './rollout.js'
 import { stillDefault } from './still-default.js'
@@ -19,14 +20,10 @@ export async function catchUpPhase(
   targets: readonly TargetReport[]
 ): Promise<{ catchUp: CatchUpResult; failure?: Failure }> {
   const { clients, options, runtime } = ctx
-  // Every group's members: any launched meanwhile from a version that boots another snapshot.
-  const snapshotId = targets.find((t) => t.published?.version !== undefined)?.published?.snapshotId
   const caught = await catchUp(
     clients,
     {
-      query: options.query,
-      known: new Set(resolved.hosts.map((h) => h.instanceId)),
-      code: snapshotId ? { snapshotId, device: options.device } : undefined,
+      ...launchedMeanwhile(ctx, resolved, targets),
       readyTimeoutMs: options.catchUp.readyTimeoutMs,
       maxRounds: options.catchUp.maxRounds,
       rollout: (ids) =>
@@ -48,6 +45,51 @@ export async function catchUpPhase(
   const moved = await stillDefault(clients.ec2, targets)
   const failure = caughtUpFailure(caught) ?? moved
   return { catchUp: caught, ...(failure ? { failure } : {}) }
+}
+
+/**
+ * After a publish that failed (part-way or not), there is no catch-up: the instances launched
+ * meanwhile keep the old code, and the failure names them.
+ */
+export async function publishFailedPhase(
+  ctx: DeployContext,
+  resolved: Resolved,
+  targets: readonly TargetReport[],
+  failure: Failure
+): Promise<{ catchUp?: CatchUpResult; failure: Failure }> {
+  const reason = 'not deployed to: the publish failed'
+  try {
+    const left = await leftOnOldCode(
+      ctx.clients,
+      launchedMeanwhile(ctx, resolved, targets),
+      reason,
+      ctx.runtime.log
+    )
+    const ids = left.failed.map((f) => f.instanceId)
+    if (!ids.length) return { catchUp: left, failure }
+    const message = `${failure.message}. Instances launched during the deploy stay on old code: ${ids.join(' ')} (deploy again to reach them)`
+    return { catchUp: left, failure: { ...failure, message } }
+  } catch (err) {
+    const message = `${failure.message}. Could not look for instances launched during the deploy, which may run old code: ${errorMessage(err)}`
+    return { failure: { ...failure, message } }
+  }
+}
+
+/**
+ * What catch-up looks at: every group's members not handled yet, judged by the snapshot a
+ * target's new version boots (none published: every one of them has old code).
+ */
+function launchedMeanwhile(
+  ctx: DeployContext,
+  resolved: Resolved,
+  targets: readonly TargetReport[]
+) {
+  const snapshotId = targets.find((t) => t.published?.version !== undefined)?.published?.snapshotId
+  return {
+    query: ctx.options.query,
+    known: new Set(resolved.hosts.map((h) => h.instanceId)),
+    code: snapshotId ? { snapshotId, device: ctx.options.device } : undefined
+  }
 }
 
 function caughtUpFailure(caught: CatchUpResult): Failure | undefined {

@@ -56,19 +56,8 @@ export async function catchUp(
 ): Promise<CatchUpResult> {
   const { log, signal } = runtime
   const known = new Set(options.known)
-  const result: CatchUpResult = {
-    caughtUp: [],
-    upToDate: [],
-    failed: [],
-    rounds: 0,
-    rollouts: [],
-    cancelled: false
-  }
-  const query: HostQuery = {
-    ...options.query,
-    states: ['pending', 'running'],
-    asgLifecycleStates: MEMBER_STATES
-  }
+  const result = emptyResult()
+  const query = memberQuery(options.query)
   const hasOldCode = oldCodeJudge(clients.ec2, options.code)
 
   for (let round = 1; round <= options.maxRounds + 1 && !signal.aborted; round++) {
@@ -103,6 +92,40 @@ export async function catchUp(
     log.warning('Catch-up stopped: the deploy was cancelled.')
   }
   return result
+}
+
+/**
+ * One look and no rollout, for a deploy that will not catch up (its publish failed): the
+ * instances launched meanwhile with old code, each left with `reason`.
+ */
+export async function leftOnOldCode(
+  clients: { ec2: EC2Client; autoscaling: AutoScalingClient },
+  options: Pick<CatchUpOptions, 'query' | 'known' | 'code'>,
+  reason: string,
+  log: Log
+): Promise<CatchUpResult> {
+  const result = { ...emptyResult(), rounds: 1 }
+  const hasOldCode = oldCodeJudge(clients.ec2, options.code)
+  const known = new Set(options.known)
+  const ids = await lookForOldCode(
+    clients,
+    memberQuery(options.query),
+    known,
+    hasOldCode,
+    result,
+    log
+  )
+  leave(result, ids, reason)
+  return result
+}
+
+function emptyResult(): CatchUpResult {
+  return { caughtUp: [], upToDate: [], failed: [], rounds: 0, rollouts: [], cancelled: false }
+}
+
+/** The groups' members that exist or are about to, pending ones too. */
+function memberQuery(query: HostQuery): HostQuery {
+  return { ...query, states: ['pending', 'running'], asgLifecycleStates: MEMBER_STATES }
 }
 
 /**

@@ -7,6 +7,7 @@
  *            snapshot complete while the other waves run
  *   -> publish, only if the whole fleet succeeded
  *   -> catch-up: instances launched meanwhile from the old version get the rollout
+ *      (after a publish that failed, they are only named: the step fails)
  *   -> retention
  *
  * Each phase returns what it made; the run holds what it takes in one journal, and whatever
@@ -15,7 +16,7 @@
  */
 import type { Clients } from '../aws/clients.js'
 import type { DeployContext } from '../deploy/context.js'
-import { catchUpPhase } from '../deploy/catch-up-phase.js'
+import { catchUpPhase, publishFailedPhase } from '../deploy/catch-up-phase.js'
 import { Phases } from '../deploy/phases.js'
 import { publishPhase, retentionPhase } from '../deploy/publish.js'
 import { resolveDeploy } from '../deploy/resolve.js'
@@ -69,7 +70,10 @@ async function deploy(ctx: DeployContext): Promise<DeployResult> {
   if (failure || !taken.snapshot) return { ...result, ...(failure ? { failure } : {}) }
   const published = await phases.run('publish', () => publishPhase(ctx, taken.snapshot!, prepared))
   result = { ...result, publish: published }
-  if (published.failure) return { ...result, failure: published.failure }
+  if (published.failure) {
+    const left = await publishFailedPhase(ctx, resolved, published.targets, published.failure)
+    return { ...result, ...left }
+  }
   if (!options.dryRun) {
     const targets = published.targets
     const caught = await phases.run('catch-up', () => catchUpPhase(ctx, resolved, rolled, targets))

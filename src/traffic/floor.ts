@@ -5,8 +5,87 @@
  * nothing before the deploy (deployed first with unhealthy-first) did not recover, or others
  * fell ill meanwhile.
  */
-import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2'
+import type {
+  ElasticLoadBalancingV2Client,
+  TargetHealthDescription
+} from '@aws-sdk/client-elastic-load-balancing-v2'
+import { formatDuration } from '../duration.js'
+import { type Backoff, poll, PollTimeoutError } from '../poll.js'
+import type { Runtime } from '../runtime.js'
 import type { GroupFloor } from './capacity.js'
+import { describeHealth } from './targets.js'
+import type { TargetGroup } from './types.js'
+
+/** Each target group's health as read for one leave, and the hosts it refuses. */
+export interface FloorLook {
+  seen: Array<{ tg: TargetGroup; descriptions: TargetHealthDescription[] }>
+  refused: Map<string, string>
+}
+
+interface FloorOptions {
+  targetGroups: readonly TargetGroup[]
+  floors?: readonly GroupFloor[]
+  healthTimeoutMs: number
+  backoff?: Partial<Backoff>
+}
+
+/**
+ * Every target group's health, and the hosts whose leave would take one below its floor.
+ * A host refused waits, up to health-timeout, for targets to recover (one that returned
+ * moments ago may still be in `initial`); only then is it refused.
+ */
+export async function lookUntilFloorsKept(
+  elbv2: ElasticLoadBalancingV2Client,
+  options: FloorOptions,
+  runtime: Runtime,
+  ids: readonly string[]
+): Promise<FloorLook> {
+  const look = async (): Promise<FloorLook> => {
+    const seen: FloorLook['seen'] = []
+    for (const tg of options.targetGroups)
+      seen.push({ tg, descriptions: await describeHealth(elbv2, tg.arn) })
+    return { seen, refused: refusals(options.floors, seen, ids) }
+  }
+  let last = await look()
+  if (!last.refused.size) return last
+  const { healthTimeoutMs } = options
+  const waiting = [...last.refused.keys()].join(', ')
+  runtime.log.info(
+    `Waiting up to ${formatDuration(healthTimeoutMs)} for healthy targets, so that ${waiting} can leave and keep min-healthy.`
+  )
+  try {
+    await poll({
+      label: `healthy targets to keep min-healthy while ${waiting} leave`,
+      timeoutMs: healthTimeoutMs,
+      signal: runtime.signal,
+      clock: runtime.clock,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      check: async () => {
+        last = await look()
+        return last.refused.size ? { done: false } : { done: true, value: undefined }
+      }
+    })
+  } catch (err) {
+    if (!(err instanceof PollTimeoutError)) throw err
+    const waited = ` (waited ${formatDuration(healthTimeoutMs)}, the health-timeout)`
+    for (const [id, reason] of last.refused) last.refused.set(id, reason + waited)
+  }
+  return last
+}
+
+/** Hosts whose leave would take a target group below its min-healthy floor now. */
+function refusals(
+  floors: readonly GroupFloor[] | undefined,
+  seen: FloorLook['seen'],
+  ids: readonly string[]
+): Map<string, string> {
+  if (!floors?.length) return new Map()
+  const withFloors = seen.flatMap(({ tg, descriptions }) => {
+    const floor = floors.find((f) => f.arn === tg.arn)
+    return floor ? [{ floor, descriptions }] : []
+  })
+  return belowFloor(withFloors, ids)
+}
 
 /** Host -> why it may not leave now; hosts absent may leave. */
 export function belowFloor(

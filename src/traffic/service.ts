@@ -6,15 +6,14 @@
  */
 import type {
   ElasticLoadBalancingV2Client,
-  TargetHealth,
-  TargetHealthDescription
+  TargetHealth
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { formatDuration } from '../duration.js'
 import type { Host } from '../hosts/host.js'
 import { type Backoff, poll, PollTimeoutError } from '../poll.js'
 import type { Runtime } from '../runtime.js'
 import type { GroupFloor } from './capacity.js'
-import { belowFloor } from './floor.js'
+import { lookUntilFloorsKept } from './floor.js'
 import {
   byTargetGroup,
   describeHealth,
@@ -76,10 +75,9 @@ export class Traffic {
   async leaveService(hosts: readonly Host[]): Promise<LeaveResult> {
     const standby = hosts.filter((h) => h.lifecycleState === 'Standby').map((h) => h.instanceId)
     const ids = new Set(hosts.map((h) => h.instanceId).filter((id) => !standby.includes(id)))
-    const seen: Array<{ tg: TargetGroup; descriptions: TargetHealthDescription[] }> = []
-    for (const tg of this.options.targetGroups)
-      seen.push({ tg, descriptions: await describeHealth(this.elbv2, tg.arn) })
-    const refused = this.refusals(seen, [...ids])
+    const { seen, refused } = await lookUntilFloorsKept(this.elbv2, this.options, this.runtime, [
+      ...ids
+    ])
     for (const id of refused.keys()) ids.delete(id)
     const registrations = seen.flatMap(({ tg, descriptions }) => inService(descriptions, tg, ids))
     const taken = new Set(registrations.map((r) => r.instanceId))
@@ -102,20 +100,6 @@ export class Traffic {
     const started = this.runtime.clock.now()
     const drainTimedOut = !(await this.waitDrained(registrations))
     return { ...base, drainMs: this.runtime.clock.now() - started, drainTimedOut }
-  }
-
-  /** Hosts whose leave would take a target group below its min-healthy floor now. */
-  private refusals(
-    seen: ReadonlyArray<{ tg: TargetGroup; descriptions: TargetHealthDescription[] }>,
-    ids: readonly string[]
-  ): Map<string, string> {
-    const floors = this.options.floors
-    if (!floors?.length) return new Map()
-    const withFloors = seen.flatMap(({ tg, descriptions }) => {
-      const floor = floors.find((f) => f.arn === tg.arn)
-      return floor ? [{ floor, descriptions }] : []
-    })
-    return belowFloor(withFloors, ids)
   }
 
   /** True once no registration is draining; false when drain-timeout passed first. */
@@ -263,6 +247,9 @@ function failure(
 }
 
 function describeHosts(registrations: readonly Registration[]): string {
-  const ids = [...new Set(registrations.map((r) => r.instanceId))]
+  return describeIds([...new Set(registrations.map((r) => r.instanceId))])
+}
+
+function describeIds(ids: readonly string[]): string {
   return ids.length === 1 ? `host ${ids[0]}` : `${ids.length} hosts (${ids.join(', ')})`
 }

@@ -7,11 +7,11 @@ import { describe, expect, it } from '@jest/globals'
 import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling'
 import {
   CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand
 } from '@aws-sdk/client-ec2'
-import { SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
@@ -28,6 +28,7 @@ import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { publishedVersions } from '../../src/actions/shared/snapshot.js'
 import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { intercept, onFirstSend } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
@@ -78,23 +79,6 @@ async function volumeSnapshotAt(c: TestClients, instanceId: string): Promise<str
   return out.Volumes?.[0]?.SnapshotId
 }
 
-/** The SSM client, running `onFirstSend` once, just before the deploy's first command. */
-function onFirstSend(c: TestClients, action: () => Promise<void>): SSMClient {
-  let done = false
-  return new Proxy(c.ssm, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-      return async (command: unknown) => {
-        if (command instanceof SendCommandCommand && !done) {
-          done = true
-          await action()
-        }
-        return target.send(command as never)
-      }
-    }
-  }) as SSMClient
-}
-
 /** Two groups on two templates, the web one older (so the primary is a web host). */
 async function webAndWorkers(c: TestClients): Promise<[CodeVolumeWorld, CodeVolumeWorld]> {
   const web = await codeVolumeWorld(c, { name: 'web', size: 2 })
@@ -109,7 +93,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     const c = emulator.clients
     const [web, worker] = await webAndWorkers(c)
     const before = [...web.instanceIds, ...worker.instanceIds]
-    const ssm = onFirstSend(c, () => setDesired(c, worker.asgName, 3))
+    const ssm = onFirstSend(c.ssm, () => setDesired(c, worker.asgName, 3))
 
     const result = await runDeploy(
       { ...c, ssm },
@@ -178,6 +162,88 @@ describe('a deploy over several Auto Scaling groups', () => {
     for (const id of fresh) expect(await volumeSnapshotAt(c, id)).toBe(snapshotId)
   })
 
+  it('a publish that fails part-way names the instance launched meanwhile that stays on old code', async () => {
+    const c = emulator.clients
+    const [web, worker] = await webAndWorkers(c)
+    const before = [...web.instanceIds, ...worker.instanceIds]
+    const ssm = onFirstSend(c.ssm, () => setDesired(c, worker.asgName, 3))
+    // The worker template refuses the new version, as AWS does for a role denied it.
+    const ec2 = intercept(c.ec2, async (command, send) => {
+      if (
+        command instanceof CreateLaunchTemplateVersionCommand &&
+        command.input.LaunchTemplateId === worker.launchTemplateId
+      )
+        throw Object.assign(new Error('You are not authorized to perform this operation.'), {
+          name: 'UnauthorizedOperation',
+          $metadata: { httpStatusCode: 403 }
+        })
+      return send(command)
+    })
+
+    const result = await runDeploy(
+      { ...c, ssm, ec2 },
+      options([web.asgName, worker.asgName]),
+      makeRuntime({ log: new RecordingLog() })
+    )
+
+    // The fleet got the code and the web template boots it; the worker launched meanwhile
+    // did not, and the failure says so by id.
+    const launched = (await members(c, worker.asgName)).filter((id) => !before.includes(id))
+    expect(launched).toHaveLength(1)
+    expect(result.ok).toBe(false)
+    expect(result.failure?.phase).toBe('publish')
+    expect(result.failure?.message).toContain('worker-lt: ')
+    expect(result.failure?.message).toContain('UnauthorizedOperation')
+    expect(result.failure?.message).toContain(
+      `Instances launched during the deploy stay on old code: ${launched[0]} (deploy again to reach them)`
+    )
+    expect(result.catchUp?.caughtUp).toEqual([])
+    expect(result.catchUp?.failed).toEqual([
+      { instanceId: launched[0], reason: 'not deployed to: the publish failed' }
+    ])
+    expect(await volumeSnapshotAt(c, launched[0]!)).toBe(worker.initialSnapshotId)
+    // Nothing was sent to it: only the fleet known at the start got the commands.
+    expect(result.rollout?.results.map((r) => r.instanceId).sort()).toEqual([...before].sort())
+    const snapshotId = result.publish!.snapshot.snapshotId
+    expect((await versions(c, web.launchTemplateId)).at(-1)).toEqual({
+      version: 2,
+      isDefault: true,
+      snapshot: snapshotId
+    })
+    expect(await versions(c, worker.launchTemplateId)).toHaveLength(1)
+    // In use by the web template: published, not tagged failed.
+    expect(result.publish?.state).not.toBe('failed')
+  })
+
+  it('a publish that failed, then a look that fails too: the failure says it could not look', async () => {
+    const c = emulator.clients
+    const web = await codeVolumeWorld(c, { name: 'web', size: 2 })
+    let denied = false
+    const ec2 = intercept(c.ec2, async (command, send) => {
+      if (command instanceof CreateLaunchTemplateVersionCommand) denied = true
+      if (denied)
+        throw Object.assign(new Error('You are not authorized to perform this operation.'), {
+          name: 'UnauthorizedOperation',
+          $metadata: { httpStatusCode: 403 }
+        })
+      return send(command)
+    })
+
+    const result = await runDeploy(
+      { ...c, ec2 },
+      options([web.asgName]),
+      makeRuntime({ log: new RecordingLog() })
+    )
+
+    expect(result.ok).toBe(false)
+    expect(result.failure?.phase).toBe('publish')
+    expect(result.failure?.message).toMatch(
+      /UnauthorizedOperation.*\. Could not look for instances launched during the deploy, which may run old code: .*UnauthorizedOperation/
+    )
+    expect(result.catchUp).toBeUndefined()
+    expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
+  })
+
   it('publishes once to a template two groups share', async () => {
     const c = emulator.clients
     const app = await codeVolumeWorld(c, { name: 'app', size: 2 })
@@ -216,7 +282,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     const c = emulator.clients
     const [web, worker] = await webAndWorkers(c)
     let sent = 0
-    const ssm = onFirstSend(c, async () => {
+    const ssm = onFirstSend(c.ssm, async () => {
       sent++
     })
     const given = options([web.asgName, worker.asgName])

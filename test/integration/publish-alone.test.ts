@@ -14,7 +14,6 @@ import {
   type EC2Client,
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
-import { SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
 import { describeGroup } from '../../src/hosts/resolve.js'
@@ -28,6 +27,7 @@ import {
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { intercept, onFirstSend } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
@@ -77,36 +77,14 @@ function around(
   change: () => Promise<unknown>
 ): EC2Client {
   let done = false
-  return new Proxy(ec2, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-      return async (command: unknown) => {
-        const now = !done && matches(command)
-        if (now) done = true
-        if (now && when === 'before') await change()
-        const answer = await target.send(command as never)
-        if (now && when === 'after') await change()
-        return answer
-      }
-    }
-  }) as EC2Client
-}
-
-/** The SSM client, running `action` once, just before the deploy's first command. */
-function onFirstSend(c: TestClients, action: () => Promise<unknown>): SSMClient {
-  let done = false
-  return new Proxy(c.ssm, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-      return async (command: unknown) => {
-        if (command instanceof SendCommandCommand && !done) {
-          done = true
-          await action()
-        }
-        return target.send(command as never)
-      }
-    }
-  }) as SSMClient
+  return intercept(ec2, async (command, send) => {
+    const now = !done && matches(command)
+    if (now) done = true
+    if (now && when === 'before') await change()
+    const answer = await send(command)
+    if (now && when === 'after') await change()
+    return answer
+  })
 }
 
 /** Each version: its number, whether it is the default, its instance type and code snapshot. */
@@ -142,7 +120,7 @@ describe('a template someone else changes during the deploy', () => {
   it('before the publish reads it (during the rollout): the new version is made from theirs', async () => {
     const c = emulator.clients
     const app = await codeVolumeWorld(c, { size: 2 })
-    const ssm = onFirstSend(c, () => someoneElse(c, app.launchTemplateId))
+    const ssm = onFirstSend(c.ssm, () => someoneElse(c, app.launchTemplateId))
 
     const result = await run(c, { ssm })
 
@@ -259,7 +237,7 @@ describe('hosts found by tags spanning two groups with two templates', () => {
     const c = emulator.clients
     const [web, worker] = await webAndWorkers(c)
     const before = [...web.instanceIds, ...worker.instanceIds]
-    const ssm = onFirstSend(c, () => setDesired(c, worker.asgName, 3))
+    const ssm = onFirstSend(c.ssm, () => setDesired(c, worker.asgName, 3))
 
     const result = await run(c, { ssm })
 

@@ -169,6 +169,56 @@ describe('leaving and returning to service', () => {
     expect(t.outOfService()).toEqual([])
   })
 
+  it('a leave that would go below min-healthy waits for targets to recover, then leaves', async () => {
+    const c = emulator.clients
+    const world = await behindTargetGroups(c, { size: 3, targetGroups: [{ name: 'web' }] })
+    const hosts = await hostsOf(c, world.asgName)
+    const [first, , sick] = hosts
+    const arn = world.targetGroups[0]!.arn
+    await tag(c.ec2, [sick!.instanceId], { 'emulator:health': 'Target.Timeout' })
+    const floors = [{ arn, name: 'web', targets: 3, healthy: 3, minHealthy: 2 }]
+    const t = traffic(c, await groupsOf(c, hosts), { floors, healthTimeoutMs: 20_000 })
+
+    const leaving = await watch(c, arn, first!.instanceId)
+    const started = Date.now()
+    const repaired = sleep(800).then(() =>
+      tag(c.ec2, [sick!.instanceId], { 'emulator:health': 'healthy' })
+    )
+    const left = await t.leaveService([first!])
+    await repaired
+
+    // It stayed in service until the sick target was healthy again, then left.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700)
+    expect(left.refused).toEqual([])
+    expect(left.instanceIds).toEqual([first!.instanceId])
+    expect(await leaving.stop()).toEqual(['healthy', 'draining', 'absent'])
+    await t.restoreAll()
+  })
+
+  it('a leave below min-healthy is refused after health-timeout, naming the floor, and the host stays', async () => {
+    const c = emulator.clients
+    const world = await behindTargetGroups(c, { size: 3, targetGroups: [{ name: 'web' }] })
+    const hosts = await hostsOf(c, world.asgName)
+    const [first, , sick] = hosts
+    const arn = world.targetGroups[0]!.arn
+    await tag(c.ec2, [sick!.instanceId], { 'emulator:health': 'Target.Timeout' })
+    const floors = [{ arn, name: 'web', targets: 3, healthy: 3, minHealthy: 2 }]
+    const t = traffic(c, await groupsOf(c, hosts), { floors, healthTimeoutMs: 1_000 })
+
+    const left = await t.leaveService([first!])
+
+    expect(left.instanceIds).toEqual([])
+    expect(left.refused).toEqual([
+      {
+        instanceId: first!.instanceId,
+        reason:
+          'not taken out of target group web: 2 of its 3 target(s) are healthy now, and min-healthy keeps 2; the targets that served nothing before the deploy did not recover, or others fell ill (waited 1s, the health-timeout)'
+      }
+    ])
+    expect((await targetStates(c, arn))[first!.instanceId]).toEqual({ state: 'healthy', port: 80 })
+    expect(t.outOfService()).toEqual([])
+  })
+
   it('skips hosts in Standby (already out of service) and hosts in no target group', async () => {
     const c = emulator.clients
     const world = await behindTargetGroups(c, { size: 3, targetGroups: [{ name: 'web' }] })
