@@ -20,6 +20,8 @@ export interface DeployContext {
   /** The heartbeats of the locks taken, which also write the journal into them. */
   readonly keepers: LockKeepers
   readonly phases: Phases
+  /** The release's artifact, packed on the runner before anything else (deleted at the end). */
+  readonly artifact?: Artifact
 }
 
 /** The resolve phase's answer: hosts, targets, locks and the checks, before any change. */
@@ -31,8 +33,6 @@ export interface Resolved {
   prepared: PreparedTarget[]
   preflight: string[]
   locks: string[]
-  /** The release's artifact, packed on the runner before anything else. */
-  artifact?: Artifact
   /** The alarms (checked quiet before any change) and bake time, for the rollout phase. */
   guard: RolloutGuard
 }

@@ -4,7 +4,6 @@
  */
 import { RolloutGuard } from '../alarms/guard.js'
 import { ActionError } from '../errors.js'
-import { packRelease } from '../release/ship.js'
 import { resolveHosts } from '../hosts/resolve.js'
 import { prepareTargets, type PublishTarget } from '../snapshot/targets.js'
 import type { DeployContext, Resolved } from './context.js'
@@ -16,8 +15,6 @@ import { deployTargets } from './templates.js'
 
 export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   const { clients, options, runtime } = ctx
-  // On the runner, before any AWS call: a wrong artifact path fails here.
-  const artifact = options.release ? await packRelease(options.release.settings) : undefined
   const resolved = await resolveHosts(clients, options.query)
   runtime.log.info(`Hosts: ${resolved.hosts.length} matching ${resolved.description}`)
   if (!resolved.hosts[0])
@@ -72,8 +69,7 @@ export async function resolveDeploy(ctx: DeployContext): Promise<Resolved> {
   }
   const passed = await preflight(clients, checks, runtime.log)
   const lines = checked ? [checked, ...passed] : passed
-  const packed = artifact ? { artifact } : {}
-  return { hosts, plan, prepared, preflight: lines, locks, guard, ...packed }
+  return { hosts, plan, prepared, preflight: lines, locks, guard }
 }
 
 /** The traffic settings; unset leaves traffic alone. */

@@ -44,8 +44,8 @@ export async function rolloutPhase(ctx: DeployContext, resolved: Resolved): Prom
   const session = startSession(ctx, resolved)
   const previous = await readPrevious(ctx, resolved)
   const shipped =
-    options.release && resolved.artifact
-      ? await shipOrPlan(clients, options.release, resolved.artifact, options.dryRun, runtime)
+    options.release && ctx.artifact
+      ? await shipOrPlan(clients, options.release, ctx.artifact, options.dryRun, runtime)
       : undefined
   const base = shipped
     ? { ...options.rollout, ...releaseScripts(shipped, options.release!) }

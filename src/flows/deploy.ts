@@ -29,6 +29,7 @@ import { type Journal, mapStateProvider, type StateProvider } from '../held/jour
 import type { Settled } from '../held/settle.js'
 import { LockKeepers } from '../held/lock-keeper.js'
 import { deploySettlers, type Unpublished } from '../held/publish-settlers.js'
+import { withPackedRelease } from '../release/ship.js'
 import type { Runtime } from '../runtime.js'
 
 export async function runDeploy(
@@ -40,13 +41,26 @@ export async function runDeploy(
   const phases = new Phases(runtime.clock)
   const keepers = new LockKeepers()
   try {
-    const { value, settled } = await holding(
-      state,
-      runtime.log,
-      (result, err) => deploySettlers(clients, unpublished(options, phases, result, err), keepers),
-      (journal: Journal) => deploy({ clients, options, runtime, journal, phases, keepers })
-    )
-    return withSettled(value, settled, options)
+    // On the runner, before any AWS call: a wrong artifact path fails here.
+    return await withPackedRelease(options.release?.settings, async (artifact) => {
+      const { value, settled } = await holding(
+        state,
+        runtime.log,
+        (result, err) =>
+          deploySettlers(clients, unpublished(options, phases, result, err), keepers),
+        (journal: Journal) =>
+          deploy({
+            clients,
+            options,
+            runtime,
+            journal,
+            phases,
+            keepers,
+            ...(artifact ? { artifact } : {})
+          })
+      )
+      return withSettled(value, settled, options)
+    })
   } finally {
     // A lock that could not be freed stays, without a heartbeat: the next run takes it over.
     await keepers.stop()

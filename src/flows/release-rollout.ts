@@ -18,7 +18,6 @@ import {
 import {
   artifactStore,
   findRelease,
-  packRelease,
   type ReleaseSettings,
   type ShippedRelease,
   shipRelease
@@ -57,15 +56,15 @@ export interface ReleaseOutcome {
 }
 
 /**
- * Packs the artifact now (read-only, on the runner); answers the rollout that ships it, to run
- * once the read-only checks passed. A dry run uploads nothing and names the release it would be.
+ * The rollout that ships the artifact packed (read-only, on the runner), to run once the
+ * read-only checks passed. A dry run uploads nothing and names the release it would be.
  */
-export async function releaseRollout(
+export function releaseRollout(
   clients: Clients,
   release: ReleaseOptions,
+  artifact: Artifact,
   runtime: Runtime
-): Promise<(run: SessionRun) => Promise<ReleaseOutcome>> {
-  const artifact = await packRelease(release.settings)
+): (run: SessionRun) => Promise<ReleaseOutcome> {
   return async ({ session, options, roll }) => {
     const shipped = await shipOrPlan(clients, release, artifact, options.dryRun, runtime)
     const rollout = await roll({ ...options, ...releaseScripts(shipped, release) })

@@ -19,7 +19,8 @@ import type { Host } from '../hosts/host.js'
 import type { PreviousRelease } from '../model/release.js'
 import type { RollbackTarget } from '../release/release-id.js'
 import type { ReleaseOptions } from '../release/rollout-scripts.js'
-import type { ReleaseSettings } from '../release/ship.js'
+import { type ReleaseSettings, withPackedRelease } from '../release/ship.js'
+import type { Artifact } from '../release/artifact.js'
 import { describePlan } from '../report/traffic.js'
 import {
   commandsRollback,
@@ -78,12 +79,28 @@ export async function runRolloutFlow(
   runtime: Runtime,
   state: StateProvider
 ): Promise<RolloutFlowResult> {
+  // On the runner, before any AWS call: a wrong artifact path fails here.
+  return withPackedRelease(options.release?.settings, (artifact) =>
+    rolloutFlow(clients, options, runtime, state, artifact)
+  )
+}
+
+async function rolloutFlow(
+  clients: Clients,
+  options: RolloutFlowOptions,
+  runtime: Runtime,
+  state: StateProvider,
+  artifact: Artifact | undefined
+): Promise<RolloutFlowResult> {
   const { log } = runtime
   // Read-only, before anything changes: where a rollback would return to, the hosts, the plan.
   const previous: PreviousRelease = options.previousFrom
     ? await readPreviousRelease(clients.ec2, options.previousFrom, log)
     : { commit: '', snapshotId: '' }
-  const ship = options.release ? await releaseRollout(clients, options.release, runtime) : undefined
+  const ship =
+    options.release && artifact
+      ? releaseRollout(clients, options.release, artifact, runtime)
+      : undefined
   const found = await findHosts(clients, options.hosts, log)
   const plan = await planTraffic(clients, found, options.traffic, {
     maxConcurrency: options.rollout.maxConcurrency,
@@ -105,18 +122,18 @@ export async function runRolloutFlow(
     log,
     () => rolloutSettlers(clients),
     async (journal): Promise<Outcome> => {
-      session = new RolloutSession(clients, journal, runtime, plan, hosts)
+      const current = new RolloutSession(clients, journal, runtime, plan, hosts)
+      session = current
       const instanceIds = hosts.map((h) => h.instanceId)
-      const watchedRun = session
       const roll = (o: RolloutOptions) =>
-        guarded(guard, o.dryRun, () => watchedRun.run(o, guard.hooks()))
-      const run = { session, options: { ...options.rollout, instanceIds }, runtime, roll }
+        guarded(guard, o.dryRun, () => current.run(o, guard.hooks()))
+      const run = { session: current, options: { ...options.rollout, instanceIds }, runtime, roll }
       if (options.rollbackTo) return rollbackToRollout(clients, run, options.rollbackTo)
       if (ship) return ship(run)
       const rollout = await roll(run.options)
       if (rollout.ok || rollout.dryRun || !options.rollback) return { rollout }
       const back = commandsRollback(options.rollback, previous)
-      return { rollout, rollback: await session.rollBack(rollout, options.rollout, back) }
+      return { rollout, rollback: await current.rollBack(rollout, options.rollout, back) }
     }
   )
   const alarms = guard.report()

@@ -78,6 +78,22 @@ export async function findRelease(
   return { store, stored }
 }
 
+/**
+ * Runs `body` with the artifact packed (none without settings), then deletes the file packed
+ * (never a file given as is) however `body` ends: shipped, failed before shipping, or thrown.
+ */
+export async function withPackedRelease<T>(
+  settings: ShipSettings | undefined,
+  body: (artifact: Artifact | undefined) => Promise<T>
+): Promise<T> {
+  const artifact = settings ? await packRelease(settings) : undefined
+  try {
+    return await body(artifact)
+  } finally {
+    if (artifact) await discardArtifact(artifact)
+  }
+}
+
 /** Uploads the artifact unless the store has it, and names its release. */
 export async function shipRelease(
   s3: S3Client,

@@ -8,7 +8,7 @@
  * release-failures.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { rmSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3'
 import { runDeploy } from '../../src/flows/deploy.js'
@@ -130,6 +130,34 @@ describe('a deploy with an artifact', () => {
     expect(releasesOn(emulator.root, fresh!)).toEqual([ID.a])
     expect(fileOn(emulator.root, fresh!, `releases/${ID.a}/BUILT`)).toBe(`${ID.a}\n`)
     expect(await releaseTags(c, [fresh!])).toEqual({ [fresh!]: ID.a })
+  })
+
+  it('deletes the archive it packed on the runner, shipped or not', async () => {
+    const w = await world(2)
+    const packed = () => readdirSync(work).filter((f) => /^ebs-autoscale-.*\.tar\.gz$/.test(f))
+
+    await deploy(w, 'a')
+    expect(packed()).toEqual([])
+
+    // Failing after the pack and before shipping: no host matches.
+    const release = releaseOptions(work, buildArtifact(work, 'b'), COMMIT.b)
+    const nobody = { tags: new Map([['Role', ['nobody']]]), states: ['running' as const] }
+    await expect(
+      runDeploy(emulator.clients, deployOf(w, { release, query: nobody }), runtime())
+    ).rejects.toThrow('No running instance matched')
+    const flow = runRolloutFlow(
+      emulator.clients,
+      {
+        hosts: { query: nobody },
+        rollout: deployOf(w).rollout,
+        traffic: { targetGroups: { auto: false, given: [] } },
+        release
+      },
+      runtime(),
+      mapStateProvider()
+    )
+    await expect(flow).rejects.toThrow('No running instance matched')
+    expect(packed()).toEqual([])
   })
 
   it('switches to a second commit, keeping the first as previous', async () => {
