@@ -49,7 +49,18 @@ export interface AcquireOptions {
    * what it did, a line each. It throws when something could not be settled: the lock stays.
    */
   takeOver?: (holder: LockHolder, why: string) => Promise<string[]>
+  /** How long a lock taken after waiting is watched before it counts as this run's (SETTLE_MS). */
+  settleMs?: number
 }
+
+/**
+ * A lock taken after another run held it is read back after this long: a run taking over the
+ * same dead lock reads it, then deletes it only if still the dead run's, but its delete may
+ * land late (the SDK retrying it) and remove this run's lock instead. There is no conditional
+ * delete in SSM. A delete later than this is found by the run's next write of its lock (the
+ * heartbeat warns; a host about to leave service awaits that write, so it stays in service).
+ */
+export const SETTLE_MS = 2000
 
 /** The lock taken: its value as written (the keeper rewrites it), and any takeover's lines. */
 export interface AcquiredLock extends HeldLock {
@@ -91,6 +102,8 @@ export async function acquireDeployLock(
   const started = clock.now()
   let holder: LockHolder | undefined
   let reported = ''
+  // Another run held it during this wait: a concurrent takeover may delete what this run creates.
+  let contested = false
   try {
     await poll({
       label: `the deploy lock ${name}`,
@@ -100,7 +113,12 @@ export async function acquireDeployLock(
       backoff: { initialMs: 1000, maxMs: 10_000 },
       check: async () => {
         mine = stamp()
-        if (await tryCreate(ssm, name, mine)) return { done: true, value: undefined }
+        if (await tryCreate(ssm, name, mine)) {
+          if (!contested || (await stillMine(ssm, name, token, options, runtime)))
+            return { done: true, value: undefined }
+          return { done: false, status: 'replaced by a concurrent takeover' }
+        }
+        contested = true
         const current = await readHolder(ssm, name)
         if (current === null) return { done: false, status: 'freed meanwhile' }
         if (current?.token === token) {
@@ -130,6 +148,22 @@ export async function acquireDeployLock(
   }
   log.info(`Holding the deploy lock ${name} (until ${mine.expiresAt} at the latest).`)
   return { name, token, templateId: options.templateId, holder: mine, lines }
+}
+
+/** True when the lock just created still carries this run's token once SETTLE_MS passed. */
+async function stillMine(
+  ssm: SSMClient,
+  name: string,
+  token: string,
+  options: AcquireOptions,
+  runtime: Runtime
+): Promise<boolean> {
+  await runtime.clock.sleep(options.settleMs ?? SETTLE_MS, runtime.signal)
+  if ((await readHolder(ssm, name))?.token === token) return true
+  runtime.log.warning(
+    `The deploy lock ${name} was replaced right after this run took it (another run took over the same dead lock at the same moment): waiting again.`
+  )
+  return false
 }
 
 /** What the lock's value says of this run, as of `now`. */

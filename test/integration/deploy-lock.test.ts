@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
-import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm'
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand
+} from '@aws-sdk/client-ssm'
 import type { Clock } from '../../src/clock.js'
 import type { Provenance } from '../../src/model/provenance.js'
 import {
@@ -11,6 +15,7 @@ import {
 } from '../../src/lock/deploy-lock.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 import { RUN } from '../../support/fixtures.js'
 
@@ -150,6 +155,42 @@ describe('the deploy lock, an SSM parameter created without overwrite', () => {
     await expect(ssm.send(new GetParameterCommand({ Name: lockName(TEMPLATE) }))).rejects.toThrow(
       /ParameterNotFound|not found/i
     )
+  })
+
+  it('a lock two runs take over at once: the one whose lock the other deleted late waits again', async () => {
+    const { ssm } = emulator.clients
+    const clock = instantClock()
+    await acquireDeployLock(ssm, options(run('100')), makeRuntime({ clock }))
+    await clock.sleep(600_000)
+    // Run 300 read the dead lock with run 200; its delete lands late, just after run 200's
+    // create, and it creates its own.
+    let other: Awaited<ReturnType<typeof acquireDeployLock>> | undefined
+    const late = intercept(ssm, async (command, send) => {
+      const answer = await send(command)
+      if (command instanceof PutParameterCommand && !command.input.Overwrite && !other) {
+        await ssm.send(new DeleteParameterCommand({ Name: lockName(TEMPLATE) }))
+        other = await acquireDeployLock(ssm, options(run('300')), makeRuntime({ clock }))
+      }
+      return answer
+    })
+    const log = new RecordingLog()
+
+    await expect(
+      acquireDeployLock(
+        late,
+        { ...options(run('200'), 30_000), staleMs: 300_000, takeOver: async () => [] },
+        makeRuntime({ clock, log })
+      )
+    ).rejects.toThrow(LockHeldError)
+
+    expect(log.messages('warning')).toContain(
+      `The deploy lock ${lockName(TEMPLATE)} was replaced right after this run took it (another run took over the same dead lock at the same moment): waiting again.`
+    )
+    const stored = await ssm.send(new GetParameterCommand({ Name: lockName(TEMPLATE) }))
+    expect(parseHolder(stored.Parameter?.Value)).toMatchObject({
+      token: other!.token,
+      runId: '300'
+    })
   })
 
   it('stops waiting when the run is cancelled', async () => {

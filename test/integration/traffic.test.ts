@@ -97,6 +97,18 @@ function traffic(
   )
 }
 
+/** Three hosts in web, the third failing its checks, and min-healthy 2 checked at each leave. */
+async function oneSick(c: TestClients, healthTimeoutMs: number) {
+  const world = await behindTargetGroups(c, { size: 3, targetGroups: [{ name: 'web' }] })
+  const hosts = await hostsOf(c, world.asgName)
+  const [first, , sick] = hosts as [Host, Host, Host]
+  const arn = world.targetGroups[0]!.arn
+  await tag(c.ec2, [sick.instanceId], { 'emulator:health': 'Target.Timeout' })
+  const floors = [{ arn, name: 'web', targets: 3, healthy: 3, minHealthy: 2 }]
+  const t = traffic(c, await groupsOf(c, hosts), { floors, healthTimeoutMs })
+  return { first, sick, arn, t }
+}
+
 describe('leaving and returning to service', () => {
   it('drains a host, keeps it out until returned, then waits through initial to healthy', async () => {
     const c = emulator.clients
@@ -106,38 +118,38 @@ describe('leaving and returning to service', () => {
       targetGroups: [{ name: 'web', intervalSeconds: 50, healthyThreshold: 2 }]
     })
     const hosts = await hostsOf(c, world.asgName)
-    const [first, ...others] = hosts
+    const [first, ...others] = hosts as [Host, ...Host[]]
     const groups = await groupsOf(c, hosts)
     const journal: Registration[][] = []
     const t = traffic(c, groups, { onLeave: (r) => void journal.push([...r]) })
     const arn = world.targetGroups[0]!.arn
 
-    const leaving = await watch(c, arn, first!.instanceId)
-    const left = await t.leaveService([first!])
+    const leaving = await watch(c, arn, first.instanceId)
+    const left = await t.leaveService([first])
     // Out of service: the group changing (a scale-out registers the new member) must not put it back.
     await setDesired(c, world.asgName, 4)
     await sleep(500)
     expect(await leaving.stop()).toEqual(['healthy', 'draining', 'absent'])
-    expect(left.instanceIds).toEqual([first!.instanceId])
+    expect(left.instanceIds).toEqual([first.instanceId])
     expect(left.drainMs).toBeGreaterThanOrEqual(2_500)
     expect(left.drainTimedOut).toBe(false)
     expect(journal).toEqual([
-      [{ targetGroupArn: arn, targetGroupName: 'web', instanceId: first!.instanceId, port: 80 }]
+      [{ targetGroupArn: arn, targetGroupName: 'web', instanceId: first.instanceId, port: 80 }]
     ])
     const during = await targetStates(c, arn)
-    expect(during[first!.instanceId]).toBeUndefined()
+    expect(during[first.instanceId]).toBeUndefined()
     expect(Object.keys(during)).toHaveLength(3)
     for (const h of others) expect(during[h.instanceId]).toEqual({ state: 'healthy', port: 80 })
 
-    const returning = await watch(c, arn, first!.instanceId)
-    const back = await t.returnToService([first!])
+    const returning = await watch(c, arn, first.instanceId)
+    const back = await t.returnToService([first])
     expect(await returning.stop()).toEqual(['absent', 'initial', 'healthy'])
-    expect(back).toMatchObject({ instanceIds: [first!.instanceId], healthy: [first!.instanceId] })
+    expect(back).toMatchObject({ instanceIds: [first.instanceId], healthy: [first.instanceId] })
     expect(back.failed).toEqual([])
     expect(back.healthWaitMs).toBeGreaterThanOrEqual(800)
     expect(back.outOfServiceMs).toBeGreaterThanOrEqual(left.drainMs + 500 + back.healthWaitMs)
     expect(t.outOfService()).toEqual([])
-    expect((await targetStates(c, arn))[first!.instanceId]).toEqual({ state: 'healthy', port: 80 })
+    expect((await targetStates(c, arn))[first.instanceId]).toEqual({ state: 'healthy', port: 80 })
   })
 
   it('fails a host that is not healthy in time, naming the target group and ELB reason', async () => {
@@ -171,51 +183,39 @@ describe('leaving and returning to service', () => {
 
   it('a leave that would go below min-healthy waits for targets to recover, then leaves', async () => {
     const c = emulator.clients
-    const world = await behindTargetGroups(c, { size: 3, targetGroups: [{ name: 'web' }] })
-    const hosts = await hostsOf(c, world.asgName)
-    const [first, , sick] = hosts
-    const arn = world.targetGroups[0]!.arn
-    await tag(c.ec2, [sick!.instanceId], { 'emulator:health': 'Target.Timeout' })
-    const floors = [{ arn, name: 'web', targets: 3, healthy: 3, minHealthy: 2 }]
-    const t = traffic(c, await groupsOf(c, hosts), { floors, healthTimeoutMs: 20_000 })
+    const { first, sick, arn, t } = await oneSick(c, 20_000)
 
-    const leaving = await watch(c, arn, first!.instanceId)
+    const leaving = await watch(c, arn, first.instanceId)
     const started = Date.now()
     const repaired = sleep(800).then(() =>
-      tag(c.ec2, [sick!.instanceId], { 'emulator:health': 'healthy' })
+      tag(c.ec2, [sick.instanceId], { 'emulator:health': 'healthy' })
     )
-    const left = await t.leaveService([first!])
+    const left = await t.leaveService([first])
     await repaired
 
     // It stayed in service until the sick target was healthy again, then left.
     expect(Date.now() - started).toBeGreaterThanOrEqual(700)
     expect(left.refused).toEqual([])
-    expect(left.instanceIds).toEqual([first!.instanceId])
+    expect(left.instanceIds).toEqual([first.instanceId])
     expect(await leaving.stop()).toEqual(['healthy', 'draining', 'absent'])
     await t.restoreAll()
   })
 
   it('a leave below min-healthy is refused after health-timeout, naming the floor, and the host stays', async () => {
     const c = emulator.clients
-    const world = await behindTargetGroups(c, { size: 3, targetGroups: [{ name: 'web' }] })
-    const hosts = await hostsOf(c, world.asgName)
-    const [first, , sick] = hosts
-    const arn = world.targetGroups[0]!.arn
-    await tag(c.ec2, [sick!.instanceId], { 'emulator:health': 'Target.Timeout' })
-    const floors = [{ arn, name: 'web', targets: 3, healthy: 3, minHealthy: 2 }]
-    const t = traffic(c, await groupsOf(c, hosts), { floors, healthTimeoutMs: 1_000 })
+    const { first, arn, t } = await oneSick(c, 1_000)
 
-    const left = await t.leaveService([first!])
+    const left = await t.leaveService([first])
 
     expect(left.instanceIds).toEqual([])
     expect(left.refused).toEqual([
       {
-        instanceId: first!.instanceId,
+        instanceId: first.instanceId,
         reason:
           'not taken out of target group web: 2 of its 3 target(s) are healthy now, and min-healthy keeps 2; the targets that served nothing before the deploy did not recover, or others fell ill (waited 1s, the health-timeout)'
       }
     ])
-    expect((await targetStates(c, arn))[first!.instanceId]).toEqual({ state: 'healthy', port: 80 })
+    expect((await targetStates(c, arn))[first.instanceId]).toEqual({ state: 'healthy', port: 80 })
     expect(t.outOfService()).toEqual([])
   })
 
