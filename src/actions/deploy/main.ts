@@ -68,6 +68,6 @@ export function deployOutputs(result: DeployResult): Record<string, string | num
     'rolled-back-instance-ids': result.rollback?.rolledBack ?? [],
     release: result.release?.id ?? '',
     // As the hosts were found, then as their scripts left them.
-    releases: { ...(hosts['releases'] as object), ...result.release?.hosts }
+    releases: { ...hosts.releases, ...result.release?.hosts }
   }
 }

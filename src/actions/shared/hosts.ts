@@ -22,7 +22,9 @@ export function readHostQuery(
 }
 
 /** The outputs every host-resolving action shares, in host order, empty values dropped. */
-export function hostOutputs(hosts: readonly Host[]): Record<string, string | number | object> {
+export function hostOutputs(hosts: readonly Host[]): Record<string, string | number | object> & {
+  releases: Record<string, string>
+} {
   const present = (values: Array<string | undefined>): string[] =>
     values.filter((v): v is string => v !== undefined && v !== '')
   return {

@@ -32,7 +32,8 @@ export function readRelease(inputs: Inputs, ctx: Provenance): ReleaseInputs {
   checkReleaseRollback(artifact, inputs.text('rollback-commands'))
   const store = readStore(inputs)
   const keepReleases = inputs.integer('keep-releases', 5, { min: 1, max: 100 })
-  const activate = inputs.text('activate').trim() ? { activate: inputs.text('activate') } : {}
+  const activateText = inputs.text('activate')
+  const activate = activateText.trim() ? { activate: activateText } : {}
   const mountPoint = inputs.optional('mount-point')
   if (rollbackTo) {
     const target = parseRollbackTarget(rollbackTo)
