@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch'
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2'
-import { ListCommandsCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
@@ -17,6 +17,7 @@ import {
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
@@ -67,19 +68,14 @@ function options(w: CodeVolumeWorld, extra: Partial<DeployOptions> = {}): Deploy
 /** The SSM client, calling `after(n)` once the n-th SendCommand returned. */
 function onSend(c: TestClients, after: (n: number) => Promise<unknown>) {
   const sent: string[][] = []
-  const ssm = new Proxy(c.ssm, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-      return async (command: unknown) => {
-        const out: unknown = await target.send(command as never)
-        if (command instanceof SendCommandCommand) {
-          sent.push([...(command.input.InstanceIds ?? [])])
-          await after(sent.length)
-        }
-        return out
-      }
+  const ssm = intercept(c.ssm, async (command, send) => {
+    const out: unknown = await send(command)
+    if (command instanceof SendCommandCommand) {
+      sent.push([...(command.input.InstanceIds ?? [])])
+      await after(sent.length)
     }
-  }) as SSMClient
+    return out
+  })
   return { ssm, sent }
 }
 

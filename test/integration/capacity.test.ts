@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2'
-import { GetParameterCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { GetParameterCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
 import { acquireDeployLock, lockName, parseHolder } from '../../src/lock/deploy-lock.js'
@@ -20,6 +20,7 @@ import {
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 import { watchTraffic } from '../helpers/traffic-watch.js'
 
@@ -49,20 +50,15 @@ function options(w: TargetGroupWorld, extra: Partial<DeployOptions> = {}): Deplo
 /** The SSM client, recording each send; `repair`ed hosts are healthy again from their send on. */
 function sends(c: TestClients, repair: readonly string[] = []) {
   const sent: string[][] = []
-  const ssm = new Proxy(c.ssm, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-      return async (command: unknown) => {
-        if (command instanceof SendCommandCommand) {
-          const ids = command.input.InstanceIds ?? []
-          sent.push([...ids])
-          const fixed = ids.filter((id) => repair.includes(id))
-          if (fixed.length) await tag(c.ec2, fixed, { 'emulator:health': 'healthy' })
-        }
-        return target.send(command as never)
-      }
+  const ssm = intercept(c.ssm, async (command, send) => {
+    if (command instanceof SendCommandCommand) {
+      const ids = command.input.InstanceIds ?? []
+      sent.push([...ids])
+      const fixed = ids.filter((id) => repair.includes(id))
+      if (fixed.length) await tag(c.ec2, fixed, { 'emulator:health': 'healthy' })
     }
-  }) as SSMClient
+    return send(command)
+  })
   return { ssm, sent }
 }
 

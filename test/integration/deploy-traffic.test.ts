@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2'
-import { ListCommandsCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
 import { mapStateProvider } from '../../src/held/journal.js'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
@@ -19,6 +19,7 @@ import {
   type TestClients
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
+import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 import { useEmulator } from '../helpers/emulator.js'
 
@@ -51,23 +52,17 @@ function options(world: TargetGroupWorld, extra: Partial<DeployOptions> = {}): D
 function recordingSends(c: TestClients, arns: readonly string[], broken?: string) {
   const atSend: Array<{ instanceId: string; states: Array<string | undefined> }> = []
   const sent: string[][] = []
-  const ssm = new Proxy(c.ssm, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-      return async (command: unknown) => {
-        if (command instanceof SendCommandCommand) {
-          const ids = command.input.InstanceIds ?? []
-          sent.push([...ids])
-          if (broken && ids.includes(broken))
-            await tag(c.ec2, [broken], { 'emulator:health': 'Target.ResponseCodeMismatch' })
-          const states = await Promise.all(arns.map((arn) => targetStates(c, arn)))
-          for (const id of ids)
-            atSend.push({ instanceId: id, states: states.map((s) => s[id]?.state) })
-        }
-        return target.send(command as never)
-      }
+  const ssm = intercept(c.ssm, async (command, send) => {
+    if (command instanceof SendCommandCommand) {
+      const ids = command.input.InstanceIds ?? []
+      sent.push([...ids])
+      if (broken && ids.includes(broken))
+        await tag(c.ec2, [broken], { 'emulator:health': 'Target.ResponseCodeMismatch' })
+      const states = await Promise.all(arns.map((arn) => targetStates(c, arn)))
+      for (const id of ids) atSend.push({ instanceId: id, states: states.map((s) => s[id]?.state) })
     }
-  }) as SSMClient
+    return send(command)
+  })
   return { ssm, atSend, sent }
 }
 

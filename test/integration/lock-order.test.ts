@@ -15,6 +15,7 @@ import { makeRuntime } from '../../src/runtime.js'
 import { IMAGE_ID, sleep, type TestClients } from '../../support/emulator/world.js'
 import { RUN } from '../../support/fixtures.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
@@ -36,19 +37,14 @@ async function template(c: TestClients, name: string): Promise<string> {
 function racing(c: TestClients) {
   const first: Record<string, boolean> = {}
   const ssmFor = (runId: string, other: string): SSMClient =>
-    new Proxy(c.ssm, {
-      get(target, prop, receiver) {
-        if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-        return async (command: unknown) => {
-          const out = await target.send(command as never)
-          if (command instanceof PutParameterCommand && !first[runId]) {
-            first[runId] = true
-            for (let waited = 0; !first[other] && waited < 1500; waited += 50) await sleep(50)
-          }
-          return out
-        }
+    intercept(c.ssm, async (command, send) => {
+      const out = await send(command)
+      if (command instanceof PutParameterCommand && !first[runId]) {
+        first[runId] = true
+        for (let waited = 0; !first[other] && waited < 1500; waited += 50) await sleep(50)
       }
-    }) as SSMClient
+      return out
+    })
   return ssmFor
 }
 

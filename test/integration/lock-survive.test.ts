@@ -43,6 +43,7 @@ import {
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
@@ -238,16 +239,11 @@ describe('a deploy that survives its runner', () => {
       targetGroups: [{ name: 'web', deregistrationDelaySeconds: 20 }]
     })
     // DeleteParameter fails after the SDK's retries, in the main step only.
-    const ssm = new Proxy(c.ssm, {
-      get(target, prop, receiver) {
-        if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-        return async (command: unknown) => {
-          if (command instanceof DeleteParameterCommand)
-            throw Object.assign(new Error('Rate exceeded'), { name: 'InternalServerError' })
-          return target.send(command as never)
-        }
-      }
-    }) as SSMClient
+    const ssm = intercept(c.ssm, async (command, send) => {
+      if (command instanceof DeleteParameterCommand)
+        throw Object.assign(new Error('Rate exceeded'), { name: 'InternalServerError' })
+      return send(command)
+    })
     const state = new Map<string, string>()
     const result = await runDeploy(
       { ...c, ssm },

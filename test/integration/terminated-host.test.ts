@@ -11,8 +11,7 @@ import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2'
 import {
   CancelCommandCommand,
   ListCommandInvocationsCommand,
-  SendCommandCommand,
-  type SSMClient
+  SendCommandCommand
 } from '@aws-sdk/client-ssm'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
@@ -26,6 +25,7 @@ import {
   type TestClients
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
+import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 import { useEmulator } from '../helpers/emulator.js'
 
@@ -61,29 +61,24 @@ function options(world: CodeVolumeWorld, extra: Partial<DeployOptions> = {}): De
 function terminatingOnSend(c: TestClients, pick: (ids: readonly string[]) => string | undefined) {
   const state = { victim: undefined as string | undefined, cancels: [] as unknown[] }
   let terminated: Promise<void> = Promise.resolve()
-  const ssm = new Proxy(c.ssm, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-      return async (command: unknown) => {
-        if (command instanceof CancelCommandCommand) state.cancels.push(command.input)
-        const out = await target.send(command as never)
-        const ids = command instanceof SendCommandCommand ? command.input.InstanceIds : undefined
-        const victim = !state.victim && ids ? pick(ids) : undefined
-        if (victim) {
-          state.victim = victim
-          terminated = sleep(500).then(async () => {
-            await c.autoscaling.send(
-              new TerminateInstanceInAutoScalingGroupCommand({
-                InstanceId: victim,
-                ShouldDecrementDesiredCapacity: false
-              })
-            )
+  const ssm = intercept(c.ssm, async (command, send) => {
+    if (command instanceof CancelCommandCommand) state.cancels.push(command.input)
+    const out = await send(command)
+    const ids = command instanceof SendCommandCommand ? command.input.InstanceIds : undefined
+    const victim = !state.victim && ids ? pick(ids) : undefined
+    if (victim) {
+      state.victim = victim
+      terminated = sleep(500).then(async () => {
+        await c.autoscaling.send(
+          new TerminateInstanceInAutoScalingGroupCommand({
+            InstanceId: victim,
+            ShouldDecrementDesiredCapacity: false
           })
-        }
-        return out
-      }
+        )
+      })
     }
-  }) as SSMClient
+    return out
+  })
   return { ssm, state, terminated: () => terminated }
 }
 
