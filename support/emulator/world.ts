@@ -293,6 +293,18 @@ export async function codeVolumeWorld(
   }
 }
 
+/**
+ * Two groups of two hosts on two templates (web-lt, worker-lt), carrying the same tags; the web
+ * hosts launched a second earlier, so they come first in the stable order (the primary is one).
+ */
+export async function webAndWorkers(c: TestClients): Promise<[CodeVolumeWorld, CodeVolumeWorld]> {
+  const web = await codeVolumeWorld(c, { name: 'web', size: 2 })
+  // Launch times are whole seconds.
+  await sleep(1100)
+  const worker = await codeVolumeWorld(c, { name: 'worker', size: 2 })
+  return [web, worker]
+}
+
 export async function setDesired(c: TestClients, asgName: string, capacity: number): Promise<void> {
   await c.autoscaling.send(
     new SetDesiredCapacityCommand({ AutoScalingGroupName: asgName, DesiredCapacity: capacity })
@@ -404,6 +416,21 @@ export async function behindTargetGroups(
     }
   }
   return { ...world, targetGroups }
+}
+
+/**
+ * `size` hosts behind one target group, `web`, that drains for `deregistrationDelaySeconds`
+ * (scaled by 0.01: 50 s drains in half a second; 10 s x 2 checks, 0.2 s initial).
+ */
+export function behindWebTargetGroup(
+  c: TestClients,
+  size: number,
+  deregistrationDelaySeconds = 50
+): Promise<TargetGroupWorld> {
+  return behindTargetGroups(c, {
+    size,
+    targetGroups: [{ name: 'web', deregistrationDelaySeconds }]
+  })
 }
 
 /** What watchTargetGroup saw: the fewest healthy targets at any look, and how many looks. */

@@ -12,40 +12,30 @@ import { runDeploy } from '../../src/flows/deploy.js'
 import { acquireDeployLock, lockName, parseHolder } from '../../src/lock/deploy-lock.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
-  behindTargetGroups,
+  behindWebTargetGroup,
   tag,
   targetStates,
   type TargetGroupWorld,
   type TestClients
 } from '../../support/emulator/world.js'
-import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
+import { RUN } from '../../support/fixtures.js'
+import { deployBehindTargetGroups } from '../helpers/deploy-options.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 import { watchTraffic } from '../helpers/traffic-watch.js'
 
 const emulator = useEmulator()
-const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
-const TWO_THIRDS = { kind: 'percent' as const, value: 66 }
-
-function options(w: TargetGroupWorld, extra: Partial<DeployOptions> = {}): DeployOptions {
-  return deployOptions({
-    query: { tags: new Map(), states: ['running'], asgNames: [w.asgName] },
-    rollout: rolloutSettings({ script: ['echo deploying'], backoff: FAST }),
-    publish: {
-      targets: [{ launchTemplate: w.launchTemplateId, sourceVersion: '$Default' }],
-      setDefault: true
-    },
-    catchUp: { maxRounds: 0, readyTimeoutMs: 5_000 },
-    traffic: {
-      targetGroups: { auto: true, given: [] },
-      minHealthy: TWO_THIRDS,
-      healthTimeoutMs: 10_000
-    },
-    lock: { timeoutMs: 600_000, holdMs: 3_600_000 },
-    ...extra
-  })
-}
+/** Min-healthy two thirds; the lock waits ten minutes (a typo must fail before it). */
+const options = (w: TargetGroupWorld, extra: Partial<DeployOptions> = {}) =>
+  deployBehindTargetGroups(
+    w,
+    { kind: 'percent', value: 66 },
+    {
+      lock: { timeoutMs: 600_000, holdMs: 3_600_000 },
+      ...extra
+    }
+  )
 
 /** The SSM client, recording each send; `repair`ed hosts are healthy again from their send on. */
 function sends(c: TestClients, repair: readonly string[] = []) {
@@ -72,10 +62,7 @@ async function lockExists(c: TestClients, templateId: string): Promise<boolean> 
 }
 
 async function sixWithTwoUnhealthy(c: TestClients) {
-  const w = await behindTargetGroups(c, {
-    size: 6,
-    targetGroups: [{ name: 'web', deregistrationDelaySeconds: 50 }]
-  })
+  const w = await behindWebTargetGroup(c, 6)
   const sick = w.instanceIds.slice(-2)
   await tag(c.ec2, [sick[0]!], { 'emulator:health': 'Target.ResponseCodeMismatch' })
   await tag(c.ec2, [sick[1]!], { 'emulator:health': 'Target.Timeout' })
@@ -159,10 +146,7 @@ describe('capacity as the load balancer sees it', () => {
 
   it('fails a bad target group at once while another deploy holds the lock', async () => {
     const c = emulator.clients
-    const w = await behindTargetGroups(c, {
-      size: 2,
-      targetGroups: [{ name: 'web', deregistrationDelaySeconds: 50 }]
-    })
+    const w = await behindWebTargetGroup(c, 2)
     const other = await acquireDeployLock(
       c.ssm,
       {

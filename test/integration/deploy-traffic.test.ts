@@ -6,43 +6,27 @@
 import { describe, expect, it } from '@jest/globals'
 import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2'
 import { ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
-import { mapStateProvider } from '../../src/held/journal.js'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
+import { mapStateProvider } from '../../src/held/journal.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
-  behindTargetGroups,
-  sleep,
+  behindWebTargetGroup,
   tag,
   targetStates,
   type TargetGroupWorld,
-  type TestClients
+  type TestClients,
+  watchTargetGroup
 } from '../../support/emulator/world.js'
-import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
+import { deployBehindTargetGroups } from '../helpers/deploy-options.js'
 import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator()
-const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
-
-function options(world: TargetGroupWorld, extra: Partial<DeployOptions> = {}): DeployOptions {
-  return deployOptions({
-    query: { tags: new Map(), states: ['running'], asgNames: [world.asgName] },
-    rollout: rolloutSettings({ script: ['echo deploying'], backoff: FAST }),
-    publish: {
-      targets: [{ launchTemplate: world.launchTemplateId, sourceVersion: '$Default' }],
-      setDefault: true
-    },
-    catchUp: { maxRounds: 0, readyTimeoutMs: 5_000 },
-    traffic: {
-      targetGroups: { auto: true, given: [] },
-      minHealthy: { kind: 'count', value: 3 },
-      healthTimeoutMs: 10_000
-    },
-    ...extra
-  })
-}
+/** Min-healthy 3: of four hosts, one leaves at a time. */
+const options = (w: TargetGroupWorld, extra: Partial<DeployOptions> = {}) =>
+  deployBehindTargetGroups(w, { kind: 'count', value: 3 }, extra)
 
 /**
  * The SSM client, with what each target group says about the hosts at each SendCommand.
@@ -66,53 +50,26 @@ function recordingSends(c: TestClients, arns: readonly string[], broken?: string
   return { ssm, atSend, sent }
 }
 
-/** Samples how many hosts are healthy in the target group until stopped; answers the fewest. */
-function watchHealthy(c: TestClients, arn: string) {
-  let running = true
-  let fewest = Infinity
-  const done = (async () => {
-    while (running) {
-      const states = Object.values(await targetStates(c, arn))
-      fewest = Math.min(fewest, states.filter((s) => s.state === 'healthy').length)
-      await sleep(25)
-    }
-  })()
-  return {
-    stop: async () => {
-      running = false
-      await done
-      return fewest
-    }
-  }
-}
-
 async function defaultVersion(c: TestClients, id: string): Promise<number | undefined> {
   const out = await c.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] }))
   return out.LaunchTemplates?.[0]?.DefaultVersionNumber
 }
 
-async function world(c: TestClients, size: number): Promise<TargetGroupWorld> {
-  // 50 s delay x 0.01: half a second of draining; 10 s x 2 checks x 0.01: 0.2 s initial.
-  return behindTargetGroups(c, {
-    size,
-    targetGroups: [{ name: 'web', deregistrationDelaySeconds: 50 }]
-  })
-}
-
 describe('the deploy behind a target group', () => {
   it('sends to no host still registered or draining, and keeps min-healthy healthy', async () => {
     const c = emulator.clients
-    const w = await world(c, 4)
+    const w = await behindWebTargetGroup(c, 4)
     const arn = w.targetGroups[0]!.arn
     const { ssm, atSend, sent } = recordingSends(c, [arn])
-    const watch = watchHealthy(c, arn)
+    // Sampled every 25 ms, to see a dip below min-healthy however short.
+    const watch = await watchTargetGroup(c, arn, 25)
 
     const result = await runDeploy(
       { ...c, ssm },
       options(w),
       makeRuntime({ log: new RecordingLog() })
     )
-    const fewest = await watch.stop()
+    const fewest = (await watch.stop()).fewestHealthy
 
     expect(result.failure?.message).toBeUndefined()
     expect(result.ok).toBe(true)
@@ -138,7 +95,7 @@ describe('the deploy behind a target group', () => {
 
   it('refuses a fleet too small for min-healthy before anything changes', async () => {
     const c = emulator.clients
-    const w = await world(c, 3)
+    const w = await behindWebTargetGroup(c, 3)
     const { ssm, sent } = recordingSends(c, [w.targetGroups[0]!.arn])
     await expect(
       runDeploy({ ...c, ssm }, options(w), makeRuntime({ log: new RecordingLog() }))
@@ -150,7 +107,7 @@ describe('the deploy behind a target group', () => {
 
   it('fails a host that does not become healthy, naming the group and reason, and publishes nothing', async () => {
     const c = emulator.clients
-    const w = await world(c, 4)
+    const w = await behindWebTargetGroup(c, 4)
     const arn = w.targetGroups[0]!.arn
     const broken = w.instanceIds.at(-1)!
     const { ssm } = recordingSends(c, [arn], broken)
@@ -183,7 +140,7 @@ describe('the deploy behind a target group', () => {
 
   it('rolls back every host that started, with the same traffic steps, after a health gate failed', async () => {
     const c = emulator.clients
-    const w = await world(c, 4)
+    const w = await behindWebTargetGroup(c, 4)
     const arn = w.targetGroups[0]!.arn
     const broken = w.instanceIds.at(-1)!
     const { ssm, atSend, sent } = recordingSends(c, [arn], broken)
@@ -229,7 +186,7 @@ describe('the deploy behind a target group', () => {
 
   it('leaves every host registered when cancelled mid-rollout', async () => {
     const c = emulator.clients
-    const w = await world(c, 4)
+    const w = await behindWebTargetGroup(c, 4)
     const arn = w.targetGroups[0]!.arn
     const abort = new AbortController()
     const { ssm, sent } = recordingSends(c, [arn])

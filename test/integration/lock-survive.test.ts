@@ -34,41 +34,34 @@ import {
 } from '../../src/lock/deploy-lock.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
-  behindTargetGroups,
+  behindWebTargetGroup,
   sleep,
   tag,
   targetStates,
   type TargetGroupWorld,
   type TestClients
 } from '../../support/emulator/world.js'
-import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
+import { deployOptions, RUN } from '../../support/fixtures.js'
+import { deployBehindTargetGroups } from '../helpers/deploy-options.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
-const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
 const HEARTBEAT = { renewMs: 200, staleMs: 1500 }
 
+/** Run `runId`'s deploy, min-healthy 2, its lock renewed fast enough to go stale in seconds. */
 function options(w: TargetGroupWorld, runId: string, extra: Partial<DeployOptions> = {}) {
   const base = deployOptions()
-  return deployOptions({
-    query: { tags: new Map(), states: ['running'], asgNames: [w.asgName] },
-    rollout: rolloutSettings({ script: ['echo deploying'], backoff: FAST }),
-    snapshot: { ...base.snapshot, run: { ...RUN, runId } },
-    publish: {
-      targets: [{ launchTemplate: w.launchTemplateId, sourceVersion: '$Default' }],
-      setDefault: true
-    },
-    catchUp: { maxRounds: 0, readyTimeoutMs: 5_000 },
-    traffic: {
-      targetGroups: { auto: true, given: [] },
-      minHealthy: { kind: 'count', value: 2 },
-      healthTimeoutMs: 10_000
-    },
-    lock: { timeoutMs: 20_000, holdMs: 3_600_000, heartbeat: HEARTBEAT },
-    ...extra
-  })
+  return deployBehindTargetGroups(
+    w,
+    { kind: 'count', value: 2 },
+    {
+      snapshot: { ...base.snapshot, run: { ...RUN, runId } },
+      lock: { timeoutMs: 20_000, holdMs: 3_600_000, heartbeat: HEARTBEAT },
+      ...extra
+    }
+  )
 }
 
 async function snapshotTags(c: TestClients, id: string): Promise<Record<string, string>> {
@@ -148,10 +141,7 @@ async function deadRun(c: TestClients, w: TargetGroupWorld) {
 describe('a deploy that survives its runner', () => {
   it('the next deploy finishes a dead run’s cleanup from its record, then deploys', async () => {
     const c = emulator.clients
-    const w = await behindTargetGroups(c, {
-      size: 4,
-      targetGroups: [{ name: 'web', deregistrationDelaySeconds: 20 }]
-    })
+    const w = await behindWebTargetGroup(c, 4, 20)
     const arn = w.targetGroups[0]!.arn
     const dead = await deadRun(c, w)
     const recorded = await lockValue(c.ssm, w.launchTemplateId)
@@ -234,10 +224,7 @@ describe('a deploy that survives its runner', () => {
 
   it('a lock it cannot free fails the run; the post step settles its record and frees it', async () => {
     const c = emulator.clients
-    const w = await behindTargetGroups(c, {
-      size: 3,
-      targetGroups: [{ name: 'web', deregistrationDelaySeconds: 20 }]
-    })
+    const w = await behindWebTargetGroup(c, 3, 20)
     // DeleteParameter fails after the SDK's retries, in the main step only.
     const ssm = intercept(c.ssm, async (command, send) => {
       if (command instanceof DeleteParameterCommand)
