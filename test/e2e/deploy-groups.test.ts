@@ -3,30 +3,16 @@
  * workflow writes it (a block scalar), the outputs for several templates, and the summary.
  */
 import { describe, expect, it } from '@jest/globals'
-import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2'
-import { codeVolumeWorld, sleep } from '../../support/emulator/world.js'
+import { codeVolumeWorld, webAndWorkers } from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { defaultSnapshot, firstPublishedVersions } from '../helpers/fleet.js'
 
 const emulator = useEmulator()
 
-async function defaultSnapshot(templateId: string): Promise<string | undefined> {
-  const out = await emulator.clients.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({
-      LaunchTemplateId: templateId,
-      Versions: ['$Default']
-    })
-  )
-  return out.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.BlockDeviceMappings?.find(
-    (m) => m.DeviceName === '/dev/sdf'
-  )?.Ebs?.SnapshotId
-}
-
 describe('the deploy bundle over several groups', () => {
   it('deploys every member and publishes to each template, reporting each', async () => {
-    const web = await codeVolumeWorld(emulator.clients, { name: 'web', size: 2 })
-    await sleep(1100)
-    const worker = await codeVolumeWorld(emulator.clients, { name: 'worker', size: 2 })
+    const [web, worker] = await webAndWorkers(emulator.clients)
 
     const r = await runBundle(
       BUNDLES.deploy,
@@ -40,29 +26,14 @@ describe('the deploy bundle over several groups', () => {
     expect(JSON.parse(r.outputs['succeeded-instance-ids']!)).toEqual(hosts)
 
     const snapshotId = r.outputs['snapshot-id']!
-    expect(JSON.parse(r.outputs['published-versions']!)).toEqual([
-      {
-        launchTemplateId: web.launchTemplateId,
-        launchTemplateName: 'web-lt',
-        version: 2,
-        previousDefaultVersion: 1,
-        isDefault: true,
-        groups: [web.asgName]
-      },
-      {
-        launchTemplateId: worker.launchTemplateId,
-        launchTemplateName: 'worker-lt',
-        version: 2,
-        previousDefaultVersion: 1,
-        isDefault: true,
-        groups: [worker.asgName]
-      }
-    ])
+    expect(JSON.parse(r.outputs['published-versions']!)).toEqual(
+      firstPublishedVersions(web, worker)
+    )
     // The single-value outputs are the first group's template.
     expect(r.outputs['launch-template-id']).toBe(web.launchTemplateId)
     expect(r.outputs['launch-template-version']).toBe('2')
-    expect(await defaultSnapshot(web.launchTemplateId)).toBe(snapshotId)
-    expect(await defaultSnapshot(worker.launchTemplateId)).toBe(snapshotId)
+    expect(await defaultSnapshot(emulator.clients, web.launchTemplateId)).toBe(snapshotId)
+    expect(await defaultSnapshot(emulator.clients, worker.launchTemplateId)).toBe(snapshotId)
     expect(r.summary).toContain(
       `new instances boot from \`${snapshotId}\` (the new default version of each launch template: web-lt v2, worker-lt v2).`
     )

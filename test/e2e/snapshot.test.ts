@@ -1,30 +1,17 @@
 import { describe, expect, it } from '@jest/globals'
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling'
 import {
   DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
-  DescribeVolumesCommand,
   type EC2Client
 } from '@aws-sdk/client-ec2'
-import { codeVolumeWorld, setDesired, type TestClients } from '../../support/emulator/world.js'
+import { codeVolumeWorld, setDesired } from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { members, volumesAt } from '../helpers/fleet.js'
 
 const emulator = useEmulator()
 const run = (inputs: Record<string, string>) => runBundle(BUNDLES.snapshot, inputs, emulator.env)
 const SHA = '0123456789abcdef0123456789abcdef01234567'
-
-async function volumeAt(ec2: EC2Client, instanceId: string, device: string) {
-  const out = await ec2.send(
-    new DescribeVolumesCommand({
-      Filters: [
-        { Name: 'attachment.instance-id', Values: [instanceId] },
-        { Name: 'attachment.device', Values: [device] }
-      ]
-    })
-  )
-  return out.Volumes ?? []
-}
 
 async function versions(ec2: EC2Client, templateId: string) {
   const out = await ec2.send(
@@ -40,19 +27,12 @@ async function snapshotsNamed(ec2: EC2Client, name: string) {
   return out.Snapshots ?? []
 }
 
-async function members(c: TestClients, asgName: string): Promise<string[]> {
-  const out = await c.autoscaling.send(
-    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asgName] })
-  )
-  return out.AutoScalingGroups![0]!.Instances!.map((i) => i.InstanceId!)
-}
-
 describe('the snapshot bundle, run as the runner runs it', () => {
   it('publishes the primary host code volume; a scale-out boots from it', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
     const primary = world.instanceIds[0]!
-    const [codeVolume] = await volumeAt(c.ec2, primary, '/dev/sdf')
+    const [codeVolume] = await volumesAt(c, primary)
     const [v1] = await versions(c.ec2, world.launchTemplateId)
 
     const r = await run({
@@ -149,14 +129,14 @@ describe('the snapshot bundle, run as the runner runs it', () => {
     const newcomer = (await members(c, world.asgName)).find(
       (id) => !world.instanceIds.includes(id)
     )!
-    const [newVolume] = await volumeAt(c.ec2, newcomer, '/dev/sdf')
+    const [newVolume] = await volumesAt(c, newcomer)
     expect(newVolume!.SnapshotId).toBe(snapshotId)
   })
 
   it('snapshots a volume by id without publishing, with consistency none', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
-    const [codeVolume] = await volumeAt(c.ec2, world.instanceIds[1]!, '/dev/sdf')
+    const [codeVolume] = await volumesAt(c, world.instanceIds[1]!)
     const r = await run({ 'volume-id': codeVolume!.VolumeId!, name: 'app', consistency: 'none' })
 
     expect(r.exitCode).toBe(0)
@@ -168,7 +148,7 @@ describe('the snapshot bundle, run as the runner runs it', () => {
   it('records the commit given as commit, not the workflow one, and refuses a bad one by name', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
-    const [codeVolume] = await volumeAt(c.ec2, world.instanceIds[1]!, '/dev/sdf')
+    const [codeVolume] = await volumesAt(c, world.instanceIds[1]!)
     const sha = 'fedcba9876543210fedcba9876543210fedcba98'
     const r = await run({
       'volume-id': codeVolume!.VolumeId!,

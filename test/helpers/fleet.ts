@@ -4,7 +4,7 @@
  */
 import { DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2'
 import { describeGroup } from '../../src/hosts/resolve.js'
-import type { TestClients } from '../../support/emulator/world.js'
+import type { CodeVolumeWorld, TestClients } from '../../support/emulator/world.js'
 
 /** The group's members, sorted by id. */
 export async function members(c: TestClients, asgName: string): Promise<string[]> {
@@ -56,12 +56,8 @@ export async function defaultSnapshot(
   return mappings?.find((m) => m.DeviceName === '/dev/sdf')?.Ebs?.SnapshotId
 }
 
-/** The snapshot the instance's volume at `device` was made from. */
-export async function volumeSnapshotAt(
-  c: TestClients,
-  instanceId: string,
-  device = '/dev/sdf'
-): Promise<string | undefined> {
+/** The volumes attached to the instance at `device`. */
+export async function volumesAt(c: TestClients, instanceId: string, device = '/dev/sdf') {
   const out = await c.ec2.send(
     new DescribeVolumesCommand({
       Filters: [
@@ -70,5 +66,29 @@ export async function volumeSnapshotAt(
       ]
     })
   )
-  return out.Volumes?.[0]?.SnapshotId
+  return out.Volumes ?? []
+}
+
+/** The snapshot the instance's volume at `device` was made from. */
+export async function volumeSnapshotAt(
+  c: TestClients,
+  instanceId: string,
+  device = '/dev/sdf'
+): Promise<string | undefined> {
+  return (await volumesAt(c, instanceId, device))[0]?.SnapshotId
+}
+
+/**
+ * What published-versions says after a first deploy to each world's group: one entry a
+ * template, in the worlds' order, version 2 its new default over its own group.
+ */
+export function firstPublishedVersions(...worlds: CodeVolumeWorld[]) {
+  return worlds.map((w) => ({
+    launchTemplateId: w.launchTemplateId,
+    launchTemplateName: w.launchTemplateName,
+    version: 2,
+    previousDefaultVersion: 1,
+    isDefault: true,
+    groups: [w.asgName]
+  }))
 }

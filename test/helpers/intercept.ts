@@ -35,6 +35,22 @@ export function beforeFirst<C extends { send: unknown }>(
   })
 }
 
+/** `action` once, just after the first call that `matches` was answered. */
+export function afterFirst<C extends { send: unknown }>(
+  client: C,
+  matches: (command: unknown) => boolean,
+  action: () => Promise<unknown>
+): C {
+  let done = false
+  return intercept(client, async (command, send) => {
+    const now = !done && matches(command)
+    if (now) done = true
+    const answer = await send(command)
+    if (now) await action()
+    return answer
+  })
+}
+
 /** The SSM client, running `action` once, just before the first SendCommand. */
 export function onFirstSend<C extends { send: unknown }>(
   ssm: C,

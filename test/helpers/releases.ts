@@ -20,10 +20,9 @@ import {
   DescribeSnapshotsCommand
 } from '@aws-sdk/client-ec2'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import type { RolloutFlowOptions } from '../../src/flows/rollout.js'
-import { describeGroup } from '../../src/hosts/resolve.js'
 import { parseReleaseLine, type ReleaseLine } from '../../src/release/host-script.js'
 import type { ReleaseOptions } from '../../src/release/rollout-scripts.js'
 import type { ReleaseSettings, StoreSettings } from '../../src/release/ship.js'
@@ -37,11 +36,13 @@ import {
   type TestClients
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
+import { FAST } from './deploy-options.js'
+import { members } from './fleet.js'
+import { intercept } from './intercept.js'
 
 export const MOUNT = '/srv/app'
 export const BUCKET = 'acme-releases'
 export const PREFIX = 'ebs-autoscale'
-export const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
 export const RELEASE_TAG = 'ebs-autoscale:release'
 
 /** Commits whose short SHAs read as the release ids a, b, c, d. */
@@ -246,23 +247,13 @@ export async function scaleOut(c: TestClients, w: CodeVolumeWorld, count = 1): P
   throw new Error(`${w.asgName} did not launch ${count} instance(s)`)
 }
 
-export async function members(c: TestClients, asgName: string): Promise<string[]> {
-  const group = await describeGroup(c.autoscaling, asgName)
-  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
-}
-
 /** The SSM client, counting the commands each host is sent. */
 export function countingSends(c: TestClients) {
   const perHost: Record<string, number> = {}
-  const ssm = new Proxy(c.ssm, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown
-      return async (command: unknown) => {
-        if (command instanceof SendCommandCommand)
-          for (const id of command.input.InstanceIds ?? []) perHost[id] = (perHost[id] ?? 0) + 1
-        return target.send(command as never)
-      }
-    }
-  }) as SSMClient
+  const ssm = intercept(c.ssm, (command, send) => {
+    if (command instanceof SendCommandCommand)
+      for (const id of command.input.InstanceIds ?? []) perHost[id] = (perHost[id] ?? 0) + 1
+    return send(command)
+  })
   return { ssm, perHost }
 }

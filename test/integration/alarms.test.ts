@@ -16,12 +16,12 @@ import {
   type TestClients
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
+import { FAST } from '../helpers/deploy-options.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
-const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
 const ALARM = 'shop-production-5xx'
 
 async function putAlarm(c: TestClients, name = ALARM): Promise<void> {

@@ -8,32 +8,33 @@ import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling'
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
-  DescribeLaunchTemplateVersionsCommand,
-  DescribeSnapshotsCommand,
-  DescribeVolumesCommand
+  DescribeSnapshotsCommand
 } from '@aws-sdk/client-ec2'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
-import { describeGroup } from '../../src/hosts/resolve.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
   codeVolumeWorld,
-  type CodeVolumeWorld,
   IMAGE_ID,
   setDesired,
   sleep,
-  type TestClients
+  webAndWorkers
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { publishedVersions } from '../../src/actions/shared/snapshot.js'
 import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
+import { FAST, LOCK } from '../helpers/deploy-options.js'
 import { useEmulator } from '../helpers/emulator.js'
+import {
+  firstPublishedVersions,
+  members,
+  templateVersions,
+  volumeSnapshotAt
+} from '../helpers/fleet.js'
 import { intercept, onFirstSend } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
-const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
-const LOCK = { timeoutMs: 30_000, holdMs: 3_600_000 }
 
 function options(groups: readonly string[], extra: Partial<DeployOptions> = {}): DeployOptions {
   return deployOptions({
@@ -45,47 +46,6 @@ function options(groups: readonly string[], extra: Partial<DeployOptions> = {}):
     lock: LOCK,
     ...extra
   })
-}
-
-async function members(c: TestClients, asgName: string): Promise<string[]> {
-  const group = await describeGroup(c.autoscaling, asgName)
-  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
-}
-
-/** Each version of the template: its number, and the snapshot its /dev/sdf mapping boots. */
-async function versions(c: TestClients, templateId: string) {
-  const out = await c.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId })
-  )
-  return (out.LaunchTemplateVersions ?? [])
-    .map((v) => ({
-      version: v.VersionNumber,
-      isDefault: v.DefaultVersion,
-      snapshot: v.LaunchTemplateData?.BlockDeviceMappings?.find((m) => m.DeviceName === '/dev/sdf')
-        ?.Ebs?.SnapshotId
-    }))
-    .sort((a, b) => a.version! - b.version!)
-}
-
-async function volumeSnapshotAt(c: TestClients, instanceId: string): Promise<string | undefined> {
-  const out = await c.ec2.send(
-    new DescribeVolumesCommand({
-      Filters: [
-        { Name: 'attachment.instance-id', Values: [instanceId] },
-        { Name: 'attachment.device', Values: ['/dev/sdf'] }
-      ]
-    })
-  )
-  return out.Volumes?.[0]?.SnapshotId
-}
-
-/** Two groups on two templates, the web one older (so the primary is a web host). */
-async function webAndWorkers(c: TestClients): Promise<[CodeVolumeWorld, CodeVolumeWorld]> {
-  const web = await codeVolumeWorld(c, { name: 'web', size: 2 })
-  // Launch times are whole seconds: the web hosts come first in the stable order.
-  await sleep(1100)
-  const worker = await codeVolumeWorld(c, { name: 'worker', size: 2 })
-  return [web, worker]
 }
 
 describe('a deploy over several Auto Scaling groups', () => {
@@ -118,29 +78,12 @@ describe('a deploy over several Auto Scaling groups', () => {
     // Each template got exactly one new version, the default, mapping the one snapshot.
     const snapshotId = result.publish!.snapshot.snapshotId
     for (const w of [web, worker]) {
-      expect(await versions(c, w.launchTemplateId)).toEqual([
+      expect(await templateVersions(c, w.launchTemplateId)).toEqual([
         { version: 1, isDefault: false, snapshot: w.initialSnapshotId },
         { version: 2, isDefault: true, snapshot: snapshotId }
       ])
     }
-    expect(publishedVersions(result.publish!.targets)).toEqual([
-      {
-        launchTemplateId: web.launchTemplateId,
-        launchTemplateName: 'web-lt',
-        version: 2,
-        previousDefaultVersion: 1,
-        isDefault: true,
-        groups: [web.asgName]
-      },
-      {
-        launchTemplateId: worker.launchTemplateId,
-        launchTemplateName: 'worker-lt',
-        version: 2,
-        previousDefaultVersion: 1,
-        isDefault: true,
-        groups: [worker.asgName]
-      }
-    ])
+    expect(publishedVersions(result.publish!.targets)).toEqual(firstPublishedVersions(web, worker))
     // Both templates' locks were held, in id order, and released.
     const ids = [web.launchTemplateId, worker.launchTemplateId].sort()
     expect(result.locks).toEqual(ids.map((id) => `Held the deploy lock /ebs-autoscale/lock/${id}.`))
@@ -205,12 +148,12 @@ describe('a deploy over several Auto Scaling groups', () => {
     // Nothing was sent to it: only the fleet known at the start got the commands.
     expect(result.rollout?.results.map((r) => r.instanceId).sort()).toEqual([...before].sort())
     const snapshotId = result.publish!.snapshot.snapshotId
-    expect((await versions(c, web.launchTemplateId)).at(-1)).toEqual({
+    expect((await templateVersions(c, web.launchTemplateId)).at(-1)).toEqual({
       version: 2,
       isDefault: true,
       snapshot: snapshotId
     })
-    expect(await versions(c, worker.launchTemplateId)).toHaveLength(1)
+    expect(await templateVersions(c, worker.launchTemplateId)).toHaveLength(1)
     // In use by the web template: published, not tagged failed.
     expect(result.publish?.state).not.toBe('failed')
   })
@@ -241,7 +184,7 @@ describe('a deploy over several Auto Scaling groups', () => {
       /UnauthorizedOperation.*\. Could not look for instances launched during the deploy, which may run old code: .*UnauthorizedOperation/
     )
     expect(result.catchUp).toBeUndefined()
-    expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
+    expect(await templateVersions(c, web.launchTemplateId)).toHaveLength(1)
   })
 
   it('publishes once to a template two groups share', async () => {
@@ -269,7 +212,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     expect(result.rollout?.results.map((r) => r.instanceId).sort()).toEqual(
       [...app.instanceIds, ...spot].sort()
     )
-    expect(await versions(c, app.launchTemplateId)).toEqual([
+    expect(await templateVersions(c, app.launchTemplateId)).toEqual([
       { version: 1, isDefault: false, snapshot: app.initialSnapshotId },
       { version: 2, isDefault: true, snapshot: result.publish!.snapshot.snapshotId }
     ])
@@ -303,7 +246,8 @@ describe('a deploy over several Auto Scaling groups', () => {
       `Setting "launchTemplate": is web-lt (${web.launchTemplateId}), but Auto Scaling group worker-asg launches from launch template worker-lt. Expected the template every group in groups launches from, or leave launchTemplate empty to publish to each group's own template.`
     )
     expect(sent).toBe(0)
-    for (const w of [web, worker]) expect(await versions(c, w.launchTemplateId)).toHaveLength(1)
+    for (const w of [web, worker])
+      expect(await templateVersions(c, w.launchTemplateId)).toHaveLength(1)
   })
 
   it('fails by name on a group that does not exist, before anything changes', async () => {
@@ -314,7 +258,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     ).rejects.toThrow(
       'Setting "groups": Auto Scaling groups "nope-asg", "gone-asg" do not exist in this region. Expected the names of existing groups.'
     )
-    expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
+    expect(await templateVersions(c, web.launchTemplateId)).toHaveLength(1)
   })
 
   it('adds the code mapping to a template that has none, and says so in the plan first', async () => {
@@ -355,14 +299,14 @@ describe('a deploy over several Auto Scaling groups', () => {
     expect(log.messages('info')).toContain(planned)
     // Said only for the template that lacks it.
     expect(dry.preflight?.filter((l) => l.includes('no mapping'))).toEqual([planned])
-    expect(await versions(c, bareId)).toEqual([
+    expect(await templateVersions(c, bareId)).toEqual([
       { version: 1, isDefault: true, snapshot: undefined }
     ])
 
     const real = await runDeploy(c, options([web.asgName, 'batch-asg']), makeRuntime())
     expect(real.ok).toBe(true)
     expect(real.preflight).toContain(planned)
-    expect(await versions(c, bareId)).toEqual([
+    expect(await templateVersions(c, bareId)).toEqual([
       { version: 1, isDefault: false, snapshot: undefined },
       { version: 2, isDefault: true, snapshot: real.publish!.snapshot.snapshotId }
     ])
@@ -424,7 +368,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     ).rejects.toThrow(
       `Setting "groups": Auto Scaling group worker-asg launches from launch template worker-lt, not from launch template web-lt (${web.launchTemplateId}). Expected only groups that use it, or leave groups empty to find them.`
     )
-    expect(await versions(c, web.launchTemplateId)).toHaveLength(1)
+    expect(await templateVersions(c, web.launchTemplateId)).toHaveLength(1)
 
     const result = await runPublishFlow(
       c,
@@ -435,7 +379,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     expect(result.targets.map((t) => t.groups.map((g) => g.name))).toEqual([
       [web.asgName, 'web-spot-asg']
     ])
-    expect((await versions(c, web.launchTemplateId)).at(-1)).toEqual({
+    expect((await templateVersions(c, web.launchTemplateId)).at(-1)).toEqual({
       version: 2,
       isDefault: true,
       snapshot: result.snapshot.snapshotId

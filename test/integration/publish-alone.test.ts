@@ -9,30 +9,26 @@ import { describe, expect, it } from '@jest/globals'
 import {
   CreateLaunchTemplateVersionCommand,
   CreateTagsCommand,
-  DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
-  type EC2Client,
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
-import { describeGroup } from '../../src/hosts/resolve.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
   codeVolumeWorld,
-  type CodeVolumeWorld,
   setDesired,
-  sleep,
-  type TestClients
+  type TestClients,
+  webAndWorkers
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
+import { FAST, LOCK } from '../helpers/deploy-options.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { intercept, onFirstSend } from '../helpers/intercept.js'
+import { members, templateVersions } from '../helpers/fleet.js'
+import { afterFirst, beforeFirst, onFirstSend } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const emulator = useEmulator()
-const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
-const LOCK = { timeoutMs: 30_000, holdMs: 3_600_000 }
 
 /** Hosts found by tags only: no asg-name, no launch-template (the templates are found). */
 function options(extra: Partial<DeployOptions> = {}): DeployOptions {
@@ -69,48 +65,13 @@ async function someoneElse(c: TestClients, templateId: string, from = '$Default'
   return version
 }
 
-/** The deploy's EC2 client, running `change` once, just before or just after the first `matches`. */
-function around(
-  ec2: EC2Client,
-  when: 'before' | 'after',
-  matches: (command: unknown) => boolean,
-  change: () => Promise<unknown>
-): EC2Client {
-  let done = false
-  return intercept(ec2, async (command, send) => {
-    const now = !done && matches(command)
-    if (now) done = true
-    if (now && when === 'before') await change()
-    const answer = await send(command)
-    if (now && when === 'after') await change()
-    return answer
-  })
-}
-
-/** Each version: its number, whether it is the default, its instance type and code snapshot. */
-async function versions(c: TestClients, templateId: string) {
-  const out = await c.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId })
-  )
-  return (out.LaunchTemplateVersions ?? [])
-    .map((v) => ({
-      version: v.VersionNumber,
-      isDefault: v.DefaultVersion,
-      type: v.LaunchTemplateData?.InstanceType,
-      snapshot: v.LaunchTemplateData?.BlockDeviceMappings?.find((m) => m.DeviceName === '/dev/sdf')
-        ?.Ebs?.SnapshotId
-    }))
-    .sort((a, b) => a.version! - b.version!)
-}
+/** Each version with its instance type: someone else's change is a bigger instance. */
+const versions = (c: TestClients, templateId: string) =>
+  templateVersions(c, templateId, { withType: true })
 
 async function statusOf(c: TestClients, snapshotId: string): Promise<string | undefined> {
   const out = await c.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))
   return out.Snapshots?.[0]?.Tags?.find((t) => t.Key === 'ebs-autoscale:status')?.Value
-}
-
-async function members(c: TestClients, asgName: string): Promise<string[]> {
-  const group = await describeGroup(c.autoscaling, asgName)
-  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
 }
 
 const run = (c: TestClients, extra: Partial<TestClients> = {}) =>
@@ -142,7 +103,7 @@ describe('a template someone else changes during the deploy', () => {
     const c = emulator.clients
     const app = await codeVolumeWorld(c, { size: 2 })
     const isModify = (cmd: unknown) => cmd instanceof ModifyLaunchTemplateCommand
-    const ec2 = around(c.ec2, 'before', isModify, () => someoneElse(c, app.launchTemplateId))
+    const ec2 = beforeFirst(c.ec2, isModify, () => someoneElse(c, app.launchTemplateId))
 
     const result = await run(c, { ec2 })
 
@@ -170,7 +131,7 @@ describe('a template someone else changes during the deploy', () => {
     const app = await codeVolumeWorld(c, { size: 2 })
     const isModify = (cmd: unknown) => cmd instanceof ModifyLaunchTemplateCommand
     // Their plan was made from version 1, before the deploy published: the old code.
-    const ec2 = around(c.ec2, 'after', isModify, () => someoneElse(c, app.launchTemplateId, '1'))
+    const ec2 = afterFirst(c.ec2, isModify, () => someoneElse(c, app.launchTemplateId, '1'))
 
     const result = await run(c, { ec2 })
 
@@ -199,7 +160,7 @@ describe('a template someone else changes during the deploy', () => {
     const isPublished = (cmd: unknown) =>
       cmd instanceof CreateTagsCommand &&
       !!cmd.input.Tags?.some((t) => t.Key === 'ebs-autoscale:status' && t.Value === 'published')
-    const ec2 = around(c.ec2, 'after', isPublished, async () => {
+    const ec2 = afterFirst(c.ec2, isPublished, async () => {
       await someoneElse(c, app.launchTemplateId, '1')
       await setDesired(c, app.asgName, 3)
     })
@@ -222,15 +183,6 @@ describe('a template someone else changes during the deploy', () => {
     })
   })
 })
-
-/** Two groups on two templates, carrying the same tags; the web one older (so the primary). */
-async function webAndWorkers(c: TestClients): Promise<[CodeVolumeWorld, CodeVolumeWorld]> {
-  const web = await codeVolumeWorld(c, { name: 'web', size: 2 })
-  // Launch times are whole seconds: the web hosts come first in the stable order.
-  await sleep(1100)
-  const worker = await codeVolumeWorld(c, { name: 'worker', size: 2 })
-  return [web, worker]
-}
 
 describe('hosts found by tags spanning two groups with two templates', () => {
   it('publishes to both templates, each default booting the new snapshot, and catches up the second group', async () => {

@@ -5,7 +5,6 @@ import {
   CreateSecurityGroupCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
-  DescribeVolumesCommand,
   type EC2Client,
   ModifyLaunchTemplateCommand,
   RunInstancesCommand
@@ -15,6 +14,7 @@ import { makeRuntime } from '../../src/runtime.js'
 import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
 import { codeVolumeWorld, IMAGE_ID, launch, setDesired } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { volumesAt } from '../helpers/fleet.js'
 import { RecordingLog } from '../helpers/log.js'
 import { RUN } from '../../support/fixtures.js'
 
@@ -54,25 +54,13 @@ async function defaultVersion(ec2: EC2Client, templateId: string) {
   return out.LaunchTemplateVersions![0]!
 }
 
-async function volumeAt(ec2: EC2Client, instanceId: string, device: string) {
-  const out = await ec2.send(
-    new DescribeVolumesCommand({
-      Filters: [
-        { Name: 'attachment.instance-id', Values: [instanceId] },
-        { Name: 'attachment.device', Values: [device] }
-      ]
-    })
-  )
-  return out.Volumes ?? []
-}
-
 describe('snapshot against the emulator, with the real SDK', () => {
   it('publishes the primary code volume so the next instance boots from it', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c)
     const primary = world.instanceIds[0]!
     const before = await defaultVersion(c.ec2, world.launchTemplateId)
-    const [codeVolume] = await volumeAt(c.ec2, primary, '/dev/sdf')
+    const [codeVolume] = await volumesAt(c, primary)
 
     const log = new RecordingLog()
     const result = await runPublishFlow(c, options(primary), makeRuntime({ log }))
@@ -167,7 +155,7 @@ describe('snapshot against the emulator, with the real SDK', () => {
     const newcomer = group
       .AutoScalingGroups![0]!.Instances!.map((i) => i.InstanceId!)
       .find((id) => !world.instanceIds.includes(id))!
-    const [newVolume] = await volumeAt(c.ec2, newcomer, '/dev/sdf')
+    const [newVolume] = await volumesAt(c, newcomer)
     expect(newVolume?.SnapshotId).toBe(snapshotId)
   })
 
@@ -345,7 +333,7 @@ describe('encryption beside the snapshot', () => {
 
     // An instance launched from the new default boots with the code volume made from the snapshot.
     const [newcomer] = await launchFromTemplate(c.ec2, templateId)
-    const [volume] = await volumeAt(c.ec2, newcomer!, '/dev/sdf')
+    const [volume] = await volumesAt(c, newcomer!)
     expect(volume?.SnapshotId).toBe(snapshotId)
   })
 })

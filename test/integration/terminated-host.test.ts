@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling'
-import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2'
 import {
   CancelCommandCommand,
   ListCommandInvocationsCommand,
@@ -15,7 +14,6 @@ import {
 } from '@aws-sdk/client-ssm'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
-import { describeGroup } from '../../src/hosts/resolve.js'
 import { deployVerdict } from '../../src/report/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
@@ -28,6 +26,7 @@ import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { defaultSnapshot, members } from '../helpers/fleet.js'
 
 const emulator = useEmulator()
 const FAST = { initialMs: 50, maxMs: 250, factor: 1.5, jitter: 0 }
@@ -80,22 +79,6 @@ function terminatingOnSend(c: TestClients, pick: (ids: readonly string[]) => str
     return out
   })
   return { ssm, state, terminated: () => terminated }
-}
-
-async function members(c: TestClients, asgName: string): Promise<string[]> {
-  const group = await describeGroup(c.autoscaling, asgName)
-  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
-}
-
-async function defaultSnapshot(c: TestClients, templateId: string): Promise<string | undefined> {
-  const out = await c.ec2.send(
-    new DescribeLaunchTemplateVersionsCommand({
-      LaunchTemplateId: templateId,
-      Versions: ['$Default']
-    })
-  )
-  const mappings = out.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.BlockDeviceMappings
-  return mappings?.find((m) => m.DeviceName === '/dev/sdf')?.Ebs?.SnapshotId
 }
 
 async function invocationStatus(c: TestClients, commandId: string, instanceId: string) {

@@ -26,10 +26,10 @@ import {
   type TestClients
 } from '../../support/emulator/world.js'
 import { RecordingLog } from '../helpers/log.js'
+import { FAST } from '../helpers/deploy-options.js'
 import { useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator()
-const FAST = { initialMs: 50, maxMs: 200, factor: 1.5, jitter: 0 }
 
 async function hostsOf(c: TestClients, asgName: string): Promise<Host[]> {
   const { hosts } = await resolveHosts(c, {
