@@ -1,29 +1,20 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling'
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling'
 import {
   DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
-  EC2Client,
   type Instance
 } from '@aws-sdk/client-ec2'
-import { SSMClient } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
 import { catchUp } from '../../src/deploy/catch-up.js'
 import { oldCodeJudge } from '../../src/deploy/old-code.js'
 import type { Host } from '../../src/hosts/host.js'
 import type { RolloutResult } from '../../src/rollout/types.js'
 import { makeRuntime } from '../../src/runtime.js'
+import { mockAws } from '../../support/scripted-deploy.js'
 import { RecordingLog } from '../helpers/log.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ssmMock = mockClient(SSMClient)
-const clients = {
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  ssm: new SSMClient({ region: 'us-east-1' })
-}
+const { ec2Mock, asgMock, ssmMock, clients } = mockAws()
 
 const instance = (id: string, version: string, state = 'running'): Instance => ({
   InstanceId: id,

@@ -13,6 +13,7 @@ import { makeRuntime } from '../../src/runtime.js'
 import { rolloutSettings } from '../../support/fixtures.js'
 import { SimulatedFleet } from '../../support/ssm-fleet.js'
 import { VirtualClock } from '../../support/virtual-clock.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
 
 const ssmMock = mockClient(SSMClient)
@@ -34,9 +35,7 @@ describe('rollback after a failed rollout', () => {
   let clock: VirtualClock
   let log: RecordingLog
   beforeEach(() => {
-    ssmMock.reset()
-    clock = new VirtualClock()
-    log = new RecordingLog()
+    ;({ clock, log } = freshRun(ssmMock))
   })
 
   it('runs on every host that started (the failed one too), with where it returns to', async () => {

@@ -9,7 +9,9 @@ import type { HostResult, Wave } from '../../src/rollout/types.js'
 import type { HostStepFailure } from '../../src/rollout/lifecycle.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { rolloutSettings } from '../../support/fixtures.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
+import { deployScriptOn } from '../helpers/rollout.js'
 import { SimulatedFleet } from '../../support/ssm-fleet.js'
 import { VirtualClock } from '../../support/virtual-clock.js'
 
@@ -138,13 +140,9 @@ describe('rollout lifecycle steps and shouldStop', () => {
   const ssm = new SSMClient({ region: 'us-east-1' })
   let clock: VirtualClock
   beforeEach(() => {
-    ssmMock.reset()
-    clock = new VirtualClock()
+    ;({ clock } = freshRun(ssmMock))
   })
-  const options = (hosts: string[], extra: Partial<RolloutOptions> = {}): RolloutOptions => ({
-    ...rolloutSettings({ script: ['./deploy.sh'], ...extra }),
-    instanceIds: hosts
-  })
+  const options = deployScriptOn
 
   it('awaits `before` before the send and `after` once the hosts finished', async () => {
     const hosts = SimulatedFleet.ids(3)
@@ -448,8 +446,7 @@ describe('rollout in a sliding window', () => {
   const ssm = new SSMClient({ region: 'us-east-1' })
   let clock: VirtualClock
   beforeEach(() => {
-    ssmMock.reset()
-    clock = new VirtualClock()
+    ;({ clock } = freshRun(ssmMock))
   })
   const window = (hosts: string[], extra: Partial<RolloutOptions> = {}): RolloutOptions => ({
     ...rolloutSettings({

@@ -1,38 +1,30 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { SendCommandCommand, CancelCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
+import { runRollout } from '../../src/rollout/run.js'
 import { planWaves } from '../../src/rollout/plan.js'
 import { runOnHost } from '../../src/ssm/run-on-host.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
+import { deployScriptOn, statuses } from '../helpers/rollout.js'
 import { SimulatedFleet } from '../../support/ssm-fleet.js'
 import { VirtualClock } from '../../support/virtual-clock.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { rolloutSettings } from '../../support/fixtures.js'
 
 const ssmMock = mockClient(SSMClient)
 const ssm = new SSMClient({ region: 'us-east-1' })
-
-function options(ids: string[], extra: Partial<RolloutOptions> = {}): RolloutOptions {
-  return { ...rolloutSettings({ script: ['./deploy.sh'], ...extra }), instanceIds: ids }
-}
-
-const statuses = (r: { results: Array<{ instanceId: string; status: string }> }) =>
-  Object.fromEntries(r.results.map((x) => [x.instanceId, x.status]))
 
 describe('rollout over a scripted SSM fleet', () => {
   let clock: VirtualClock
   let log: RecordingLog
   beforeEach(() => {
-    ssmMock.reset()
-    clock = new VirtualClock()
-    log = new RecordingLog()
+    ;({ clock, log } = freshRun(ssmMock))
   })
 
   it('runs the canary alone, then the rest, and reports every host', async () => {
     const ids = SimulatedFleet.ids(10)
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids), makeRuntime({ clock, log }))
+    const result = await runRollout(ssm, deployScriptOn(ids), makeRuntime({ clock, log }))
 
     expect(result.ok).toBe(true)
     expect(result.primaryInstanceId).toBe(ids[0])
@@ -57,7 +49,7 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { outcome: 'Failed', exitCode: 3, stderr: 'migration lock held\n' })
     const result = await runRollout(
       ssm,
-      options(ids, { maxConcurrency: { kind: 'count', value: 2 } }),
+      deployScriptOn(ids, { maxConcurrency: { kind: 'count', value: 2 } }),
       makeRuntime({ clock, log })
     )
 
@@ -91,7 +83,7 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { outcome: 'Failed' })
     const result = await runRollout(
       ssm,
-      options(ids, {
+      deployScriptOn(ids, {
         maxConcurrency: { kind: 'count', value: 2 },
         maxErrors: { kind: 'count', value: 1 }
       }),
@@ -109,7 +101,7 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[0]!, { outcome: 'Failed' })
     const result = await runRollout(
       ssm,
-      options(ids, { maxErrors: { kind: 'percent', value: 50 } }),
+      deployScriptOn(ids, { maxErrors: { kind: 'percent', value: 50 } }),
       makeRuntime({ clock, log })
     )
     expect(fleet.batches()).toEqual([[ids[0]]])
@@ -126,7 +118,7 @@ describe('rollout over a scripted SSM fleet', () => {
     })
     const result = await runRollout(
       ssm,
-      options(ids, { runOnceScript: ['rake db:migrate'] }),
+      deployScriptOn(ids, { runOnceScript: ['rake db:migrate'] }),
       makeRuntime({ clock, log })
     )
     expect(fleet.batches()).toEqual([[ids[0]], [ids[0]]])
@@ -142,7 +134,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, { runOnceScript: ['rake db:migrate'] }),
+      deployScriptOn(ids, { runOnceScript: ['rake db:migrate'] }),
       makeRuntime({ clock, log })
     )
     expect(fleet.batches()).toEqual([[ids[0]], [ids[0]], [ids[1], ids[2]]])
@@ -157,7 +149,7 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[1]!, { durationMs: 900_000 })
     const result = await runRollout(
       ssm,
-      options(ids, { hostTimeoutMs: 60_000, maxErrors: { kind: 'count', value: 5 } }),
+      deployScriptOn(ids, { hostTimeoutMs: 60_000, maxErrors: { kind: 'count', value: 5 } }),
       makeRuntime({ clock, log })
     )
     expect(statuses(result)[ids[1]!]).toBe('ExecutionTimedOut')
@@ -175,7 +167,7 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { outcome: 'Undeliverable' })
     const result = await runRollout(
       ssm,
-      options(ids, { maxErrors: { kind: 'count', value: 5 } }),
+      deployScriptOn(ids, { maxErrors: { kind: 'count', value: 5 } }),
       makeRuntime({ clock, log })
     )
     expect(statuses(result)).toEqual({
@@ -194,7 +186,7 @@ describe('rollout over a scripted SSM fleet', () => {
       [ids[2]!]: { ping: 'none' },
       [ids[3]!]: {}
     }).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids), makeRuntime({ clock, log }))
+    const result = await runRollout(ssm, deployScriptOn(ids), makeRuntime({ clock, log }))
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand)
     expect(result.ok).toBe(false)
     expect(result.offline).toEqual([
@@ -217,7 +209,7 @@ describe('rollout over a scripted SSM fleet', () => {
     }).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, { skipOffline: true }),
+      deployScriptOn(ids, { skipOffline: true }),
       makeRuntime({ clock, log })
     )
     expect(result.ok).toBe(true)
@@ -230,7 +222,11 @@ describe('rollout over a scripted SSM fleet', () => {
   it('130 hosts: batches of at most 50, one command status call per poll, concurrency fleet-wide', async () => {
     const ids = SimulatedFleet.ids(130)
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids, { canary: 0 }), makeRuntime({ clock, log }))
+    const result = await runRollout(
+      ssm,
+      deployScriptOn(ids, { canary: 0 }),
+      makeRuntime({ clock, log })
+    )
     expect(result.ok).toBe(true)
     expect(fleet.batches().map((b) => b.length)).toEqual([50, 50, 30])
     expect(fleet.calls['DescribeInstanceInformation']).toBe(3)
@@ -245,7 +241,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, { schedule: 'waves', maxConcurrency: { kind: 'percent', value: 40 } }),
+      deployScriptOn(ids, { schedule: 'waves', maxConcurrency: { kind: 'percent', value: 40 } }),
       makeRuntime({ clock, log })
     )
     expect(result.ok).toBe(true)
@@ -259,7 +255,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     // Between the agent check and the fleet wave, a host of its second batch drops off SSM.
     clock.at(clock.now() + 1_000, () => fleet.setHost(ids[70]!, { ping: 'ConnectionLost' }))
-    await expect(runRollout(ssm, options(ids), makeRuntime({ clock, log }))).rejects.toThrow(
+    await expect(runRollout(ssm, deployScriptOn(ids), makeRuntime({ clock, log }))).rejects.toThrow(
       'SendCommand failed: InvalidInstanceId: Instances not in a valid state for account. Hint: the instance is not SSM-managed or its agent is offline'
     )
     expect(fleet.batches().map((b) => b.length)).toEqual([1, 50])
@@ -274,7 +270,7 @@ describe('rollout over a scripted SSM fleet', () => {
   it('waits out the moment a new command is not visible yet', async () => {
     const ids = SimulatedFleet.ids(60)
     const fleet = new SimulatedFleet(clock, ids, { visibilityDelayMs: 3_000 }).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids), makeRuntime({ clock, log }))
+    const result = await runRollout(ssm, deployScriptOn(ids), makeRuntime({ clock, log }))
     expect(result.ok).toBe(true)
     expect(fleet.calls['SendCommand']).toBe(3)
   })
@@ -285,7 +281,7 @@ describe('rollout over a scripted SSM fleet', () => {
     fleet.setHost(ids[2]!, { durationMs: 600_000 })
     const result = await runRollout(
       ssm,
-      options(ids, {
+      deployScriptOn(ids, {
         schedule: 'waves',
         deadlineMs: 120_000,
         maxConcurrency: { kind: 'count', value: 2 }
@@ -315,7 +311,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const sent: string[] = []
     const result = await runRollout(
       ssm,
-      options(ids),
+      deployScriptOn(ids),
       makeRuntime({ clock, log, signal: abort.signal }),
       {
         onCommandSent: (c) => {
@@ -335,7 +331,7 @@ describe('rollout over a scripted SSM fleet', () => {
     new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, {
+      deployScriptOn(ids, {
         schedule: 'waves',
         dryRun: true,
         maxConcurrency: { kind: 'count', value: 2 }
@@ -357,7 +353,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const fleet = new SimulatedFleet(clock, ids, {
       throttle: (api, n) => api === 'ListCommands' && n % 3 === 0
     }).mock(ssmMock)
-    const result = await runRollout(ssm, options(ids), makeRuntime({ clock, log }))
+    const result = await runRollout(ssm, deployScriptOn(ids), makeRuntime({ clock, log }))
     expect(result.ok).toBe(true)
     expect(fleet.calls['ListCommands']).toBeGreaterThan(4)
   })
@@ -366,7 +362,7 @@ describe('rollout over a scripted SSM fleet', () => {
     const ids = SimulatedFleet.ids(3)
     new SimulatedFleet(clock, ids).mock(ssmMock)
     const seen: string[] = []
-    await runRollout(ssm, options(ids), makeRuntime({ clock, log }), {
+    await runRollout(ssm, deployScriptOn(ids), makeRuntime({ clock, log }), {
       onWaveDone: (wave, results) =>
         seen.push(`${wave.kind}:${results.map((r) => r.status).join(',')}`)
     })
@@ -377,8 +373,7 @@ describe('rollout over a scripted SSM fleet', () => {
 describe('run-once: on the primary after its commands, before any other host', () => {
   let clock: VirtualClock
   beforeEach(() => {
-    ssmMock.reset()
-    clock = new VirtualClock()
+    ;({ clock } = freshRun(ssmMock))
   })
   const migrate = { runOnceScript: ['rake db:migrate'] }
 
@@ -389,7 +384,7 @@ describe('run-once: on the primary after its commands, before any other host', (
     const events: string[] = []
     const result = await runRollout(
       ssm,
-      options(ids, { ...migrate, canary: 2 }),
+      deployScriptOn(ids, { ...migrate, canary: 2 }),
       makeRuntime({ clock, log: new RecordingLog() }),
       {
         onCommandSent: (c) => events.push(`sent ${c.instanceIds.join(',')}`),
@@ -427,9 +422,14 @@ describe('run-once: on the primary after its commands, before any other host', (
     })
     let primaryDone = false
     const log = new RecordingLog()
-    const result = await runRollout(ssm, options(ids, migrate), makeRuntime({ clock, log }), {
-      onPrimaryDone: () => (primaryDone = true)
-    })
+    const result = await runRollout(
+      ssm,
+      deployScriptOn(ids, migrate),
+      makeRuntime({ clock, log }),
+      {
+        onPrimaryDone: () => (primaryDone = true)
+      }
+    )
     expect(fleet.batches()).toEqual([[ids[0]], [ids[0]]])
     expect(fleet.scriptsFor(ids[0]!)).toEqual(['./deploy.sh', 'rake db:migrate'])
     expect(result.runOnce).toMatchObject({
@@ -456,7 +456,7 @@ describe('run-once: on the primary after its commands, before any other host', (
     fleet.setHost(ids[0]!, { outcome: 'Failed' })
     const result = await runRollout(
       ssm,
-      options(ids, migrate),
+      deployScriptOn(ids, migrate),
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(fleet.scriptsFor(ids[0]!)).toEqual(['./deploy.sh'])
@@ -470,7 +470,7 @@ describe('run-once: on the primary after its commands, before any other host', (
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const result = await runRollout(
       ssm,
-      options(ids, {
+      deployScriptOn(ids, {
         ...migrate,
         schedule: 'waves',
         canary: 0,
@@ -487,7 +487,7 @@ describe('run-once: on the primary after its commands, before any other host', (
     const ids = SimulatedFleet.ids(2)
     const fleet = new SimulatedFleet(clock, ids).mock(ssmMock)
     const events: string[] = []
-    await runRollout(ssm, options(ids, migrate), makeRuntime({ clock }), {
+    await runRollout(ssm, deployScriptOn(ids, migrate), makeRuntime({ clock }), {
       onCommandSent: (c) => events.push(`sent ${fleet.scriptFor(c.instanceIds[0]!)}`),
       lifecycle: {
         before: async (hosts) => (events.push(`before ${hosts.length}`), []),
@@ -516,7 +516,7 @@ describe('rollout through the real SDK under throttling', () => {
       // The SDK's own retries at work (standard mode: adaptive adds a client-side rate limiter
       // that would make this test slow without changing what it shows).
       const client = fleet.client({ maxAttempts: 5, retryMode: 'standard' })
-      const result = await runRollout(client, options(ids), makeRuntime({ clock }))
+      const result = await runRollout(client, deployScriptOn(ids), makeRuntime({ clock }))
       expect(result.ok).toBe(true)
       expect(result.results.filter((r) => r.status === 'Success')).toHaveLength(60)
       expect(fleet.batches().map((b) => b.length)).toEqual([1, 50, 9])

@@ -14,6 +14,7 @@ import {
   waitForInstanceRefresh
 } from '../../src/snapshot/ops/instance-refresh.js'
 import { makeRuntime } from '../../src/runtime.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 
@@ -153,9 +154,7 @@ describe('instance refresh', () => {
   let clock: VirtualClock
   let log: RecordingLog
   beforeEach(() => {
-    asgMock.reset()
-    clock = new VirtualClock()
-    log = new RecordingLog()
+    ;({ clock, log } = freshRun(asgMock))
   })
 
   it('fails clearly when a refresh is already in progress', async () => {

@@ -1,7 +1,5 @@
-import { S3Client } from '@aws-sdk/client-s3'
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import {
-  AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
   StartInstanceRefreshCommand
@@ -16,13 +14,8 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
-  EC2Client,
   ModifyLaunchTemplateCommand
 } from '@aws-sdk/client-ec2'
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { SSMClient } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import {
   prepareTargets,
@@ -34,22 +27,13 @@ import {
 } from '../../src/flows/publish.js'
 import { makeRuntime } from '../../src/runtime.js'
 import type { InstanceRefreshSettings } from '../../src/snapshot/targets.js'
+import { mockAws } from '../../support/scripted-deploy.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 import { RUN } from '../../support/fixtures.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ssmMock = mockClient(SSMClient)
-const clients = {
-  region: 'us-east-1',
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-  s3: new S3Client({ region: 'us-east-1' }),
-  cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
-}
+const { ec2Mock, asgMock, ssmMock, clients } = mockAws()
 const HOST = 'i-0123456789abcdef0'
 const VOL = 'vol-0123456789abcdef0'
 const SNAP = 'snap-0new000000000000a'
@@ -160,11 +144,7 @@ describe('runPublishFlow', () => {
   let log: RecordingLog
   let clock: VirtualClock
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    log = new RecordingLog()
-    clock = new VirtualClock()
+    ;({ clock, log } = freshRun(ec2Mock, asgMock, ssmMock))
   })
 
   it('snapshots, waits, publishes, reports the groups and applies retention', async () => {
@@ -375,11 +355,7 @@ describe('the publish flow, step by step (as the deploy calls it)', () => {
   let log: RecordingLog
   let clock: VirtualClock
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    log = new RecordingLog()
-    clock = new VirtualClock()
+    ;({ clock, log } = freshRun(ec2Mock, asgMock, ssmMock))
   })
 
   const take = async (extra: { dryRun?: boolean; order?: string[] } = {}) => {

@@ -1,38 +1,22 @@
 /** The `snapshot-state` output is `error` for a snapshot that ended in error, in both actions. */
-import { S3Client } from '@aws-sdk/client-s3'
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import {
   CreateLaunchTemplateVersionCommand,
   DescribeSnapshotsCommand,
-  EC2Client,
   type Snapshot
 } from '@aws-sdk/client-ec2'
-import { SSMClient } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
 import { snapshotOutputs } from '../../src/actions/shared/snapshot.js'
 import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { runPublishFlow } from '../../src/flows/publish.js'
 import { SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
 import { deployOptions, RUN } from '../../support/fixtures.js'
+import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
 import { RecordingLog } from '../helpers/log.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ssmMock = mockClient(SSMClient)
-const clients = {
-  region: 'us-east-1',
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  ssm: new SSMClient({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
-  s3: new S3Client({ region: 'us-east-1' }),
-  cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
-}
+const aws = mockAws()
+const { ec2Mock, clients } = aws
 const IDS = SimulatedFleet.ids(3)
 
 describe('snapshot-state for a snapshot that ended in error', () => {
@@ -40,17 +24,11 @@ describe('snapshot-state for a snapshot that ended in error', () => {
   let world: SimulatedEc2
   let fleet: SimulatedFleet
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    clock = new VirtualClock()
-    world = new SimulatedEc2(clock, { snapshotMs: 5_000 })
-    IDS.forEach((id) => world.launch(id))
-    world.mock(ec2Mock, asgMock)
-    fleet = new SimulatedFleet(
-      clock,
-      Object.fromEntries(IDS.map((id) => [id, { durationMs: 10_000 }]))
-    ).mock(ssmMock)
+    ;({ clock, world, fleet } = scriptedFleet(aws, {
+      ids: IDS,
+      commandMs: 10_000,
+      snapshotMs: 5_000
+    }))
     // Every snapshot ends in error instead of completing.
     ec2Mock.on(DescribeSnapshotsCommand).callsFake((input: Record<string, unknown>) => {
       const out = world.handle('DescribeSnapshots', input) as { Snapshots: Snapshot[] }

@@ -3,6 +3,7 @@ import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2'
 import { mockClient } from 'aws-sdk-client-mock'
 import { SnapshotFailedError, waitForSnapshot } from '../../src/snapshot/wait.js'
 import { makeRuntime } from '../../src/runtime.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 
@@ -36,9 +37,7 @@ describe('waitForSnapshot', () => {
   let clock: VirtualClock
   let log: RecordingLog
   beforeEach(() => {
-    ec2Mock.reset()
-    clock = new VirtualClock()
-    log = new RecordingLog()
+    ;({ clock, log } = freshRun(ec2Mock))
   })
   const rt = () => makeRuntime({ clock, log })
 

@@ -21,30 +21,24 @@ import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
 import { SimulatedFleet } from '../../support/ssm-fleet.js'
 import { VirtualClock } from '../../support/virtual-clock.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
+import { deployScriptOn, statuses } from '../helpers/rollout.js'
 
 const ssmMock = mockClient(SSMClient)
 const ssm = new SSMClient({ region: 'us-east-1' })
 const HOUR = 3_600_000
 const COMMAND_MS = 5 * 60_000
 
-function options(ids: string[], extra: Partial<RolloutOptions> = {}): RolloutOptions {
-  return {
-    ...rolloutSettings({ script: ['./deploy.sh'], hostTimeoutMs: HOUR, ...extra }),
-    instanceIds: ids
-  }
-}
-
-const statuses = (r: { results: Array<{ instanceId: string; status: string }> }) =>
-  Object.fromEntries(r.results.map((x) => [x.instanceId, x.status]))
+/** Hosts time out after an hour: long after the state check must have found them gone. */
+const options = (ids: string[], extra: Partial<RolloutOptions> = {}) =>
+  deployScriptOn(ids, { hostTimeoutMs: HOUR, ...extra })
 
 describe('a host terminated while its command runs', () => {
   let clock: VirtualClock
   let log: RecordingLog
   beforeEach(() => {
-    ssmMock.reset()
-    clock = new VirtualClock()
-    log = new RecordingLog()
+    ;({ clock, log } = freshRun(ssmMock))
   })
 
   it('is Terminated within the check period, not failed, and max-errors 0 passes', async () => {

@@ -20,6 +20,7 @@ import { Traffic } from '../../src/traffic/service.js'
 import { attachedTargetGroups } from '../../src/traffic/target-groups.js'
 import type { TargetGroup } from '../../src/traffic/types.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
 import { failureOf } from '../helpers/failure.js'
 import { FIELDS as ROLLOUT_FIELDS } from '../../src/actions/rollout/fields.js'
@@ -217,9 +218,7 @@ describe('Traffic over a mocked ELBv2', () => {
   let clock: VirtualClock
   let log: RecordingLog
   beforeEach(() => {
-    elbMock.reset()
-    clock = new VirtualClock()
-    log = new RecordingLog()
+    ;({ clock, log } = freshRun(elbMock))
   })
   const traffic = (extra: Partial<ConstructorParameters<typeof Traffic>[1]> = {}) =>
     new Traffic(
