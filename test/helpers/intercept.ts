@@ -19,25 +19,10 @@ export function intercept<C extends { send: unknown }>(
   })
 }
 
-/** `action` once, just before the first call that `matches`. */
-export function beforeFirst<C extends { send: unknown }>(
+/** `action` once, at the first call that `matches`: just before it is sent, or just after its answer. */
+function onceAt<C extends { send: unknown }>(
   client: C,
-  matches: (command: unknown) => boolean,
-  action: () => Promise<unknown>
-): C {
-  let done = false
-  return intercept(client, async (command, send) => {
-    if (!done && matches(command)) {
-      done = true
-      await action()
-    }
-    return send(command)
-  })
-}
-
-/** `action` once, just after the first call that `matches` was answered. */
-export function afterFirst<C extends { send: unknown }>(
-  client: C,
+  when: 'before' | 'after',
   matches: (command: unknown) => boolean,
   action: () => Promise<unknown>
 ): C {
@@ -45,11 +30,27 @@ export function afterFirst<C extends { send: unknown }>(
   return intercept(client, async (command, send) => {
     const now = !done && matches(command)
     if (now) done = true
+    if (now && when === 'before') await action()
     const answer = await send(command)
-    if (now) await action()
+    if (now && when === 'after') await action()
     return answer
   })
 }
+
+/** A client whose first call that `matches` runs `action` once. */
+type OnFirst = <C extends { send: unknown }>(
+  client: C,
+  matches: (command: unknown) => boolean,
+  action: () => Promise<unknown>
+) => C
+
+/** `action` once, just before the first call that `matches`. */
+export const beforeFirst: OnFirst = (client, matches, action) =>
+  onceAt(client, 'before', matches, action)
+
+/** `action` once, just after the first call that `matches` was answered. */
+export const afterFirst: OnFirst = (client, matches, action) =>
+  onceAt(client, 'after', matches, action)
 
 /** The SSM client, running `action` once, just before the first SendCommand. */
 export function onFirstSend<C extends { send: unknown }>(

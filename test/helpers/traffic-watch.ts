@@ -58,3 +58,14 @@ export function watchTraffic(
     }
   }
 }
+
+/**
+ * The job summary's load-balancer row of a wave of `hosts` hosts whose health gate passed:
+ * its times out of service, draining and waiting for health, whatever they were.
+ */
+export function healthyWaveRow(wave: number, hosts: number): RegExp {
+  return new RegExp(
+    `^\\| ${wave} \\| ${hosts} \\| [0-9.]+m?s \\| [0-9.]+m?s \\| [0-9.]+m?s \\| ✅ healthy \\|$`,
+    'm'
+  )
+}

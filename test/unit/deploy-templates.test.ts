@@ -6,19 +6,15 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import {
   type AutoScalingGroup,
-  AutoScalingClient,
   DescribeAutoScalingGroupsCommand
 } from '@aws-sdk/client-auto-scaling'
-import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2'
-import { mockClient } from 'aws-sdk-client-mock'
+import { DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2'
 import { deployTargets } from '../../src/deploy/templates.js'
 import { SettingError } from '../../src/errors.js'
 import type { Host } from '../../src/hosts/host.js'
+import { mockAws } from '../../support/scripted-deploy.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ec2 = new EC2Client({ region: 'us-east-1' })
-const clients = { ec2, autoscaling: new AutoScalingClient({ region: 'us-east-1' }) }
+const { ec2Mock, asgMock, clients } = mockAws()
 const WEB = 'lt-0aaaaaaaaaaaaaaa0'
 const WORKER = 'lt-0bbbbbbbbbbbbbbb0'
 const SPOT = 'lt-0ccccccccccccccc0'

@@ -5,9 +5,6 @@
  * the default boots the old code.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
-import { EC2Client } from '@aws-sdk/client-ec2'
-import { mockClient } from 'aws-sdk-client-mock'
 import { errorMessage } from '../../src/errors.js'
 import {
   ConcurrentDefaultChangeError,
@@ -16,11 +13,14 @@ import {
 } from '../../src/snapshot/ops/publish-version.js'
 import { SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
 import { RUN } from '../../support/fixtures.js'
+import { mockAws } from '../../support/scripted-deploy.js'
 import { RecordingLog } from '../helpers/log.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const ec2 = new EC2Client({ region: 'us-east-1' })
+const {
+  ec2Mock,
+  asgMock,
+  clients: { ec2 }
+} = mockAws()
 const NEW = 'snap-0new000000000000a'
 const OLD = 'snap-00000000000000000'
 const NEW_AMI = 'ami-0fffffffffffffff0'

@@ -1,11 +1,9 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import { mockClient } from 'aws-sdk-client-mock'
 import {
-  AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
   type Instance as AsgInstance
 } from '@aws-sdk/client-auto-scaling'
-import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2'
+import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2'
 import { AwsApiError, SettingError } from '../../src/errors.js'
 import { compareHosts, type Host } from '../../src/hosts/host.js'
 import {
@@ -19,15 +17,11 @@ import { chunk } from '../../src/collections.js'
 import { parseTags } from '../../src/actions/shared/parse.js'
 import { hostOutputs, readHostQuery } from '../../src/actions/shared/hosts.js'
 import { Inputs } from '../../src/actions/shared/inputs.js'
+import { mockAws } from '../../support/scripted-deploy.js'
 import { failureOf } from '../helpers/failure.js'
 import { FIELDS } from '../../src/actions/resolve-hosts/fields.js'
 
-const ec2Mock = mockClient(EC2Client)
-const asgMock = mockClient(AutoScalingClient)
-const clients = {
-  ec2: new EC2Client({ region: 'us-east-1' }),
-  autoscaling: new AutoScalingClient({ region: 'us-east-1' })
-}
+const { ec2Mock, asgMock, clients } = mockAws()
 
 function instance(id: string, launched: string, extra: Partial<Instance> = {}): Instance {
   return {

@@ -1,12 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals'
-import {
-  CreateSnapshotCommand,
-  DescribeVolumesCommand,
-  EC2Client,
-  type Volume
-} from '@aws-sdk/client-ec2'
-import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { mockClient } from 'aws-sdk-client-mock'
+import { CreateSnapshotCommand, DescribeVolumesCommand, type Volume } from '@aws-sdk/client-ec2'
+import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
 import { execFileSync } from 'node:child_process'
 import { freezeScript, syncScript, thawScript } from '../../src/snapshot/ops/consistency.js'
 import { createCodeSnapshot, type CreateSnapshotOptions } from '../../src/snapshot/create.js'
@@ -18,14 +12,16 @@ import {
 } from '../../src/snapshot/ops/device.js'
 import { findCodeVolume } from '../../src/snapshot/ops/volume.js'
 import { makeRuntime } from '../../src/runtime.js'
+import { mockAws } from '../../support/scripted-deploy.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
 import { RUN } from '../../support/fixtures.js'
 
-const ec2Mock = mockClient(EC2Client)
-const ssmMock = mockClient(SSMClient)
-const ec2 = new EC2Client({ region: 'us-east-1' })
-const ssm = new SSMClient({ region: 'us-east-1' })
+const {
+  ec2Mock,
+  ssmMock,
+  clients: { ec2, ssm }
+} = mockAws()
 const HOST = 'i-0123456789abcdef0'
 const CODE_VOL = 'vol-0c0de000000000000'
 const ROOT_VOL = 'vol-0r00t000000000000'
