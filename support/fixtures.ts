@@ -1,6 +1,7 @@
 /** Inputs shared by tests and benchmarks: one run context, rollout and deploy options. */
 import type { Provenance } from '../src/model/provenance.js'
 import type { DeployOptions } from '../src/deploy/types.js'
+import type { PublishFlowOptions } from '../src/flows/publish.js'
 import type { RolloutOptions } from '../src/rollout/run.js'
 import { TEMPLATE_ID } from './ec2-world.js'
 
@@ -55,6 +56,31 @@ export function deployOptions(extra: Partial<DeployOptions> = {}): DeployOptions
     retention: { keepSnapshots: 5, keepVersions: 0 },
     onFailure: 'tag',
     catchUp: { maxRounds: 3, readyTimeoutMs: 600_000 },
+    dryRun: false,
+    ...extra
+  }
+}
+
+/**
+ * The snapshot action's publish with its defaults: the instance's /dev/sdf, no consistency
+ * step, waited for, published as the new default of `launchTemplate`, five snapshots kept.
+ */
+export function publishFlowOptions(
+  instanceId: string,
+  launchTemplate: string,
+  extra: Partial<PublishFlowOptions> = {}
+): PublishFlowOptions {
+  return {
+    source: { kind: 'instance', instanceId, device: '/dev/sdf' },
+    snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
+    wait: true,
+    timeoutMs: 600_000,
+    publish: {
+      targets: [{ launchTemplate, sourceVersion: '$Default' }],
+      device: '/dev/sdf',
+      setDefault: true
+    },
+    retention: { keepSnapshots: 5, keepVersions: 0 },
     dryRun: false,
     ...extra
   }

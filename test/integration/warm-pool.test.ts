@@ -7,10 +7,10 @@ import {
 } from '@aws-sdk/client-ec2'
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { makeRuntime } from '../../src/runtime.js'
-import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
+import { runPublishFlow } from '../../src/flows/publish.js'
 import type { WarmPoolMode } from '../../src/snapshot/ops/warm-pool.js'
 import { refreshWarmPool } from '../../src/snapshot/ops/warm-pool.js'
-import { RUN } from '../../support/fixtures.js'
+import { publishFlowOptions } from '../../support/fixtures.js'
 import { codeVolumeWorld, type TestClients } from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { RecordingLog } from '../helpers/log.js'
@@ -110,20 +110,11 @@ describe('warm pools after a publish (issue 8, item 3)', () => {
       new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 1, PoolState: 'Stopped' })
     )
     const stale = await warm(c, world.launchTemplateId, '1', group)
-    const options: PublishFlowOptions = {
-      source: { kind: 'instance', instanceId: world.instanceIds[0]!, device: '/dev/sdf' },
-      snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
-      wait: true,
+    const options = publishFlowOptions(world.instanceIds[0]!, world.launchTemplateId, {
       timeoutMs: 60_000,
-      publish: {
-        targets: [{ launchTemplate: world.launchTemplateId, sourceVersion: '$Default' }],
-        device: '/dev/sdf',
-        setDefault: true
-      },
       warmPools: mode,
-      retention: { keepSnapshots: 0, keepVersions: 0 },
-      dryRun: false
-    }
+      retention: { keepSnapshots: 0, keepVersions: 0 }
+    })
     const log = new RecordingLog()
     const result = await runPublishFlow(c, options, makeRuntime({ log }))
     expect(result.failure).toBeUndefined()

@@ -31,7 +31,7 @@ import { mockAws } from '../../support/scripted-deploy.js'
 import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
 import { VirtualClock } from '../../support/ssm-fleet.js'
-import { RUN } from '../../support/fixtures.js'
+import { publishFlowOptions, RUN } from '../../support/fixtures.js'
 
 const { ec2Mock, asgMock, ssmMock, clients } = mockAws()
 const HOST = 'i-0123456789abcdef0'
@@ -41,25 +41,8 @@ const LT = 'lt-0123456789abcdef0'
 
 const run = RUN
 
-const options = (extra: Partial<PublishFlowOptions> = {}): PublishFlowOptions => ({
-  source: { kind: 'instance', instanceId: HOST, device: '/dev/sdf' },
-  snapshot: {
-    consistency: { mode: 'none' },
-    name: 'shop',
-    tags: {},
-    run
-  },
-  wait: true,
-  timeoutMs: 600_000,
-  publish: {
-    targets: [{ launchTemplate: 'app-lt', sourceVersion: '$Default' }],
-    device: '/dev/sdf',
-    setDefault: true
-  },
-  retention: { keepSnapshots: 5, keepVersions: 0 },
-  dryRun: false,
-  ...extra
-})
+const options = (extra: Partial<PublishFlowOptions> = {}) =>
+  publishFlowOptions(HOST, 'app-lt', extra)
 
 const withRefresh = (instanceRefresh: InstanceRefreshSettings): PublishFlowOptions => {
   const base = options()

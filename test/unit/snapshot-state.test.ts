@@ -10,7 +10,7 @@ import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { runPublishFlow } from '../../src/flows/publish.js'
 import { SimulatedEc2, TEMPLATE_ID } from '../../support/ec2-world.js'
-import { deployOptions, RUN } from '../../support/fixtures.js'
+import { deployOptions, publishFlowOptions } from '../../support/fixtures.js'
 import { mockAws, scriptedFleet } from '../../support/scripted-deploy.js'
 import { RecordingLog } from '../helpers/log.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
@@ -43,19 +43,7 @@ describe('snapshot-state for a snapshot that ended in error', () => {
   it('is error in the snapshot action', async () => {
     const result = await runPublishFlow(
       clients,
-      {
-        source: { kind: 'instance', instanceId: IDS[0]!, device: '/dev/sdf' },
-        snapshot: { consistency: { mode: 'none' }, name: 'shop', tags: {}, run: RUN },
-        wait: true,
-        timeoutMs: 60_000,
-        publish: {
-          targets: [{ launchTemplate: TEMPLATE_ID, sourceVersion: '$Default' }],
-          device: '/dev/sdf',
-          setDefault: true
-        },
-        retention: { keepSnapshots: 5, keepVersions: 0 },
-        dryRun: false
-      },
+      publishFlowOptions(IDS[0]!, TEMPLATE_ID, { timeoutMs: 60_000 }),
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(snapshotOutputs(result)['snapshot-state']).toBe('error')
