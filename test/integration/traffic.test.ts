@@ -51,6 +51,15 @@ async function groupsOf(c: TestClients, hosts: Host[]): Promise<TargetGroup[]> {
   return plan.targetGroups
 }
 
+/** The plan for every host at once, target groups read from their groups, min-healthy unset. */
+const planAllAtOnce = (c: TestClients, hosts: Host[]) =>
+  planTraffic(
+    c,
+    hosts,
+    { targetGroups: { auto: true, given: [] } },
+    { maxConcurrency: { kind: 'percent', value: 100 }, log: new RecordingLog() }
+  )
+
 /**
  * Records the states one host goes through in a target group, deduplicated, until stopped. The
  * first state is read before it returns, so a change made right after is never the first seen.
@@ -434,14 +443,7 @@ describe('finding the target groups', () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c, { size: 2, loadBalancerNames: ['shop-classic'] })
     const hosts = await hostsOf(c, world.asgName)
-    await expect(
-      planTraffic(
-        c,
-        hosts,
-        { targetGroups: { auto: true, given: [] } },
-        { maxConcurrency: { kind: 'percent', value: 100 }, log: new RecordingLog() }
-      )
-    ).rejects.toThrow(
+    await expect(planAllAtOnce(c, hosts)).rejects.toThrow(
       `Auto Scaling group ${world.asgName} has Classic Load Balancer(s) attached (shop-classic); this action takes hosts out of ELBv2 target groups only. Put the instances behind an Application or Network Load Balancer target group attached to the group, or set target-groups to the target groups to use, or to "none" to deploy without taking hosts out of service. Nothing was changed.`
     )
   })
@@ -450,14 +452,7 @@ describe('finding the target groups', () => {
     const c = emulator.clients
     const world = await behindTargetGroups(c, { size: 2, targetGroups: [{ name: 'web' }] })
     const hosts = await hostsOf(c, world.asgName)
-    await expect(
-      planTraffic(
-        c,
-        hosts,
-        { targetGroups: { auto: true, given: [] } },
-        { maxConcurrency: { kind: 'percent', value: 100 }, log: new RecordingLog() }
-      )
-    ).rejects.toThrow(
+    await expect(planAllAtOnce(c, hosts)).rejects.toThrow(
       'Setting "minHealthy": is not set, and its default (two thirds of the hosts, rounded up) keeps 2 of the 2 host(s) in service, so none can leave the load balancer to deploy. Set minHealthy to 1 or less (e.g. "1") to deploy while 1 stay in service, or to 0 to accept that every host may be out at once.'
     )
   })

@@ -40,6 +40,16 @@ const poolIds = async (c: TestClients, group: string) =>
     .map((i) => i.InstanceId!)
     .sort()
 
+/** One host, and a warm pool of one instance prepared from v1 (stale once v2 is published). */
+async function oneStaleWarmInstance(c: TestClients) {
+  const world = await codeVolumeWorld(c, { size: 1 })
+  const group = world.asgName
+  await c.autoscaling.send(
+    new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 1, PoolState: 'Stopped' })
+  )
+  return { world, group, stale: await warm(c, world.launchTemplateId, '1', group) }
+}
+
 describe('warm pools after a publish (issue 8, item 3)', () => {
   it('replaces the warm instances prepared from the old version and keeps the fresh ones', async () => {
     const c = emulator.clients
@@ -81,12 +91,7 @@ describe('warm pools after a publish (issue 8, item 3)', () => {
 
   it('with warm-pools: keep, leaves the old-code instances in the pool and warns naming them', async () => {
     const c = emulator.clients
-    const world = await codeVolumeWorld(c, { size: 1 })
-    const group = world.asgName
-    await c.autoscaling.send(
-      new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 1, PoolState: 'Stopped' })
-    )
-    const stale = await warm(c, world.launchTemplateId, '1', group)
+    const { world, group, stale } = await oneStaleWarmInstance(c)
     const log = new RecordingLog()
     const result = await refreshWarmPool(
       c.autoscaling,
@@ -104,12 +109,7 @@ describe('warm pools after a publish (issue 8, item 3)', () => {
   /** The snapshot action publishing v2 of a template whose group has one v1 warm instance. */
   async function snapshotWithWarmPool(mode: WarmPoolMode) {
     const c = emulator.clients
-    const world = await codeVolumeWorld(c, { size: 1 })
-    const group = world.asgName
-    await c.autoscaling.send(
-      new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 1, PoolState: 'Stopped' })
-    )
-    const stale = await warm(c, world.launchTemplateId, '1', group)
+    const { world, group, stale } = await oneStaleWarmInstance(c)
     const options = publishFlowOptions(world.instanceIds[0]!, world.launchTemplateId, {
       timeoutMs: 60_000,
       warmPools: mode,
