@@ -5,12 +5,13 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   type Instance
 } from '@aws-sdk/client-ec2'
-import { catchUp } from '../../src/deploy/catch-up.js'
+import { catchUp, type CatchUpOptions } from '../../src/deploy/catch-up.js'
 import { oldCodeJudge } from '../../src/deploy/old-code.js'
 import type { Host } from '../../src/hosts/host.js'
 import type { RolloutResult } from '../../src/rollout/types.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { mockAws } from '../../support/scripted-deploy.js'
+import { freshRun } from '../helpers/fresh-run.js'
 import { RecordingLog } from '../helpers/log.js'
 import { SimulatedFleet, VirtualClock } from '../../support/ssm-fleet.js'
 
@@ -63,6 +64,17 @@ function versions(boots: Record<string, string> = { 'lt-0123456789abcdef0:2': NE
     })
 }
 
+/** Catch-up of the Role=app hosts to the new snapshot, none handled yet, a minute to come online. */
+const catchUpOptions = (
+  extra: Pick<CatchUpOptions, 'maxRounds' | 'rollout'> & Partial<CatchUpOptions>
+): CatchUpOptions => ({
+  query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+  known: new Set(),
+  code: NEW_CODE,
+  readyTimeoutMs: 60_000,
+  ...extra
+})
+
 const ok = (ids: string[]): RolloutResult => ({
   ok: true,
   waves: [],
@@ -76,10 +88,7 @@ const ok = (ids: string[]): RolloutResult => ({
 describe('catch-up', () => {
   let clock: VirtualClock
   beforeEach(() => {
-    ec2Mock.reset()
-    asgMock.reset()
-    ssmMock.reset()
-    clock = new VirtualClock()
+    ;({ clock } = freshRun(ec2Mock, asgMock, ssmMock))
     versions()
   })
 
@@ -109,14 +118,11 @@ describe('catch-up', () => {
     const rolled: string[][] = []
     const result = await catchUp(
       clients,
-      {
-        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
+      catchUpOptions({
         known: new Set(known),
-        code: NEW_CODE,
-        readyTimeoutMs: 60_000,
         maxRounds: 5,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
-      },
+      }),
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(rolled).toEqual([['i-00000000000000001'], ['i-00000000000000003']])
@@ -144,11 +150,7 @@ describe('catch-up', () => {
     const rolled: string[][] = []
     const result = await catchUp(
       clients,
-      {
-        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
-        known: new Set(),
-        code: NEW_CODE,
-        readyTimeoutMs: 60_000,
+      catchUpOptions({
         maxRounds: 5,
         rollout: async (ids) => {
           rolled.push(ids)
@@ -159,7 +161,7 @@ describe('catch-up', () => {
             ]
           return r
         }
-      },
+      }),
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(rolled).toEqual([['i-00000000000000001'], ['i-00000000000000002']])
@@ -195,14 +197,12 @@ describe('catch-up', () => {
     const log = new RecordingLog()
     const result = await catchUp(
       clients,
-      {
+      catchUpOptions({
         query: { tags: new Map(), states: ['running'], asgNames: ['app-asg'] },
-        known: new Set(),
-        code: NEW_CODE,
         readyTimeoutMs: 120_000,
         maxRounds: 3,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
-      },
+      }),
       makeRuntime({ clock, log })
     )
     expect(rolled).toEqual([['i-00000000000000001']])
@@ -227,14 +227,10 @@ describe('catch-up', () => {
     )
     const result = await catchUp(
       clients,
-      {
-        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
-        known: new Set(),
-        code: NEW_CODE,
-        readyTimeoutMs: 60_000,
+      catchUpOptions({
         maxRounds: 2,
         rollout: async (ids) => ok(ids)
-      },
+      }),
       makeRuntime({ clock, log: new RecordingLog() })
     )
     expect(result.caughtUp).toEqual(['i-00000000000000001', 'i-00000000000000002'])
@@ -253,14 +249,11 @@ describe('catch-up', () => {
     const log = new RecordingLog()
     const result = await catchUp(
       clients,
-      {
-        query: { tags: new Map([['Role', ['app']]]), states: ['running'] },
-        known: new Set(),
-        code: NEW_CODE,
+      catchUpOptions({
         readyTimeoutMs: 600_000,
         maxRounds: 3,
         rollout: async (ids) => (rolled.push(ids), ok(ids))
-      },
+      }),
       makeRuntime({ clock, log, signal: abort.signal })
     )
     // Within one poll interval of the cancellation, not at the 10-minute ready timeout.
