@@ -6,7 +6,7 @@ import { Scheduler } from '../../src/rollout/scheduler.js'
 import { StopPolicy } from '../../src/rollout/stop.js'
 import { runRollout, type RolloutOptions } from '../../src/rollout/run.js'
 import type { HostResult, Wave } from '../../src/rollout/types.js'
-import type { HostStepFailure } from '../../src/rollout/lifecycle.js'
+import type { HostStepFailure, Lifecycle } from '../../src/rollout/lifecycle.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { rolloutSettings } from '../../support/fixtures.js'
 import { freshRun } from '../helpers/fresh-run.js'
@@ -143,6 +143,25 @@ describe('rollout lifecycle steps and shouldStop', () => {
     ;({ clock } = freshRun(ssmMock))
   })
   const options = deployScriptOn
+  /** No canary: `n` hosts at a time, each freed slot refilled at once. */
+  const slidingWindow = (n: number): Partial<RolloutOptions> => ({
+    canary: 0,
+    maxConcurrency: { kind: 'count', value: n },
+    schedule: 'window'
+  })
+  /** The rollout of `hosts` with these `before` and `after` steps around each group's command. */
+  const withSteps = (
+    hosts: string[],
+    extra: Partial<RolloutOptions>,
+    lifecycle: Lifecycle,
+    signal?: AbortSignal
+  ) =>
+    runRollout(
+      ssm,
+      options(hosts, extra),
+      makeRuntime({ clock, log: new RecordingLog(), ...(signal ? { signal } : {}) }),
+      { lifecycle }
+    )
 
   it('awaits `before` before the send and `after` once the hosts finished', async () => {
     const hosts = SimulatedFleet.ids(3)
@@ -181,19 +200,16 @@ describe('rollout lifecycle steps and shouldStop', () => {
     const fleet = new SimulatedFleet(clock, hosts).mock(ssmMock)
     const seenBefore: string[] = []
     const seenAfter: string[] = []
-    const result = await runRollout(
-      ssm,
-      options(hosts, { canary: 0, maxConcurrency: { kind: 'count', value: 2 } }),
-      makeRuntime({ clock, log: new RecordingLog() }),
+    const result = await withSteps(
+      hosts,
+      { canary: 0, maxConcurrency: { kind: 'count', value: 2 } },
       {
-        lifecycle: {
-          before: async (group) => (seenBefore.push(...group), []),
-          after: async (results): Promise<HostStepFailure[]> => {
-            seenAfter.push(...results.map((r) => r.instanceId))
-            return results
-              .filter((r) => r.instanceId === hosts[1])
-              .map((r) => ({ instanceId: r.instanceId, reason: 'unhealthy in tg-web' }))
-          }
+        before: async (group) => (seenBefore.push(...group), []),
+        after: async (results): Promise<HostStepFailure[]> => {
+          seenAfter.push(...results.map((r) => r.instanceId))
+          return results
+            .filter((r) => r.instanceId === hosts[1])
+            .map((r) => ({ instanceId: r.instanceId, reason: 'unhealthy in tg-web' }))
         }
       }
     )
@@ -218,17 +234,14 @@ describe('rollout lifecycle steps and shouldStop', () => {
     const hosts = SimulatedFleet.ids(3)
     const fleet = new SimulatedFleet(clock, hosts).mock(ssmMock)
     const seenAfter: string[] = []
-    const result = await runRollout(
-      ssm,
-      options(hosts, { canary: 0, maxErrors: { kind: 'count', value: 1 } }),
-      makeRuntime({ clock, log: new RecordingLog() }),
+    const result = await withSteps(
+      hosts,
+      { canary: 0, maxErrors: { kind: 'count', value: 1 } },
       {
-        lifecycle: {
-          before: async () => {
-            throw new Error('DeregisterTargets failed: AccessDenied')
-          },
-          after: async (results) => (seenAfter.push(...results.map((r) => r.instanceId)), [])
-        }
+        before: async () => {
+          throw new Error('DeregisterTargets failed: AccessDenied')
+        },
+        after: async (results) => (seenAfter.push(...results.map((r) => r.instanceId)), [])
       }
     )
     expect(fleet.batches()).toEqual([])
@@ -257,34 +270,22 @@ describe('rollout lifecycle steps and shouldStop', () => {
     let h3Started = (): void => undefined
     const h3Starts = new Promise<string>((resolve) => (h3Started = () => resolve('h3 started')))
     const fallback = new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), 1_000))
-    const result = await runRollout(
-      ssm,
-      options(hosts, {
-        canary: 0,
-        maxConcurrency: { kind: 'count', value: 2 },
-        schedule: 'window'
-      }),
-      makeRuntime({ clock, log: new RecordingLog() }),
-      {
-        lifecycle: {
-          before: async (group) => {
-            for (const id of group) out.add(id)
-            mostOut = Math.max(mostOut, out.size)
-            events.push(`before ${group.join(',')}`)
-            if (group.includes(h3!)) h3Started()
-            return []
-          },
-          after: async (results) => {
-            const group = results.map((r) => r.instanceId).join(',')
-            events.push(`after ${group}`)
-            if (group === h1)
-              events.push(`${h1} healthy: ${await Promise.race([h3Starts, fallback])}`)
-            for (const r of results) out.delete(r.instanceId)
-            return []
-          }
-        }
+    const result = await withSteps(hosts, slidingWindow(2), {
+      before: async (group) => {
+        for (const id of group) out.add(id)
+        mostOut = Math.max(mostOut, out.size)
+        events.push(`before ${group.join(',')}`)
+        if (group.includes(h3!)) h3Started()
+        return []
+      },
+      after: async (results) => {
+        const group = results.map((r) => r.instanceId).join(',')
+        events.push(`after ${group}`)
+        if (group === h1) events.push(`${h1} healthy: ${await Promise.race([h3Starts, fallback])}`)
+        for (const r of results) out.delete(r.instanceId)
+        return []
       }
-    )
+    })
     expect(result.ok).toBe(true)
     expect(events).toEqual([
       `before ${h1},${h2}`,
@@ -303,25 +304,14 @@ describe('rollout lifecycle steps and shouldStop', () => {
     new SimulatedFleet(clock, hosts).mock(ssmMock)
     const t0 = clock.now()
     const events: string[] = []
-    const result = await runRollout(
-      ssm,
-      options(hosts, {
-        canary: 0,
-        maxConcurrency: { kind: 'count', value: 1 },
-        schedule: 'window'
-      }),
-      makeRuntime({ clock }),
-      {
-        lifecycle: {
-          before: async (group) => (events.push(`before ${group} at ${clock.now() - t0}`), []),
-          after: async (results) => {
-            await clock.sleep(60_000) // the health checks
-            events.push(`back ${results.map((r) => r.instanceId)} at ${clock.now() - t0}`)
-            return []
-          }
-        }
+    const result = await withSteps(hosts, slidingWindow(1), {
+      before: async (group) => (events.push(`before ${group} at ${clock.now() - t0}`), []),
+      after: async (results) => {
+        await clock.sleep(60_000) // the health checks
+        events.push(`back ${results.map((r) => r.instanceId)} at ${clock.now() - t0}`)
+        return []
       }
-    )
+    })
     expect(result.ok).toBe(true)
     // Each host starts only once the one before it is back, never while it waits for health.
     const at = (e: string) => Number(e.split(' at ')[1])
@@ -342,26 +332,20 @@ describe('rollout lifecycle steps and shouldStop', () => {
     }).mock(ssmMock)
     const abort = new AbortController()
     const seenAfter: string[] = []
-    const result = await runRollout(
-      ssm,
-      options(hosts, {
-        canary: 0,
-        maxConcurrency: { kind: 'count', value: 2 },
-        schedule: 'window'
-      }),
-      makeRuntime({ clock, signal: abort.signal, log: new RecordingLog() }),
+    const result = await withSteps(
+      hosts,
+      slidingWindow(2),
       {
-        lifecycle: {
-          before: async (group) => {
-            if (!group.includes(h3!)) return []
-            // h3 drains until the run is cancelled, then its step ends without a failure.
-            clock.at(clock.now() + 5_000, () => abort.abort())
-            await new Promise((resolve) => abort.signal.addEventListener('abort', resolve))
-            return []
-          },
-          after: async (results) => (seenAfter.push(...results.map((r) => r.instanceId)), [])
-        }
-      }
+        before: async (group) => {
+          if (!group.includes(h3!)) return []
+          // h3 drains until the run is cancelled, then its step ends without a failure.
+          clock.at(clock.now() + 5_000, () => abort.abort())
+          await new Promise((resolve) => abort.signal.addEventListener('abort', resolve))
+          return []
+        },
+        after: async (results) => (seenAfter.push(...results.map((r) => r.instanceId)), [])
+      },
+      abort.signal
     )
     expect(fleet.batches()).toEqual([[h1, h2]])
     expect(result.stoppedReason).toBe('the rollout was cancelled')
@@ -385,26 +369,23 @@ describe('rollout lifecycle steps and shouldStop', () => {
     let mostOut = 0
     const wait = (ids: readonly string[], ms: number) =>
       clock.sleep((ms * (1 + (Number(ids[0]!.slice(-2)) % 4))) / 2)
-    const result = await runRollout(
-      ssm,
-      options(hosts, { maxConcurrency: { kind: 'count', value: 3 }, schedule: 'window' }),
-      makeRuntime({ clock, log: new RecordingLog() }),
+    const result = await withSteps(
+      hosts,
+      { maxConcurrency: { kind: 'count', value: 3 }, schedule: 'window' },
       {
-        lifecycle: {
-          before: async (group) => {
-            for (const id of group) out.add(id)
-            mostOut = Math.max(mostOut, out.size)
-            before.push(...group)
-            await wait(group, 3_000) // draining, 1.5 to 6 s
-            return []
-          },
-          after: async (results) => {
-            const ids = results.map((r) => r.instanceId)
-            after.push(...ids)
-            await wait(ids, 2_000) // health checks, 1 to 4 s
-            for (const id of ids) out.delete(id)
-            return []
-          }
+        before: async (group) => {
+          for (const id of group) out.add(id)
+          mostOut = Math.max(mostOut, out.size)
+          before.push(...group)
+          await wait(group, 3_000) // draining, 1.5 to 6 s
+          return []
+        },
+        after: async (results) => {
+          const ids = results.map((r) => r.instanceId)
+          after.push(...ids)
+          await wait(ids, 2_000) // health checks, 1 to 4 s
+          for (const id of ids) out.delete(id)
+          return []
         }
       }
     )
