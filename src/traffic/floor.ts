@@ -3,7 +3,7 @@
  * group may leave only while that group keeps its floor of healthy targets without it. The plan
  * caps how many hosts are out at once; this is what keeps the floor when targets that served
  * nothing before the deploy (deployed first with unhealthy-first) did not recover, or others
- * fell ill meanwhile.
+ * fell ill meanwhile. A leave that would go below waits for them (health-timeout at most).
  */
 import type {
   ElasticLoadBalancingV2Client,
