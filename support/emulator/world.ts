@@ -12,6 +12,7 @@ import {
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
+  DescribeVolumesCommand,
   DescribeVpcsCommand,
   EC2Client,
   RunInstancesCommand,
@@ -291,6 +292,29 @@ export async function codeVolumeWorld(
     asgName,
     instanceIds: (group?.Instances ?? []).map((i) => i.InstanceId!)
   }
+}
+
+/** The group's members now, sorted. */
+export async function groupMembers(c: TestClients, asgName: string): Promise<string[]> {
+  const group = await describeGroup(c.autoscaling, asgName)
+  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
+}
+
+/** The snapshot an instance's code volume (at `device`) was made from: what it boots. */
+export async function codeSnapshotOf(
+  c: TestClients,
+  instanceId: string,
+  device = '/dev/sdf'
+): Promise<string | undefined> {
+  const out = await c.ec2.send(
+    new DescribeVolumesCommand({
+      Filters: [
+        { Name: 'attachment.instance-id', Values: [instanceId] },
+        { Name: 'attachment.device', Values: [device] }
+      ]
+    })
+  )
+  return out.Volumes?.[0]?.SnapshotId
 }
 
 export async function setDesired(c: TestClients, asgName: string, capacity: number): Promise<void> {

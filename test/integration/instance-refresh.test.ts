@@ -11,17 +11,16 @@ import {
   DescribeInstanceRefreshesCommand,
   StartInstanceRefreshCommand
 } from '@aws-sdk/client-auto-scaling'
-import { DescribeVolumesCommand } from '@aws-sdk/client-ec2'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
-import { describeGroup } from '../../src/hosts/resolve.js'
 import { makeRuntime } from '../../src/runtime.js'
 import type { InstanceRefreshSettings } from '../../src/snapshot/targets.js'
 import {
+  codeSnapshotOf,
   codeVolumeWorld,
+  groupMembers,
   type CodeVolumeWorld,
-  setDesired,
-  type TestClients
+  setDesired
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
 import { useEmulator } from '../helpers/emulator.js'
@@ -45,23 +44,6 @@ function options(w: CodeVolumeWorld, instanceRefresh: InstanceRefreshSettings): 
   })
 }
 
-async function members(c: TestClients, asgName: string): Promise<string[]> {
-  return ((await describeGroup(c.autoscaling, asgName))?.Instances ?? []).map((i) => i.InstanceId!)
-}
-
-/** The snapshot an instance's /dev/sdf volume was made from. */
-async function bootsFrom(c: TestClients, instanceId: string): Promise<string | undefined> {
-  const out = await c.ec2.send(
-    new DescribeVolumesCommand({
-      Filters: [
-        { Name: 'attachment.instance-id', Values: [instanceId] },
-        { Name: 'attachment.device', Values: ['/dev/sdf'] }
-      ]
-    })
-  )
-  return out.Volumes?.[0]?.SnapshotId
-}
-
 describe('an instance refresh after the publish', () => {
   it('followed to its end, replaces every member with one booting the new snapshot', async () => {
     const c = emulator.clients
@@ -79,11 +61,11 @@ describe('an instance refresh after the publish', () => {
     expect(target.refreshes).toEqual([
       expect.objectContaining({ groupName: w.asgName, status: 'Successful' })
     ])
-    const now = await members(c, w.asgName)
+    const now = await groupMembers(c, w.asgName)
     expect(now).toHaveLength(2)
     for (const id of now) {
       expect(w.instanceIds).not.toContain(id)
-      expect(await bootsFrom(c, id)).toBe(result.publish!.snapshot.snapshotId)
+      expect(await codeSnapshotOf(c, id)).toBe(result.publish!.snapshot.snapshotId)
     }
     // Catch-up found the replacements, launched from the new version: nothing to do.
     expect([...(result.catchUp?.upToDate ?? [])].sort()).toEqual([...now].sort())
@@ -118,7 +100,7 @@ describe('an instance refresh after the publish', () => {
       makeRuntime({ log: new RecordingLog() })
     )
 
-    const launched = (await members(c, w.asgName)).filter((id) => !w.instanceIds.includes(id))
+    const launched = (await groupMembers(c, w.asgName)).filter((id) => !w.instanceIds.includes(id))
     expect(launched).toHaveLength(1)
     const theirs = await c.autoscaling.send(
       new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: w.asgName })

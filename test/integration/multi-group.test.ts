@@ -9,15 +9,15 @@ import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
   DescribeLaunchTemplateVersionsCommand,
-  DescribeSnapshotsCommand,
-  DescribeVolumesCommand
+  DescribeSnapshotsCommand
 } from '@aws-sdk/client-ec2'
 import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
-import { describeGroup } from '../../src/hosts/resolve.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
+  codeSnapshotOf,
   codeVolumeWorld,
+  groupMembers,
   type CodeVolumeWorld,
   IMAGE_ID,
   setDesired,
@@ -47,11 +47,6 @@ function options(groups: readonly string[], extra: Partial<DeployOptions> = {}):
   })
 }
 
-async function members(c: TestClients, asgName: string): Promise<string[]> {
-  const group = await describeGroup(c.autoscaling, asgName)
-  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
-}
-
 /** Each version of the template: its number, and the snapshot its /dev/sdf mapping boots. */
 async function versions(c: TestClients, templateId: string) {
   const out = await c.ec2.send(
@@ -65,18 +60,6 @@ async function versions(c: TestClients, templateId: string) {
         ?.Ebs?.SnapshotId
     }))
     .sort((a, b) => a.version! - b.version!)
-}
-
-async function volumeSnapshotAt(c: TestClients, instanceId: string): Promise<string | undefined> {
-  const out = await c.ec2.send(
-    new DescribeVolumesCommand({
-      Filters: [
-        { Name: 'attachment.instance-id', Values: [instanceId] },
-        { Name: 'attachment.device', Values: ['/dev/sdf'] }
-      ]
-    })
-  )
-  return out.Volumes?.[0]?.SnapshotId
 }
 
 /** Two groups on two templates, the web one older (so the primary is a web host). */
@@ -110,7 +93,7 @@ describe('a deploy over several Auto Scaling groups', () => {
       [...before].sort().map((id) => [id, 'Success'])
     )
     // The worker launched during the deploy (from worker-lt v1) was caught up.
-    const launched = (await members(c, worker.asgName)).filter((id) => !before.includes(id))
+    const launched = (await groupMembers(c, worker.asgName)).filter((id) => !before.includes(id))
     expect(launched).toHaveLength(1)
     expect(result.catchUp?.caughtUp).toEqual(launched)
     expect(result.catchUp?.failed).toEqual([])
@@ -153,13 +136,13 @@ describe('a deploy over several Auto Scaling groups', () => {
     await setDesired(c, web.asgName, 3)
     await setDesired(c, worker.asgName, 4)
     const fresh = [
-      ...(await members(c, web.asgName)).filter((id) => !before.includes(id)),
-      ...(await members(c, worker.asgName)).filter(
+      ...(await groupMembers(c, web.asgName)).filter((id) => !before.includes(id)),
+      ...(await groupMembers(c, worker.asgName)).filter(
         (id) => !before.includes(id) && !launched.includes(id)
       )
     ]
     expect(fresh).toHaveLength(2)
-    for (const id of fresh) expect(await volumeSnapshotAt(c, id)).toBe(snapshotId)
+    for (const id of fresh) expect(await codeSnapshotOf(c, id)).toBe(snapshotId)
   })
 
   it('a publish that fails part-way names the instance launched meanwhile that stays on old code', async () => {
@@ -188,7 +171,7 @@ describe('a deploy over several Auto Scaling groups', () => {
 
     // The fleet got the code and the web template boots it; the worker launched meanwhile
     // did not, and the failure says so by id.
-    const launched = (await members(c, worker.asgName)).filter((id) => !before.includes(id))
+    const launched = (await groupMembers(c, worker.asgName)).filter((id) => !before.includes(id))
     expect(launched).toHaveLength(1)
     expect(result.ok).toBe(false)
     expect(result.failure?.phase).toBe('publish')
@@ -201,7 +184,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     expect(result.catchUp?.failed).toEqual([
       { instanceId: launched[0], reason: 'not deployed to: the publish failed' }
     ])
-    expect(await volumeSnapshotAt(c, launched[0]!)).toBe(worker.initialSnapshotId)
+    expect(await codeSnapshotOf(c, launched[0]!)).toBe(worker.initialSnapshotId)
     // Nothing was sent to it: only the fleet known at the start got the commands.
     expect(result.rollout?.results.map((r) => r.instanceId).sort()).toEqual([...before].sort())
     const snapshotId = result.publish!.snapshot.snapshotId
@@ -257,7 +240,7 @@ describe('a deploy over several Auto Scaling groups', () => {
         AvailabilityZones: ['us-east-1a']
       })
     )
-    const spot = await members(c, 'app-spot-asg')
+    const spot = await groupMembers(c, 'app-spot-asg')
 
     const result = await runDeploy(
       c,
