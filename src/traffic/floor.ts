@@ -58,13 +58,17 @@ export async function lookUntilFloorsKept(
     `Waiting for healthy targets, so that ${waiting} can leave and keep min-healthy: up to ${formatDuration(healthTimeoutMs)}, longer while other hosts of this rollout are out of service.`
   )
   const started = runtime.clock.now()
+  // Once the others are back (registered, maybe still `initial`), one more health-timeout.
+  let more = false
   for (;;) {
     const kept = await pollFloors(options, runtime, `${waiting} leave`, async () => {
       last = await look()
       return last.refused.size === 0
     })
     if (kept) return last
-    if (!options.othersOut?.()) break
+    const out = options.othersOut?.() ?? false
+    if (!out && !more) break
+    more = out
   }
   const waited = ` (waited ${formatDuration(runtime.clock.now() - started)}: health-timeout, with no other host of this rollout out of service)`
   for (const [id, reason] of last.refused) last.refused.set(id, reason + waited)
