@@ -8,32 +8,18 @@
  * only if the instance launched afterwards boots from the new snapshot, the one launched
  * mid-deploy was caught up, and the target group never had fewer healthy hosts than min-healthy.
  */
-import { DescribeVolumesCommand } from '@aws-sdk/client-ec2'
-import { describeGroup } from '../src/hosts/resolve.js'
 import { startEmulator } from '../support/emulator/moto.js'
 import {
+  codeSnapshotOf,
   codeVolumeWorld,
+  groupMembers,
   setDesired,
-  testClients,
-  type TestClients
+  testClients
 } from '../support/emulator/world.js'
 import { BUNDLES, runBundle } from '../support/bundle.js'
 import { trafficDemo } from './traffic.js'
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
-const members = async (c: TestClients, asg: string) =>
-  ((await describeGroup(c.autoscaling, asg))?.Instances ?? []).map((i) => i.InstanceId!).sort()
-async function codeSnapshotOf(c: TestClients, instanceId: string): Promise<string | undefined> {
-  const out = await c.ec2.send(
-    new DescribeVolumesCommand({
-      Filters: [
-        { Name: 'attachment.instance-id', Values: [instanceId] },
-        { Name: 'attachment.device', Values: ['/dev/sdf'] }
-      ]
-    })
-  )
-  return out.Volumes?.[0]?.SnapshotId
-}
 
 say('Starting the AWS emulator (moto; installed into .venv-emulator on first use)...')
 const emulator = await startEmulator()
@@ -43,7 +29,7 @@ try {
   // Each command "runs" for a second on every host, so the deploy takes a few seconds.
   const tags = { Role: 'app', Environment: 'production', 'emulator:ssm-seconds': '1' }
   const world = await codeVolumeWorld(c, { tags })
-  const before = await members(c, world.asgName)
+  const before = await groupMembers(c, world.asgName)
   say(
     `\nThe world: Auto Scaling group ${world.asgName} (following $Default) with ${before.length} app servers,`
   )
@@ -71,7 +57,7 @@ try {
         when: 'Starting wave 3',
         run: async () => {
           await setDesired(c, world.asgName, before.length + 1)
-          midDeploy = (await members(c, world.asgName)).filter((id) => !before.includes(id))
+          midDeploy = (await groupMembers(c, world.asgName)).filter((id) => !before.includes(id))
           say(
             `  ... meanwhile the group scaled out: ${midDeploy.join(' ')} booted from template v1 (old code)`
           )
@@ -102,7 +88,7 @@ try {
 
   say('\nScaling the group out once more, after the deploy...')
   await setDesired(c, world.asgName, before.length + midDeploy.length + 1)
-  const [fresh] = (await members(c, world.asgName)).filter(
+  const [fresh] = (await groupMembers(c, world.asgName)).filter(
     (id) => !before.includes(id) && !midDeploy.includes(id)
   )
   const freshSnapshot = fresh ? await codeSnapshotOf(c, fresh) : undefined

@@ -48,8 +48,8 @@ export async function catchUpPhase(
 }
 
 /**
- * After a publish that failed (part-way or not), there is no catch-up: the instances launched
- * meanwhile keep the old code, and the failure names them.
+ * After a publish (or its instance refresh) that failed, part-way or not, there is no
+ * catch-up: the instances launched meanwhile keep the old code, and the failure names them.
  */
 export async function publishFailedPhase(
   ctx: DeployContext,
@@ -57,7 +57,7 @@ export async function publishFailedPhase(
   targets: readonly TargetReport[],
   failure: Failure
 ): Promise<{ catchUp?: CatchUpResult; failure: Failure }> {
-  const reason = 'not deployed to: the publish failed'
+  const reason = `not deployed to: the ${failure.phase} failed`
   try {
     const left = await leftOnOldCode(
       ctx.clients,

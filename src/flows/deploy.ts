@@ -24,6 +24,7 @@ import { rollbackToPhase } from '../deploy/rollback-to.js'
 import { rolloutPhase, type RolledOut } from '../deploy/rollout.js'
 import type { DeployOptions, DeployResult } from '../deploy/types.js'
 import { errorMessage } from '../errors.js'
+import type { Failure } from '../model/failure.js'
 import { holding } from '../held/holding.js'
 import { type Journal, mapStateProvider, type StateProvider } from '../held/journal.js'
 import type { Settled } from '../held/settle.js'
@@ -84,17 +85,27 @@ async function deploy(ctx: DeployContext): Promise<DeployResult> {
   if (failure || !taken.snapshot) return { ...result, ...(failure ? { failure } : {}) }
   const published = await phases.run('publish', () => publishPhase(ctx, taken.snapshot!, prepared))
   result = { ...result, publish: published }
-  if (published.failure) {
+  // A version not made: no catch-up, the instances launched meanwhile are only named.
+  if (published.failure && published.targets.some((t) => t.failure?.phase === 'publish')) {
     const left = await publishFailedPhase(ctx, resolved, published.targets, published.failure)
     return { ...result, ...left }
   }
   if (!options.dryRun) {
     const targets = published.targets
     const caught = await phases.run('catch-up', () => catchUpPhase(ctx, resolved, rolled, targets))
-    result = { ...result, ...rolledOut(rolled), ...caught }
+    // Again: catch-up's hosts join the traffic timings and the releases.
+    result = { ...result, ...rolledOut(rolled), ...caught, publish: published }
   }
+  // Published, but an instance refresh failed: caught up all the same, and the step fails.
+  if (published.failure) return { ...result, failure: refreshFailed(published.failure, result) }
   const retained = await phases.run('retention', () => retentionPhase(ctx, published, prepared))
   return { ...result, publish: retained, ok: !result.failure }
+}
+
+/** The refresh's failure, and catch-up's if it failed too. */
+function refreshFailed(failure: Failure, result: DeployResult): Failure {
+  const also = result.failure ? `; ${result.failure.message}` : ''
+  return { phase: failure.phase, message: `${failure.message}${also}` }
 }
 
 /** The rollout phase's part of the result; the traffic timings as far as the run got. */

@@ -3,7 +3,7 @@
  * group may leave only while that group keeps its floor of healthy targets without it. The plan
  * caps how many hosts are out at once; this is what keeps the floor when targets that served
  * nothing before the deploy (deployed first with unhealthy-first) did not recover, or others
- * fell ill meanwhile.
+ * fell ill meanwhile. A leave that would go below waits for them (lookUntilFloorsKept).
  */
 import type {
   ElasticLoadBalancingV2Client,
@@ -27,12 +27,16 @@ interface FloorOptions {
   floors?: readonly GroupFloor[]
   healthTimeoutMs: number
   backoff?: Partial<Backoff>
+  /** Whether other hosts of this rollout are out of service now (their return frees capacity). */
+  othersOut?: () => boolean
 }
 
 /**
  * Every target group's health, and the hosts whose leave would take one below its floor.
- * A host refused waits, up to health-timeout, for targets to recover (one that returned
- * moments ago may still be in `initial`); only then is it refused.
+ * A host refused waits for targets to recover (one that returned moments ago may still be in
+ * `initial`): up to health-timeout, and longer while other hosts of this rollout are out of
+ * service, since their return gives the capacity back (the rollout then runs fewer at once).
+ * Only then is it refused.
  */
 export async function lookUntilFloorsKept(
   elbv2: ElasticLoadBalancingV2Client,
@@ -51,26 +55,47 @@ export async function lookUntilFloorsKept(
   const { healthTimeoutMs } = options
   const waiting = [...last.refused.keys()].join(', ')
   runtime.log.info(
-    `Waiting up to ${formatDuration(healthTimeoutMs)} for healthy targets, so that ${waiting} can leave and keep min-healthy.`
+    `Waiting for healthy targets, so that ${waiting} can leave and keep min-healthy: up to ${formatDuration(healthTimeoutMs)}, longer while other hosts of this rollout are out of service.`
   )
+  const started = runtime.clock.now()
+  // Once the others are back (registered, maybe still `initial`), one more health-timeout.
+  let more = false
+  for (;;) {
+    const kept = await pollFloors(options, runtime, `${waiting} leave`, async () => {
+      last = await look()
+      return last.refused.size === 0
+    })
+    if (kept) return last
+    const out = options.othersOut?.() ?? false
+    if (!out && !more) break
+    more = out
+  }
+  const waited = ` (waited ${formatDuration(runtime.clock.now() - started)}: health-timeout, with no other host of this rollout out of service)`
+  for (const [id, reason] of last.refused) last.refused.set(id, reason + waited)
+  return last
+}
+
+/** True once `kept` answers true; false when health-timeout passed first. */
+async function pollFloors(
+  options: FloorOptions,
+  runtime: Runtime,
+  what: string,
+  kept: () => Promise<boolean>
+): Promise<boolean> {
   try {
     await poll({
-      label: `healthy targets to keep min-healthy while ${waiting} leave`,
-      timeoutMs: healthTimeoutMs,
+      label: `healthy targets to keep min-healthy while ${what}`,
+      timeoutMs: options.healthTimeoutMs,
       signal: runtime.signal,
       clock: runtime.clock,
       ...(options.backoff ? { backoff: options.backoff } : {}),
-      check: async () => {
-        last = await look()
-        return last.refused.size ? { done: false } : { done: true, value: undefined }
-      }
+      check: async () => ((await kept()) ? { done: true, value: undefined } : { done: false })
     })
+    return true
   } catch (err) {
     if (!(err instanceof PollTimeoutError)) throw err
-    const waited = ` (waited ${formatDuration(healthTimeoutMs)}, the health-timeout)`
-    for (const [id, reason] of last.refused) last.refused.set(id, reason + waited)
+    return false
   }
-  return last
 }
 
 /** Hosts whose leave would take a target group below its min-healthy floor now. */

@@ -75,9 +75,9 @@ export class Traffic {
   async leaveService(hosts: readonly Host[]): Promise<LeaveResult> {
     const standby = hosts.filter((h) => h.lifecycleState === 'Standby').map((h) => h.instanceId)
     const ids = new Set(hosts.map((h) => h.instanceId).filter((id) => !standby.includes(id)))
-    const { seen, refused } = await lookUntilFloorsKept(this.elbv2, this.options, this.runtime, [
-      ...ids
-    ])
+    // What is out now is other hosts': these are not deregistered yet.
+    const floors = { ...this.options, othersOut: () => this.out.size > 0 }
+    const { seen, refused } = await lookUntilFloorsKept(this.elbv2, floors, this.runtime, [...ids])
     for (const id of refused.keys()) ids.delete(id)
     const registrations = seen.flatMap(({ tg, descriptions }) => inService(descriptions, tg, ids))
     const taken = new Set(registrations.map((r) => r.instanceId))

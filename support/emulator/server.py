@@ -37,6 +37,9 @@ Lost answers (lost_answers.py): POST /emulator-api/lose-answer {"action": A, "ti
 the next N successful calls of A take effect, then answer HTTP 500 (the SDK retries them).
 S3 (s3_cutoff.py): an object tagged emulator:cut-off answers GET with half its bytes (or N),
 then closes the connection.
+Instance refreshes (instance_refresh.py): Start, Describe and Cancel; one runs for the group's
+emulator:refresh-seconds tag (default 1), then replaces the group's instances (or, with
+emulator:refresh-status=Failed, fails).
 """
 
 import copy
@@ -58,6 +61,7 @@ from moto.server import main
 import code_volumes  # (code volumes as directories, carried by snapshots)
 import elbv2  # noqa: F401 (target health and Auto Scaling registration as AWS does them)
 import host_exec  # (hosts that really run their commands)
+import instance_refresh  # noqa: F401 (instance refreshes that replace the group's instances)
 import lost_answers  # noqa: F401 (calls that take effect but whose answer is lost)
 import s3_cutoff  # noqa: F401 (a download cut off half-way)
 import warm_pool  # noqa: F401 (warm pool instances, seeded by a tag)

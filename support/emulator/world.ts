@@ -12,6 +12,7 @@ import {
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
+  DescribeVolumesCommand,
   DescribeVpcsCommand,
   EC2Client,
   RunInstancesCommand,
@@ -303,6 +304,34 @@ export async function webAndWorkers(c: TestClients): Promise<[CodeVolumeWorld, C
   await sleep(1100)
   const worker = await codeVolumeWorld(c, { name: 'worker', size: 2 })
   return [web, worker]
+}
+
+/** The group's members now, sorted. */
+export async function groupMembers(c: TestClients, asgName: string): Promise<string[]> {
+  const group = await describeGroup(c.autoscaling, asgName)
+  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
+}
+
+/** The volumes attached to an instance at `device`. */
+export async function volumesAt(c: TestClients, instanceId: string, device = '/dev/sdf') {
+  const out = await c.ec2.send(
+    new DescribeVolumesCommand({
+      Filters: [
+        { Name: 'attachment.instance-id', Values: [instanceId] },
+        { Name: 'attachment.device', Values: [device] }
+      ]
+    })
+  )
+  return out.Volumes ?? []
+}
+
+/** The snapshot an instance's code volume (at `device`) was made from: what it boots. */
+export async function codeSnapshotOf(
+  c: TestClients,
+  instanceId: string,
+  device = '/dev/sdf'
+): Promise<string | undefined> {
+  return (await volumesAt(c, instanceId, device))[0]?.SnapshotId
 }
 
 export async function setDesired(c: TestClients, asgName: string, capacity: number): Promise<void> {

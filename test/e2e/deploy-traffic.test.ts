@@ -19,6 +19,7 @@ import {
   targetStates,
   type TargetGroupWorld
 } from '../../support/emulator/world.js'
+import { resolveHosts } from '../../src/hosts/resolve.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { healthyWaveRow, watchTraffic } from '../helpers/traffic-watch.js'
@@ -100,7 +101,16 @@ describe('the deploy bundle behind a target group', () => {
     const { ec2 } = emulator.clients
     const w = await world(4)
     const arn = w.targetGroups[0]!.arn
-    const broken = w.instanceIds.at(-1)!
+    // The first host of wave 2 (the canary is the first in the stable order): it leaves with
+    // the next one while every target is healthy, and breaks once wave 2 starts, as its
+    // deploy would break it. One broken earlier would leave 3 healthy targets, and the floor
+    // would rightly keep the next pair from leaving together.
+    const { hosts } = await resolveHosts(emulator.clients, {
+      tags: new Map(),
+      states: ['running'],
+      asgNames: [w.asgName]
+    })
+    const broken = hosts[1]!.instanceId
     // The release the template's default maps today, as an earlier deploy tagged it.
     await ec2.send(
       new CreateTagsCommand({
@@ -123,7 +133,7 @@ describe('the deploy bundle behind a target group', () => {
         onOutput: [
           {
             // Broken by the deploy (healthy before it: the plan counted it serving).
-            when: 'Starting ',
+            when: 'Starting wave 2',
             run: async () => {
               await tag(ec2, [broken], { 'emulator:health': 'Target.ResponseCodeMismatch' })
             }

@@ -16,10 +16,16 @@ import {
   PutParameterCommand,
   SendCommandCommand
 } from '@aws-sdk/client-ssm'
-import { codeVolumeWorld, setDesired, sleep, tag } from '../../support/emulator/world.js'
+import {
+  codeSnapshotOf,
+  codeVolumeWorld,
+  groupMembers,
+  setDesired,
+  sleep,
+  tag
+} from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { members, volumeSnapshotAt } from '../helpers/fleet.js'
 
 const emulator = useEmulator()
 const TAGS = { Role: 'app', Environment: 'production', 'emulator:ssm-seconds': '1' }
@@ -27,7 +33,7 @@ const TAGS = { Role: 'app', Environment: 'production', 'emulator:ssm-seconds': '
 describe('the deploy bundle, run as the runner runs it', () => {
   it('deploys, snapshots, publishes, and catches up an instance launched mid-deploy', async () => {
     const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
-    const before = await members(emulator.clients, world.asgName)
+    const before = await groupMembers(emulator.clients, world.asgName)
     let launchedMidDeploy: string[] = []
 
     const r = await runBundle(
@@ -46,7 +52,7 @@ describe('the deploy bundle, run as the runner runs it', () => {
           when: 'Starting wave 3',
           run: async () => {
             await setDesired(emulator.clients, world.asgName, before.length + 1)
-            launchedMidDeploy = (await members(emulator.clients, world.asgName)).filter(
+            launchedMidDeploy = (await groupMembers(emulator.clients, world.asgName)).filter(
               (id) => !before.includes(id)
             )
           }
@@ -119,15 +125,15 @@ describe('the deploy bundle, run as the runner runs it', () => {
 
     // And an instance launched from now on boots from the new snapshot.
     await setDesired(emulator.clients, world.asgName, before.length + 2)
-    const [fresh] = (await members(emulator.clients, world.asgName)).filter(
+    const [fresh] = (await groupMembers(emulator.clients, world.asgName)).filter(
       (id) => !before.includes(id) && !launchedMidDeploy.includes(id)
     )
-    expect(await volumeSnapshotAt(emulator.clients, fresh!)).toBe(snapshotId)
+    expect(await codeSnapshotOf(emulator.clients, fresh!)).toBe(snapshotId)
   })
 
   it('a failed host: nothing published, the snapshot tagged failed, the step fails naming the host', async () => {
     const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
-    const hosts = (await members(emulator.clients, world.asgName)).sort()
+    const hosts = (await groupMembers(emulator.clients, world.asgName)).sort()
     await tag(emulator.clients.ec2, [hosts[2]!], { 'emulator:ssm-status': 'Failed' })
     const r = await runBundle(
       BUNDLES.deploy,
@@ -215,7 +221,7 @@ describe('the deploy bundle, run as the runner runs it', () => {
 
   it('cancelled while catch-up waits for a late instance: stops by itself, with its summary and what it left', async () => {
     const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
-    const before = await members(emulator.clients, world.asgName)
+    const before = await groupMembers(emulator.clients, world.asgName)
     let late: string | undefined
     const started = Date.now()
     const r = await runBundle(
@@ -233,7 +239,7 @@ describe('the deploy bundle, run as the runner runs it', () => {
           run: async (child) => {
             // The group scales out with an instance whose agent never comes online...
             await setDesired(emulator.clients, world.asgName, before.length + 1)
-            late = (await members(emulator.clients, world.asgName)).find(
+            late = (await groupMembers(emulator.clients, world.asgName)).find(
               (id) => !before.includes(id)
             )
             await tag(emulator.clients.ec2, [late!], { 'emulator:ssm-ping': 'none' })
@@ -265,7 +271,7 @@ describe('the deploy bundle, run as the runner runs it', () => {
   it('the post step, after a main step that died, cancels only what still runs and tags the unpublished snapshot', async () => {
     const { ec2, ssm } = emulator.clients
     const world = await codeVolumeWorld(emulator.clients, { tags: TAGS })
-    const [first, second] = (await members(emulator.clients, world.asgName)).sort()
+    const [first, second] = (await groupMembers(emulator.clients, world.asgName)).sort()
     await tag(ec2, [second!], { 'emulator:ssm-seconds': '60' })
     const send = async (id: string) =>
       (

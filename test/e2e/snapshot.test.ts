@@ -4,10 +4,14 @@ import {
   DescribeSnapshotsCommand,
   type EC2Client
 } from '@aws-sdk/client-ec2'
-import { codeVolumeWorld, setDesired } from '../../support/emulator/world.js'
+import {
+  codeVolumeWorld,
+  groupMembers,
+  setDesired,
+  volumesAt
+} from '../../support/emulator/world.js'
 import { annotations, BUNDLES, runBundle } from '../../support/bundle.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { members, volumesAt } from '../helpers/fleet.js'
 
 const emulator = useEmulator()
 const run = (inputs: Record<string, string>) => runBundle(BUNDLES.snapshot, inputs, emulator.env)
@@ -126,7 +130,7 @@ describe('the snapshot bundle, run as the runner runs it', () => {
     expect(r.stdout).toContain(`Flushed /srv/app on ${primary} (sync).`)
 
     await setDesired(c, world.asgName, 4)
-    const newcomer = (await members(c, world.asgName)).find(
+    const newcomer = (await groupMembers(c, world.asgName)).find(
       (id) => !world.instanceIds.includes(id)
     )!
     const [newVolume] = await volumesAt(c, newcomer)

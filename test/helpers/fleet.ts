@@ -1,16 +1,10 @@
 /**
- * Readers of an emulator world's end state, as the tests compare it: a group's members, a
- * template's versions and the snapshot each boots, the snapshot behind an instance's volume.
+ * Readers of an emulator world's end state, as the tests compare it: a template's versions and
+ * the snapshot each boots, and what published-versions says of a first deploy (a group's
+ * members and an instance's code snapshot are world.ts's groupMembers and codeSnapshotOf).
  */
-import { DescribeLaunchTemplateVersionsCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2'
-import { describeGroup } from '../../src/hosts/resolve.js'
+import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2'
 import type { CodeVolumeWorld, TestClients } from '../../support/emulator/world.js'
-
-/** The group's members, sorted by id. */
-export async function members(c: TestClients, asgName: string): Promise<string[]> {
-  const group = await describeGroup(c.autoscaling, asgName)
-  return (group?.Instances ?? []).map((i) => i.InstanceId!).sort()
-}
 
 export interface VersionSeen {
   version: number | undefined
@@ -54,28 +48,6 @@ export async function defaultSnapshot(
   )
   const mappings = out.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.BlockDeviceMappings
   return mappings?.find((m) => m.DeviceName === '/dev/sdf')?.Ebs?.SnapshotId
-}
-
-/** The volumes attached to the instance at `device`. */
-export async function volumesAt(c: TestClients, instanceId: string, device = '/dev/sdf') {
-  const out = await c.ec2.send(
-    new DescribeVolumesCommand({
-      Filters: [
-        { Name: 'attachment.instance-id', Values: [instanceId] },
-        { Name: 'attachment.device', Values: [device] }
-      ]
-    })
-  )
-  return out.Volumes ?? []
-}
-
-/** The snapshot the instance's volume at `device` was made from. */
-export async function volumeSnapshotAt(
-  c: TestClients,
-  instanceId: string,
-  device = '/dev/sdf'
-): Promise<string | undefined> {
-  return (await volumesAt(c, instanceId, device))[0]?.SnapshotId
 }
 
 /**

@@ -30,6 +30,7 @@ import type { RolloutResult } from '../../src/rollout/types.js'
 import {
   codeDir,
   type CodeVolumeWorld,
+  groupMembers,
   hostReadlink,
   setDesired,
   sleep,
@@ -37,7 +38,6 @@ import {
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
 import { FAST } from './deploy-options.js'
-import { members } from './fleet.js'
 import { intercept } from './intercept.js'
 
 export const MOUNT = '/srv/app'
@@ -236,10 +236,10 @@ export async function snapshotReleases(
 
 /** Scales the group out by `count`; answers the new members. */
 export async function scaleOut(c: TestClients, w: CodeVolumeWorld, count = 1): Promise<string[]> {
-  const before = await members(c, w.asgName)
+  const before = await groupMembers(c, w.asgName)
   await setDesired(c, w.asgName, before.length + count)
   for (let i = 0; i < 100; i++) {
-    const now = await members(c, w.asgName)
+    const now = await groupMembers(c, w.asgName)
     const fresh = now.filter((id) => !before.includes(id))
     if (fresh.length === count) return fresh
     await sleep(50)

@@ -14,7 +14,9 @@ import type { DeployOptions } from '../../src/deploy/types.js'
 import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
+  codeSnapshotOf,
   codeVolumeWorld,
+  groupMembers,
   IMAGE_ID,
   setDesired,
   sleep,
@@ -25,12 +27,7 @@ import { publishedVersions } from '../../src/actions/shared/snapshot.js'
 import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
 import { FAST, LOCK } from '../helpers/deploy-options.js'
 import { useEmulator } from '../helpers/emulator.js'
-import {
-  firstPublishedVersions,
-  members,
-  templateVersions,
-  volumeSnapshotAt
-} from '../helpers/fleet.js'
+import { firstPublishedVersions, templateVersions } from '../helpers/fleet.js'
 import { intercept, onFirstSend } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
@@ -70,7 +67,7 @@ describe('a deploy over several Auto Scaling groups', () => {
       [...before].sort().map((id) => [id, 'Success'])
     )
     // The worker launched during the deploy (from worker-lt v1) was caught up.
-    const launched = (await members(c, worker.asgName)).filter((id) => !before.includes(id))
+    const launched = (await groupMembers(c, worker.asgName)).filter((id) => !before.includes(id))
     expect(launched).toHaveLength(1)
     expect(result.catchUp?.caughtUp).toEqual(launched)
     expect(result.catchUp?.failed).toEqual([])
@@ -96,13 +93,13 @@ describe('a deploy over several Auto Scaling groups', () => {
     await setDesired(c, web.asgName, 3)
     await setDesired(c, worker.asgName, 4)
     const fresh = [
-      ...(await members(c, web.asgName)).filter((id) => !before.includes(id)),
-      ...(await members(c, worker.asgName)).filter(
+      ...(await groupMembers(c, web.asgName)).filter((id) => !before.includes(id)),
+      ...(await groupMembers(c, worker.asgName)).filter(
         (id) => !before.includes(id) && !launched.includes(id)
       )
     ]
     expect(fresh).toHaveLength(2)
-    for (const id of fresh) expect(await volumeSnapshotAt(c, id)).toBe(snapshotId)
+    for (const id of fresh) expect(await codeSnapshotOf(c, id)).toBe(snapshotId)
   })
 
   it('a publish that fails part-way names the instance launched meanwhile that stays on old code', async () => {
@@ -131,7 +128,7 @@ describe('a deploy over several Auto Scaling groups', () => {
 
     // The fleet got the code and the web template boots it; the worker launched meanwhile
     // did not, and the failure says so by id.
-    const launched = (await members(c, worker.asgName)).filter((id) => !before.includes(id))
+    const launched = (await groupMembers(c, worker.asgName)).filter((id) => !before.includes(id))
     expect(launched).toHaveLength(1)
     expect(result.ok).toBe(false)
     expect(result.failure?.phase).toBe('publish')
@@ -144,7 +141,7 @@ describe('a deploy over several Auto Scaling groups', () => {
     expect(result.catchUp?.failed).toEqual([
       { instanceId: launched[0], reason: 'not deployed to: the publish failed' }
     ])
-    expect(await volumeSnapshotAt(c, launched[0]!)).toBe(worker.initialSnapshotId)
+    expect(await codeSnapshotOf(c, launched[0]!)).toBe(worker.initialSnapshotId)
     // Nothing was sent to it: only the fleet known at the start got the commands.
     expect(result.rollout?.results.map((r) => r.instanceId).sort()).toEqual([...before].sort())
     const snapshotId = result.publish!.snapshot.snapshotId
@@ -200,7 +197,7 @@ describe('a deploy over several Auto Scaling groups', () => {
         AvailabilityZones: ['us-east-1a']
       })
     )
-    const spot = await members(c, 'app-spot-asg')
+    const spot = await groupMembers(c, 'app-spot-asg')
 
     const result = await runDeploy(
       c,

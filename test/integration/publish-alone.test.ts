@@ -17,6 +17,7 @@ import { runDeploy } from '../../src/flows/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
   codeVolumeWorld,
+  groupMembers,
   setDesired,
   type TestClients,
   webAndWorkers
@@ -24,7 +25,7 @@ import {
 import { deployOptions, rolloutSettings } from '../../support/fixtures.js'
 import { FAST, LOCK } from '../helpers/deploy-options.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { members, templateVersions } from '../helpers/fleet.js'
+import { templateVersions } from '../helpers/fleet.js'
 import { afterFirst, beforeFirst, onFirstSend } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 
@@ -167,7 +168,9 @@ describe('a template someone else changes during the deploy', () => {
 
     const result = await run(c, { ec2 })
 
-    const launched = (await members(c, app.asgName)).filter((id) => !app.instanceIds.includes(id))
+    const launched = (await groupMembers(c, app.asgName)).filter(
+      (id) => !app.instanceIds.includes(id)
+    )
     expect(launched).toHaveLength(1)
     // Launched from version 3, a later number than the deploy's 2, but on the old snapshot.
     expect(result.catchUp?.caughtUp).toEqual(launched)
@@ -211,7 +214,7 @@ describe('hosts found by tags spanning two groups with two templates', () => {
       ['worker-lt', [worker.asgName]]
     ])
     // The worker launched during the deploy (from worker-lt v1, the old code) was caught up.
-    const launched = (await members(c, worker.asgName)).filter((id) => !before.includes(id))
+    const launched = (await groupMembers(c, worker.asgName)).filter((id) => !before.includes(id))
     expect(launched).toHaveLength(1)
     expect(result.catchUp?.caughtUp).toEqual(launched)
   })

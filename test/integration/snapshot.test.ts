@@ -12,9 +12,14 @@ import {
 import { snapshotReport } from '../../src/report/snapshot.js'
 import { makeRuntime } from '../../src/runtime.js'
 import { runPublishFlow, type PublishFlowOptions } from '../../src/flows/publish.js'
-import { codeVolumeWorld, IMAGE_ID, launch, setDesired } from '../../support/emulator/world.js'
+import {
+  codeVolumeWorld,
+  IMAGE_ID,
+  launch,
+  setDesired,
+  volumesAt
+} from '../../support/emulator/world.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { volumesAt } from '../helpers/fleet.js'
 import { RecordingLog } from '../helpers/log.js'
 import { RUN } from '../../support/fixtures.js'
 

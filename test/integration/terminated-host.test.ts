@@ -18,15 +18,16 @@ import { deployVerdict } from '../../src/report/deploy.js'
 import { makeRuntime } from '../../src/runtime.js'
 import {
   codeVolumeWorld,
-  sleep,
   type CodeVolumeWorld,
+  groupMembers,
+  sleep,
   type TestClients
 } from '../../support/emulator/world.js'
 import { deployOptions, rolloutSettings, RUN } from '../../support/fixtures.js'
 import { intercept } from '../helpers/intercept.js'
 import { RecordingLog } from '../helpers/log.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { defaultSnapshot, members } from '../helpers/fleet.js'
+import { defaultSnapshot } from '../helpers/fleet.js'
 
 const emulator = useEmulator()
 const FAST = { initialMs: 50, maxMs: 250, factor: 1.5, jitter: 0 }
@@ -92,7 +93,7 @@ describe('a host terminated mid-rollout', () => {
   it('is reported Terminated, the deploy publishes, and catch-up deploys its replacement, long before the host timeout', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c, { size: 4, tags: TAGS })
-    const before = await members(c, world.asgName)
+    const before = await groupMembers(c, world.asgName)
     // A fleet host (not the primary, which runs alone as the canary).
     const { ssm, state, terminated } = terminatingOnSend(c, (ids) =>
       ids.length > 1 ? ids.at(-1) : undefined
@@ -128,7 +129,7 @@ describe('a host terminated mid-rollout', () => {
     expect(await invocationStatus(c, gone.commandId!, victim)).toBe('Cancelled')
 
     // The group replaced it from the old version; catch-up gave the replacement the new code.
-    const now = await members(c, world.asgName)
+    const now = await groupMembers(c, world.asgName)
     const replacement = now.filter((id) => !before.includes(id))
     expect(replacement).toHaveLength(1)
     expect(now).not.toContain(victim)
@@ -155,7 +156,7 @@ describe('a host terminated mid-rollout', () => {
   it('terminated while it waited for its turn: SendCommand refuses the batch, the host is Terminated, the rest deployed', async () => {
     const c = emulator.clients
     const world = await codeVolumeWorld(c, { size: 4, tags: TAGS })
-    const before = await members(c, world.asgName)
+    const before = await groupMembers(c, world.asgName)
     // Terminated during the canary (the primary alone, 2 s), before the fleet's send.
     const { ssm, state, terminated } = terminatingOnSend(c, (ids) =>
       ids.length === 1 ? before.filter((id) => id !== ids[0]).at(-1) : undefined
@@ -177,7 +178,7 @@ describe('a host terminated mid-rollout', () => {
       'Success'
     ])
     expect(state.cancels).toEqual([])
-    const replacement = (await members(c, world.asgName)).filter((id) => !before.includes(id))
+    const replacement = (await groupMembers(c, world.asgName)).filter((id) => !before.includes(id))
     expect(result.catchUp?.caughtUp).toEqual(replacement)
     expect(await defaultSnapshot(c, world.launchTemplateId)).toBe(
       result.publish!.snapshot.snapshotId

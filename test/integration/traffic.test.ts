@@ -106,16 +106,17 @@ function traffic(
   )
 }
 
-/** Three hosts in web, the third failing its checks, and min-healthy 2 checked at each leave. */
-async function oneSick(c: TestClients, healthTimeoutMs: number) {
-  const world = await behindTargetGroups(c, { size: 3, targetGroups: [{ name: 'web' }] })
+/** `size` hosts in web, the last failing its checks, and min-healthy 2 checked at each leave. */
+async function oneSick(c: TestClients, healthTimeoutMs: number, size = 3) {
+  const world = await behindTargetGroups(c, { size, targetGroups: [{ name: 'web' }] })
   const hosts = await hostsOf(c, world.asgName)
-  const [first, , sick] = hosts as [Host, Host, Host]
+  const [first, second] = hosts as [Host, Host]
+  const sick = hosts.at(-1)!
   const arn = world.targetGroups[0]!.arn
   await tag(c.ec2, [sick.instanceId], { 'emulator:health': 'Target.Timeout' })
-  const floors = [{ arn, name: 'web', targets: 3, healthy: 3, minHealthy: 2 }]
+  const floors = [{ arn, name: 'web', targets: size, healthy: size, minHealthy: 2 }]
   const t = traffic(c, await groupsOf(c, hosts), { floors, healthTimeoutMs })
-  return { first, sick, arn, t }
+  return { first, second, sick, arn, t }
 }
 
 describe('leaving and returning to service', () => {
@@ -220,12 +221,32 @@ describe('leaving and returning to service', () => {
     expect(left.refused).toEqual([
       {
         instanceId: first.instanceId,
-        reason:
-          'not taken out of target group web: 2 of its 3 target(s) are healthy now, and min-healthy keeps 2; the targets that served nothing before the deploy did not recover, or others fell ill (waited 1s, the health-timeout)'
+        reason: expect.stringMatching(
+          /^not taken out of target group web: 2 of its 3 target\(s\) are healthy now, and min-healthy keeps 2; the targets that served nothing before the deploy did not recover, or others fell ill \(waited [12]s: health-timeout, with no other host of this rollout out of service\)$/
+        )
       }
     ])
     expect((await targetStates(c, arn))[first.instanceId]).toEqual({ state: 'healthy', port: 80 })
     expect(t.outOfService()).toEqual([])
+  })
+
+  it('a leave refused while another host of the rollout is out waits past health-timeout for its return', async () => {
+    const c = emulator.clients
+    // Four hosts, one sick: 3 healthy, so one may leave, not two.
+    const { first, second, t } = await oneSick(c, 1_500, 4)
+    await t.leaveService([first])
+
+    const started = Date.now()
+    const back = sleep(2_500).then(() => t.returnToService([first]))
+    const left = await t.leaveService([second])
+    const returned = await back
+
+    // Not refused at health-timeout (1.5 s): it left once the first was back and healthy.
+    expect(returned.healthy).toEqual([first.instanceId])
+    expect(left.refused).toEqual([])
+    expect(left.instanceIds).toEqual([second.instanceId])
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_400)
+    await t.restoreAll()
   })
 
   it('skips hosts in Standby (already out of service) and hosts in no target group', async () => {
